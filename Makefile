@@ -1,0 +1,69 @@
+# fast-cache — entry points. Every target installs missing Debian build
+# dependencies first (scripts/deps.sh), so a fresh machine needs nothing else.
+#
+#   make          build into build/
+#   make run      build, then run the server in the foreground (default config)
+#               and the embedded example
+#   make test     every test: gcc build, ASan+UBSan build, clang build, fuzz
+#   make check    quick loop: the gcc build's tests only
+#   make bench    benchmarks, side by side with redis-server
+#   make install  install library, header, pkg-config file and server
+
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+FUZZ_SECONDS ?= 60
+CTEST = ctest --output-on-failure --no-tests=error -j$(JOBS)
+
+.PHONY: all build deps run test check test-asan test-clang test-fuzz tsan bench install clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j$(JOBS)
+
+run: build
+	./build/embedded-example
+	@if [ -x build/fast-cache-server ]; then exec ./build/fast-cache-server; fi
+
+check: build
+	cd build && $(CTEST)
+
+test-asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFC_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST)
+
+test-clang: deps
+	@CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-clang -j$(JOBS)
+	cd build-clang && $(CTEST) -L unit
+
+test-fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DFC_FUZZ=ON \
+	  -DFC_SANITIZE=ON >/dev/null
+	@cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
+	./build-fuzz/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=4096 -print_final_stats=1 fuzz/corpus/resp
+
+tsan: deps
+	@CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DFC_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && $(CTEST) -L unit
+
+test: check test-asan test-clang test-fuzz
+	@echo "make test: all suites passed (gcc, asan+ubsan, clang, fuzz)"
+
+bench: build
+	./build/fast-cache-bench
+	@if [ -x bench/vs-redis.sh ] && [ -x build/fast-cache-server ]; then ./bench/vs-redis.sh; fi
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-asan build-clang build-fuzz build-tsan

@@ -1,0 +1,283 @@
+/*
+ * fastcache.h — the one public header of libfastcache.
+ *
+ * An embedded, thread-per-core in-memory key-value cache. Keys and values are
+ * binary-safe byte strings (keys up to FC_MAX_KEY_LEN, values up to
+ * FC_MAX_VALUE_LEN); TTLs are in milliseconds on a monotonic clock.
+ *
+ * Two kinds of handle over the same engine:
+ *
+ *  - fc_store: the shared handle. Thread-safe: any thread may call any
+ *    function at any time. Keys hash (XXH3) to one of N shards (a power of
+ *    two), each shard behind its own lock.
+ *
+ *  - fc_workers / fc_local: a store split into W worker handles. Worker w
+ *    owns the shards s with (s % W) == w and is the only thread that may touch
+ *    them; its fc_local_* calls take no lock and no atomic on the hot path.
+ *    Every fc_local_* data call is "if local": a key owned by another worker
+ *    is not touched and the call returns FC_ENOTLOCAL, storing the owning
+ *    worker in *owner (when owner is non-NULL) so a caller can route there.
+ *
+ * Errors: functions return FC_OK (0) or a negative FC_E* code; fc_strerror()
+ * gives the text. "Not found" is FC_ENOTFOUND, never a crash. Nothing aborts
+ * on user input; out-of-memory is reported as FC_ENOMEM.
+ *
+ * Ownership: memory returned by the library with "malloc'd" in its comment is
+ * the caller's, freed with fc_free(). Views (const pointers passed to a
+ * callback) are borrowed and valid only during that callback.
+ */
+#ifndef FASTCACHE_H
+#define FASTCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FC_VERSION_MAJOR 0
+#define FC_VERSION_MINOR 1
+#define FC_VERSION_PATCH 0
+#define FC_VERSION_STRING "0.1.0"
+
+/* Limits, as Redis's defaults (proto-max-bulk-len = 512 MiB). */
+#define FC_MAX_KEY_LEN ((size_t)512 * 1024 * 1024)
+#define FC_MAX_VALUE_LEN ((size_t)512 * 1024 * 1024)
+#define FC_MAX_SHARDS 65536u
+
+/* Return codes. */
+enum {
+    FC_OK = 0,
+    FC_ENOTFOUND = -1, /* key absent (or expired) */
+    FC_EEXISTS = -2,   /* NX condition failed: key present */
+    FC_ENOMEM = -3,    /* allocation failed, or memory limit reached */
+    FC_EINVAL = -4,    /* bad argument (NULL, size too large, bad flags) */
+    FC_ETOOBIG = -5,   /* key or value longer than the limits above */
+    FC_ENOTINT = -6,   /* value is not a decimal 64-bit integer */
+    FC_EOVERFLOW = -7, /* increment or TTL would overflow */
+    FC_ENOTLOCAL = -8, /* key is owned by another worker (fc_local_*) */
+    FC_ETRUNC = -9,    /* caller buffer too small; *len holds the needed size */
+    FC_ENOTSET = -10,  /* XX condition failed: key absent */
+    FC_EWRONGTYPE = -11, /* key holds a value of another type */
+};
+
+/* Returns a static, human-readable string for a code above. */
+const char *fc_strerror(int code);
+
+/* TTL argument meaning "no expiry". Any ttl_ms <= 0 other than this means
+ * "already expired": the key is deleted (Redis's SET PX 0 is an error at the
+ * protocol level; at the library level a non-positive TTL removes the key). */
+#define FC_TTL_NONE INT64_MIN
+
+/* fc_set flags. */
+#define FC_SET_NX 0x1u      /* only if absent */
+#define FC_SET_XX 0x2u      /* only if present */
+#define FC_SET_KEEPTTL 0x4u /* keep the existing TTL (ttl_ms ignored) */
+
+/* fc_pttl results besides a positive remaining TTL. */
+#define FC_TTL_NOKEY (-2)    /* key absent */
+#define FC_TTL_NOEXPIRE (-1) /* key has no TTL */
+
+typedef struct fc_options {
+    uint32_t shards;     /* power of two, 1..FC_MAX_SHARDS; 0 = default (64) */
+    size_t initial_capacity; /* keys to size for up front; 0 = small */
+} fc_options;
+
+/* A borrowed byte string, for batch calls. */
+typedef struct fc_slice {
+    const void *data;
+    size_t len;
+} fc_slice;
+
+/* One item of fc_mset: key, value and TTL (FC_TTL_NONE for none). */
+typedef struct fc_kv {
+    fc_slice key;
+    fc_slice value;
+    int64_t ttl_ms;
+} fc_kv;
+
+/* Zero-copy read: called with a view of the value while the entry is pinned
+ * (the shard lock held for fc_store). Must not call back into the library on
+ * the same handle. The view is valid only during the call. */
+typedef void (*fc_view_fn)(void *ctx, const void *value, size_t len);
+
+/* Batch read: called once per input key, with its index in the input; value
+ * is NULL and status FC_ENOTFOUND when absent. Same rules as fc_view_fn.
+ * Calls are grouped by shard, not in index order. */
+typedef void (*fc_mget_fn)(void *ctx, size_t index, int status,
+                           const void *value, size_t len);
+
+/* Mutation observer (for a WAL and replication). Called after every change
+ * to a shard, on the thread making it, with the shard still locked (shared
+ * handle) or owned (worker-local), and with the shard's new sequence number,
+ * which increments by one per mutation. key/value views are valid only
+ * during the call; value is NULL for deletes. expire_at_ms is an absolute
+ * monotonic-clock time (0 = none). */
+typedef enum fc_mutation_kind {
+    FC_MUT_SET = 1,    /* key now holds value (with expire_at_ms) */
+    FC_MUT_DEL = 2,    /* key removed by a caller */
+    FC_MUT_EXPIRE = 3, /* key's TTL changed to expire_at_ms (0 = persisted) */
+    FC_MUT_EXPIRED = 4, /* key removed because its TTL passed */
+    FC_MUT_CLEAR = 5,  /* the whole shard was emptied; key is NULL */
+} fc_mutation_kind;
+
+typedef struct fc_mutation {
+    fc_mutation_kind kind;
+    uint32_t shard;
+    uint64_t seq;
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    int64_t expire_at_ms;
+} fc_mutation;
+
+typedef void (*fc_mutation_fn)(void *ctx, const fc_mutation *m);
+
+/* Frees memory the library returned as malloc'd. */
+void fc_free(void *p);
+
+/* Milliseconds on the monotonic clock the library uses for TTLs. */
+int64_t fc_now_ms(void);
+
+/* The 64-bit hash the library uses for keys (XXH3), for callers that route
+ * keys themselves. */
+uint64_t fc_hash(const void *key, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Shared, thread-safe handle.
+ * ------------------------------------------------------------------- */
+typedef struct fc_store fc_store;
+
+/* Creates a store. opts may be NULL for defaults. */
+int fc_store_open(fc_store **out, const fc_options *opts);
+/* Frees the store and every entry. No call may be in flight. */
+void fc_store_close(fc_store *s);
+
+/* Sets key to value. ttl_ms: FC_TTL_NONE, or milliseconds from now.
+ * flags: FC_SET_*. Returns FC_OK, FC_EEXISTS (NX and present),
+ * FC_ENOTSET (XX and absent), FC_ENOMEM, FC_ETOOBIG, FC_EINVAL. */
+int fc_set(fc_store *s, const void *key, size_t klen, const void *val,
+           size_t vlen, int64_t ttl_ms, unsigned flags);
+/* As fc_set, and when the key was present (and a string) stores a malloc'd
+ * copy of its previous value in *old / *old_len; *old is NULL otherwise. */
+int fc_set_get(fc_store *s, const void *key, size_t klen, const void *val,
+               size_t vlen, int64_t ttl_ms, unsigned flags, void **old,
+               size_t *old_len);
+
+/* Copies the value into buf (capacity cap) and its length into *len.
+ * FC_ETRUNC when cap is too small (nothing copied, *len = needed size). */
+int fc_get(fc_store *s, const void *key, size_t klen, void *buf, size_t cap,
+           size_t *len);
+/* Stores a malloc'd copy of the value in *val (free with fc_free). */
+int fc_get_alloc(fc_store *s, const void *key, size_t klen, void **val,
+                 size_t *len);
+/* Calls fn with a zero-copy view of the value; FC_ENOTFOUND without a call. */
+int fc_get_view(fc_store *s, const void *key, size_t klen, fc_view_fn fn,
+                void *ctx);
+
+int fc_del(fc_store *s, const void *key, size_t klen); /* FC_OK/ENOTFOUND */
+/* 1 if present, 0 if not (never an error). */
+int fc_exists(fc_store *s, const void *key, size_t klen);
+/* Sets a TTL of ttl_ms from now (<= 0 deletes the key). */
+int fc_pexpire(fc_store *s, const void *key, size_t klen, int64_t ttl_ms);
+int fc_expire(fc_store *s, const void *key, size_t klen, int64_t ttl_s);
+/* Remaining TTL in ms, or FC_TTL_NOKEY / FC_TTL_NOEXPIRE. */
+int64_t fc_pttl(fc_store *s, const void *key, size_t klen);
+/* Remaining TTL in seconds, rounded as Redis's TTL does. */
+int64_t fc_ttl(fc_store *s, const void *key, size_t klen);
+/* Removes the TTL. FC_OK, or FC_ENOTFOUND (absent or had no TTL). */
+int fc_persist(fc_store *s, const void *key, size_t klen);
+/* Adds delta to the decimal integer at key (absent = 0), stores the result
+ * in *result. FC_ENOTINT, FC_EOVERFLOW as Redis's INCRBY. Keeps the TTL. */
+int fc_incrby(fc_store *s, const void *key, size_t klen, int64_t delta,
+              int64_t *result);
+/* Number of live keys (keys past their TTL not yet swept may be counted). */
+size_t fc_len(fc_store *s);
+/* Removes every key. */
+void fc_clear(fc_store *s);
+
+/* Batch calls group keys by shard (one lock per shard touched) and report
+ * per-item results by input index. results may be NULL. */
+int fc_mset(fc_store *s, const fc_kv *items, size_t n, int *results);
+int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
+            void *ctx);
+/* Deletes keys; stores the number removed in *removed (may be NULL). */
+int fc_mdel(fc_store *s, const fc_slice *keys, size_t n, size_t *removed);
+
+/* Active expiry: examines at most `budget` entries across shards, removing
+ * expired ones; returns the number removed. Call it periodically (e.g. every
+ * 100 ms) or start the background thread below. */
+size_t fc_tick(fc_store *s, size_t budget);
+/* Starts a thread calling fc_tick every interval_ms; stopped by
+ * fc_store_close or fc_stop_expiry_thread. */
+int fc_start_expiry_thread(fc_store *s, unsigned interval_ms);
+void fc_stop_expiry_thread(fc_store *s);
+
+/* Installs (or with fn == NULL removes) the mutation observer. Not to be
+ * called while other threads use the store. */
+void fc_store_set_observer(fc_store *s, fc_mutation_fn fn, void *ctx);
+/* Current sequence number of a shard (0 before any mutation). */
+uint64_t fc_store_shard_seq(fc_store *s, uint32_t shard);
+uint32_t fc_store_shards(const fc_store *s);
+
+/* Memory held by entries and tables, in bytes (allocator-reported). */
+size_t fc_store_memory(fc_store *s);
+
+/* ---------------------------------------------------------------------
+ * Worker-local handles.
+ * ------------------------------------------------------------------- */
+typedef struct fc_workers fc_workers;
+typedef struct fc_local fc_local;
+
+/* Creates a store split across `workers` handles (1..shards). */
+int fc_workers_open(fc_workers **out, const fc_options *opts,
+                    unsigned workers);
+/* Frees everything. No worker may be using its handle. */
+void fc_workers_close(fc_workers *w);
+unsigned fc_workers_count(const fc_workers *w);
+/* Handle of worker `index`; to be used by one thread only. */
+fc_local *fc_workers_local(fc_workers *w, unsigned index);
+/* Which worker owns a key (by hash from fc_hash). */
+unsigned fc_workers_owner(const fc_workers *w, uint64_t hash);
+void fc_workers_set_observer(fc_workers *w, fc_mutation_fn fn, void *ctx);
+
+unsigned fc_local_index(const fc_local *l);
+/* Same contracts as the fc_store calls, plus FC_ENOTLOCAL (with *owner). */
+int fc_local_set(fc_local *l, const void *key, size_t klen, const void *val,
+                 size_t vlen, int64_t ttl_ms, unsigned flags,
+                 unsigned *owner);
+int fc_local_get(fc_local *l, const void *key, size_t klen, void *buf,
+                 size_t cap, size_t *len, unsigned *owner);
+/* Zero-copy: *val points into the entry, valid until the next call on this
+ * handle. */
+int fc_local_get_ref(fc_local *l, const void *key, size_t klen,
+                     const void **val, size_t *len, unsigned *owner);
+int fc_local_del(fc_local *l, const void *key, size_t klen, unsigned *owner);
+/* 1 present, 0 absent, or FC_ENOTLOCAL. */
+int fc_local_exists(fc_local *l, const void *key, size_t klen,
+                    unsigned *owner);
+int fc_local_pexpire(fc_local *l, const void *key, size_t klen,
+                     int64_t ttl_ms, unsigned *owner);
+/* Stores the TTL (or FC_TTL_NOKEY/NOEXPIRE) in *pttl. */
+int fc_local_pttl(fc_local *l, const void *key, size_t klen, int64_t *pttl,
+                  unsigned *owner);
+int fc_local_persist(fc_local *l, const void *key, size_t klen,
+                     unsigned *owner);
+int fc_local_incrby(fc_local *l, const void *key, size_t klen, int64_t delta,
+                    int64_t *result, unsigned *owner);
+/* Keys in this worker's shards. */
+size_t fc_local_len(fc_local *l);
+void fc_local_clear(fc_local *l);
+size_t fc_local_tick(fc_local *l, size_t budget);
+/* Batch over keys that must all be local: a foreign key's result is
+ * FC_ENOTLOCAL (reported through fn / results), the others proceed. */
+int fc_local_mset(fc_local *l, const fc_kv *items, size_t n, int *results);
+int fc_local_mget(fc_local *l, const fc_slice *keys, size_t n, fc_mget_fn fn,
+                  void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTCACHE_H */

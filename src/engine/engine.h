@@ -1,0 +1,132 @@
+/*
+ * engine.h — the storage engine: one shard = one hash table of entries, with
+ * lazy + active expiry, memory accounting and the mutation hook.
+ *
+ * Owns: the table arrays and every entry in them.
+ * Threads: a shard is single-threaded. Exactly one thread touches a shard at
+ *   a time; the caller provides that guarantee (a lock in the shared handle,
+ *   ownership in worker-local handles and in the server). Nothing here locks
+ *   and nothing here knows about sockets, protocols or threads.
+ * Memory: entries are allocated and freed here. A pointer to an entry (or its
+ *   key/value bytes) returned by a lookup is borrowed: valid until the next
+ *   mutating call on the same shard. A "detached" entry handed to the caller
+ *   (eng_set/eng_del with a non-NULL detached argument) belongs to the caller,
+ *   who frees it with eng_entry_free().
+ * Time: every call takes `now`, milliseconds on the monotonic clock
+ *   (eng_now_ms()). ENG_NOW_LAZY lets the engine read the clock only when it
+ *   needs it (an entry with a TTL), which keeps TTL-less hot paths clock-free.
+ *   Expiry times are absolute monotonic milliseconds; 0 means "no expiry".
+ */
+#ifndef FC_ENGINE_H
+#define FC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fastcache.h"
+
+#define ENG_NOW_LAZY INT64_MIN
+
+/* Value types. Only strings exist today; the others are reserved so that
+ * typed values (stored behind a pointer in the value bytes) need no new
+ * table or entry layout. */
+enum eng_type {
+    ENG_TYPE_STRING = 0,
+    ENG_TYPE_HASH = 1,
+    ENG_TYPE_LIST = 2,
+    ENG_TYPE_SET = 3,
+    ENG_TYPE_ZSET = 4,
+};
+
+/* eng_set flags (same bits as FC_SET_*). */
+#define ENG_SET_NX FC_SET_NX
+#define ENG_SET_XX FC_SET_XX
+#define ENG_SET_KEEPTTL FC_SET_KEEPTTL
+
+typedef struct eng_entry eng_entry;
+typedef struct eng_shard eng_shard;
+
+/* Observer shared by all shards of a store (may be NULL). */
+typedef struct eng_observer {
+    fc_mutation_fn fn;
+    void *ctx;
+} eng_observer;
+
+int64_t eng_now_ms(void);
+uint64_t eng_hash(const void *key, size_t len);
+
+/* --- entries (read-only accessors) --- */
+const uint8_t *eng_entry_key(const eng_entry *e, size_t *len);
+const uint8_t *eng_entry_value(const eng_entry *e, size_t *len);
+int64_t eng_entry_expire_at(const eng_entry *e); /* 0 = none */
+enum eng_type eng_entry_type(const eng_entry *e);
+/* Frees a detached entry. */
+void eng_entry_free(eng_shard *sh, eng_entry *e);
+
+/* --- shard lifecycle --- */
+/* index: the shard's number in its store (reported to observers).
+ * capacity: keys to size for up front (0 = small). */
+eng_shard *eng_shard_new(uint32_t index, size_t capacity,
+                         const eng_observer *observer);
+void eng_shard_free(eng_shard *sh);
+
+/* --- lookups --- */
+/* Returns the live entry for key, or NULL. Removes it first when expired
+ * (reported as FC_MUT_EXPIRED). Marks it accessed (eviction metadata). */
+eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                   int64_t now);
+
+/* --- mutations (each bumps the shard's seq and notifies the observer) --- */
+/* Sets key to value. expire_at: absolute ms, 0 = none; ignored with
+ * ENG_SET_KEEPTTL when the key exists. Returns FC_OK, FC_EEXISTS (NX),
+ * FC_ENOTSET (XX), FC_ENOMEM, FC_ETOOBIG. When detached_old is non-NULL and
+ * the key existed, the old entry is handed over instead of freed (NULL
+ * otherwise). *out (if non-NULL) receives the new entry. */
+int eng_set(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+            const void *val, size_t vlen, int64_t expire_at, unsigned flags,
+            int64_t now, eng_entry **detached_old, eng_entry **out);
+/* Removes key. FC_OK or FC_ENOTFOUND. detached as for eng_set. */
+int eng_del(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+            int64_t now, eng_entry **detached);
+/* Sets (expire_at > 0) or removes (0) the TTL of an existing key. An
+ * expire_at <= now deletes the key (reported as FC_MUT_DEL). FC_OK or
+ * FC_ENOTFOUND. */
+int eng_set_expire(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                   int64_t expire_at, int64_t now);
+/* Appends to the string at key (creating it). *new_len gets the length. */
+int eng_append(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+               const void *data, size_t dlen, int64_t now, size_t *new_len);
+/* Overwrites at offset, zero-padding as Redis's SETRANGE (creates the key
+ * unless dlen == 0). *new_len gets the length. */
+int eng_setrange(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                 size_t offset, const void *data, size_t dlen, int64_t now,
+                 size_t *new_len);
+/* Redis INCRBY semantics, TTL kept. FC_ENOTINT / FC_EOVERFLOW. */
+int eng_incrby(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+               int64_t delta, int64_t now, int64_t *result);
+/* Empties the shard (one FC_MUT_CLEAR). */
+void eng_clear(eng_shard *sh);
+
+/* --- whole-shard --- */
+size_t eng_len(const eng_shard *sh);
+size_t eng_memory(const eng_shard *sh); /* bytes: entries + table arrays */
+uint64_t eng_seq(const eng_shard *sh);
+size_t eng_expires_count(const eng_shard *sh); /* keys with a TTL */
+/* Active expiry: examines up to `budget` slots from a cursor that persists
+ * across calls, and does a bounded step of any incremental resize. Returns
+ * the number of keys removed. */
+size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
+
+/* Iteration. Calls fn for live entries starting at cursor, visiting about
+ * `count` slots; returns the next cursor, 0 when the pass is complete.
+ * Entries present for the whole pass are visited at least once (a resize
+ * during the pass may cause repeats, never misses). fn must not mutate the
+ * shard. */
+typedef void (*eng_scan_fn)(void *ctx, const eng_entry *e);
+uint64_t eng_scan(eng_shard *sh, uint64_t cursor, size_t count, int64_t now,
+                  eng_scan_fn fn, void *ctx);
+/* A uniformly-ish random live entry (NULL if empty); rng is caller state. */
+eng_entry *eng_random(eng_shard *sh, uint64_t *rng, int64_t now);
+
+#endif /* FC_ENGINE_H */
