@@ -82,7 +82,10 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
  * ENG_SET_KEEPTTL when the key exists. Returns FC_OK, FC_EEXISTS (NX),
  * FC_ENOTSET (XX), FC_ENOMEM, FC_ETOOBIG. When detached_old is non-NULL and
  * the key existed, the old entry is handed over instead of freed (NULL
- * otherwise). *out (if non-NULL) receives the new entry. */
+ * otherwise). *out (if non-NULL) receives the new entry. An expire_at that
+ * is non-zero and <= now (after KEEPTTL applied) leaves the key absent: an
+ * existing key is removed (FC_MUT_DEL, detached_old as above) and FC_OK is
+ * returned with *out NULL. */
 int eng_set(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
             const void *val, size_t vlen, int64_t expire_at, unsigned flags,
             int64_t now, eng_entry **detached_old, eng_entry **out);
@@ -91,7 +94,9 @@ int eng_del(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
             int64_t now, eng_entry **detached);
 /* Sets (expire_at > 0) or removes (0) the TTL of an existing key. An
  * expire_at <= now deletes the key (reported as FC_MUT_DEL). FC_OK or
- * FC_ENOTFOUND. */
+ * FC_ENOTFOUND (or FC_ENOMEM: adding a TTL may reallocate the entry).
+ * Removing the TTL of a key that has none is FC_OK and no mutation (no seq
+ * bump). FC_MUT_EXPIRE carries the key and the new expire_at, value NULL. */
 int eng_set_expire(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                    int64_t expire_at, int64_t now);
 /* Appends to the string at key (creating it). *new_len gets the length. */
@@ -122,11 +127,18 @@ size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
  * `count` slots; returns the next cursor, 0 when the pass is complete.
  * Entries present for the whole pass are visited at least once (a resize
  * during the pass may cause repeats, never misses). fn must not mutate the
- * shard. */
+ * shard. Expired entries are skipped (not removed).
+ * Cursors are below 2^48 (16 bits name the table array, 32 bits a group).
+ * When the array a cursor names is gone (a resize finished between calls,
+ * or eng_clear), the pass restarts from the beginning: nothing is missed,
+ * but under endless resizing a pass may not end. The array names wrap
+ * after 65535 resizes; a cursor kept across that many could skip entries. */
 typedef void (*eng_scan_fn)(void *ctx, const eng_entry *e);
 uint64_t eng_scan(eng_shard *sh, uint64_t cursor, size_t count, int64_t now,
                   eng_scan_fn fn, void *ctx);
-/* A uniformly-ish random live entry (NULL if empty); rng is caller state. */
+/* A uniformly-ish random live entry (NULL if empty); rng is caller state.
+ * Expired entries met on the way are removed (FC_MUT_EXPIRED); after 100 of
+ * them in a row it gives up and returns NULL even if live keys remain. */
 eng_entry *eng_random(eng_shard *sh, uint64_t *rng, int64_t now);
 
 #endif /* FC_ENGINE_H */

@@ -54,6 +54,20 @@ enum resp_status resp_parse(const char *buf, size_t len,
                             size_t args_cap, size_t *argc, size_t *consumed,
                             size_t *need, const char **err);
 
+/* Added: resp_parse over a writable buffer. Identical, except that an inline
+ * request whose words hold escapes ("a\x41", 'it\'s') is decoded in place
+ * (the decoded word is never longer than its source text, so it is written
+ * over it). resp_parse never writes to buf and answers such a request with
+ * RESP_ERROR ("ERR Protocol error: escaped inline request needs a writable
+ * buffer"); a server parsing its own read buffer wants resp_parse_mut.
+ * Bytes of buf are only written on RESP_DONE, and only inside the consumed
+ * line, so a RESP_NEED_MORE / RESP_MORE_ARGS / RESP_ERROR call changes
+ * nothing. *need is a lower bound on the bytes needed (> len), not exact. */
+enum resp_status resp_parse_mut(char *buf, size_t len, const resp_limits *lim,
+                                resp_arg *args, size_t args_cap, size_t *argc,
+                                size_t *consumed, size_t *need,
+                                const char **err);
+
 /* Length in bytes of the one complete reply value (RESP2 or RESP3, nested
  * aggregates included) at the start of p[0..n); 0 when incomplete or
  * malformed. The router uses it to split sub-replies of scattered commands
