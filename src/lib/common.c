@@ -1,0 +1,101 @@
+/* common.c — handle-independent public calls and argument checks. */
+#include <stdlib.h>
+
+#include "lib/lib.h"
+
+const char *fc_strerror(int code)
+{
+    switch (code) {
+    case FC_OK:
+        return "success";
+    case FC_ENOTFOUND:
+        return "key not found";
+    case FC_EEXISTS:
+        return "key already exists";
+    case FC_ENOMEM:
+        return "out of memory";
+    case FC_EINVAL:
+        return "invalid argument";
+    case FC_ETOOBIG:
+        return "key or value too large";
+    case FC_ENOTINT:
+        return "value is not an integer or out of range";
+    case FC_EOVERFLOW:
+        return "increment or TTL would overflow";
+    case FC_ENOTLOCAL:
+        return "key is owned by another worker";
+    case FC_ETRUNC:
+        return "buffer too small";
+    case FC_ENOTSET:
+        return "key does not exist";
+    case FC_EWRONGTYPE:
+        return "operation against a key holding the wrong kind of value";
+    default:
+        return "unknown error";
+    }
+}
+
+void fc_free(void *p)
+{
+    free(p);
+}
+
+int64_t fc_now_ms(void)
+{
+    return eng_now_ms();
+}
+
+uint64_t fc_hash(const void *key, size_t len)
+{
+    return eng_hash(lib_nonnull(key), len);
+}
+
+int lib_ttl_to_expire(int64_t ttl_ms, int64_t *now, int64_t *expire_at)
+{
+    if (ttl_ms == FC_TTL_NONE) {
+        *expire_at = 0;
+        return FC_OK;
+    }
+    if (ttl_ms <= 0) {
+        *expire_at = LIB_EXPIRE_DELETE;
+        return FC_OK;
+    }
+    if (*now == ENG_NOW_LAZY)
+        *now = eng_now_ms();
+    /* Redis rejects such a TTL ("invalid expire time") rather than clamp:
+     * a clamped TTL would silently become a different one. */
+    if (ttl_ms > INT64_MAX - *now)
+        return FC_EOVERFLOW;
+    *expire_at = *now + ttl_ms;
+    return FC_OK;
+}
+
+int lib_set_prepare(lib_set_req *r, const void *key, size_t klen,
+                    const void *val, size_t vlen, int64_t ttl_ms,
+                    unsigned flags, int64_t *now)
+{
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    if (vlen > FC_MAX_VALUE_LEN)
+        return FC_ETOOBIG;
+    if (!val && vlen)
+        return FC_EINVAL;
+    if (flags & ~(FC_SET_NX | FC_SET_XX | FC_SET_KEEPTTL))
+        return FC_EINVAL;
+    if ((flags & FC_SET_NX) && (flags & FC_SET_XX))
+        return FC_EINVAL;
+    r->key = lib_nonnull(key);
+    r->klen = klen;
+    r->val = lib_nonnull(val);
+    r->vlen = vlen;
+    r->flags = flags;
+    r->expire_at = 0;
+    if (!(flags & FC_SET_KEEPTTL)) {
+        rc = lib_ttl_to_expire(ttl_ms, now, &r->expire_at);
+        if (rc != FC_OK)
+            return rc;
+    }
+    r->now = *now;
+    return FC_OK;
+}

@@ -1,0 +1,180 @@
+/*
+ * lib.h — internals of libfastcache shared by the shared handle (store*.c)
+ * and the worker-local handles (local.c). Private to src/lib.
+ *
+ * Owns: the layout of fc_store, fc_workers and fc_local, and the per-key
+ *   operations both kinds of handle run once they hold a shard (lib_op_*).
+ * Threads: a lib_op_* call needs exclusive use of its shard: the shard lock
+ *   (fc_store) or ownership (fc_local). Argument checks (lib_check_*,
+ *   lib_set_prepare, lib_ttl_to_expire) touch no shared state and run
+ *   before a lock is taken, so that locks cover lookups only.
+ * Memory: the handles own their engine shards. A copy malloc'd by a
+ *   lib_op_* call belongs to the caller of the public function.
+ */
+#ifndef FC_LIB_LIB_H
+#define FC_LIB_LIB_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "fastcache.h"
+#include "lib/lock.h"
+
+#define LIB_CACHELINE 64
+#define LIB_DEFAULT_SHARDS 64u
+/* Slots a tick gives each shard it visits at least, so that a small budget
+ * spread over many shards still makes progress on each one. */
+#define LIB_TICK_MIN_PER_SHARD 32
+
+/* expire_at meaning "the set removes the key" (a non-positive TTL). */
+#define LIB_EXPIRE_DELETE (-1)
+
+/* One shard of the shared handle, alone on its cache line so that two
+ * threads working on neighbouring shards do not share a line. */
+struct lib_shard {
+    lib_lock lock;
+    eng_shard *eng;
+} __attribute__((aligned(LIB_CACHELINE)));
+
+struct fc_store {
+    /* Read-only after open: what every call reads first. */
+    struct lib_shard *shards;
+    uint32_t mask;
+    uint32_t nshards;
+    eng_observer observer; /* the engine keeps a pointer to this */
+
+    /* Written by fc_tick callers: kept off the read-mostly line. */
+    _Alignas(LIB_CACHELINE) _Atomic uint32_t tick_cursor;
+
+    /* Background expiry. ctl serialises start/stop; mu/cv wake the thread. */
+    pthread_mutex_t exp_ctl;
+    pthread_mutex_t exp_mu;
+    pthread_cond_t exp_cv;
+    pthread_t exp_thread;
+    unsigned exp_interval_ms;
+    bool exp_running;
+    bool exp_stop;
+};
+
+/* Shard table of a worker-split store: owner beside the shard pointer so
+ * the "is it mine" check and the lookup share one cache line. */
+struct lib_wshard {
+    eng_shard *eng;
+    uint32_t owner;
+};
+
+struct fc_local {
+    const struct lib_wshard *shards; /* the store's table, read-only */
+    uint32_t mask;
+    uint32_t index;
+    uint32_t nworkers;
+    uint32_t tick_cursor; /* k-th own shard: index + k * nworkers */
+} __attribute__((aligned(LIB_CACHELINE)));
+
+struct fc_workers {
+    struct lib_wshard *shards;
+    struct fc_local *locals;
+    uint32_t mask;
+    uint32_t nshards;
+    uint32_t nworkers;
+    eng_observer observer;
+};
+
+/* A set after its arguments were checked and its TTL converted. */
+typedef struct lib_set_req {
+    const void *key;
+    size_t klen;
+    const void *val;
+    size_t vlen;
+    int64_t expire_at; /* 0 none, LIB_EXPIRE_DELETE, else absolute ms */
+    int64_t now;       /* ENG_NOW_LAZY unless the TTL made us read it */
+    unsigned flags;
+} lib_set_req;
+
+/* --- argument checks (common.c / inline) --- */
+
+/* The engine never sees a NULL pointer: an empty key or value may be
+ * passed as NULL by callers, and memcmp/memcpy on NULL is undefined. */
+static inline const void *lib_nonnull(const void *p)
+{
+    return p ? p : "";
+}
+
+static inline int lib_check_key(const void *key, size_t klen)
+{
+    if (klen > FC_MAX_KEY_LEN)
+        return FC_ETOOBIG;
+    if (!key && klen)
+        return FC_EINVAL;
+    return FC_OK;
+}
+
+/* Converts a relative TTL (ms) to an absolute expiry: 0 for FC_TTL_NONE,
+ * LIB_EXPIRE_DELETE for other non-positive TTLs, FC_EOVERFLOW when now + ttl
+ * does not fit. *now is read from the clock only when still ENG_NOW_LAZY,
+ * so a batch reads it at most once. */
+int lib_ttl_to_expire(int64_t ttl_ms, int64_t *now, int64_t *expire_at);
+
+/* Checks a set's arguments and fills r. *now as for lib_ttl_to_expire. */
+int lib_set_prepare(lib_set_req *r, const void *key, size_t klen,
+                    const void *val, size_t vlen, int64_t ttl_ms,
+                    unsigned flags, int64_t *now);
+
+/* --- per-key operations on an exclusively held shard (ops.c) --- */
+
+/* old may be NULL (plain set); otherwise receives a malloc'd copy of the
+ * previous string value (NULL when there was none). */
+int lib_op_set(eng_shard *sh, uint64_t hash, const lib_set_req *r, void **old,
+               size_t *old_len);
+int lib_op_get_alloc(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                     void **val, size_t *len);
+int lib_op_pexpire(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                   int64_t expire_at, int64_t now);
+int64_t lib_op_pttl(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    int64_t now);
+int lib_op_persist(eng_shard *sh, uint64_t hash, const void *key, size_t klen);
+
+/* Hot path, inline: copy-out get. */
+static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
+                             size_t klen, void *buf, size_t cap, size_t *len)
+{
+    eng_entry *e = eng_get(sh, hash, key, klen, ENG_NOW_LAZY);
+    if (!e)
+        return FC_ENOTFOUND;
+    if (eng_entry_type(e) != ENG_TYPE_STRING)
+        return FC_EWRONGTYPE;
+    size_t n;
+    const uint8_t *v = eng_entry_value(e, &n);
+    *len = n;
+    if (n > cap)
+        return FC_ETRUNC;
+    if (n)
+        memcpy(buf, v, n);
+    return FC_OK;
+}
+
+/* Zero-copy get: the view is valid until the shard's next mutation. */
+static inline int lib_op_get_ref(eng_shard *sh, uint64_t hash, const void *key,
+                                 size_t klen, const void **val, size_t *len)
+{
+    eng_entry *e = eng_get(sh, hash, key, klen, ENG_NOW_LAZY);
+    if (!e)
+        return FC_ENOTFOUND;
+    if (eng_entry_type(e) != ENG_TYPE_STRING)
+        return FC_EWRONGTYPE;
+    *val = eng_entry_value(e, len);
+    return FC_OK;
+}
+
+/* Batch order (batch.c): sorts idx[0..n) (indices < LIB_BATCH) by
+ * shard[idx], keeping input order within a shard, so that a batch takes
+ * each shard's lock once and a key repeated in a batch is applied in
+ * input order. */
+#define LIB_BATCH 256
+void lib_sort_by_shard(uint16_t *idx, size_t n, const uint32_t *shard,
+                       uint32_t nshards);
+
+#endif /* FC_LIB_LIB_H */

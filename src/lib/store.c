@@ -1,0 +1,265 @@
+/* store.c — the shared handle: lifecycle and single-key calls. Each call
+ * hashes the key once, checks its arguments, then holds the key's shard
+ * lock for the lookup only. */
+#include <stdlib.h>
+
+#include "lib/lib.h"
+
+static inline struct lib_shard *shard_of(fc_store *s, uint64_t hash)
+{
+    return &s->shards[hash & s->mask];
+}
+
+int fc_store_open(fc_store **out, const fc_options *opts)
+{
+    if (!out)
+        return FC_EINVAL;
+    *out = NULL;
+    uint32_t n = opts && opts->shards ? opts->shards : LIB_DEFAULT_SHARDS;
+    if (n > FC_MAX_SHARDS || (n & (n - 1)))
+        return FC_EINVAL;
+    size_t cap = opts ? opts->initial_capacity : 0;
+    size_t per_shard = cap ? (cap + n - 1) / n : 0;
+
+    fc_store *s = aligned_alloc(LIB_CACHELINE, sizeof(*s));
+    if (!s)
+        return FC_ENOMEM;
+    memset(s, 0, sizeof(*s));
+    s->shards = aligned_alloc(LIB_CACHELINE, sizeof(*s->shards) * n);
+    if (!s->shards) {
+        free(s);
+        return FC_ENOMEM;
+    }
+    s->mask = n - 1;
+    atomic_init(&s->tick_cursor, 0);
+    pthread_mutex_init(&s->exp_ctl, NULL);
+    pthread_mutex_init(&s->exp_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->exp_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    /* nshards counts the shards created, so close can undo a partial open */
+    for (uint32_t i = 0; i < n; i++, s->nshards++) {
+        lib_lock_init(&s->shards[i].lock);
+        s->shards[i].eng = eng_shard_new(i, per_shard, &s->observer);
+        if (!s->shards[i].eng) {
+            fc_store_close(s);
+            return FC_ENOMEM;
+        }
+    }
+    *out = s;
+    return FC_OK;
+}
+
+void fc_store_close(fc_store *s)
+{
+    if (!s)
+        return;
+    fc_stop_expiry_thread(s);
+    pthread_cond_destroy(&s->exp_cv);
+    pthread_mutex_destroy(&s->exp_mu);
+    pthread_mutex_destroy(&s->exp_ctl);
+    for (uint32_t i = 0; i < s->nshards; i++)
+        eng_shard_free(s->shards[i].eng);
+    free(s->shards);
+    free(s);
+}
+
+int fc_set_get(fc_store *s, const void *key, size_t klen, const void *val,
+               size_t vlen, int64_t ttl_ms, unsigned flags, void **old,
+               size_t *old_len)
+{
+    if (old)
+        *old = NULL;
+    if (!s || (old && !old_len))
+        return FC_EINVAL;
+    int64_t now = ENG_NOW_LAZY;
+    lib_set_req r;
+    int rc = lib_set_prepare(&r, key, klen, val, vlen, ttl_ms, flags, &now);
+    if (rc != FC_OK)
+        return rc;
+    uint64_t h = eng_hash(r.key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_set(sh->eng, h, &r, old, old_len);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_set(fc_store *s, const void *key, size_t klen, const void *val,
+           size_t vlen, int64_t ttl_ms, unsigned flags)
+{
+    return fc_set_get(s, key, klen, val, vlen, ttl_ms, flags, NULL, NULL);
+}
+
+int fc_get(fc_store *s, const void *key, size_t klen, void *buf, size_t cap,
+           size_t *len)
+{
+    if (!s || !len || (!buf && cap))
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_get(sh->eng, h, key, klen, buf, cap, len);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_get_alloc(fc_store *s, const void *key, size_t klen, void **val,
+                 size_t *len)
+{
+    if (!s || !val || !len)
+        return FC_EINVAL;
+    *val = NULL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_get_alloc(sh->eng, h, key, klen, val, len);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_get_view(fc_store *s, const void *key, size_t klen, fc_view_fn fn,
+                void *ctx)
+{
+    if (!s || !fn)
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    const void *v;
+    size_t n;
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_get_ref(sh->eng, h, key, klen, &v, &n);
+    if (rc == FC_OK)
+        fn(ctx, v, n);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_del(fc_store *s, const void *key, size_t klen)
+{
+    if (!s)
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = eng_del(sh->eng, h, key, klen, ENG_NOW_LAZY, NULL);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_exists(fc_store *s, const void *key, size_t klen)
+{
+    if (!s || lib_check_key(key, klen) != FC_OK)
+        return 0;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    int found = eng_get(sh->eng, h, key, klen, ENG_NOW_LAZY) != NULL;
+    lib_lock_release(&sh->lock);
+    return found;
+}
+
+/* TTL calls: FC_TTL_NONE is "no expiry" as a set's TTL, but here it would
+ * read as "delete the key"; a caller passing it surely meant fc_persist, so
+ * it is rejected rather than destroy the key. */
+int fc_pexpire(fc_store *s, const void *key, size_t klen, int64_t ttl_ms)
+{
+    if (!s || ttl_ms == FC_TTL_NONE)
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    int64_t now = ENG_NOW_LAZY, at;
+    rc = lib_ttl_to_expire(ttl_ms, &now, &at);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_pexpire(sh->eng, h, key, klen, at, now);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_expire(fc_store *s, const void *key, size_t klen, int64_t ttl_s)
+{
+    if (ttl_s == FC_TTL_NONE)
+        return FC_EINVAL;
+    if (ttl_s > INT64_MAX / 1000)
+        return FC_EOVERFLOW;
+    /* Any non-positive TTL deletes; keep it off INT64_MIN's neighbours. */
+    return fc_pexpire(s, key, klen, ttl_s > 0 ? ttl_s * 1000 : 0);
+}
+
+int64_t fc_pttl(fc_store *s, const void *key, size_t klen)
+{
+    if (!s || lib_check_key(key, klen) != FC_OK)
+        return FC_TTL_NOKEY;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    int64_t now = eng_now_ms();
+    lib_lock_acquire(&sh->lock);
+    int64_t ttl = lib_op_pttl(sh->eng, h, key, klen, now);
+    lib_lock_release(&sh->lock);
+    return ttl;
+}
+
+int64_t fc_ttl(fc_store *s, const void *key, size_t klen)
+{
+    int64_t ms = fc_pttl(s, key, klen);
+    return ms < 0 ? ms : (ms + 500) / 1000;
+}
+
+int fc_persist(fc_store *s, const void *key, size_t klen)
+{
+    if (!s)
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = lib_op_persist(sh->eng, h, key, klen);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
+
+int fc_incrby(fc_store *s, const void *key, size_t klen, int64_t delta,
+              int64_t *result)
+{
+    if (!s || !result)
+        return FC_EINVAL;
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    key = lib_nonnull(key);
+    uint64_t h = eng_hash(key, klen);
+    struct lib_shard *sh = shard_of(s, h);
+    lib_lock_acquire(&sh->lock);
+    rc = eng_incrby(sh->eng, h, key, klen, delta, ENG_NOW_LAZY, result);
+    lib_lock_release(&sh->lock);
+    return rc;
+}
