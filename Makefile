@@ -4,7 +4,7 @@
 #   make          build into build/
 #   make run      build, then run the server in the foreground (default config)
 #               and the embedded example
-#   make test     every test: gcc build, ASan+UBSan build, clang build, fuzz
+#   make test     every test: cppcheck, gcc build, ASan+UBSan build, clang build, fuzz
 #   make check    quick loop: the gcc build's tests only
 #   make bench    benchmarks, side by side with redis-server
 #   make install  install library, header, pkg-config file and server
@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 CTEST = ctest --output-on-failure --no-tests=error -j$(JOBS)
 
-.PHONY: all build deps run test check test-asan test-clang test-fuzz tsan bench install clean
+.PHONY: all build deps run test check lint test-asan test-clang test-fuzz tsan bench install clean
 
 all: build
 
@@ -55,8 +55,12 @@ tsan: deps
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && $(CTEST) -L unit
 
-test: check test-asan test-clang test-fuzz
-	@echo "make test: all suites passed (gcc, asan+ubsan, clang, fuzz)"
+lint: deps
+	cppcheck --quiet --enable=warning,portability --std=c11 --inline-suppr \
+	  -I include -I src --error-exitcode=1 src
+
+test: lint check test-asan test-clang test-fuzz
+	@echo "make test: all suites passed (lint, gcc, asan+ubsan, clang, fuzz)"
 
 bench: build
 	./build/fast-cache-bench

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+  build-essential cmake pkg-config clang llvm libclang-rt-14-dev cppcheck
   libxxhash-dev      # XXH3 key hashing
   liburing-dev       # io_uring event loop
   libinih-dev        # config file parsing

@@ -1,0 +1,120 @@
+/*
+ * client.h — one client connection: its buffers, parse state, session state
+ * (protocol, auth, name) and the ordered reply slots that keep pipelined
+ * replies in request order when some are computed by other workers.
+ *
+ * Reply order. Replies are appended straight to io.wbuf while the
+ * connection has no slot. A request sent to another worker opens a slot
+ * (SLOT_REMOTE or SLOT_GATHER) at the tail; replies computed inline after it
+ * go into a SLOT_LOCAL slot behind it. When the head slot completes, it and
+ * every completed slot after it move to wbuf in order. A pending slot thus
+ * holds back everything behind it, and only that.
+ *
+ * Lifetime. A slot is referenced by the messages in flight for it
+ * (`pending`), and is owned by the connection's worker only. When the
+ * connection goes away with slots in flight, those slots are orphaned
+ * (slot->conn = NULL) instead of freed; the returning messages find an
+ * orphan, drop the reply and free the slot when `pending` reaches 0. No
+ * message ever points at a freed connection or slot.
+ *
+ * Owns: its argv array, slots, names, and (through io) rbuf/wbuf/wbusy.
+ * Threads: only its worker touches a connection, except CLIENT LIST/KILL,
+ *   which read it (and set kill_req) from another worker while this one is
+ *   parked.
+ * Memory: freed in conn_on_closed (after the backend is done with it).
+ */
+#ifndef FC_SERVER_CLIENT_H
+#define FC_SERVER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/resp.h"
+#include "server/ev.h"
+
+struct srv_worker;
+struct srv_gather;
+
+enum conn_slot_kind {
+    SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
+    SLOT_REMOTE = 1, /* one request executed by another worker */
+    SLOT_GATHER = 2, /* a split command: parts from several workers */
+};
+
+typedef struct conn_slot {
+    struct conn_slot *next;
+    struct conn *conn;    /* NULL once orphaned */
+    uint32_t pending;     /* parts not back yet */
+    uint8_t kind;         /* enum conn_slot_kind */
+    fc_buf out;           /* the reply bytes once complete */
+    struct srv_gather *g; /* SLOT_GATHER only */
+} conn_slot;
+
+#define CONN_ADDR_LEN 64
+#define CONN_MAX_SLOTS 4096 /* requests in flight before parsing pauses */
+
+typedef struct conn {
+    ev_conn io; /* first member: backends hand back &io */
+    struct srv_worker *w;
+    struct conn *prev, *next; /* the worker's connection list */
+    uint64_t id;              /* CLIENT ID, unique in the process */
+    resp_writer wr;           /* .out is set per command (conn_out) */
+    bool authed;
+    bool blocked;    /* an exclusive command waits for the slots to drain */
+    bool kill_req;   /* CLIENT KILL from another worker: close at next tick */
+    bool in_process; /* conn_process is on the stack */
+    bool quit;       /* close once every reply is out (QUIT, errors) */
+    size_t rpos;     /* rbuf bytes already executed */
+    size_t need;     /* bytes from rpos the next request needs (0 unknown) */
+    resp_arg *argv;
+    size_t argv_cap;
+    size_t held_argc;     /* a parsed request waiting (conn.c), 0 = none */
+    size_t held_consumed; /* its length in rbuf from rpos */
+    conn_slot *slot_head, *slot_tail;
+    uint32_t nslots;
+    char *name, *lib_name, *lib_ver; /* CLIENT SETNAME / SETINFO */
+    char addr[CONN_ADDR_LEN];        /* peer "ip:port" */
+    char laddr[CONN_ADDR_LEN];       /* local "ip:port" */
+    int64_t ctime_ms;                /* monotonic, at accept */
+    int64_t atime_ms;                /* monotonic, last command */
+    const char *last_cmd;            /* static name of the last command */
+} conn;
+
+static inline conn *conn_of(ev_conn *io)
+{
+    return (conn *)io; /* io is the first member */
+}
+
+/* Creates a connection for an accepted fd (peer and local addresses read
+ * here). NULL on OOM (fd left open). */
+conn *conn_create(struct srv_worker *w, int fd);
+/* Frees the connection; orphans slots still in flight. */
+void conn_destroy(conn *c);
+
+/* Parses and executes what rbuf holds from rpos, until it runs out of
+ * complete requests or the connection blocks or closes. */
+void conn_process(conn *c);
+/* Where the reply of a request executed inline now must go. */
+fc_buf *conn_out(conn *c);
+/* Marks the connection as having output for this iteration's flush. */
+void conn_want_write(conn *c);
+/* Closes after the pending output is sent (QUIT, protocol errors). */
+void conn_close_after_reply(conn *c);
+/* Closes now; pending output is dropped. */
+void conn_close(conn *c);
+
+/* CLIENT SETNAME / HELLO SETNAME: Redis's rule (printable, no spaces). */
+int srv_client_name_ok(const resp_arg *name);
+/* Sets (or, empty, clears) the name. -1 on OOM. */
+int srv_client_set_name(conn *c, const resp_arg *name);
+
+/* Appends a slot of the given kind (pending parts) at the tail. NULL on
+ * OOM. */
+conn_slot *conn_slot_open(conn *c, enum conn_slot_kind kind, uint32_t pending);
+/* One part of s came back (its bytes already stored in s by the caller).
+ * Frees orphans; moves completed head slots to wbuf; resumes a blocked
+ * connection whose slots have drained. */
+void conn_slot_part_done(conn_slot *s);
+
+#endif /* FC_SERVER_CLIENT_H */

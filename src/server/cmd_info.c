@@ -1,0 +1,325 @@
+/*
+ * cmd_info.c — INFO [section ...], in Redis 7's layout ("# Section" headers,
+ * "field:value" lines, CRLF, a blank line between sections).
+ *
+ * Threads: INFO runs exclusively (every other worker parked), because
+ * keyspace and memory sum eng_len/eng_memory over every shard and clients
+ * walks every worker's connections.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "fastcache.h"
+#include "server/server.h"
+#include "server/srvcmd.h"
+#include "server/worker.h"
+
+static void add(fc_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add(fc_buf *b, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    fc_buf_append(b, line,
+                  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    fc_buf_append(b, "\r\n", 2);
+}
+
+static uint64_t sum_stat(const srv_server *s, size_t off)
+{
+    uint64_t t = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        t += atomic_load((_Atomic uint64_t *)((char *)&s->workers[i] + off));
+    return t;
+}
+
+#define SUM(s, field) sum_stat(s, offsetof(srv_worker, field))
+
+static void human(char *out, size_t n, uint64_t v)
+{
+    const char *u = "BKMGTP";
+    double d = (double)v;
+    int i = 0;
+    while (d >= 1024 && i < 5) {
+        d /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(out, n, "%lluB", (unsigned long long)v);
+    else
+        snprintf(out, n, "%.2f%c", d, u[i]);
+}
+
+static void sec_server(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    struct utsname un;
+    struct timeval tv;
+    uname(&un);
+    gettimeofday(&tv, NULL);
+    int64_t up = (x->w->now - s->start_mono_ms) / 1000;
+    char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    add(b, "# Server");
+    add(b, "redis_version:%s", SRV_VERSION);
+    add(b, "redis_git_sha1:00000000");
+    add(b, "redis_git_dirty:0");
+    add(b, "redis_build_id:0");
+    add(b, "redis_mode:standalone");
+    add(b, "os:%s %s %s", un.sysname, un.release, un.machine);
+    add(b, "arch_bits:%d", (int)(sizeof(void *) * 8));
+    add(b, "multiplexing_api:%s", s->be->name);
+#ifdef __VERSION__
+    add(b, "gcc_version:%s", __VERSION__);
+#endif
+    add(b, "process_id:%d", (int)getpid());
+    add(b, "process_supervised:no");
+    add(b, "run_id:%s", s->run_id);
+    add(b, "tcp_port:%d", s->cfg.port);
+    add(b, "server_time_usec:%lld",
+        (long long)tv.tv_sec * 1000000 + tv.tv_usec);
+    add(b, "uptime_in_seconds:%lld", (long long)up);
+    add(b, "uptime_in_days:%lld", (long long)(up / 86400));
+    int64_t ms = s->cfg.ttl_sweep_interval_ms;
+    add(b, "hz:%lld", (long long)(ms > 0 ? (1000 + ms / 2) / ms : 10));
+    add(b, "configured_hz:%lld",
+        (long long)(ms > 0 ? (1000 + ms / 2) / ms : 10));
+    add(b, "executable:%s", exe);
+    add(b, "config_file:%s", s->cfg.config_file ? s->cfg.config_file : "");
+    add(b, "io_threads_active:0");
+    add(b, "fast_cache_version:%s", FC_VERSION_STRING);
+    add(b, "threads:%u", s->nworkers);
+    add(b, "shards:%u", s->nshards);
+}
+
+static void sec_clients(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    add(b, "# Clients");
+    add(b, "connected_clients:%u", atomic_load(&s->nclients));
+    add(b, "cluster_connections:0");
+    add(b, "maxclients:%u", s->cfg.maxclients);
+    add(b, "blocked_clients:0");
+    add(b, "tracking_clients:0");
+    add(b, "clients_in_timeout_table:0");
+}
+
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, res = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &size, &res) != 2)
+        res = 0;
+    fclose(f);
+    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void sec_memory(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    static _Atomic uint64_t peak; /* process-wide, like Redis's */
+    uint64_t used = 0, rss = rss_bytes();
+    for (uint32_t i = 0; i < s->nshards; i++)
+        used += eng_memory(s->shards[i]);
+    uint64_t p = atomic_load(&peak);
+    while (used > p && !atomic_compare_exchange_weak(&peak, &p, used))
+        ;
+    if (used > p)
+        p = used;
+    char h1[32], h2[32], h3[32];
+    human(h1, sizeof(h1), used);
+    human(h2, sizeof(h2), rss);
+    human(h3, sizeof(h3), p);
+    add(b, "# Memory");
+    add(b, "used_memory:%llu", (unsigned long long)used);
+    add(b, "used_memory_human:%s", h1);
+    add(b, "used_memory_rss:%llu", (unsigned long long)rss);
+    add(b, "used_memory_rss_human:%s", h2);
+    add(b, "used_memory_peak:%llu", (unsigned long long)p);
+    add(b, "used_memory_peak_human:%s", h3);
+    add(b, "used_memory_dataset:%llu", (unsigned long long)used);
+    add(b, "maxmemory:0");
+    add(b, "maxmemory_human:0B");
+    add(b, "maxmemory_policy:noeviction");
+    add(b, "mem_fragmentation_ratio:%.2f",
+        used ? (double)rss / (double)used : 0.0);
+    add(b, "mem_allocator:libc");
+}
+
+static void sec_persistence(srv_exec *x, fc_buf *b)
+{
+    add(b, "# Persistence");
+    add(b, "loading:0");
+    add(b, "async_loading:0");
+    add(b, "rdb_changes_since_last_save:0");
+    add(b, "rdb_bgsave_in_progress:0");
+    add(b, "rdb_last_save_time:%lld",
+        (long long)(x->srv->start_unix_ms / 1000));
+    add(b, "rdb_last_bgsave_status:ok");
+    add(b, "aof_enabled:0");
+    add(b, "aof_rewrite_in_progress:0");
+    add(b, "aof_last_write_status:ok");
+}
+
+static void sec_stats(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    add(b, "# Stats");
+    add(b, "total_connections_received:%llu",
+        (unsigned long long)atomic_load(&s->stat_conn_received));
+    add(b, "total_commands_processed:%llu",
+        (unsigned long long)SUM(s, stat_cmds));
+    add(b, "instantaneous_ops_per_sec:%llu",
+        (unsigned long long)SUM(s, stat_inst_ops));
+    add(b, "total_net_input_bytes:%llu",
+        (unsigned long long)SUM(s, stat_net_in));
+    add(b, "total_net_output_bytes:%llu",
+        (unsigned long long)SUM(s, stat_net_out));
+    add(b, "rejected_connections:%llu",
+        (unsigned long long)atomic_load(&s->stat_rejected_conn));
+    add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
+    add(b, "evicted_keys:0");
+    add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
+    add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
+    add(b, "pubsub_channels:0");
+    add(b, "pubsub_patterns:0");
+}
+
+static void sec_replication(srv_exec *x, fc_buf *b)
+{
+    add(b, "# Replication");
+    add(b, "role:master");
+    add(b, "connected_slaves:0");
+    add(b, "master_failover_state:no-failover");
+    add(b, "master_replid:%s", x->srv->run_id);
+    add(b, "master_repl_offset:0");
+}
+
+static void sec_cpu(srv_exec *x, fc_buf *b)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    add(b, "# CPU");
+    add(b, "used_cpu_sys:%ld.%06ld", (long)ru.ru_stime.tv_sec,
+        (long)ru.ru_stime.tv_usec);
+    add(b, "used_cpu_user:%ld.%06ld", (long)ru.ru_utime.tv_sec,
+        (long)ru.ru_utime.tv_usec);
+}
+
+static void sec_commandstats(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    add(b, "# Commandstats");
+    for (size_t k = 0; k < s->cmds.count; k++) {
+        uint64_t calls = 0, nsec = 0, rej = 0, fail = 0;
+        for (uint32_t i = 0; i < s->nworkers; i++) {
+            srv_cmdstat *st = &s->workers[i].cmdstats[k];
+            calls += atomic_load(&st->calls);
+            nsec += atomic_load(&st->nsec);
+            rej += atomic_load(&st->rejected);
+            fail += atomic_load(&st->failed);
+        }
+        if (!calls && !rej && !fail)
+            continue;
+        uint64_t usec = nsec / 1000;
+        add(b,
+            "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
+            "rejected_calls=%llu,failed_calls=%llu",
+            s->cmds.ents[k].def->name, (unsigned long long)calls,
+            (unsigned long long)usec,
+            calls ? (double)nsec / 1000.0 / (double)calls : 0.0,
+            (unsigned long long)rej, (unsigned long long)fail);
+    }
+}
+
+static void sec_keyspace(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    uint64_t keys = 0, expires = 0;
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        keys += eng_len(s->shards[i]);
+        expires += eng_expires_count(s->shards[i]);
+    }
+    add(b, "# Keyspace");
+    if (keys)
+        add(b, "db0:keys=%llu,expires=%llu,avg_ttl=0", (unsigned long long)keys,
+            (unsigned long long)expires);
+}
+
+typedef struct section {
+    const char *name;
+    void (*fn)(srv_exec *x, fc_buf *b);
+    bool in_default;
+} section;
+
+static const section sections[] = {
+    {"server", sec_server, true},     {"clients", sec_clients, true},
+    {"memory", sec_memory, true},     {"persistence", sec_persistence, true},
+    {"stats", sec_stats, true},       {"replication", sec_replication, true},
+    {"cpu", sec_cpu, true},           {"commandstats", sec_commandstats, false},
+    {"keyspace", sec_keyspace, true},
+};
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static void cmd_info(srv_exec *x)
+{
+    cmd_ctx *c = x->c;
+    bool want[NSECTIONS] = {false};
+    if (c->argc == 1)
+        for (size_t i = 0; i < NSECTIONS; i++)
+            want[i] = sections[i].in_default;
+    for (size_t a = 1; a < c->argc; a++) {
+        bool all = srv_arg_is(&c->argv[a], "all") ||
+                   srv_arg_is(&c->argv[a], "everything");
+        bool def = srv_arg_is(&c->argv[a], "default");
+        for (size_t i = 0; i < NSECTIONS; i++)
+            if (all || (def && sections[i].in_default) ||
+                srv_arg_is(&c->argv[a], sections[i].name))
+                want[i] = true;
+    }
+    fc_buf b = {0};
+    for (size_t i = 0; i < NSECTIONS; i++) {
+        if (!want[i])
+            continue;
+        if (b.len)
+            fc_buf_append(&b, "\r\n", 2);
+        sections[i].fn(x, &b);
+    }
+    if (b.oom)
+        resp_error(c->w, "ERR out of memory");
+    else
+        resp_verbatim(c->w, "txt", b.data ? b.data : "", b.len);
+    fc_buf_free(&b);
+}
+
+static const srv_cmd cmds[] = {
+    {{"info", -1, CMD_NOSCRIPT, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
+      "Returns information and statistics about the server.", "1.0.0"},
+     cmd_info,
+     SRV_CMD_EXCL,
+     NULL},
+};
+
+const srv_cmd *srv_cmds_info(size_t *n)
+{
+    *n = sizeof(cmds) / sizeof(cmds[0]);
+    return cmds;
+}

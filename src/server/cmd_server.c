@@ -1,0 +1,269 @@
+/*
+ * cmd_server.c — TIME, SHUTDOWN, MEMORY, OBJECT.
+ *
+ * Threads: MEMORY USAGE and OBJECT are keyed (key at argv[2]) and run on the
+ * key's owner, possibly for another worker's client (x->conn NULL, unused
+ * here). MEMORY STATS sums every shard and runs exclusively.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "server/client.h"
+#include "server/server.h"
+#include "server/srvcmd.h"
+
+/* Per-entry overhead reported by MEMORY USAGE on top of the key and value
+ * bytes: the engine's entry header and its table slot, as an estimate (the
+ * engine does not expose the exact allocation). */
+#define ENTRY_OVERHEAD 48
+
+static void cmd_time(srv_exec *x)
+{
+    struct timeval tv;
+    char buf[32];
+    gettimeofday(&tv, NULL);
+    resp_array(x->c->w, 2);
+    snprintf(buf, sizeof(buf), "%lld", (long long)tv.tv_sec);
+    resp_bulk_cstr(x->c->w, buf);
+    snprintf(buf, sizeof(buf), "%ld", (long)tv.tv_usec);
+    resp_bulk_cstr(x->c->w, buf);
+}
+
+static void cmd_shutdown(srv_exec *x)
+{
+    cmd_ctx *c = x->c;
+    bool abort_req = false, save = false, nosave = false;
+    for (size_t i = 1; i < c->argc; i++) {
+        const resp_arg *a = &c->argv[i];
+        if (srv_arg_is(a, "nosave"))
+            nosave = true;
+        else if (srv_arg_is(a, "save"))
+            save = true;
+        else if (srv_arg_is(a, "abort"))
+            abort_req = true;
+        else if (!srv_arg_is(a, "now") && !srv_arg_is(a, "force")) {
+            resp_error(c->w, "ERR syntax error");
+            return;
+        }
+    }
+    if ((save && nosave) || (abort_req && c->argc > 2)) {
+        resp_error(c->w, "ERR syntax error");
+        return;
+    }
+    if (abort_req) {
+        resp_error(c->w, "ERR No shutdown in progress.");
+        return;
+    }
+    /* Nothing to save: no persistence yet. Like Redis, no reply: the
+     * connection closes with the server. */
+    srv_request_shutdown(x->srv);
+}
+
+static eng_entry *lookup(srv_exec *x, const resp_arg *k)
+{
+    uint64_t h = eng_hash(k->ptr, k->len);
+    return eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
+}
+
+static void memory_usage(srv_exec *x)
+{
+    cmd_ctx *c = x->c;
+    if (c->argc != 3 && !(c->argc == 5 && srv_arg_is(&c->argv[3], "samples"))) {
+        resp_error(c->w, "ERR syntax error");
+        return;
+    }
+    long long samples;
+    if (c->argc == 5 && (srv_arg_ll(&c->argv[4], &samples) || samples < 0)) {
+        resp_error(c->w, "ERR value is not an integer or out of range");
+        return;
+    }
+    eng_entry *e = lookup(x, &c->argv[2]);
+    if (!e) {
+        resp_null(c->w);
+        return;
+    }
+    size_t kl, vl;
+    eng_entry_key(e, &kl);
+    eng_entry_value(e, &vl);
+    resp_int(c->w, (int64_t)((ENTRY_OVERHEAD + kl + vl + 7) & ~(size_t)7));
+}
+
+static void memory_stats(srv_exec *x)
+{
+    srv_server *s = x->srv;
+    uint64_t mem = 0, keys = 0;
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        mem += eng_memory(s->shards[i]);
+        keys += eng_len(s->shards[i]);
+    }
+    resp_writer *w = x->c->w;
+    resp_map(w, 4);
+    resp_bulk_cstr(w, "total.allocated");
+    resp_int(w, (int64_t)mem);
+    resp_bulk_cstr(w, "keys.count");
+    resp_int(w, (int64_t)keys);
+    resp_bulk_cstr(w, "keys.bytes-per-key");
+    resp_int(w, keys ? (int64_t)(mem / keys) : 0);
+    resp_bulk_cstr(w, "dataset.bytes");
+    resp_int(w, (int64_t)mem);
+}
+
+static void help(srv_exec *x, const char *const *lines, size_t n)
+{
+    resp_array(x->c->w, n);
+    for (size_t i = 0; i < n; i++)
+        resp_simple(x->c->w, lines[i]);
+}
+
+static void cmd_memory(srv_exec *x)
+{
+    static const char *const lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "STATS",
+        ("    Return information about the memory usage of the "
+         "server."),
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value.",
+        "HELP",
+        "    Print this help.",
+    };
+    const resp_arg *sub = &x->c->argv[1];
+    if (srv_arg_is(sub, "usage"))
+        memory_usage(x);
+    else if (srv_arg_is(sub, "stats"))
+        memory_stats(x);
+    else if (srv_arg_is(sub, "help"))
+        help(x, lines, sizeof(lines) / sizeof(lines[0]));
+    else
+        srv_reply_unknown_sub(x, "MEMORY");
+}
+
+/* Redis stores a string as "int" when it is a canonical 64-bit decimal
+ * (string2ll round-trips), as "embstr" up to 44 bytes, else "raw". */
+static const char *string_encoding(const uint8_t *v, size_t n)
+{
+    if (n > 0 && n <= 20) {
+        char buf[24], back[24], *end;
+        memcpy(buf, v, n);
+        buf[n] = '\0';
+        errno = 0;
+        long long ll = strtoll(buf, &end, 10);
+        if (!errno && *end == '\0') {
+            snprintf(back, sizeof(back), "%lld", ll);
+            if (strcmp(back, buf) == 0)
+                return "int";
+        }
+    }
+    return n <= 44 ? "embstr" : "raw";
+}
+
+static void cmd_object(srv_exec *x)
+{
+    static const char *const lines[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        ("    Return the kind of internal representation used in order to "
+         "store the value associated with a <key>."),
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>.",
+        "REFCOUNT <key>",
+        ("    Return the reference count of the object stored at "
+         "<key>."),
+        "HELP",
+        "    Print this help.",
+    };
+    cmd_ctx *c = x->c;
+    const resp_arg *sub = &c->argv[1];
+    if (srv_arg_is(sub, "help")) {
+        help(x, lines, sizeof(lines) / sizeof(lines[0]));
+        return;
+    }
+    bool enc = srv_arg_is(sub, "encoding"), freq = srv_arg_is(sub, "freq"),
+         idle = srv_arg_is(sub, "idletime"), ref = srv_arg_is(sub, "refcount");
+    if (!(enc || freq || idle || ref) || c->argc != 3) {
+        srv_reply_unknown_sub(x, "OBJECT");
+        return;
+    }
+    eng_entry *e = lookup(x, &c->argv[2]);
+    if (!e) {
+        resp_null(c->w);
+    } else if (enc) {
+        size_t n;
+        const uint8_t *v = eng_entry_value(e, &n);
+        resp_bulk_cstr(c->w, string_encoding(v, n));
+    } else if (freq) {
+        /* maxmemory-policy is always noeviction here. */
+        resp_error(c->w, "ERR An LFU maxmemory policy is not selected, access "
+                         "frequency not tracked. Please note that when "
+                         "switching between policies at runtime LRU and LFU "
+                         "data will take some time to adjust.");
+    } else if (idle) {
+        resp_int(c->w, 0); /* the engine keeps no access time */
+    } else {
+        resp_int(c->w, 1);
+    }
+}
+
+static const srv_subcmd memory_subs[] = {
+    {"usage", -3, CMD_READONLY, 0, "Estimates the memory usage of a key."},
+    {"stats", 2, 0, SRV_CMD_EXCL, "Returns details about memory usage."},
+    {"help", 2, 0, 0,
+     "Returns helpful text about the different "
+     "subcommands."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static const srv_subcmd object_subs[] = {
+    {"encoding", 3, CMD_READONLY, 0,
+     "Returns the internal encoding of a "
+     "Redis object."},
+    {"freq", 3, CMD_READONLY, 0,
+     "Returns the logarithmic access frequency "
+     "counter of a Redis object."},
+    {"idletime", 3, CMD_READONLY, 0,
+     "Returns the time since the last access "
+     "to a Redis object."},
+    {"refcount", 3, CMD_READONLY, 0,
+     "Returns the reference count of a value "
+     "of a key."},
+    {"help", 2, 0, 0,
+     "Returns helpful text about the different "
+     "subcommands."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static const srv_cmd cmds[] = {
+    {{"time", 1, CMD_FAST, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
+      "Returns the server time.", "2.6.0"},
+     cmd_time,
+     0,
+     NULL},
+    {{"shutdown", -1, CMD_NOSCRIPT, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
+      "Synchronously saves the database(s) to disk and shuts down the Redis "
+      "server.",
+      "1.0.0"},
+     cmd_shutdown,
+     0,
+     NULL},
+    {{"memory", -2, CMD_READONLY, 2, 2, 1, CMD_SPLIT_NONE, NULL, "server",
+      "A container for memory diagnostics commands.", "4.0.0"},
+     cmd_memory,
+     0,
+     memory_subs},
+    {{"object", -2, CMD_READONLY, 2, 2, 1, CMD_SPLIT_NONE, NULL, "generic",
+      "A container for object introspection commands.", "2.2.3"},
+     cmd_object,
+     0,
+     object_subs},
+};
+
+const srv_cmd *srv_cmds_server(size_t *n)
+{
+    *n = sizeof(cmds) / sizeof(cmds[0]);
+    return cmds;
+}

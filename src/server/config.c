@@ -1,0 +1,462 @@
+/*
+ * config.c — defaults, the config file (inih) and value parsers. The command
+ * line lives in config_args.c.
+ */
+#include "server/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fastcache.h"
+
+void srv_config_defaults(srv_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->bind = strdup("127.0.0.1");
+    c->port = 6380;
+    c->maxclients = 10000;
+    c->loglevel = SRV_LOG_NOTICE;
+    c->ttl_sweep_interval_ms = 100;
+    c->stats_interval_ms = 100;
+    c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
+    c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
+    c->persistence.snapshot_interval_ms = 0;
+    c->persistence.fsync = strdup("everysec");
+    c->replication.role = strdup("primary");
+}
+
+void srv_config_free(srv_config *c)
+{
+    free(c->bind);
+    free(c->requirepass);
+    free(c->io);
+    free(c->config_file);
+    free(c->persistence.wal_dir);
+    free(c->persistence.fsync);
+    free(c->tiers.path);
+    free(c->replication.role);
+    free(c->replication.bind_addr);
+    free(c->replication.upstream);
+    free(c->replication.auth_token);
+    memset(c, 0, sizeof(*c));
+}
+
+/* --- value parsers ----------------------------------------------------- */
+
+int srv_parse_bool(const char *s, bool *out)
+{
+    if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcmp(s, "1")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcmp(s, "0")) {
+        *out = false;
+        return 0;
+    }
+    return -1;
+}
+
+int srv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    if (!*s || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int srv_parse_memory(const char *s, size_t *out)
+{
+    if (!*s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    unsigned long long mul = 1;
+    if (!strcasecmp(end, "k"))
+        mul = 1000;
+    else if (!strcasecmp(end, "kb"))
+        mul = 1024;
+    else if (!strcasecmp(end, "m"))
+        mul = 1000 * 1000;
+    else if (!strcasecmp(end, "mb"))
+        mul = 1024 * 1024;
+    else if (!strcasecmp(end, "g"))
+        mul = 1000ULL * 1000 * 1000;
+    else if (!strcasecmp(end, "gb"))
+        mul = 1024ULL * 1024 * 1024;
+    else if (*end)
+        return -1;
+    if (v > SIZE_MAX / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+static const char *const level_names[] = {"debug", "verbose", "notice",
+                                          "warning"};
+
+int srv_parse_loglevel(const char *s, int *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(s, level_names[i])) {
+            *out = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *srv_loglevel_name(int level)
+{
+    return level >= 0 && level < 4 ? level_names[level] : "notice";
+}
+
+/* --- the config file ----------------------------------------------------- */
+
+typedef struct file_ctx {
+    srv_config *c;
+    char err[256]; /* first error, without FILE:LINE */
+} file_ctx;
+
+/* TOML strings: "basic" (with \" and \\ escapes) or 'literal'; bare words
+ * are taken as they are. NULL on OOM or an unterminated quote. */
+static char *unquote(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || (v[0] != '"' && v[0] != '\''))
+        return strdup(v);
+    if (n < 2 || v[n - 1] != v[0])
+        return NULL;
+    char *out = malloc(n);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (v[0] == '"' && v[i] == '\\' && i + 2 < n)
+            i++;
+        out[j++] = v[i];
+    }
+    out[j] = '\0';
+    return out;
+}
+
+static int set_str(file_ctx *f, char **dst, const char *name, const char *v)
+{
+    char *s = unquote(v);
+    if (!s) {
+        snprintf(f->err, sizeof(f->err), "bad string value for '%s'", name);
+        return 0;
+    }
+    free(*dst);
+    *dst = s;
+    return 1;
+}
+
+static int set_bool(file_ctx *f, bool *dst, const char *name, const char *v)
+{
+    if (srv_parse_bool(v, dst) == 0)
+        return 1;
+    snprintf(f->err, sizeof(f->err), "'%s' must be true or false, got '%s'",
+             name, v);
+    return 0;
+}
+
+static int set_int(file_ctx *f, int64_t *dst, const char *name, const char *v,
+                   int64_t min, int64_t max)
+{
+    if (srv_parse_i64(v, min, max, dst) == 0)
+        return 1;
+    snprintf(f->err, sizeof(f->err),
+             "'%s' must be an integer in [%lld, %lld], got '%s'", name,
+             (long long)min, (long long)max, v);
+    return 0;
+}
+
+/* "host:port", "[v6]:port" or "host" (port unchanged). */
+static int parse_hostport(const char *s, char **host, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    const char *hs = s, *he = colon ? colon : s + strlen(s);
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+        if (!rb || (rb[1] != '\0' && rb[1] != ':'))
+            return -1;
+        hs = s + 1;
+        he = rb;
+        colon = rb[1] == ':' ? rb + 1 : NULL;
+    } else if (colon && strchr(s, ':') != colon) {
+        colon = NULL; /* bare IPv6 address without a port */
+        he = s + strlen(s);
+    }
+    if (colon) {
+        int64_t p;
+        if (srv_parse_i64(colon + 1, 1, 65535, &p))
+            return -1;
+        *port = (int)p;
+    }
+    if (he == hs)
+        return -1;
+    char *h = strndup(hs, (size_t)(he - hs));
+    if (!h)
+        return -1;
+    free(*host);
+    *host = h;
+    return 1;
+}
+
+/* Top-level integers that land in a uint32_t field. */
+static int top_u32(file_ctx *f, const char *k, const char *v)
+{
+    static const struct {
+        const char *name;
+        int64_t min, max;
+        size_t off;
+    } keys[] = {
+        {"max_connections", 1, 1000000, offsetof(srv_config, maxclients)},
+        {"shard_count", 0, FC_MAX_SHARDS, offsetof(srv_config, shards)},
+        {"threads", 0, 1024, offsetof(srv_config, threads)},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int64_t n;
+        if (strcmp(k, keys[i].name))
+            continue;
+        if (!set_int(f, &n, k, v, keys[i].min, keys[i].max))
+            return 0;
+        *(uint32_t *)((char *)f->c + keys[i].off) = (uint32_t)n;
+        return 1;
+    }
+    return -1;
+}
+
+static int top_size(file_ctx *f, const char *k, const char *v, size_t *dst)
+{
+    char *s = unquote(v);
+    size_t sz = 0;
+    int ok = s && srv_parse_memory(s, &sz) == 0 && sz >= 1024;
+    free(s);
+    if (!ok) {
+        snprintf(f->err, sizeof(f->err),
+                 "'%s' must be a size of at least 1024 bytes, got %s", k, v);
+        return 0;
+    }
+    *dst = sz;
+    return 1;
+}
+
+static int top_string(file_ctx *f, const char *k, const char *v)
+{
+    srv_config *c = f->c;
+    if (!strcmp(k, "requirepass")) {
+        if (!set_str(f, &c->requirepass, k, v))
+            return 0;
+        if (!c->requirepass[0]) { /* as in Redis: empty = no password */
+            free(c->requirepass);
+            c->requirepass = NULL;
+        }
+        return 1;
+    }
+    if (!strcmp(k, "io")) {
+        if (!set_str(f, &c->io, k, v))
+            return 0;
+        if (strcmp(c->io, "epoll") && strcmp(c->io, "uring")) {
+            snprintf(f->err, sizeof(f->err),
+                     "'io' must be \"epoll\" or \"uring\", got %s", v);
+            return 0;
+        }
+        return 1;
+    }
+    char *s = unquote(v);
+    int ok = -1;
+    if (!strcmp(k, "bind_addr")) {
+        ok = s && parse_hostport(s, &c->bind, &c->port) > 0;
+        if (!ok)
+            snprintf(f->err, sizeof(f->err),
+                     "'bind_addr' must be \"host:port\", got '%s'", v);
+    } else if (!strcmp(k, "loglevel")) {
+        ok = s && srv_parse_loglevel(s, &c->loglevel) == 0;
+        if (!ok)
+            snprintf(f->err, sizeof(f->err),
+                     "'loglevel' must be debug, verbose, notice or warning, "
+                     "got %s",
+                     v);
+    }
+    free(s);
+    return ok;
+}
+
+static int top_key(file_ctx *f, const char *k, const char *v)
+{
+    srv_config *c = f->c;
+    int r = top_u32(f, k, v);
+    if (r >= 0)
+        return r;
+    if (!strcmp(k, "ttl_sweep_interval_ms"))
+        return set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
+    if (!strcmp(k, "stats_interval_ms"))
+        return set_int(f, &c->stats_interval_ms, k, v, 1, 60000);
+    if (!strcmp(k, "client_query_buffer_limit"))
+        return top_size(f, k, v, &c->client_query_buffer_limit);
+    if (!strcmp(k, "proto_max_bulk_len"))
+        return top_size(f, k, v, &c->proto_max_bulk_len);
+    return top_string(f, k, v);
+}
+
+static int persistence_key(file_ctx *f, const char *k, const char *v)
+{
+    srv_config *c = f->c;
+    if (!strcmp(k, "enabled"))
+        return set_bool(f, &c->persistence.enabled, k, v);
+    if (!strcmp(k, "wal_dir"))
+        return set_str(f, &c->persistence.wal_dir, k, v);
+    if (!strcmp(k, "snapshot_interval_ms"))
+        return set_int(f, &c->persistence.snapshot_interval_ms, k, v, 0,
+                       INT64_MAX / 2);
+    if (!strcmp(k, "fsync")) {
+        if (!set_str(f, &c->persistence.fsync, k, v))
+            return 0;
+        const char *s = c->persistence.fsync;
+        if (strcmp(s, "always") && strcmp(s, "everysec") && strcmp(s, "no")) {
+            snprintf(f->err, sizeof(f->err),
+                     "'fsync' must be \"always\", \"everysec\" or \"no\", "
+                     "got %s",
+                     v);
+            return 0;
+        }
+        return 1;
+    }
+    return -1;
+}
+
+static int tiers_key(file_ctx *f, const char *k, const char *v)
+{
+    if (!strcmp(k, "enabled"))
+        return set_bool(f, &f->c->tiers.enabled, k, v);
+    if (!strcmp(k, "path"))
+        return set_str(f, &f->c->tiers.path, k, v);
+    return -1;
+}
+
+static int replication_key(file_ctx *f, const char *k, const char *v)
+{
+    srv_config *c = f->c;
+    if (!strcmp(k, "role")) {
+        if (!set_str(f, &c->replication.role, k, v))
+            return 0;
+        static const char *const roles[] = {"primary", "master", "replica",
+                                            "slave", "none"};
+        for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+            if (!strcmp(c->replication.role, roles[i]))
+                return 1;
+        snprintf(f->err, sizeof(f->err),
+                 "'role' must be \"primary\", \"replica\" or \"none\", got %s",
+                 v);
+        return 0;
+    }
+    if (!strcmp(k, "bind_addr"))
+        return set_str(f, &c->replication.bind_addr, k, v);
+    if (!strcmp(k, "upstream"))
+        return set_str(f, &c->replication.upstream, k, v);
+    if (!strcmp(k, "auth_token"))
+        return set_str(f, &c->replication.auth_token, k, v);
+    return -1;
+}
+
+/* inih handler: 1 = ok, 0 = error (inih then reports the line). */
+static int on_key(void *user, const char *section, const char *name,
+                  const char *value)
+{
+    file_ctx *f = user;
+    if (f->err[0])
+        return 0;
+    int r;
+    if (!section[0])
+        r = top_key(f, name, value);
+    else if (!strcmp(section, "persistence"))
+        r = persistence_key(f, name, value);
+    else if (!strcmp(section, "tiers"))
+        r = tiers_key(f, name, value);
+    else if (!strcmp(section, "replication"))
+        r = replication_key(f, name, value);
+    else {
+        snprintf(f->err, sizeof(f->err), "unknown section [%s]", section);
+        return 0;
+    }
+    if (r < 0) {
+        snprintf(f->err, sizeof(f->err), "unknown key '%s' in section [%s]",
+                 name, section[0] ? section : "top-level");
+        return 0;
+    }
+    return r;
+}
+
+int srv_config_load_file(srv_config *c, const char *path, char *err,
+                         size_t errlen)
+{
+    /* TOML comments are '#', also at the end of a line; TOML has no
+     * continuation lines, so an indented key must not glue onto the
+     * previous value. */
+    ini_inline_comment_prefixes = "#";
+    ini_allow_multiline = false;
+    ini_stop_on_first_error = true;
+    file_ctx f = {.c = c, .err = ""};
+    int line = ini_parse(path, on_key, &f);
+    if (line == -1) {
+        snprintf(err, errlen, "%s: cannot open config file: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (line == -2) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (line > 0) {
+        snprintf(err, errlen, "%s:%d: %s", path, line,
+                 f.err[0] ? f.err : "syntax error");
+        return -1;
+    }
+    char *p = strdup(path);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(c->config_file);
+    c->config_file = p;
+    return 0;
+}
+
+int srv_config_resolve(srv_config *c, long online_cpus, char *err,
+                       size_t errlen)
+{
+    if (c->threads == 0)
+        c->threads = online_cpus > 0 ? (uint32_t)online_cpus : 1;
+    if (c->shards == 0) {
+        uint64_t want = (uint64_t)c->threads * 64, s = 1;
+        while (s < want && s < FC_MAX_SHARDS)
+            s <<= 1;
+        c->shards = (uint32_t)s;
+    }
+    if (c->shards & (c->shards - 1)) {
+        snprintf(err, errlen, "shards must be a power of two, got %u",
+                 c->shards);
+        return -1;
+    }
+    if (c->shards < c->threads) {
+        snprintf(err, errlen, "shards (%u) must be at least threads (%u)",
+                 c->shards, c->threads);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * config.h — the server's configuration: defaults, the TOML-style config file
+ * and the command line, in that order of precedence (CLI wins).
+ *
+ * File layout (parsed with libinih; TOML's `key = value` and `[section]` are
+ * inih-compatible): top-level bind_addr ("host:port"), max_connections,
+ * shard_count, threads, requirepass, loglevel, ttl_sweep_interval_ms,
+ * stats_interval_ms, io; sections [persistence], [tiers], [replication].
+ * Strings may be "quoted"; booleans are true/false; integers are decimal.
+ * Comments: whole lines starting with # or ;, and " # ..." at the end of a
+ * line (preceded by whitespace). Unknown keys are errors reported as
+ * "FILE:LINE: unknown key 'x' in section [s]". A section that holds no keys
+ * at all is not seen by the parser and so not reported.
+ * fast-cache.toml.example at the repository root documents every key.
+ *
+ * Owns: the strings in srv_config (malloc'd; srv_config_free frees them).
+ * Threads: parsed on the main thread before workers start. Afterwards
+ *   workers read it; CONFIG SET writes it only while every other worker is
+ *   parked (exclusive execution), so no lock is needed.
+ * Errors: functions return 0, or SRV_CONFIG_EXIT (help/version printed:
+ *   exit 0), or -1 with a one-line message in err (the caller prints it and
+ *   exits with status 2).
+ */
+#ifndef FC_SERVER_CONFIG_H
+#define FC_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SRV_CONFIG_EXIT 1
+
+enum srv_loglevel {
+    SRV_LOG_DEBUG = 0,
+    SRV_LOG_VERBOSE = 1,
+    SRV_LOG_NOTICE = 2,
+    SRV_LOG_WARNING = 3,
+};
+
+typedef struct srv_config {
+    char *bind;          /* address to listen on */
+    int port;            /* TCP port, 1..65535 */
+    uint32_t threads;    /* workers; 0 = online cores (resolved later) */
+    uint32_t shards;     /* power of two; 0 = derived from threads */
+    uint32_t maxclients; /* accepted connections at once */
+    char *requirepass;   /* NULL = no AUTH needed */
+    int loglevel;        /* enum srv_loglevel */
+    char *io;            /* "epoll", "uring" or NULL (auto) */
+    int64_t ttl_sweep_interval_ms;    /* active expiry period */
+    int64_t stats_interval_ms;        /* instantaneous_ops_per_sec sampling */
+    size_t client_query_buffer_limit; /* bytes buffered per client */
+    size_t proto_max_bulk_len;        /* largest bulk argument */
+    char *config_file;                /* the file loaded, if any (absolute or as
+                                         given) */
+    struct {
+        bool enabled;
+        char *wal_dir;
+        int64_t snapshot_interval_ms;
+        char *fsync; /* "always", "everysec" or "no" */
+    } persistence;
+    struct {
+        bool enabled;
+        char *path;
+    } tiers;
+    struct {
+        char *role; /* "primary"/"master", "replica"/"slave" or "none" */
+        char *bind_addr;
+        char *upstream;
+        char *auth_token;
+    } replication;
+} srv_config;
+
+void srv_config_defaults(srv_config *c);
+void srv_config_free(srv_config *c);
+
+/* Loads a config file into c (only the keys present change). */
+int srv_config_load_file(srv_config *c, const char *path, char *err,
+                         size_t errlen);
+
+/* The whole start-up sequence: defaults are expected in c already; finds
+ * --config FILE and loads it, then applies every other flag on top (flags
+ * are "--name value" or "--name=value"; positional arguments are errors).
+ * --help / --version print to `out` and return SRV_CONFIG_EXIT. */
+int srv_config_from_args(srv_config *c, int argc, char **argv, FILE *out,
+                         char *err, size_t errlen);
+
+/* Fills in what depends on the machine: threads (online cores when 0) and
+ * shards (64 per thread rounded up to a power of two, at most
+ * FC_MAX_SHARDS, when 0). -1 with err when shards is not a power of two or
+ * fewer than threads. */
+int srv_config_resolve(srv_config *c, long online_cpus, char *err,
+                       size_t errlen);
+
+/* Parsers shared with CONFIG SET. 0 or -1. */
+int srv_parse_bool(const char *s, bool *out);
+int srv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Memory sizes as Redis accepts them: 123, 1k, 1kb, 1mb, 1gb (k = 1000,
+ * kb = 1024). */
+int srv_parse_memory(const char *s, size_t *out);
+int srv_parse_loglevel(const char *s, int *out);
+const char *srv_loglevel_name(int level);
+
+/* Usage text for --help. */
+void srv_config_usage(FILE *out, const char *prog);
+
+#endif /* FC_SERVER_CONFIG_H */

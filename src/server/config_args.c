@@ -1,0 +1,225 @@
+/*
+ * config_args.c — the command line. Two passes: the first finds --config,
+ * --help and --version (and rejects unknown flags), the config file is
+ * loaded, and the second applies every flag on top of it, so a flag always
+ * wins over the file whatever the order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastcache.h"
+#include "server/config.h"
+
+typedef int (*flag_fn)(srv_config *c, const char *v, char *err, size_t errlen);
+
+static int bad_value(const char *flag, const char *v, const char *why,
+                     char *err, size_t errlen)
+{
+    snprintf(err, errlen, "invalid value '%s' for --%s: %s", v, flag, why);
+    return -1;
+}
+
+static int set_string(char **dst, const char *v, char *err, size_t errlen)
+{
+    char *s = strdup(v);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int f_bind(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return bad_value("bind", v, "empty address", err, errlen);
+    return set_string(&c->bind, v, err, errlen);
+}
+
+static int f_port(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    int64_t n;
+    if (srv_parse_i64(v, 1, 65535, &n))
+        return bad_value("port", v, "expected 1..65535", err, errlen);
+    c->port = (int)n;
+    return 0;
+}
+
+static int f_threads(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    int64_t n;
+    if (srv_parse_i64(v, 1, 1024, &n))
+        return bad_value("threads", v, "expected 1..1024", err, errlen);
+    c->threads = (uint32_t)n;
+    return 0;
+}
+
+static int f_shards(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    int64_t n;
+    if (srv_parse_i64(v, 1, FC_MAX_SHARDS, &n) || (n & (n - 1)))
+        return bad_value("shards", v, "expected a power of two, 1..65536", err,
+                         errlen);
+    c->shards = (uint32_t)n;
+    return 0;
+}
+
+static int f_requirepass(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v) { /* Redis: an empty requirepass means no password */
+        free(c->requirepass);
+        c->requirepass = NULL;
+        return 0;
+    }
+    return set_string(&c->requirepass, v, err, errlen);
+}
+
+static int f_maxclients(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    int64_t n;
+    if (srv_parse_i64(v, 1, 1000000, &n))
+        return bad_value("maxclients", v, "expected 1..1000000", err, errlen);
+    c->maxclients = (uint32_t)n;
+    return 0;
+}
+
+static int f_loglevel(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (srv_parse_loglevel(v, &c->loglevel))
+        return bad_value("loglevel", v,
+                         "expected debug, verbose, notice or warning", err,
+                         errlen);
+    return 0;
+}
+
+static int f_io(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "epoll") && strcmp(v, "uring"))
+        return bad_value("io", v, "expected epoll or uring", err, errlen);
+    return set_string(&c->io, v, err, errlen);
+}
+
+static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    return 0; /* loaded between the passes */
+}
+
+typedef struct flag {
+    const char *name;
+    flag_fn fn; /* NULL: no value (help, version) */
+    const char *arg;
+    const char *help;
+} flag;
+
+static const flag flags[] = {
+    {"bind", f_bind, "ADDR", "address to listen on (default 127.0.0.1)"},
+    {"port", f_port, "PORT", "TCP port (default 6380)"},
+    {"threads", f_threads, "N",
+     "worker threads, one per core (default: online cores)"},
+    {"shards", f_shards, "N",
+     "engine shards, a power of two >= threads (default: 64 per thread, "
+     "rounded up to a power of two)"},
+    {"config", f_config, "FILE", "TOML config file (flags override it)"},
+    {"requirepass", f_requirepass, "PASS", "password for AUTH"},
+    {"maxclients", f_maxclients, "N", "max connections (default 10000)"},
+    {"loglevel", f_loglevel, "LEVEL",
+     "debug|verbose|notice|warning (default notice)"},
+    {"io", f_io, "epoll|uring",
+     "event loop backend (default: uring when available, else epoll)"},
+    {"help", NULL, NULL, "print this help and exit"},
+    {"version", NULL, NULL, "print the version and exit"},
+};
+#define NFLAGS (sizeof(flags) / sizeof(flags[0]))
+
+void srv_config_usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+            "Usage: %s [--config FILE] [options]\n"
+            "fast-cache-server: a thread-per-core, Redis-compatible cache "
+            "server.\n\nOptions (\"--name value\" or \"--name=value\"):\n",
+            prog);
+    for (size_t i = 0; i < NFLAGS; i++) {
+        char left[40];
+        snprintf(left, sizeof(left), "--%s%s%s", flags[i].name,
+                 flags[i].arg ? " " : "", flags[i].arg ? flags[i].arg : "");
+        fprintf(out, "  %-24s %s\n", left, flags[i].help);
+    }
+}
+
+/* Finds argv[*i]'s flag and value; advances *i past a separate value. */
+static int split_flag(int argc, char **argv, int *i, const flag **fl,
+                      const char **val, char *err, size_t errlen)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "-h"))
+        a = "--help";
+    else if (!strcmp(a, "-v"))
+        a = "--version";
+    if (strncmp(a, "--", 2) != 0) {
+        snprintf(err, errlen, "unexpected argument '%s' (see --help)", a);
+        return -1;
+    }
+    const char *name = a + 2, *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    *fl = NULL;
+    for (size_t k = 0; k < NFLAGS; k++)
+        if (strlen(flags[k].name) == nlen &&
+            !strncmp(flags[k].name, name, nlen))
+            *fl = &flags[k];
+    if (!*fl) {
+        snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen,
+                 name);
+        return -1;
+    }
+    *val = NULL;
+    if (!(*fl)->fn) {
+        if (eq) {
+            snprintf(err, errlen, "option '--%s' takes no value", (*fl)->name);
+            return -1;
+        }
+        return 0;
+    }
+    if (eq) {
+        *val = eq + 1;
+    } else if (*i + 1 < argc) {
+        *val = argv[++*i];
+    } else {
+        snprintf(err, errlen, "option '--%s' needs a value", (*fl)->name);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_config_from_args(srv_config *c, int argc, char **argv, FILE *out,
+                         char *err, size_t errlen)
+{
+    const char *config_file = NULL;
+    const flag *fl;
+    const char *val;
+    for (int i = 1; i < argc; i++) {
+        if (split_flag(argc, argv, &i, &fl, &val, err, errlen))
+            return -1;
+        if (!strcmp(fl->name, "help")) {
+            srv_config_usage(out, argv[0]);
+            return SRV_CONFIG_EXIT;
+        }
+        if (!strcmp(fl->name, "version")) {
+            fprintf(out, "fast-cache-server v=%s (redis protocol %s)\n",
+                    FC_VERSION_STRING, "7.0");
+            return SRV_CONFIG_EXIT;
+        }
+        if (fl->fn == f_config)
+            config_file = val;
+    }
+    if (config_file && srv_config_load_file(c, config_file, err, errlen))
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        if (split_flag(argc, argv, &i, &fl, &val, err, errlen))
+            return -1;
+        if (fl->fn && fl->fn(c, val, err, errlen))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * park.c — exclusive execution: the cross-worker token and parking (the
+ * protocol is described in worker.h).
+ *
+ * Waiting is spin-then-sleep: a parked worker gives its core back after a
+ * short spin, because exclusive sections (KEYS, FLUSHALL, INFO ...) are rare
+ * and can be long, and the section's own worker may share that core.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <time.h>
+
+#include "server/worker.h"
+
+static void backoff(unsigned *spins)
+{
+    if (*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else if (*spins < 128) {
+        sched_yield();
+    } else {
+        struct timespec ts = {0, 50 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    (*spins)++;
+}
+
+void srv_park_point(srv_worker *w)
+{
+    uint64_t gen;
+    while ((gen = atomic_load_explicit(&w->park_req, memory_order_acquire))) {
+        atomic_store_explicit(&w->parked, gen, memory_order_release);
+        unsigned spins = 0;
+        while (atomic_load_explicit(&w->park_req, memory_order_acquire) == gen)
+            backoff(&spins);
+    }
+}
+
+void srv_excl_begin(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    if (s->nworkers == 1)
+        return;
+    unsigned spins = 0;
+    int expected = -1;
+    while (!atomic_compare_exchange_weak_explicit(
+        &s->token, &expected, (int)w->id, memory_order_acquire,
+        memory_order_relaxed)) {
+        expected = -1;
+        /* The holder may be waiting for us: keep answering. */
+        srv_park_point(w);
+        backoff(&spins);
+    }
+    uint64_t gen = ++s->park_gen;
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        if (i == w->id)
+            continue;
+        atomic_store_explicit(&s->workers[i].park_req, gen,
+                              memory_order_release);
+        srv_worker_wake(&s->workers[i]);
+    }
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        srv_worker *o = &s->workers[i];
+        spins = 0;
+        while (i != w->id &&
+               atomic_load_explicit(&o->parked, memory_order_acquire) != gen &&
+               !atomic_load_explicit(&o->exited, memory_order_acquire))
+            backoff(&spins);
+    }
+    w->holds_token = true;
+}
+
+void srv_excl_end(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    if (s->nworkers == 1)
+        return;
+    w->holds_token = false;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        if (i != w->id)
+            atomic_store_explicit(&s->workers[i].park_req, 0,
+                                  memory_order_release);
+    atomic_store_explicit(&s->token, -1, memory_order_release);
+}

@@ -1,0 +1,200 @@
+/*
+ * server.c — building the process (shards, workers, channels), running it
+ * until a signal or SHUTDOWN, and tearing it down (see server.h).
+ */
+#define _GNU_SOURCE
+#include "server/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "server/log.h"
+#include "server/router.h"
+#include "server/worker.h"
+
+static void make_run_id(char out[41])
+{
+    unsigned char rnd[20];
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out;
+        for (size_t i = 0; i < sizeof(rnd); i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            rnd[i] = (unsigned char)(x >> 56);
+        }
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+}
+
+static int init_shards(srv_server *s, char *err, size_t errlen)
+{
+    s->shards = calloc(s->nshards, sizeof(*s->shards));
+    if (!s->shards)
+        goto oom;
+    for (uint32_t i = 0; i < s->nshards; i++)
+        if (!(s->shards[i] = eng_shard_new(i, 0, NULL)))
+            goto oom;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory creating %u shards", s->nshards);
+    return -1;
+}
+
+static int init_chans(srv_server *s, char *err, size_t errlen)
+{
+    size_t n = (size_t)s->nworkers * s->nworkers;
+    s->chans = calloc(n, sizeof(*s->chans));
+    if (!s->chans)
+        goto oom;
+    for (uint32_t a = 0; a < s->nworkers; a++)
+        for (uint32_t b = 0; b < s->nworkers; b++)
+            if (a != b && spsc_chan_init(&s->chans[(size_t)a * s->nworkers + b],
+                                         SRV_CHAN_CAPACITY))
+                goto oom;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory creating worker channels");
+    return -1;
+}
+
+int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof(*s));
+    s->cfg = *cfg; /* the strings now belong to s */
+    s->nworkers = cfg->threads;
+    s->nshards = cfg->shards;
+    atomic_init(&s->token, -1);
+    atomic_init(&s->next_client_id, 1);
+    s->start_mono_ms = eng_now_ms();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    s->start_unix_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+    make_run_id(s->run_id);
+    s->be = ev_backend_select(cfg->io, err, errlen);
+    if (!s->be)
+        return -1;
+    if (srv_cmdtab_build(&s->cmds)) {
+        snprintf(err, errlen, "out of memory building the command table");
+        return -1;
+    }
+    if (init_shards(s, err, errlen) || init_chans(s, err, errlen))
+        return -1;
+    s->workers = calloc(s->nworkers, sizeof(*s->workers));
+    if (!s->workers) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        s->workers[i].listen_fd = s->workers[i].wake_fd = -1;
+        if (srv_worker_init(&s->workers[i], s, i, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+void srv_request_shutdown(srv_server *s)
+{
+    atomic_store(&s->stop, 1);
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        srv_worker_wake(&s->workers[i]);
+    pthread_kill(s->main_thread, SIGUSR1);
+}
+
+static void wait_for_stop(srv_server *s, const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig))
+            continue;
+        if (sig == SIGINT || sig == SIGTERM) {
+            srv_notice("Received %s scheduling shutdown...",
+                       sig == SIGINT ? "SIGINT" : "SIGTERM");
+            return;
+        }
+        if (atomic_load(&s->stop)) {
+            srv_notice("User requested shutdown...");
+            return;
+        }
+    }
+}
+
+/* After the join: release every message still queued anywhere. */
+static void drain_chans(srv_server *s)
+{
+    size_t n = (size_t)s->nworkers * s->nworkers;
+    for (size_t i = 0; s->chans && i < n; i++) {
+        spsc_chan *ch = &s->chans[i];
+        void *m;
+        if (!ch->ring)
+            continue;
+        while ((m = spsc_ring_pop(ch->ring)))
+            srv_msg_discard(m);
+        while ((m = spsc_chan_take_overflow(ch)))
+            srv_msg_discard(m);
+    }
+}
+
+int srv_run(srv_server *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    /* Workers inherit the mask: only this thread takes the signals. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    s->main_thread = pthread_self();
+    int rc = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        int e = pthread_create(&s->workers[i].thread, NULL, srv_worker_main,
+                               &s->workers[i]);
+        if (e) {
+            srv_warning("cannot start worker %u: %s", i, strerror(e));
+            rc = -1;
+            break;
+        }
+        s->workers[i].started = true;
+    }
+    if (rc == 0) {
+        srv_notice("Ready to accept connections tcp (%s:%d, %u threads, "
+                   "%u shards, io=%s)",
+                   s->cfg.bind, s->cfg.port, s->nworkers, s->nshards,
+                   s->be->name);
+        wait_for_stop(s, &set);
+    }
+    atomic_store(&s->stop, 1);
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        srv_worker_wake(&s->workers[i]);
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        if (s->workers[i].started)
+            pthread_join(s->workers[i].thread, NULL);
+    drain_chans(s);
+    if (rc == 0)
+        srv_notice("fast-cache is now ready to exit, bye bye...");
+    return rc;
+}
+
+void srv_destroy(srv_server *s)
+{
+    for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
+        srv_worker_destroy(&s->workers[i]);
+    free(s->workers);
+    if (s->chans)
+        for (size_t i = 0; i < (size_t)s->nworkers * s->nworkers; i++)
+            spsc_chan_destroy(&s->chans[i]);
+    free(s->chans);
+    if (s->shards)
+        for (uint32_t i = 0; i < s->nshards; i++)
+            if (s->shards[i])
+                eng_shard_free(s->shards[i]);
+    free(s->shards);
+    srv_cmdtab_free(&s->cmds);
+    srv_config_free(&s->cfg);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,80 @@
+/*
+ * server.h — the process: configuration, the engine shards, the workers and
+ * the channels between them, process-wide counters, start and shutdown.
+ *
+ * Shape (see docs/ARCHITECTURE.md): W workers, one thread each, pinned; each
+ * has its own SO_REUSEPORT listening socket and event loop, and owns the
+ * shards s with s % W == w. The shards live in ONE array shared by all
+ * workers (cmd_ctx.shards), but a worker touches another's shard only while
+ * that worker is parked (exclusive execution, worker.h).
+ *
+ * Owns: the config, the shard array and every shard, the workers array, the
+ *   channel matrix chans[src * W + dst], the command table. srv_destroy frees
+ *   all of it, after the workers have been joined.
+ * Threads: srv_init / srv_run / srv_destroy run on the main thread. Workers
+ *   read the fields below without locks: they are written before the
+ *   threads start, or are atomics, or (cfg) are written only by CONFIG SET
+ *   while every other worker is parked.
+ * Shutdown: SIGINT/SIGTERM (handled by the main thread with sigwait) or the
+ *   SHUTDOWN command (srv_request_shutdown) set `stop` and wake every worker;
+ *   each one stops accepting, closes its connections and leaves its loop;
+ *   the main thread joins them, drains the channels and frees everything.
+ */
+#ifndef FC_SERVER_SERVER_H
+#define FC_SERVER_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "server/config.h"
+#include "server/ev.h"
+#include "server/spsc.h"
+#include "server/srvcmd.h"
+
+#define SRV_VERSION "7.0.0" /* Redis version we speak (HELLO, INFO) */
+#define SRV_CHAN_CAPACITY 4096
+
+struct srv_worker;
+
+typedef struct srv_server {
+    srv_config cfg;
+    const ev_backend *be;
+    uint32_t nworkers;
+    struct srv_worker *workers; /* [nworkers] */
+    spsc_chan *chans;           /* [src * nworkers + dst] */
+    eng_shard **shards;         /* [nshards] */
+    uint32_t nshards;           /* power of two */
+    srv_cmdtab cmds;
+    int64_t start_mono_ms;
+    int64_t start_unix_ms;
+    char run_id[41];
+    pthread_t main_thread;
+    _Atomic int stop;  /* shutdown requested */
+    _Atomic int token; /* worker holding exclusive execution, -1 = none */
+    uint64_t park_gen; /* exclusive sections so far; token holder only */
+    _Atomic uint64_t next_client_id;
+    _Atomic uint32_t nclients;
+    _Atomic uint64_t stat_conn_received;
+    _Atomic uint64_t stat_rejected_conn;
+    _Atomic int64_t stat_reset_ms; /* CONFIG RESETSTAT time (unused: 0) */
+} srv_server;
+
+/* Builds everything but starts no thread: shards, listeners, loops,
+ * channels. -1 with a message in err (bind failure, OOM, ...). */
+int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen);
+/* Starts the workers, waits for SIGINT/SIGTERM or SHUTDOWN, stops and joins
+ * them. 0 on a clean stop, -1 when a worker could not start. */
+int srv_run(srv_server *s);
+/* Frees everything srv_init built (and what srv_run left). */
+void srv_destroy(srv_server *s);
+/* Any thread: asks the process to shut down (as SIGTERM does). */
+void srv_request_shutdown(srv_server *s);
+
+static inline uint32_t srv_shard_owner(const srv_server *s, uint32_t shard)
+{
+    return shard % s->nworkers;
+}
+
+#endif /* FC_SERVER_SERVER_H */

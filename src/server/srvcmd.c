@@ -1,0 +1,154 @@
+/*
+ * srvcmd.c — the unified command table: server families first, then the
+ * data commands of command.h, behind one case-insensitive hash (built once,
+ * read-only afterwards).
+ */
+#include "server/srvcmd.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef const srv_cmd *(*srv_family_fn)(size_t *n);
+
+static const srv_family_fn families[] = {
+    srv_cmds_conn,   srv_cmds_client,  srv_cmds_info,
+    srv_cmds_config, srv_cmds_command, srv_cmds_server,
+};
+
+static uint64_t name_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over lower case */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)tolower((unsigned char)p[i]);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static bool name_eq(const char *def, const char *p, size_t n)
+{
+    return strncasecmp(def, p, n) == 0 && def[n] == '\0';
+}
+
+const srv_cmdent *srv_cmdtab_find(const srv_cmdtab *t, const char *name,
+                                  size_t len)
+{
+    if (!t->hash)
+        return NULL;
+    for (size_t i = name_hash(name, len) & t->hash_mask;;
+         i = (i + 1) & t->hash_mask) {
+        uint32_t v = t->hash[i];
+        if (!v)
+            return NULL;
+        if (name_eq(t->ents[v - 1].def->name, name, len))
+            return &t->ents[v - 1];
+    }
+}
+
+const srv_subcmd *srv_subcmd_find(const srv_cmd *cmd, const char *arg,
+                                  size_t len)
+{
+    for (const srv_subcmd *s = cmd->subs; s && s->name; s++)
+        if (name_eq(s->name, arg, len))
+            return s;
+    return NULL;
+}
+
+static void add(srv_cmdtab *t, const cmd_def *def, const srv_cmd *scmd)
+{
+    size_t len = strlen(def->name);
+    if (srv_cmdtab_find(t, def->name, len))
+        return; /* a server command of that name came first */
+    srv_cmdent *e = &t->ents[t->count];
+    e->def = def;
+    e->scmd = scmd;
+    e->index = (uint32_t)t->count;
+    size_t i = name_hash(def->name, len) & t->hash_mask;
+    while (t->hash[i])
+        i = (i + 1) & t->hash_mask;
+    t->hash[i] = (uint32_t)++t->count;
+}
+
+int srv_cmdtab_build(srv_cmdtab *t)
+{
+    memset(t, 0, sizeof(*t));
+    size_t ndata, total = 0, n;
+    const cmd_def *data = cmd_table(&ndata);
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+        families[f](&n);
+        total += n;
+    }
+    total += ndata;
+    size_t hsize = 16;
+    while (hsize < total * 2)
+        hsize *= 2;
+    t->ents = calloc(total, sizeof(*t->ents));
+    t->hash = calloc(hsize, sizeof(*t->hash));
+    if (!t->ents || !t->hash) {
+        srv_cmdtab_free(t);
+        return -1;
+    }
+    t->hash_mask = hsize - 1;
+    for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+        const srv_cmd *cmds = families[f](&n);
+        for (size_t i = 0; i < n; i++)
+            add(t, &cmds[i].def, &cmds[i]);
+    }
+    for (size_t i = 0; i < ndata; i++)
+        add(t, &data[i], NULL);
+    return 0;
+}
+
+void srv_cmdtab_free(srv_cmdtab *t)
+{
+    free(t->ents);
+    free(t->hash);
+    memset(t, 0, sizeof(*t));
+}
+
+bool srv_arg_is(const resp_arg *a, const char *s)
+{
+    return name_eq(s, a->ptr, a->len) && memchr(a->ptr, 0, a->len) == NULL;
+}
+
+int srv_arg_ll(const resp_arg *a, long long *out)
+{
+    char buf[32];
+    if (a->len == 0 || a->len >= sizeof(buf))
+        return -1;
+    memcpy(buf, a->ptr, a->len);
+    buf[a->len] = '\0';
+    if (buf[0] == '+' || isspace((unsigned char)buf[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void srv_reply_arity(srv_exec *x, const char *name)
+{
+    resp_errorf(x->c->w, "ERR wrong number of arguments for '%s' command",
+                name);
+}
+
+void srv_reply_unknown_sub(srv_exec *x, const char *cmd)
+{
+    const resp_arg *a = &x->c->argv[1];
+    resp_errorf(x->c->w, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                (int)(a->len > 128 ? 128 : a->len), a->ptr, cmd);
+}
+
+const char *srv_arg_str(const resp_arg *a, char *buf, size_t buflen)
+{
+    size_t n = a->len < buflen - 1 ? a->len : buflen - 1;
+    memcpy(buf, a->ptr, n);
+    buf[n] = '\0';
+    return buf;
+}

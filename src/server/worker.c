@@ -1,0 +1,318 @@
+/*
+ * worker.c — a worker's life: listening socket, the loop iteration, timers
+ * (active expiry, ops/sec sampling), draining and feeding the channels, and
+ * shutdown. Exclusive execution (token + parking) is in park.c.
+ */
+#define _GNU_SOURCE
+#include "server/worker.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/log.h"
+#include "server/router.h"
+
+#define SWEEP_BUDGET 128 /* slots per shard per sweep round */
+#define SWEEP_ROUNDS 8   /* more rounds while a shard keeps expiring */
+#define DRAIN_BATCH 1024 /* messages per channel per iteration */
+#define MAX_SLEEP_MS 1000
+
+static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    char port[16];
+    snprintf(port, sizeof(port), "%d", cfg->port);
+    int rc = getaddrinfo(cfg->bind, port, &hints, &res);
+    if (rc) {
+        snprintf(err, errlen, "cannot resolve bind address '%s': %s", cfg->bind,
+                 gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family,
+                    res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 511)) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->bind,
+                 cfg->port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
+                    size_t errlen)
+{
+    memset(w, 0, sizeof(*w));
+    w->srv = s;
+    w->id = id;
+    w->listen_fd = -1;
+    w->wake_fd = -1;
+    w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);
+    w->wake_dst = calloc(s->nworkers, sizeof(*w->wake_dst));
+    w->cmdstats = calloc(s->cmds.count, sizeof(*w->cmdstats));
+    if (!w->wake_dst || !w->cmdstats) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->listen_fd = listen_socket(&s->cfg, err, errlen);
+    if (w->listen_fd < 0)
+        return -1;
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->wake_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    w->loop = s->be->create(w, w->listen_fd, w->wake_fd, err, errlen);
+    return w->loop ? 0 : -1;
+}
+
+void srv_worker_destroy(srv_worker *w)
+{
+    if (w->loop)
+        w->loop->be->destroy(w->loop);
+    if (w->listen_fd >= 0)
+        close(w->listen_fd);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
+    free(w->wake_dst);
+    free(w->cmdstats);
+    free(w->sub_argv);
+    w->loop = NULL;
+    w->wake_dst = NULL;
+    w->cmdstats = NULL;
+    w->sub_argv = NULL;
+}
+
+void srv_worker_wake(srv_worker *w)
+{
+    uint64_t one = 1;
+    ssize_t r = write(w->wake_fd, &one, sizeof(one));
+    (void)r; /* EAGAIN: the counter is already non-zero, it will wake */
+}
+
+static spsc_chan *chan(const srv_worker *w, uint32_t src, uint32_t dst)
+{
+    return &w->srv->chans[(size_t)src * w->srv->nworkers + dst];
+}
+
+int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m)
+{
+    if (spsc_chan_send(chan(w, w->id, dst), m))
+        return -1;
+    w->wake_dst[dst] = true;
+    return 0;
+}
+
+/* End of iteration: retry overflow, then wake the targets that sleep. */
+static void send_pending(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    w->ovf_dsts = 0;
+    for (uint32_t d = 0; d < s->nworkers; d++) {
+        if (!w->wake_dst[d])
+            continue;
+        if (spsc_chan_flush(chan(w, w->id, d)) > 0)
+            w->ovf_dsts++; /* still marked: retried next iteration */
+        else
+            w->wake_dst[d] = false;
+        /* Pairs with the fence in about_to_sleep: either the target sees
+         * our push before it sleeps, or we see it sleeping and wake it. */
+        atomic_thread_fence(memory_order_seq_cst);
+        srv_worker *t = &s->workers[d];
+        if (atomic_load_explicit(&t->sleeping, memory_order_relaxed) &&
+            atomic_exchange(&t->sleeping, 0))
+            srv_worker_wake(t);
+    }
+}
+
+static bool inbox_empty(srv_worker *w)
+{
+    for (uint32_t src = 0; src < w->srv->nworkers; src++)
+        if (src != w->id && !spsc_ring_empty(chan(w, src, w->id)->ring))
+            return false;
+    return true;
+}
+
+static void drain(srv_worker *w)
+{
+    for (uint32_t src = 0; src < w->srv->nworkers; src++) {
+        if (src == w->id)
+            continue;
+        spsc_ring *r = chan(w, src, w->id)->ring;
+        struct srv_msg *m;
+        for (int i = 0; i < DRAIN_BATCH && (m = spsc_ring_pop(r)); i++) {
+            if (m->origin == w->id)
+                srv_msg_returned(w, m);
+            else
+                srv_msg_execute(w, m);
+        }
+    }
+}
+
+/* The wall-clock offset is re-derived every iteration but only adopted
+ * when it moved by more than the 1 ms jitter of reading two clocks: a
+ * stable offset makes unix -> monotonic -> unix conversions exact across
+ * iterations (PXAT then PEXPIRETIME returns the same number). */
+static void update_time(srv_worker *w)
+{
+    struct timespec rt, mt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mt);
+    w->now = eng_now_ms();
+    int64_t off = ((int64_t)rt.tv_sec - (int64_t)mt.tv_sec) * 1000 +
+                  ((int64_t)rt.tv_nsec - (int64_t)mt.tv_nsec) / 1000000;
+    if (w->wall_offset_ms == 0 || off > w->wall_offset_ms + 1 ||
+        off < w->wall_offset_ms - 1)
+        w->wall_offset_ms = off;
+}
+
+static void sweep(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    uint64_t removed = 0;
+    for (uint32_t i = w->id; i < s->nshards; i += s->nworkers) {
+        for (int r = 0; r < SWEEP_ROUNDS; r++) {
+            size_t n = eng_sweep(s->shards[i], SWEEP_BUDGET, w->now);
+            removed += n;
+            if (n < SWEEP_BUDGET / 4)
+                break; /* few expired keys here: the next tick will do */
+        }
+    }
+    if (removed)
+        atomic_fetch_add_explicit(&w->stat_expired, removed,
+                                  memory_order_relaxed);
+}
+
+static void sample_ops(srv_worker *w)
+{
+    uint64_t cmds = atomic_load_explicit(&w->stat_cmds, memory_order_relaxed);
+    int64_t dt = w->now - w->ops_last_ms;
+    if (w->ops_last_ms && dt > 0) {
+        w->ops_samples[w->ops_idx++ % SRV_OPS_SAMPLES] =
+            (cmds - w->ops_last_cmds) * 1000 / (uint64_t)dt;
+        uint64_t sum = 0;
+        for (int i = 0; i < SRV_OPS_SAMPLES; i++)
+            sum += w->ops_samples[i];
+        atomic_store_explicit(&w->stat_inst_ops, sum / SRV_OPS_SAMPLES,
+                              memory_order_relaxed);
+    }
+    w->ops_last_cmds = cmds;
+    w->ops_last_ms = w->now;
+}
+
+static int timers(srv_worker *w)
+{
+    const srv_config *cfg = &w->srv->cfg;
+    if (w->now >= w->next_sweep_ms) {
+        sweep(w);
+        w->next_sweep_ms = w->now + cfg->ttl_sweep_interval_ms;
+    }
+    if (w->now >= w->next_stats_ms) {
+        sample_ops(w);
+        w->next_stats_ms = w->now + cfg->stats_interval_ms;
+    }
+    int64_t next = w->next_sweep_ms < w->next_stats_ms ? w->next_sweep_ms
+                                                       : w->next_stats_ms;
+    int64_t t = next - w->now;
+    return (int)(t < 0 ? 0 : t > MAX_SLEEP_MS ? MAX_SLEEP_MS : t);
+}
+
+/* Announces sleep; returns the timeout to really use. */
+static int about_to_sleep(srv_worker *w, int timeout)
+{
+    if (w->kill_pending)
+        return 0; /* CLIENT KILL from a parked section: reap first */
+    if (w->ovf_dsts)
+        return 1; /* a target's ring is full: retry soon, without spinning */
+    atomic_store(&w->sleeping, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!inbox_empty(w) || atomic_load(&w->park_req) ||
+        atomic_load(&w->srv->stop))
+        return 0;
+    return timeout;
+}
+
+void srv_worker_reap_killed(srv_worker *w)
+{
+    w->kill_pending = false;
+    for (conn *c = w->conns; c; c = c->next)
+        if (c->kill_req)
+            conn_close(c);
+}
+
+static void pin(srv_worker *w)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu <= 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(w->id % (uint32_t)ncpu, &set);
+    /* Failure (restricted cpuset, container) only costs locality. */
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void worker_shutdown(srv_worker *w)
+{
+    w->loop->be->listen_stop(w->loop);
+    for (conn *c = w->conns; c; c = c->next)
+        conn_close(c);
+    w->loop->be->flush(w->loop); /* completes the closes */
+    /* A completion backend may need more rounds to finish in-flight I/O. */
+    for (int i = 0; w->conns && i < 1000; i++) {
+        w->loop->be->poll(w->loop, 10);
+        w->loop->be->flush(w->loop);
+    }
+    atomic_store(&w->exited, 1);
+}
+
+void *srv_worker_main(void *arg)
+{
+    srv_worker *w = arg;
+    srv_server *s = w->srv;
+    ev_loop *loop = w->loop;
+    pin(w);
+    update_time(w);
+    while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
+        srv_park_point(w);
+        int timeout = about_to_sleep(w, timers(w));
+        if (loop->be->poll(loop, timeout) < 0) {
+            srv_warning("worker %u: event loop failed: %s", w->id,
+                        strerror(errno));
+            srv_request_shutdown(s);
+            break;
+        }
+        atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
+        update_time(w);
+        drain(w);
+        if (w->kill_pending)
+            srv_worker_reap_killed(w);
+        send_pending(w);
+        loop->be->flush(loop);
+    }
+    worker_shutdown(w);
+    return NULL;
+}
+
+void srv_on_wakeup(srv_worker *w)
+{
+    /* Nothing to do here: the iteration drains the channels right after
+     * poll returns, woken or not. */
+}

@@ -1,0 +1,124 @@
+/*
+ * worker.h — one worker thread: its event loop, connections, time, active
+ * expiry, the cross-worker channels it drains, and exclusive execution.
+ *
+ * Loop iteration (worker.c):
+ *   park point -> read clocks -> timers (sweep, stats) -> poll (dispatch
+ *   accepts, reads, wakeups) -> drain incoming channels (execute requests,
+ *   complete replies) -> push overflowed messages, wake their targets ->
+ *   flush writes.
+ *
+ * Wakeups. Each worker has an eventfd. A producer wakes a consumer only when
+ * the consumer announced it is about to sleep (`sleeping`), and at most once
+ * per iteration per target: a store-load handshake (seq_cst) makes sure a
+ * message pushed while the consumer decided to sleep is never missed.
+ *
+ * Exclusive execution. A worker that must run a command over every shard
+ * (CMD_ALLKEYS, multi-owner without split rule, SRV_CMD_EXCL) takes the
+ * process-wide token (srv_server.token), then sets park_req on every other
+ * worker and wakes it; each parks at its next safe point (between loop
+ * iterations, or while it is itself waiting for the token), acknowledges
+ * with `parked` and waits until park_req changes. park_req carries a
+ * generation number (one per exclusive section) rather than a flag, so a
+ * stale acknowledgement of the previous section is never mistaken for a new
+ * one. A worker waiting for
+ * the token keeps answering park requests, so two requesters never
+ * deadlock. A worker leaving its loop for good marks itself parked forever.
+ * Acquire/release on park_req/parked orders the holder's accesses to the
+ * parked workers' shards and connections with theirs.
+ *
+ * Owns: its loop, listening socket, eventfd, connections, stats arrays.
+ * Threads: everything here runs on the worker's own thread, except
+ *   srv_worker_wake (any thread) and the atomics, which other workers read.
+ */
+#ifndef FC_SERVER_WORKER_H
+#define FC_SERVER_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/client.h"
+#include "server/server.h"
+
+struct srv_msg;
+
+/* Per-command counters of one worker; summed by INFO commandstats. Written
+ * by the worker only (relaxed), read by an exclusive INFO. */
+typedef struct srv_cmdstat {
+    _Atomic uint64_t calls, nsec, rejected, failed;
+} srv_cmdstat;
+
+#define SRV_OPS_SAMPLES 16
+
+typedef struct srv_worker {
+    srv_server *srv;
+    uint32_t id;
+    pthread_t thread;
+    bool started;
+    int listen_fd;
+    int wake_fd;
+    ev_loop *loop;
+
+    /* Time, read once per iteration. */
+    int64_t now;            /* monotonic ms */
+    int64_t wall_offset_ms; /* unix ms - monotonic ms */
+    int64_t next_sweep_ms;
+    int64_t next_stats_ms;
+    uint64_t rng;
+
+    conn *conns; /* doubly linked list */
+    uint32_t nconns;
+    bool kill_pending; /* some conn has kill_req set */
+
+    /* Cross-worker. */
+    bool *wake_dst;    /* [nworkers]: pushed to dst this iteration */
+    uint32_t ovf_dsts; /* channels of ours with overflow waiting */
+    _Atomic int sleeping;
+    _Atomic uint64_t park_req; /* generation to park for, 0 = none */
+    _Atomic uint64_t parked;   /* last generation acknowledged */
+    _Atomic int exited;        /* left its loop: counts as parked */
+    bool holds_token;
+
+    /* Statistics (see srv_cmdstat for the access rule). */
+    srv_cmdstat *cmdstats; /* [srv->cmds.count] */
+    _Atomic uint64_t stat_cmds;
+    _Atomic uint64_t stat_net_in, stat_net_out;
+    _Atomic uint64_t stat_hits, stat_misses;
+    _Atomic uint64_t stat_expired;
+    _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
+    uint64_t ops_samples[SRV_OPS_SAMPLES];
+    uint32_t ops_idx;
+    uint64_t ops_last_cmds;
+    int64_t ops_last_ms;
+
+    /* Scratch for scatter/gather sub-argv. */
+    resp_arg *sub_argv;
+    size_t sub_cap;
+} srv_worker;
+
+int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
+                    size_t errlen);
+/* After the thread has been joined (or never started). */
+void srv_worker_destroy(srv_worker *w);
+/* The thread's entry point (arg = srv_worker *). */
+void *srv_worker_main(void *arg);
+/* Any thread: interrupts the worker's poll. */
+void srv_worker_wake(srv_worker *w);
+
+/* Sends a message to worker dst (request or reply). -1 on OOM (the message
+ * stays the caller's). */
+int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m);
+
+/* Exclusive execution (see above). begin returns once every other worker is
+ * parked; end releases them. No-op pair with one worker. */
+void srv_excl_begin(srv_worker *w);
+void srv_excl_end(srv_worker *w);
+/* Safe point: parks here while another worker holds exclusive execution. */
+void srv_park_point(srv_worker *w);
+
+/* Closes every connection whose kill_req is set (CLIENT KILL). */
+void srv_worker_reap_killed(srv_worker *w);
+
+#endif /* FC_SERVER_WORKER_H */

@@ -1,0 +1,370 @@
+/*
+ * test_server_config.c — the server's configuration: the TOML file (valid
+ * file, every section, quoting and comments, unknown keys reported as
+ * FILE:LINE, bad values), the command line (flags, errors, precedence over
+ * the file, help), the derived defaults and the value parsers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "server/config.h"
+
+typedef struct fixture {
+    char path[64];
+    srv_config cfg;
+    char err[512];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "/tmp/fc-test-config-XXXXXX");
+    int fd = mkstemp(f->path);
+    if (fd < 0) {
+        free(f);
+        return -1;
+    }
+    close(fd);
+    srv_config_defaults(&f->cfg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    unlink(f->path);
+    srv_config_free(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static void write_file(fixture *f, const char *text)
+{
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int load(fixture *f, const char *text)
+{
+    write_file(f, text);
+    return srv_config_load_file(&f->cfg, f->path, f->err, sizeof(f->err));
+}
+
+static void assert_err(fixture *f, const char *suffix)
+{
+    char want[600];
+    snprintf(want, sizeof(want), "%s%s", f->path, suffix);
+    assert_string_equal(f->err, want);
+}
+
+static void test_defaults(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(f->cfg.bind, "127.0.0.1");
+    assert_int_equal(f->cfg.port, 6380);
+    assert_int_equal(f->cfg.maxclients, 10000);
+    assert_int_equal(f->cfg.ttl_sweep_interval_ms, 100);
+    assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
+    assert_int_equal(f->cfg.proto_max_bulk_len, 512u * 1024 * 1024);
+    assert_null(f->cfg.requirepass);
+    assert_int_equal(f->cfg.loglevel, SRV_LOG_NOTICE);
+}
+
+static void test_valid_file(void **state)
+{
+    fixture *f = *state;
+    int r = load(f, "# fast-cache\n"
+                    "bind_addr = \"0.0.0.0:7001\"\n"
+                    "max_connections = 77\n"
+                    "shard_count = 256   # inline comment\n"
+                    "threads = 3\n"
+                    "ttl_sweep_interval_ms = 250\n"
+                    "stats_interval_ms = 500\n"
+                    "requirepass = \"s3cret\"\n"
+                    "loglevel = \"warning\"\n"
+                    "io = \"epoll\"\n"
+                    "\n"
+                    "[persistence]\n"
+                    "enabled = true\n"
+                    "wal_dir = \"/var/lib/fc\"\n"
+                    "snapshot_interval_ms = 60000\n"
+                    "fsync = \"always\"\n"
+                    "[tiers]\n"
+                    "enabled = false\n"
+                    "path = '/mnt/ssd'\n"
+                    "[replication]\n"
+                    "role = \"replica\"\n"
+                    "bind_addr = \"127.0.0.1:7100\"\n"
+                    "upstream = \"10.0.0.1:7100\"\n"
+                    "auth_token = \"tok \\\"q\\\"\"\n");
+    assert_int_equal(r, 0);
+    srv_config *c = &f->cfg;
+    assert_string_equal(c->bind, "0.0.0.0");
+    assert_int_equal(c->port, 7001);
+    assert_int_equal(c->maxclients, 77);
+    assert_int_equal(c->shards, 256);
+    assert_int_equal(c->threads, 3);
+    assert_int_equal(c->ttl_sweep_interval_ms, 250);
+    assert_int_equal(c->stats_interval_ms, 500);
+    assert_string_equal(c->requirepass, "s3cret");
+    assert_int_equal(c->loglevel, SRV_LOG_WARNING);
+    assert_string_equal(c->io, "epoll");
+    assert_true(c->persistence.enabled);
+    assert_string_equal(c->persistence.wal_dir, "/var/lib/fc");
+    assert_int_equal(c->persistence.snapshot_interval_ms, 60000);
+    assert_string_equal(c->persistence.fsync, "always");
+    assert_false(c->tiers.enabled);
+    assert_string_equal(c->tiers.path, "/mnt/ssd");
+    assert_string_equal(c->replication.role, "replica");
+    assert_string_equal(c->replication.bind_addr, "127.0.0.1:7100");
+    assert_string_equal(c->replication.upstream, "10.0.0.1:7100");
+    assert_string_equal(c->replication.auth_token, "tok \"q\"");
+    assert_string_equal(c->config_file, f->path);
+}
+
+/* The example shipped at the repository root must load as it is. */
+static void test_shipped_example(void **state)
+{
+    fixture *f = *state;
+    /* CMake compiles with absolute paths: __FILE__ locates the repo. */
+    char path[1024];
+    snprintf(path, sizeof(path), "%s", __FILE__);
+    char *slash = strrchr(path, '/');
+    assert_non_null(slash);
+    snprintf(slash, sizeof(path) - (size_t)(slash - path),
+             "/../../fast-cache.toml.example");
+    assert_int_equal(
+        srv_config_load_file(&f->cfg, path, f->err, sizeof(f->err)), 0);
+    assert_string_equal(f->cfg.bind, "127.0.0.1");
+    assert_int_equal(f->cfg.port, 6380);
+    assert_null(f->cfg.requirepass); /* "" means none */
+    assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
+    assert_false(f->cfg.persistence.enabled);
+}
+
+static void test_ipv6_and_bare_host(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "bind_addr = \"[::1]:6390\"\n"), 0);
+    assert_string_equal(f->cfg.bind, "::1");
+    assert_int_equal(f->cfg.port, 6390);
+    assert_int_equal(load(f, "bind_addr = \"localhost\"\n"), 0);
+    assert_string_equal(f->cfg.bind, "localhost");
+    assert_int_equal(f->cfg.port, 6390); /* unchanged */
+}
+
+static void test_unknown_key(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "threads = 2\n\n[persistence]\nenabled = "
+                             "false\nwal_directory = \"x\"\n"),
+                     -1);
+    assert_err(f, ":5: unknown key 'wal_directory' in section [persistence]");
+    assert_int_equal(load(f, "portt = 1\n"), -1);
+    assert_err(f, ":1: unknown key 'portt' in section [top-level]");
+}
+
+static void test_unknown_section(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "[cluster]\nenabled = true\n"), -1);
+    assert_err(f, ":2: unknown section [cluster]");
+}
+
+static void test_bad_values(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "max_connections = lots\n"), -1);
+    assert_err(f, ":1: 'max_connections' must be an integer in [1, "
+                  "1000000], got 'lots'");
+    assert_int_equal(load(f, "\nbind_addr = \"1.2.3.4:70000\"\n"), -1);
+    assert_err(f, ":2: 'bind_addr' must be \"host:port\", got "
+                  "'\"1.2.3.4:70000\"'");
+    assert_int_equal(load(f, "[persistence]\nenabled = maybe\n"), -1);
+    assert_err(f, ":2: 'enabled' must be true or false, got 'maybe'");
+    assert_int_equal(load(f, "[persistence]\nfsync = \"sometimes\"\n"), -1);
+    assert_err(f, ":2: 'fsync' must be \"always\", \"everysec\" or \"no\", "
+                  "got \"sometimes\"");
+    assert_int_equal(load(f, "loglevel = \"loud\"\n"), -1);
+    assert_int_equal(load(f, "requirepass = \"unterminated\n"), -1);
+    assert_err(f, ":1: bad string value for 'requirepass'");
+    assert_int_equal(load(f, "shard_count = -1\n"), -1);
+    assert_int_equal(load(f, "this line has no equals sign\n"), -1);
+    assert_err(f, ":1: syntax error");
+}
+
+static void test_missing_file(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(srv_config_load_file(&f->cfg, "/nonexistent/fc.toml",
+                                          f->err, sizeof(f->err)),
+                     -1);
+    assert_non_null(strstr(f->err, "/nonexistent/fc.toml: cannot open"));
+}
+
+static int args(fixture *f, FILE *out, int argc, ...)
+{
+    char *argv[16] = {"fast-cache-server"};
+    va_list ap;
+    va_start(ap, argc);
+    for (int i = 1; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    va_end(ap);
+    return srv_config_from_args(&f->cfg, argc, argv, out, f->err,
+                                sizeof(f->err));
+}
+
+static void test_cli_flags(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(args(f, stdout, 13, "--bind", "::", "--port", "7005",
+                          "--threads=4", "--shards", "512", "--requirepass",
+                          "pw", "--maxclients", "9", "--loglevel=debug"),
+                     0);
+    assert_string_equal(f->cfg.bind, "::");
+    assert_int_equal(f->cfg.port, 7005);
+    assert_int_equal(f->cfg.threads, 4);
+    assert_int_equal(f->cfg.shards, 512);
+    assert_string_equal(f->cfg.requirepass, "pw");
+    assert_int_equal(f->cfg.maxclients, 9);
+    assert_int_equal(f->cfg.loglevel, SRV_LOG_DEBUG);
+    assert_int_equal(args(f, stdout, 3, "--io", "uring"), 0);
+    assert_string_equal(f->cfg.io, "uring");
+}
+
+static void test_cli_errors(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(args(f, stdout, 2, "--nope"), -1);
+    assert_string_equal(f->err, "unknown option '--nope' (see --help)");
+    assert_int_equal(args(f, stdout, 2, "--port"), -1);
+    assert_string_equal(f->err, "option '--port' needs a value");
+    assert_int_equal(args(f, stdout, 3, "--port", "0"), -1);
+    assert_string_equal(f->err,
+                        "invalid value '0' for --port: expected 1..65535");
+    assert_int_equal(args(f, stdout, 3, "--shards", "100"), -1);
+    assert_int_equal(args(f, stdout, 3, "--threads", "x"), -1);
+    assert_int_equal(args(f, stdout, 3, "--io", "kqueue"), -1);
+    assert_int_equal(args(f, stdout, 3, "--loglevel", "loud"), -1);
+    assert_int_equal(args(f, stdout, 2, "positional"), -1);
+    assert_string_equal(f->err,
+                        "unexpected argument 'positional' (see --help)");
+    assert_int_equal(args(f, stdout, 2, "--help=1"), -1);
+}
+
+static void test_cli_overrides_file(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "bind_addr = \"127.0.0.2:7000\"\nthreads = 2\n"
+                  "max_connections = 5\n");
+    /* The flag wins whether it comes before or after --config. */
+    assert_int_equal(args(f, stdout, 5, "--port", "7001", "--config", f->path),
+                     0);
+    assert_int_equal(f->cfg.port, 7001);
+    assert_string_equal(f->cfg.bind, "127.0.0.2");
+    assert_int_equal(f->cfg.threads, 2);
+    assert_int_equal(
+        args(f, stdout, 5, "--config", f->path, "--maxclients", "6"), 0);
+    assert_int_equal(f->cfg.maxclients, 6);
+    assert_int_equal(f->cfg.port, 7000); /* from the file this time */
+}
+
+static void test_cli_bad_file(void **state)
+{
+    fixture *f = *state;
+    write_file(f, "threads = 2\nbogus = 1\n");
+    assert_int_equal(args(f, stdout, 3, "--config", f->path), -1);
+    assert_err(f, ":2: unknown key 'bogus' in section [top-level]");
+}
+
+static void test_help_and_version(void **state)
+{
+    fixture *f = *state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(args(f, out, 2, "--help"), SRV_CONFIG_EXIT);
+    fflush(out);
+    assert_non_null(strstr(text, "--port PORT"));
+    assert_non_null(strstr(text, "--config FILE"));
+    assert_int_equal(args(f, out, 2, "--version"), SRV_CONFIG_EXIT);
+    fclose(out);
+    assert_non_null(strstr(text, "fast-cache-server v="));
+    free(text);
+}
+
+static void test_resolve(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(srv_config_resolve(&f->cfg, 3, f->err, sizeof(f->err)), 0);
+    assert_int_equal(f->cfg.threads, 3);
+    assert_int_equal(f->cfg.shards, 256); /* 3 * 64 = 192 -> 256 */
+    f->cfg.threads = 8;
+    f->cfg.shards = 4;
+    assert_int_equal(srv_config_resolve(&f->cfg, 3, f->err, sizeof(f->err)),
+                     -1);
+    assert_string_equal(f->err, "shards (4) must be at least threads (8)");
+}
+
+static void test_parsers(void **state)
+{
+    size_t sz;
+    assert_int_equal(srv_parse_memory("1kb", &sz), 0);
+    assert_int_equal(sz, 1024);
+    assert_int_equal(srv_parse_memory("2k", &sz), 0);
+    assert_int_equal(sz, 2000);
+    assert_int_equal(srv_parse_memory("1GB", &sz), 0);
+    assert_int_equal(sz, 1024u * 1024 * 1024);
+    assert_int_equal(srv_parse_memory("12", &sz), 0);
+    assert_int_equal(sz, 12);
+    assert_int_equal(srv_parse_memory("1tb", &sz), -1);
+    assert_int_equal(srv_parse_memory("-1", &sz), -1);
+    bool b;
+    assert_int_equal(srv_parse_bool("TRUE", &b), 0);
+    assert_true(b);
+    assert_int_equal(srv_parse_bool("no", &b), 0);
+    assert_false(b);
+    assert_int_equal(srv_parse_bool("2", &b), -1);
+    int64_t v;
+    assert_int_equal(srv_parse_i64("42", 0, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(srv_parse_i64("101", 0, 100, &v), -1);
+    assert_int_equal(srv_parse_i64(" 1", 0, 100, &v), -1);
+    assert_int_equal(srv_parse_i64("1x", 0, 100, &v), -1);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_defaults),
+        T(test_valid_file),
+        T(test_shipped_example),
+        T(test_ipv6_and_bare_host),
+        T(test_unknown_key),
+        T(test_unknown_section),
+        T(test_bad_values),
+        T(test_missing_file),
+        T(test_cli_flags),
+        T(test_cli_errors),
+        T(test_cli_overrides_file),
+        T(test_cli_bad_file),
+        T(test_help_and_version),
+        T(test_resolve),
+        T(test_parsers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
