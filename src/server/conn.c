@@ -381,14 +381,20 @@ void conn_on_read(ev_conn *io, size_t n)
         c->rpos = 0;
     }
     shrink_idle(&io->wbuf);
-    if (io->rbuf.len > w->srv->cfg.client_query_buffer_limit) {
+    conn_process(c);
+    /* The limit is on input not yet executed (as Redis's querybuf): one
+     * large read of complete pipelined requests is fine once they ran, and
+     * input held back while the connection waits on other workers (reading
+     * is paused then) is our back-pressure, not the client's excess. */
+    size_t unexecuted = io->rbuf.len - c->rpos;
+    if (!io->closing && !io->read_paused &&
+        unexecuted > w->srv->cfg.client_query_buffer_limit) {
         srv_warning("Closing client that reached max query buffer length: "
                     "id=%llu addr=%s (qbuf=%zu)",
-                    (unsigned long long)c->id, c->addr, io->rbuf.len);
+                    (unsigned long long)c->id, c->addr, unexecuted);
         conn_close(c);
         return;
     }
-    conn_process(c);
     if (io->rbuf.len == c->rpos && io->rbuf.cap > BUF_SHRINK_ABOVE) {
         fc_buf_free(&io->rbuf);
         c->rpos = 0;
