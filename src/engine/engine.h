@@ -6,7 +6,8 @@
  * Threads: a shard is single-threaded. Exactly one thread touches a shard at
  *   a time; the caller provides that guarantee (a lock in the shared handle,
  *   ownership in worker-local handles and in the server). Nothing here locks
- *   and nothing here knows about sockets, protocols or threads.
+ *   and nothing here knows about sockets, protocols or threads. The one
+ *   exception is eng_prefetch, a cache hint any thread may give at any time.
  * Memory: entries are allocated and freed here. A pointer to an entry (or its
  *   key/value bytes) returned by a lookup is borrowed: valid until the next
  *   mutating call on the same shard. A "detached" entry handed to the caller
@@ -76,6 +77,59 @@ void eng_shard_free(eng_shard *sh);
  * (reported as FC_MUT_EXPIRED). Marks it accessed (eviction metadata). */
 eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                    int64_t now);
+
+/* --- batched lookups: overlapping the cache misses of many keys ---
+ *
+ * A lookup at a large key count is two dependent cache misses: the key's
+ * home group in the table, then the entry it points to. Done one key at a
+ * time, a batch pays both latencies per key; these calls let the misses of
+ * different keys overlap, in three stages: prefetch every key's group;
+ * then read the groups and prefetch the entries whose tag matches; then
+ * look up for real (mostly cache hits by then). Prefetches are hints only:
+ * no result ever depends on them. */
+
+/* Stage 1: prefetches hash's home group (in both tables during a resize).
+ * The one call here that needs no ownership: it reads only the table
+ * geometry, through relaxed atomic loads, so any thread may call it at any
+ * time, even while the owner mutates or frees arrays (a stale geometry just
+ * prefetches a useless line; prefetches never fault). The shard itself must
+ * stay alive. */
+void eng_prefetch(const eng_shard *sh, uint64_t hash);
+/* What stage 2 learnt for stage 3: the likely entry, and the shard's seq
+ * when it was seen (the hint is ignored once the shard has changed). */
+typedef struct eng_hint {
+    eng_entry *e;
+    uint64_t seq;
+} eng_hint;
+/* Stage 2 (shard held): reads hash's home group and prefetches the entries
+ * whose tag matches (and the next group when the probe may continue). Fills
+ * *hint when hint is non-NULL. */
+void eng_prefetch_entry(const eng_shard *sh, uint64_t hash, eng_hint *hint);
+/* Stage 3: eng_get, with a hint from eng_prefetch_entry on the same shard
+ * and hash (taken under an earlier hold is fine: a shard changed since then
+ * is detected and the hint ignored). Same result as eng_get. */
+eng_entry *eng_get_hinted(eng_shard *sh, uint64_t hash, const void *key,
+                          size_t klen, int64_t now, const eng_hint *hint);
+/* Looks up keys[0..n) in one shard with all three stages pipelined. out[i]
+ * gets exactly what n eng_get calls in index order would return (same lazy
+ * expiry, accessed marks and migration steps; a key repeated in the batch
+ * is looked up again), except that the clock is read at most once. Borrowed
+ * entries as for eng_get: valid until the next mutating call on the shard,
+ * and an entry returned for key i is not freed by the lookups of later keys
+ * (a lookup frees only expired entries, which it never returns). */
+void eng_get_batch(eng_shard *sh, size_t n, const uint64_t *hashes,
+                   const void *const *keys, const size_t *klens, int64_t now,
+                   eng_entry **out);
+/* As eng_get_batch, but key i is looked up in shards[i] (shards may repeat;
+ * the caller holds all of them), and the result goes to fn(ctx, i, entry),
+ * called in index order right after lookup i and before any later one: so
+ * fn may use the entry as eng_get's result, and may even mutate the shards
+ * (later lookups then see the change). For callers that hold many shards,
+ * so that a batch spread over shards still overlaps its misses. */
+typedef void (*eng_each_fn)(void *ctx, size_t i, eng_entry *e);
+void eng_get_each(eng_shard *const *shards, size_t n, const uint64_t *hashes,
+                  const void *const *keys, const size_t *klens, int64_t now,
+                  eng_each_fn fn, void *ctx);
 
 /* --- mutations (each bumps the shard's seq and notifies the observer) --- */
 /* Sets key to value. expire_at: absolute ms, 0 = none; ignored with

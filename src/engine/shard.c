@@ -132,24 +132,29 @@ void eng_clear(eng_shard *sh)
 
 /* --- lookups --- */
 
-eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
-                   int64_t now)
+eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
+                          size_t klen, int64_t *now)
 {
     struct ht_ref r;
     eng_entry *e;
 
-    if (__builtin_expect(sh->ht.old.g != NULL, 0))
-        ht_step(&sh->ht);
+    ht_step(&sh->ht); /* no-op unless resizing */
     if (!ht_find(&sh->ht, hash, key, klen, &r))
         return NULL;
     e = r.g->slot[r.i];
-    if (__builtin_expect(ent_has_ttl(e), 0) && ent_expired(e, &now)) {
+    if (ent_expired(e, now)) {
         shard_free_entry(shard_remove(sh, &r, FC_MUT_EXPIRED));
         return NULL;
     }
-    if (!(e->flags & ENT_F_ACCESSED)) /* don't dirty the line needlessly */
+    if (!(e->flags & ENT_F_ACCESSED))
         e->flags |= ENT_F_ACCESSED;
     return e;
+}
+
+eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                   int64_t now)
+{
+    return shard_get(sh, hash, key, klen, &now);
 }
 
 /* --- mutations --- */

@@ -66,4 +66,34 @@ void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n);
 /* Accounts and inserts a new entry. FC_OK or FC_ENOMEM (n not inserted). */
 int shard_insert(eng_shard *sh, uint64_t h, eng_entry *n);
 
+/* eng_get's paths that need a slot reference: a running resize (both tables
+ * probed, a migration step taken), or an entry to expire. */
+eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
+                          size_t klen, int64_t *now);
+
+/* The end of a lookup that found e (the live table's entry for key): lazy
+ * expiry, then the accessed mark. */
+static inline eng_entry *shard_hit(eng_shard *sh, eng_entry *e, uint64_t hash,
+                                   const void *key, size_t klen, int64_t *now)
+{
+    if (__builtin_expect(ent_has_ttl(e), 0) && ent_expired(e, now))
+        return shard_get_slow(sh, hash, key, klen, now);
+    if (!(e->flags & ENT_F_ACCESSED)) /* don't dirty the line needlessly */
+        e->flags |= ENT_F_ACCESSED;
+    return e;
+}
+
+/* eng_get's body, shared with the batch lookups (batch.c); *now as for
+ * shard_now, so that a batch reads the clock at most once. */
+static inline eng_entry *shard_get(eng_shard *sh, uint64_t hash,
+                                   const void *key, size_t klen, int64_t *now)
+{
+    eng_entry *e;
+
+    if (__builtin_expect(sh->ht.old.g != NULL, 0))
+        return shard_get_slow(sh, hash, key, klen, now);
+    e = ht_table_get(&sh->ht.cur, hash, key, klen);
+    return e ? shard_hit(sh, e, hash, key, klen, now) : NULL;
+}
+
 #endif /* FC_ENGINE_SHARD_H */

@@ -61,6 +61,14 @@
  * cur's growth_left; in practice it is 1 group per call when growing and a
  * few mostly-empty groups when shrinking. `old` is freed as soon as it holds
  * no entry. A new resize never starts while one is in progress.
+ *
+ * Reads. A lookup when no resize runs (ht_table_get) wants only the entry,
+ * not a slot reference, and stays in few registers; everything else goes
+ * through ht_find. The batch lookups (batch.c) prefetch a key's home group
+ * before taking a shard's lock, so the group arrays' geometry (g, n) is
+ * written with relaxed atomic stores (ht_geom_set, ht_table_assign) and
+ * read there with relaxed atomic loads: a stale pair only makes a useless
+ * prefetch.
  */
 #include "engine/table.h"
 
@@ -92,10 +100,9 @@ static int table_alloc(struct eng_ht *ht, struct ht_table *t, size_t n)
     if (n > MAX_GROUPS || n > SIZE_MAX / sizeof(struct ht_group) ||
         posix_memalign(&p, 64, n * sizeof(struct ht_group)))
         return FC_ENOMEM;
-    t->g = p;
     for (size_t i = 0; i < n; i++)
-        t->g[i].ctrl = CTRL_INIT;
-    t->n = n;
+        ((struct ht_group *)p)[i].ctrl = CTRL_INIT;
+    ht_geom_set(t, p, n);
     t->count = 0;
     t->growth_left = max_fill(n);
     if (++ht->next_serial == 0)
@@ -111,7 +118,7 @@ static void table_free(struct eng_ht *ht, struct ht_table *t)
         ht->bytes -= malloc_usable_size(t->g);
         free(t->g);
     }
-    memset(t, 0, sizeof(*t));
+    ht_table_assign(t, &(struct ht_table){0});
 }
 
 int ht_init(struct eng_ht *ht, size_t capacity)
@@ -129,7 +136,7 @@ void ht_reset(struct eng_ht *ht)
     if (ht->cur.n != ht->min_groups &&
         table_alloc(ht, &t, ht->min_groups) == FC_OK) {
         table_free(ht, &ht->cur);
-        ht->cur = t;
+        ht_table_assign(&ht->cur, &t);
         return;
     }
     for (size_t i = 0; i < ht->cur.n; i++)
@@ -244,8 +251,8 @@ static int start_resize(struct eng_ht *ht, size_t n)
         return FC_OK; /* one resize at a time */
     if (table_alloc(ht, &nt, n) != FC_OK)
         return FC_ENOMEM;
-    ht->old = ht->cur;
-    ht->cur = nt;
+    ht_table_assign(&ht->old, &ht->cur);
+    ht_table_assign(&ht->cur, &nt);
     ht->mig_pos = 0;
     /* Each call lets through at most one insert and migrates mig_step
      * groups: finish within spare/2 calls. */

@@ -49,6 +49,27 @@ struct eng_ht {
     uint16_t next_serial;
 };
 
+/* The geometry (g, n) of a shard's tables is also read by eng_prefetch,
+ * which runs without holding the shard (a hint taken before a lock). So that
+ * those reads are not data races, g and n of `cur` and `old` are only ever
+ * written through ht_table_assign / ht_geom_set (relaxed atomic stores:
+ * plain moves on x86-64 and AArch64) and read there with relaxed atomic
+ * loads; everything else reads them plainly, as the shard's owner. */
+static inline void ht_geom_set(struct ht_table *t, struct ht_group *g, size_t n)
+{
+    __atomic_store_n(&t->g, g, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->n, n, __ATOMIC_RELAXED);
+}
+
+static inline void ht_table_assign(struct ht_table *dst,
+                                   const struct ht_table *src)
+{
+    ht_geom_set(dst, src->g, src->n);
+    dst->count = src->count;
+    dst->growth_left = src->growth_left;
+    dst->serial = src->serial;
+}
+
 /* A found slot. */
 struct ht_ref {
     struct ht_table *t;
@@ -132,6 +153,33 @@ static inline bool ht_table_find(struct ht_table *t, uint64_t h,
             gi = 0;
     }
     return false;
+}
+
+/* The lookup of reads, when no resize is running: only the entry is wanted
+ * (no slot reference), which keeps the loop in few registers. */
+static inline eng_entry *ht_table_get(const struct ht_table *t, uint64_t h,
+                                      const void *key, size_t klen)
+{
+    const struct ht_group *base = t->g, *end = base + t->n;
+    const struct ht_group *g = base + ht_home(h, t->n);
+    unsigned tag = ht_tag(h);
+
+    for (size_t probes = t->n; probes; probes--) {
+        uint64_t c = g->ctrl;
+        for (uint64_t m = ctrl_match(c, tag); m; m &= m - 1) {
+            eng_entry *e = g->slot[ctrl_first(m)];
+            /* The value usually runs into the entry's next line: fetch it
+             * alongside the first instead of after the key compare. */
+            __builtin_prefetch((const char *)e + 64);
+            if (ent_key_eq(e, key, klen))
+                return e;
+        }
+        if (ctrl_empty(c))
+            return NULL;
+        if (++g == end)
+            g = base;
+    }
+    return NULL;
 }
 
 /* Finds key in either table. */

@@ -83,6 +83,19 @@ struct fc_workers {
     eng_observer observer;
 };
 
+/* The key's shard when worker-local handle l owns it; otherwise NULL, with
+ * the owner stored in *owner when owner is non-NULL. */
+static inline eng_shard *lib_mine(const fc_local *l, uint64_t hash,
+                                  unsigned *owner)
+{
+    const struct lib_wshard *ws = &l->shards[hash & l->mask];
+    if (__builtin_expect(ws->owner == l->index, 1))
+        return ws->eng;
+    if (owner)
+        *owner = ws->owner;
+    return NULL;
+}
+
 /* A set after its arguments were checked and its TTL converted. */
 typedef struct lib_set_req {
     const void *key;
@@ -137,22 +150,15 @@ int64_t lib_op_pttl(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                     int64_t now);
 int lib_op_persist(eng_shard *sh, uint64_t hash, const void *key, size_t klen);
 
-/* Hot path, inline: copy-out get. */
-static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
-                             size_t klen, void *buf, size_t cap, size_t *len)
+/* Status and value of a lookup's result (a borrowed entry, or NULL). */
+static inline int lib_entry_string(const eng_entry *e, const void **val,
+                                   size_t *len)
 {
-    eng_entry *e = eng_get(sh, hash, key, klen, ENG_NOW_LAZY);
     if (!e)
         return FC_ENOTFOUND;
     if (eng_entry_type(e) != ENG_TYPE_STRING)
         return FC_EWRONGTYPE;
-    size_t n;
-    const uint8_t *v = eng_entry_value(e, &n);
-    *len = n;
-    if (n > cap)
-        return FC_ETRUNC;
-    if (n)
-        memcpy(buf, v, n);
+    *val = eng_entry_value(e, len);
     return FC_OK;
 }
 
@@ -160,12 +166,24 @@ static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
 static inline int lib_op_get_ref(eng_shard *sh, uint64_t hash, const void *key,
                                  size_t klen, const void **val, size_t *len)
 {
-    eng_entry *e = eng_get(sh, hash, key, klen, ENG_NOW_LAZY);
-    if (!e)
-        return FC_ENOTFOUND;
-    if (eng_entry_type(e) != ENG_TYPE_STRING)
-        return FC_EWRONGTYPE;
-    *val = eng_entry_value(e, len);
+    return lib_entry_string(eng_get(sh, hash, key, klen, ENG_NOW_LAZY), val,
+                            len);
+}
+
+/* Hot path, inline: copy-out get. */
+static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
+                             size_t klen, void *buf, size_t cap, size_t *len)
+{
+    const void *v;
+    size_t n;
+    int rc = lib_op_get_ref(sh, hash, key, klen, &v, &n);
+    if (rc != FC_OK)
+        return rc;
+    *len = n;
+    if (n > cap)
+        return FC_ETRUNC;
+    if (n)
+        memcpy(buf, v, n);
     return FC_OK;
 }
 

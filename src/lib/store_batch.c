@@ -1,9 +1,14 @@
 /* store_batch.c — fc_mset / fc_mget / fc_mdel on the shared handle.
  *
  * A batch is cut into chunks of LIB_BATCH items kept on the stack (no
- * malloc, whatever n). Per chunk: check and hash every key, order the items
- * by shard (stable, so repeats of a key apply in input order), then take
- * each shard's lock once for all of its items. */
+ * malloc, whatever n). Per chunk: check and hash every key, prefetching its
+ * home group (eng_prefetch needs no lock); order the items by shard (stable,
+ * so repeats of a key apply in input order); then visit the shards twice,
+ * taking each one's lock once per visit: first to prefetch the entries the
+ * groups point to, then to do the work. So the two cache misses of a lookup
+ * overlap with those of the other keys instead of being paid one key after
+ * the other: with many shards, runs are a key or two long, and a pipeline
+ * inside one lock hold would have nothing to overlap. */
 #include "lib/lib.h"
 
 /* Small batches: insertion sort beats a counting pass over the buckets. */
@@ -59,6 +64,7 @@ void lib_sort_by_shard(uint16_t *idx, size_t n, const uint32_t *shard,
 /* A chunk's keys, hashed and ordered by shard. */
 struct chunk {
     uint64_t hash[LIB_BATCH];
+    eng_hint hint[LIB_BATCH]; /* from the second stage, for lookups */
     uint32_t shard[LIB_BATCH];
     uint16_t order[LIB_BATCH]; /* valid items, by shard */
     size_t n;
@@ -68,8 +74,10 @@ static inline void chunk_add(struct chunk *c, fc_store *s, size_t i,
                              const void *key, size_t klen)
 {
     uint64_t h = eng_hash(key, klen);
+    uint32_t sid = (uint32_t)(h & s->mask);
+    eng_prefetch(s->shards[sid].eng, h);
     c->hash[i] = h;
-    c->shard[i] = (uint32_t)(h & s->mask);
+    c->shard[i] = sid;
     c->order[c->n++] = (uint16_t)i;
 }
 
@@ -80,6 +88,23 @@ static inline size_t run_end(const struct chunk *c, size_t j)
     while (j < c->n && c->shard[c->order[j]] == sid)
         j++;
     return j;
+}
+
+/* Sorts the chunk by shard, then (second stage of the pipeline) prefetches
+ * each item's entries, under each shard's lock in turn. */
+static void chunk_prepare(struct chunk *c, fc_store *s)
+{
+    lib_sort_by_shard(c->order, c->n, c->shard, s->nshards);
+    for (size_t j = 0; j < c->n;) {
+        size_t end = run_end(c, j);
+        struct lib_shard *sh = &s->shards[c->shard[c->order[j]]];
+        lib_lock_acquire(&sh->lock);
+        for (; j < end; j++) {
+            size_t i = c->order[j];
+            eng_prefetch_entry(sh->eng, c->hash[i], &c->hint[i]);
+        }
+        lib_lock_release(&sh->lock);
+    }
 }
 
 int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
@@ -99,7 +124,7 @@ int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
             else
                 chunk_add(&c, s, i, lib_nonnull(k[i].data), k[i].len);
         }
-        lib_sort_by_shard(c.order, c.n, c.shard, s->nshards);
+        chunk_prepare(&c, s);
         for (size_t j = 0; j < c.n;) {
             size_t end = run_end(&c, j);
             struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];
@@ -108,9 +133,10 @@ int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
                 size_t i = c.order[j];
                 const void *v = NULL;
                 size_t len = 0;
-                int rc =
-                    lib_op_get_ref(sh->eng, c.hash[i], lib_nonnull(k[i].data),
-                                   k[i].len, &v, &len);
+                int rc = lib_entry_string(
+                    eng_get_hinted(sh->eng, c.hash[i], lib_nonnull(k[i].data),
+                                   k[i].len, ENG_NOW_LAZY, &c.hint[i]),
+                    &v, &len);
                 fn(ctx, base + i, rc, rc == FC_OK ? v : NULL, len);
             }
             lib_lock_release(&sh->lock);
@@ -143,7 +169,7 @@ static void mset_chunk(fc_store *s, const fc_kv *items, size_t m, int *results,
         if (rcs[i] == FC_OK)
             chunk_add(&c, s, i, req[i].key, req[i].klen);
     }
-    lib_sort_by_shard(c.order, c.n, c.shard, s->nshards);
+    chunk_prepare(&c, s);
     for (size_t j = 0; j < c.n;) {
         size_t end = run_end(&c, j);
         struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];
@@ -193,7 +219,7 @@ int fc_mdel(fc_store *s, const fc_slice *keys, size_t n, size_t *removed)
             else if (first == FC_OK)
                 first = rc;
         }
-        lib_sort_by_shard(c.order, c.n, c.shard, s->nshards);
+        chunk_prepare(&c, s);
         for (size_t j = 0; j < c.n;) {
             size_t end = run_end(&c, j);
             struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];

@@ -298,6 +298,147 @@ static void test_local_batches(void **state)
     fc_workers_close(w);
 }
 
+/* Batches longer than a chunk (LIB_BATCH, 256) mixing every kind of item:
+ * results come by input index, in input order, as item-by-item calls. */
+enum { BIG = 700 };
+
+struct order_got {
+    size_t next;
+    int status[BIG];
+    char val[BIG][16];
+};
+
+static void order_fn(void *ctx, size_t i, int status, const void *v, size_t len)
+{
+    struct order_got *g = ctx;
+    assert_int_equal(i, g->next); /* input order, each index once */
+    g->next++;
+    g->status[i] = status;
+    if (status == FC_OK) {
+        assert_true(len < sizeof(g->val[i]));
+        memcpy(g->val[i], v, len);
+        g->val[i][len] = 0;
+    } else {
+        assert_null(v);
+        assert_int_equal(len, 0);
+    }
+}
+
+static void test_local_batches_large(void **state)
+{
+    (void)state;
+    fc_workers *w;
+    fc_options o = {.shards = 8};
+    assert_int_equal(fc_workers_open(&w, &o, 2), FC_OK);
+    fc_local *l = fc_workers_local(w, 0);
+    static char keys[BIG][16], vals[BIG][16];
+    static fc_kv items[BIG];
+    static fc_slice sl[BIG];
+    static int res[BIG], want[BIG];
+    static struct order_got g;
+    int from = 0;
+    /* i % 7: 0..2 ours, 3 foreign, 4 invalid (NULL key with a length),
+     * 5 ours with a 1 ms TTL (expired by the mget), 6 a repeat of i - 6
+     * with a new value (applied after it). */
+    for (int i = 0; i < BIG; i++) {
+        size_t kl = 0;
+        int kind = i % 7;
+        if (kind == 6) {
+            items[i] = items[i - 6];
+            snprintf(vals[i], sizeof(vals[i]), "r%d", i);
+            items[i].value = (fc_slice){vals[i], strlen(vals[i])};
+            sl[i] = sl[i - 6];
+            continue;
+        }
+        if (kind != 4)
+            kl = key_owned_by(w, 0, kind != 3, keys[i], 16, &from);
+        snprintf(vals[i], sizeof(vals[i]), "v%d", i);
+        sl[i] = (fc_slice){kind == 4 ? NULL : keys[i], kind == 4 ? 3 : kl};
+        items[i] = (fc_kv){
+            sl[i], {vals[i], strlen(vals[i])}, kind == 5 ? 1 : FC_TTL_NONE};
+    }
+    assert_int_equal(fc_local_mset(l, items, BIG, res), FC_ENOTLOCAL);
+    for (int i = 0; i < BIG; i++) {
+        int kind = i % 7 == 6 ? 0 : i % 7;
+        want[i] = kind == 3 ? FC_ENOTLOCAL : kind == 4 ? FC_EINVAL : FC_OK;
+        assert_int_equal(res[i], want[i]);
+    }
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+    assert_int_equal(fc_local_mget(l, sl, BIG, order_fn, &g), FC_OK);
+    assert_int_equal(g.next, BIG);
+    for (int i = 0; i < BIG; i++) {
+        int kind = i % 7, st = g.status[i];
+        if (kind == 3)
+            assert_int_equal(st, FC_ENOTLOCAL);
+        else if (kind == 4)
+            assert_int_equal(st, FC_EINVAL);
+        else if (kind == 5)
+            assert_int_equal(st, FC_ENOTFOUND);
+        else if (kind == 0 && i + 6 < BIG)
+            assert_string_equal(g.val[i], vals[i + 6]); /* the repeat won */
+        else
+            assert_string_equal(g.val[i], vals[i]);
+        if (kind == 6)
+            assert_string_equal(g.val[i], vals[i]);
+    }
+    fc_workers_close(w);
+}
+
+/* A callback may use the handle: later items see its changes, as they
+ * would between single calls. */
+struct reenter {
+    fc_local *l;
+    const fc_slice *sl;
+    size_t n;
+    int status[32];
+    char val[32][8];
+};
+
+static void reenter_fn(void *ctx, size_t i, int status, const void *v,
+                       size_t len)
+{
+    struct reenter *r = ctx;
+    r->status[i] = status;
+    if (status == FC_OK)
+        memcpy(r->val[i], v, len < 7 ? len : 7);
+    if (i % 3 == 0 && i + 1 < r->n) /* delete the next item's key */
+        assert_true(fc_local_del(r->l, r->sl[i + 1].data, r->sl[i + 1].len,
+                                 NULL) == FC_OK);
+    if (i % 3 == 1 && i + 1 < r->n) /* rewrite the next item's value */
+        assert_int_equal(fc_local_set(r->l, r->sl[i + 1].data, r->sl[i + 1].len,
+                                      "new", 3, FC_TTL_NONE, 0, NULL),
+                         FC_OK);
+}
+
+static void test_local_mget_reentrant(void **state)
+{
+    (void)state;
+    fc_workers *w;
+    assert_int_equal(fc_workers_open(&w, NULL, 1), FC_OK);
+    fc_local *l = fc_workers_local(w, 0);
+    char keys[30][8];
+    fc_slice sl[30];
+    for (int i = 0; i < 30; i++) {
+        size_t kl = (size_t)snprintf(keys[i], sizeof(keys[i]), "re%d", i);
+        sl[i] = (fc_slice){keys[i], kl};
+        assert_int_equal(
+            fc_local_set(l, keys[i], kl, "old", 3, FC_TTL_NONE, 0, NULL),
+            FC_OK);
+    }
+    struct reenter r = {.l = l, .sl = sl, .n = 30};
+    assert_int_equal(fc_local_mget(l, sl, 30, reenter_fn, &r), FC_OK);
+    for (int i = 0; i < 30; i++) {
+        if (i % 3 == 1) /* deleted by item i - 1's callback */
+            assert_int_equal(r.status[i], FC_ENOTFOUND);
+        else if (i % 3 == 2) /* rewritten by item i - 1's callback */
+            assert_string_equal(r.val[i], "new");
+        else
+            assert_string_equal(r.val[i], "old");
+    }
+    fc_workers_close(w);
+}
+
 static void test_local_len_clear_tick(void **state)
 {
     (void)state;
@@ -342,6 +483,8 @@ int main(void)
         cmocka_unit_test(test_routing),
         cmocka_unit_test(test_local_calls),
         cmocka_unit_test(test_local_batches),
+        cmocka_unit_test(test_local_batches_large),
+        cmocka_unit_test(test_local_mget_reentrant),
         cmocka_unit_test(test_local_len_clear_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
