@@ -35,42 +35,6 @@ bool cmd_arg_is(const resp_arg *a, const char *lower)
     return lower[i] == '\0';
 }
 
-bool cmd_parse_ll(const char *p, size_t n, int64_t *out)
-{
-    /* 20 chars hold "-9223372036854775808"; Redis refuses longer. */
-    if (n == 0 || n > 20)
-        return false;
-    if (n == 1 && p[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    size_t i = 0;
-    bool neg = p[0] == '-';
-    if (neg && ++i == n)
-        return false;
-    if (p[i] < '1' || p[i] > '9')
-        return false;
-    uint64_t v = 0;
-    for (; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        unsigned d = (unsigned)(p[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)v;
-    }
-    return true;
-}
-
 bool cmd_parse_ld(const char *p, size_t n, long double *out)
 {
     char buf[LD_MAX_CHARS];

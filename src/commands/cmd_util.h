@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "commands/command.h"
+#include "util/num.h"
 
 /* Redis 7 error texts (clients and test suites match on them). */
 #define CMD_ERR_SYNTAX "ERR syntax error"
@@ -78,8 +79,12 @@ int64_t cmd_mono_to_unix(const cmd_ctx *c, int64_t mono_ms);
 /* Case-insensitive comparison of an argument with a lower-case literal. */
 bool cmd_arg_is(const resp_arg *a, const char *lower);
 
-/* Redis's string2ll: optional '-', no '+', no leading zeros or spaces. */
-bool cmd_parse_ll(const char *p, size_t n, int64_t *out);
+/* Redis's string2ll: optional '-', no '+', no leading zeros or spaces
+ * (util/num.h, the rule INCR applies to stored values too). */
+static inline bool cmd_parse_ll(const char *p, size_t n, int64_t *out)
+{
+    return fc_parse_i64(p, n, out);
+}
 /* Redis's string2ld (strtold, whole string, finite or +-inf, not NaN). */
 bool cmd_parse_ld(const char *p, size_t n, long double *out);
 /* Parses argv[i] as an integer; replies CMD_ERR_NOTINT on failure. */

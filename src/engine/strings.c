@@ -6,6 +6,8 @@
 
 #include <limits.h>
 
+#include "util/num.h"
+
 #define GROW_SLACK_MAX ((size_t)1 << 20)
 
 /* Redis's greedy growth for values that are being extended: double up to
@@ -135,43 +137,6 @@ int eng_setrange(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     return rc;
 }
 
-/* Redis's string2ll: a canonical decimal int64, nothing else. */
-static bool parse_i64(const uint8_t *s, size_t len, int64_t *out)
-{
-    bool neg = false;
-    uint64_t v = 0;
-    size_t i = 0;
-
-    if (len == 0 || len > 20)
-        return false;
-    if (len == 1 && s[0] == '0') {
-        *out = 0;
-        return true;
-    }
-    if (s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    if (i >= len || s[i] < '1' || s[i] > '9')
-        return false;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)s[i] - '0';
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (neg) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)v;
-    }
-    return true;
-}
-
 static size_t format_i64(int64_t x, char *buf)
 {
     char tmp[24];
@@ -203,7 +168,7 @@ int eng_incrby(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     if (rc) {
         struct ent_view v;
         ent_decode(r.g->slot[r.i], &v);
-        if (!parse_i64(v.val, v.vlen, &cur))
+        if (!fc_parse_i64(v.val, v.vlen, &cur))
             return FC_ENOTINT;
     }
     if (__builtin_add_overflow(cur, delta, &sum))

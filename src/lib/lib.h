@@ -125,6 +125,40 @@ static inline int lib_check_key(const void *key, size_t klen)
     return FC_OK;
 }
 
+/* The key of a worker-local call: checked, hashed once, on a shard the
+ * handle owns. */
+typedef struct lib_local_key {
+    const void *p; /* never NULL */
+    size_t n;
+    uint64_t h;
+    eng_shard *sh;
+} lib_local_key;
+
+/* For a key already checked and made non-NULL (by lib_set_prepare):
+ * FC_OK with k filled when l owns the key, else FC_ENOTLOCAL with the owner
+ * in *owner (when non-NULL). */
+static inline int lib_local_find(const fc_local *l, const void *key,
+                                 size_t klen, unsigned *owner, lib_local_key *k)
+{
+    k->p = key;
+    k->n = klen;
+    k->h = eng_hash(key, klen);
+    k->sh = lib_mine(l, k->h, owner);
+    return k->sh ? FC_OK : FC_ENOTLOCAL;
+}
+
+/* The prologue of a worker-local call: the key's check error, or
+ * lib_local_find's answer. */
+static inline int lib_local_locate(const fc_local *l, const void *key,
+                                   size_t klen, unsigned *owner,
+                                   lib_local_key *k)
+{
+    int rc = lib_check_key(key, klen);
+    if (rc != FC_OK)
+        return rc;
+    return lib_local_find(l, lib_nonnull(key), klen, owner, k);
+}
+
 /* Converts a relative TTL (ms) to an absolute expiry: 0 for FC_TTL_NONE,
  * LIB_EXPIRE_DELETE for other non-positive TTLs, FC_EOVERFLOW when now + ttl
  * does not fit. *now is read from the clock only when still ENG_NOW_LAZY,
@@ -187,7 +221,19 @@ static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
     return FC_OK;
 }
 
-/* Batch order (batch.c): sorts idx[0..n) (indices < LIB_BATCH) by
+/* --- batches (store_batch.c, local_batch.c) --- */
+
+/* Records item i's result; keeps in *first the lowest-index failure, which
+ * is what a batch call returns. */
+static inline void lib_note_result(int *results, size_t i, int rc, int *first)
+{
+    if (results)
+        results[i] = rc;
+    if (rc != FC_OK && *first == FC_OK)
+        *first = rc;
+}
+
+/* Batch order (store_batch.c): sorts idx[0..n) (indices < LIB_BATCH) by
  * shard[idx], keeping input order within a shard, so that a batch takes
  * each shard's lock once and a key repeated in a batch is applied in
  * input order. */

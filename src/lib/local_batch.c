@@ -8,14 +8,6 @@
  * A batch is cut into chunks of LIB_BATCH items kept on the stack. */
 #include "lib/lib.h"
 
-static inline void note_result(int *results, size_t i, int rc, int *first)
-{
-    if (results)
-        results[i] = rc;
-    if (rc != FC_OK && *first == FC_OK)
-        *first = rc;
-}
-
 static void mset_chunk(fc_local *l, const fc_kv *items, size_t m, int *results,
                        int *first, int64_t *now)
 {
@@ -26,18 +18,19 @@ static void mset_chunk(fc_local *l, const fc_kv *items, size_t m, int *results,
 
     for (size_t i = 0; i < m; i++) {
         const fc_kv *it = &items[i];
+        lib_local_key k;
         sh[i] = NULL;
-        rc[i] =
+        int r =
             lib_set_prepare(&req[i], it->key.data, it->key.len, it->value.data,
                             it->value.len, it->ttl_ms, 0, now);
-        if (rc[i] != FC_OK)
+        if (r == FC_OK)
+            r = lib_local_find(l, req[i].key, req[i].klen, NULL, &k);
+        rc[i] = r;
+        if (r != FC_OK)
             continue;
-        h[i] = eng_hash(req[i].key, req[i].klen);
-        sh[i] = lib_mine(l, h[i], NULL);
-        if (sh[i])
-            eng_prefetch(sh[i], h[i]);
-        else
-            rc[i] = FC_ENOTLOCAL;
+        h[i] = k.h;
+        sh[i] = k.sh;
+        eng_prefetch(k.sh, k.h);
     }
     /* A set costs far more than a lookup, so whole-chunk stages (all
      * groups, then all entries, then the sets) hide the misses better than
@@ -48,7 +41,7 @@ static void mset_chunk(fc_local *l, const fc_kv *items, size_t m, int *results,
     for (size_t i = 0; i < m; i++) {
         if (sh[i])
             rc[i] = lib_op_set(sh[i], h[i], &req[i], NULL, NULL);
-        note_result(results, i, rc[i], first);
+        lib_note_result(results, i, rc[i], first);
     }
 }
 
@@ -109,21 +102,14 @@ static void mget_chunk(fc_local *l, const fc_slice *keys, size_t m,
 {
     size_t n = 0;
     for (size_t i = 0; i < m; i++) {
-        const void *key = lib_nonnull(keys[i].data);
-        size_t klen = keys[i].len;
-        c->rc[i] = lib_check_key(keys[i].data, klen);
+        lib_local_key k;
+        c->rc[i] = lib_local_locate(l, keys[i].data, keys[i].len, NULL, &k);
         if (c->rc[i] != FC_OK)
             continue;
-        uint64_t h = eng_hash(key, klen);
-        eng_shard *sh = lib_mine(l, h, NULL);
-        if (!sh) {
-            c->rc[i] = FC_ENOTLOCAL;
-            continue;
-        }
-        c->h[n] = h;
-        c->sh[n] = sh;
-        c->key[n] = key;
-        c->klen[n] = klen;
+        c->h[n] = k.h;
+        c->sh[n] = k.sh;
+        c->key[n] = k.p;
+        c->klen[n] = k.n;
         c->idx[n++] = (uint16_t)i;
     }
     c->next = 0;

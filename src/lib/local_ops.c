@@ -11,12 +11,11 @@ int fc_local_set(fc_local *l, const void *key, size_t klen, const void *val,
         return FC_EINVAL;
     int64_t now = ENG_NOW_LAZY;
     lib_set_req r;
+    lib_local_key k;
     int rc = lib_set_prepare(&r, key, klen, val, vlen, ttl_ms, flags, &now);
-    if (rc != FC_OK)
-        return rc;
-    uint64_t h = eng_hash(r.key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    return sh ? lib_op_set(sh, h, &r, NULL, NULL) : FC_ENOTLOCAL;
+    if (rc == FC_OK)
+        rc = lib_local_find(l, r.key, r.klen, owner, &k);
+    return rc != FC_OK ? rc : lib_op_set(k.sh, k.h, &r, NULL, NULL);
 }
 
 int fc_local_get(fc_local *l, const void *key, size_t klen, void *buf,
@@ -24,13 +23,9 @@ int fc_local_get(fc_local *l, const void *key, size_t klen, void *buf,
 {
     if (!l || !len || (!buf && cap))
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    return sh ? lib_op_get(sh, h, key, klen, buf, cap, len) : FC_ENOTLOCAL;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    return rc != FC_OK ? rc : lib_op_get(k.sh, k.h, k.p, k.n, buf, cap, len);
 }
 
 int fc_local_get_ref(fc_local *l, const void *key, size_t klen,
@@ -38,38 +33,30 @@ int fc_local_get_ref(fc_local *l, const void *key, size_t klen,
 {
     if (!l || !val || !len)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    return sh ? lib_op_get_ref(sh, h, key, klen, val, len) : FC_ENOTLOCAL;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    return rc != FC_OK ? rc : lib_op_get_ref(k.sh, k.h, k.p, k.n, val, len);
 }
 
 int fc_local_del(fc_local *l, const void *key, size_t klen, unsigned *owner)
 {
     if (!l)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    return sh ? eng_del(sh, h, key, klen, ENG_NOW_LAZY, NULL) : FC_ENOTLOCAL;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    return rc != FC_OK ? rc : eng_del(k.sh, k.h, k.p, k.n, ENG_NOW_LAZY, NULL);
 }
 
+/* A bad key reads as absent (0), as in fc_exists; a foreign one does not. */
 int fc_local_exists(fc_local *l, const void *key, size_t klen, unsigned *owner)
 {
-    if (!l || lib_check_key(key, klen) != FC_OK)
+    if (!l)
         return 0;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    if (!sh)
-        return FC_ENOTLOCAL;
-    return eng_get(sh, h, key, klen, ENG_NOW_LAZY) != NULL;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    if (rc != FC_OK)
+        return rc == FC_ENOTLOCAL ? FC_ENOTLOCAL : 0;
+    return eng_get(k.sh, k.h, k.p, k.n, ENG_NOW_LAZY) != NULL;
 }
 
 /* FC_TTL_NONE rejected as in fc_pexpire (store.c). */
@@ -78,19 +65,12 @@ int fc_local_pexpire(fc_local *l, const void *key, size_t klen, int64_t ttl_ms,
 {
     if (!l || ttl_ms == FC_TTL_NONE)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    if (!sh)
-        return FC_ENOTLOCAL;
+    lib_local_key k;
     int64_t now = ENG_NOW_LAZY, at;
-    rc = lib_ttl_to_expire(ttl_ms, &now, &at);
-    if (rc != FC_OK)
-        return rc;
-    return lib_op_pexpire(sh, h, key, klen, at, now);
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    if (rc == FC_OK)
+        rc = lib_ttl_to_expire(ttl_ms, &now, &at);
+    return rc != FC_OK ? rc : lib_op_pexpire(k.sh, k.h, k.p, k.n, at, now);
 }
 
 int fc_local_pttl(fc_local *l, const void *key, size_t klen, int64_t *pttl,
@@ -98,29 +78,20 @@ int fc_local_pttl(fc_local *l, const void *key, size_t klen, int64_t *pttl,
 {
     if (!l || !pttl)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    if (!sh)
-        return FC_ENOTLOCAL;
-    *pttl = lib_op_pttl(sh, h, key, klen, eng_now_ms());
-    return FC_OK;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    if (rc == FC_OK)
+        *pttl = lib_op_pttl(k.sh, k.h, k.p, k.n, eng_now_ms());
+    return rc;
 }
 
 int fc_local_persist(fc_local *l, const void *key, size_t klen, unsigned *owner)
 {
     if (!l)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
-    if (rc != FC_OK)
-        return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    return sh ? lib_op_persist(sh, h, key, klen) : FC_ENOTLOCAL;
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
+    return rc != FC_OK ? rc : lib_op_persist(k.sh, k.h, k.p, k.n);
 }
 
 int fc_local_incrby(fc_local *l, const void *key, size_t klen, int64_t delta,
@@ -128,13 +99,9 @@ int fc_local_incrby(fc_local *l, const void *key, size_t klen, int64_t delta,
 {
     if (!l || !result)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    lib_local_key k;
+    int rc = lib_local_locate(l, key, klen, owner, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    eng_shard *sh = lib_mine(l, h, owner);
-    if (!sh)
-        return FC_ENOTLOCAL;
-    return eng_incrby(sh, h, key, klen, delta, ENG_NOW_LAZY, result);
+    return eng_incrby(k.sh, k.h, k.p, k.n, delta, ENG_NOW_LAZY, result);
 }

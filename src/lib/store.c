@@ -5,9 +5,42 @@
 
 #include "lib/lib.h"
 
-static inline struct lib_shard *shard_of(fc_store *s, uint64_t hash)
+/* The key of a single-key call: checked, hashed once, with its shard. */
+struct store_key {
+    const void *p; /* never NULL */
+    size_t n;
+    uint64_t h;
+    struct lib_shard *sh;
+};
+
+/* For a key already checked and made non-NULL (by lib_set_prepare). */
+static inline struct store_key store_find(fc_store *s, const void *key,
+                                          size_t klen)
 {
-    return &s->shards[hash & s->mask];
+    uint64_t h = eng_hash(key, klen);
+    return (struct store_key){key, klen, h, &s->shards[h & s->mask]};
+}
+
+/* The prologue of a single-key call: checks the key, then finds it. The
+ * lock is not taken yet, so that the caller's other checks stay outside. */
+static inline int store_locate(fc_store *s, const void *key, size_t klen,
+                               struct store_key *k)
+{
+    int rc = lib_check_key(key, klen);
+    if (rc == FC_OK)
+        *k = store_find(s, lib_nonnull(key), klen);
+    return rc;
+}
+
+static inline eng_shard *store_lock(const struct store_key *k)
+{
+    lib_lock_acquire(&k->sh->lock);
+    return k->sh->eng;
+}
+
+static inline void store_unlock(const struct store_key *k)
+{
+    lib_lock_release(&k->sh->lock);
 }
 
 int fc_store_open(fc_store **out, const fc_options *opts)
@@ -79,11 +112,9 @@ int fc_set_get(fc_store *s, const void *key, size_t klen, const void *val,
     int rc = lib_set_prepare(&r, key, klen, val, vlen, ttl_ms, flags, &now);
     if (rc != FC_OK)
         return rc;
-    uint64_t h = eng_hash(r.key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_set(sh->eng, h, &r, old, old_len);
-    lib_lock_release(&sh->lock);
+    struct store_key k = store_find(s, r.key, r.klen);
+    rc = lib_op_set(store_lock(&k), k.h, &r, old, old_len);
+    store_unlock(&k);
     return rc;
 }
 
@@ -98,15 +129,12 @@ int fc_get(fc_store *s, const void *key, size_t klen, void *buf, size_t cap,
 {
     if (!s || !len || (!buf && cap))
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_get(sh->eng, h, key, klen, buf, cap, len);
-    lib_lock_release(&sh->lock);
+    rc = lib_op_get(store_lock(&k), k.h, k.p, k.n, buf, cap, len);
+    store_unlock(&k);
     return rc;
 }
 
@@ -116,15 +144,12 @@ int fc_get_alloc(fc_store *s, const void *key, size_t klen, void **val,
     if (!s || !val || !len)
         return FC_EINVAL;
     *val = NULL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_get_alloc(sh->eng, h, key, klen, val, len);
-    lib_lock_release(&sh->lock);
+    rc = lib_op_get_alloc(store_lock(&k), k.h, k.p, k.n, val, len);
+    store_unlock(&k);
     return rc;
 }
 
@@ -133,19 +158,16 @@ int fc_get_view(fc_store *s, const void *key, size_t klen, fc_view_fn fn,
 {
     if (!s || !fn)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
     const void *v;
     size_t n;
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_get_ref(sh->eng, h, key, klen, &v, &n);
+    rc = lib_op_get_ref(store_lock(&k), k.h, k.p, k.n, &v, &n);
     if (rc == FC_OK)
         fn(ctx, v, n);
-    lib_lock_release(&sh->lock);
+    store_unlock(&k);
     return rc;
 }
 
@@ -153,28 +175,22 @@ int fc_del(fc_store *s, const void *key, size_t klen)
 {
     if (!s)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = eng_del(sh->eng, h, key, klen, ENG_NOW_LAZY, NULL);
-    lib_lock_release(&sh->lock);
+    rc = eng_del(store_lock(&k), k.h, k.p, k.n, ENG_NOW_LAZY, NULL);
+    store_unlock(&k);
     return rc;
 }
 
 int fc_exists(fc_store *s, const void *key, size_t klen)
 {
-    if (!s || lib_check_key(key, klen) != FC_OK)
+    struct store_key k;
+    if (!s || store_locate(s, key, klen, &k) != FC_OK)
         return 0;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    int found = eng_get(sh->eng, h, key, klen, ENG_NOW_LAZY) != NULL;
-    lib_lock_release(&sh->lock);
+    int found = eng_get(store_lock(&k), k.h, k.p, k.n, ENG_NOW_LAZY) != NULL;
+    store_unlock(&k);
     return found;
 }
 
@@ -185,19 +201,16 @@ int fc_pexpire(fc_store *s, const void *key, size_t klen, int64_t ttl_ms)
 {
     if (!s || ttl_ms == FC_TTL_NONE)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
     int64_t now = ENG_NOW_LAZY, at;
     rc = lib_ttl_to_expire(ttl_ms, &now, &at);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_pexpire(sh->eng, h, key, klen, at, now);
-    lib_lock_release(&sh->lock);
+    rc = lib_op_pexpire(store_lock(&k), k.h, k.p, k.n, at, now);
+    store_unlock(&k);
     return rc;
 }
 
@@ -213,15 +226,12 @@ int fc_expire(fc_store *s, const void *key, size_t klen, int64_t ttl_s)
 
 int64_t fc_pttl(fc_store *s, const void *key, size_t klen)
 {
-    if (!s || lib_check_key(key, klen) != FC_OK)
+    struct store_key k;
+    if (!s || store_locate(s, key, klen, &k) != FC_OK)
         return FC_TTL_NOKEY;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
     int64_t now = eng_now_ms();
-    lib_lock_acquire(&sh->lock);
-    int64_t ttl = lib_op_pttl(sh->eng, h, key, klen, now);
-    lib_lock_release(&sh->lock);
+    int64_t ttl = lib_op_pttl(store_lock(&k), k.h, k.p, k.n, now);
+    store_unlock(&k);
     return ttl;
 }
 
@@ -235,15 +245,12 @@ int fc_persist(fc_store *s, const void *key, size_t klen)
 {
     if (!s)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = lib_op_persist(sh->eng, h, key, klen);
-    lib_lock_release(&sh->lock);
+    rc = lib_op_persist(store_lock(&k), k.h, k.p, k.n);
+    store_unlock(&k);
     return rc;
 }
 
@@ -252,14 +259,11 @@ int fc_incrby(fc_store *s, const void *key, size_t klen, int64_t delta,
 {
     if (!s || !result)
         return FC_EINVAL;
-    int rc = lib_check_key(key, klen);
+    struct store_key k;
+    int rc = store_locate(s, key, klen, &k);
     if (rc != FC_OK)
         return rc;
-    key = lib_nonnull(key);
-    uint64_t h = eng_hash(key, klen);
-    struct lib_shard *sh = shard_of(s, h);
-    lib_lock_acquire(&sh->lock);
-    rc = eng_incrby(sh->eng, h, key, klen, delta, ENG_NOW_LAZY, result);
-    lib_lock_release(&sh->lock);
+    rc = eng_incrby(store_lock(&k), k.h, k.p, k.n, delta, ENG_NOW_LAZY, result);
+    store_unlock(&k);
     return rc;
 }

@@ -67,26 +67,32 @@ struct chunk {
     eng_hint hint[LIB_BATCH]; /* from the second stage, for lookups */
     uint32_t shard[LIB_BATCH];
     uint16_t order[LIB_BATCH]; /* valid items, by shard */
+    int rc[LIB_BATCH];         /* by input position: FC_OK = valid item */
     size_t n;
 };
 
-static inline void chunk_add(struct chunk *c, fc_store *s, size_t i,
+/* Adds input item i as the chunk's n-th valid item. */
+static inline void chunk_add(struct chunk *c, fc_store *s, size_t n, size_t i,
                              const void *key, size_t klen)
 {
     uint64_t h = eng_hash(key, klen);
     uint32_t sid = (uint32_t)(h & s->mask);
-    eng_prefetch(s->shards[sid].eng, h);
     c->hash[i] = h;
     c->shard[i] = sid;
-    c->order[c->n++] = (uint16_t)i;
+    c->order[n] = (uint16_t)i;
+    eng_prefetch(s->shards[sid].eng, h); /* last: nothing live across it */
 }
 
-/* End (exclusive) of the run of items in c->order, from j, on one shard. */
-static inline size_t run_end(const struct chunk *c, size_t j)
+/* Takes the lock of the shard of the run of items (in c->order) that
+ * starts at j, and returns the run's end (exclusive). */
+static inline size_t run_lock(fc_store *s, const struct chunk *c, size_t j,
+                              struct lib_shard **sh)
 {
     uint32_t sid = c->shard[c->order[j]];
     while (j < c->n && c->shard[c->order[j]] == sid)
         j++;
+    *sh = &s->shards[sid];
+    lib_lock_acquire(&(*sh)->lock);
     return j;
 }
 
@@ -96,15 +102,31 @@ static void chunk_prepare(struct chunk *c, fc_store *s)
 {
     lib_sort_by_shard(c->order, c->n, c->shard, s->nshards);
     for (size_t j = 0; j < c->n;) {
-        size_t end = run_end(c, j);
-        struct lib_shard *sh = &s->shards[c->shard[c->order[j]]];
-        lib_lock_acquire(&sh->lock);
+        struct lib_shard *sh;
+        size_t end = run_lock(s, c, j, &sh);
         for (; j < end; j++) {
             size_t i = c->order[j];
             eng_prefetch_entry(sh->eng, c->hash[i], &c->hint[i]);
         }
         lib_lock_release(&sh->lock);
     }
+}
+
+/* The first two stages for a chunk of keys; c->rc has each key's check. */
+static void chunk_keys(struct chunk *c, fc_store *s, const fc_slice *k,
+                       size_t m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m; i++) {
+        const void *key = k[i].data;
+        size_t klen = k[i].len;
+        int rc = lib_check_key(key, klen);
+        c->rc[i] = rc;
+        if (rc == FC_OK)
+            chunk_add(c, s, n++, i, lib_nonnull(key), klen);
+    }
+    c->n = n;
+    chunk_prepare(c, s);
 }
 
 int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
@@ -116,19 +138,13 @@ int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
     for (size_t base = 0; base < n; base += LIB_BATCH) {
         const fc_slice *k = keys + base;
         size_t m = n - base < LIB_BATCH ? n - base : LIB_BATCH;
-        c.n = 0;
-        for (size_t i = 0; i < m; i++) {
-            int rc = lib_check_key(k[i].data, k[i].len);
-            if (rc != FC_OK)
-                fn(ctx, base + i, rc, NULL, 0);
-            else
-                chunk_add(&c, s, i, lib_nonnull(k[i].data), k[i].len);
-        }
-        chunk_prepare(&c, s);
+        chunk_keys(&c, s, k, m);
+        for (size_t i = 0; c.n < m && i < m; i++) /* c.n < m: a bad key */
+            if (c.rc[i] != FC_OK)
+                fn(ctx, base + i, c.rc[i], NULL, 0);
         for (size_t j = 0; j < c.n;) {
-            size_t end = run_end(&c, j);
-            struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];
-            lib_lock_acquire(&sh->lock);
+            struct lib_shard *sh;
+            size_t end = run_lock(s, &c, j, &sh);
             for (; j < end; j++) {
                 size_t i = c.order[j];
                 const void *v = NULL;
@@ -145,44 +161,34 @@ int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
     return FC_OK;
 }
 
-/* Keeps the lowest-index failure, which is what a batch call returns. */
-static inline void note_result(int *results, size_t i, int rc, int *first)
-{
-    if (results)
-        results[i] = rc;
-    if (rc != FC_OK && *first == FC_OK)
-        *first = rc;
-}
-
 static void mset_chunk(fc_store *s, const fc_kv *items, size_t m, int *results,
                        int *first, int64_t *now)
 {
     struct chunk c;
     lib_set_req req[LIB_BATCH];
-    int rcs[LIB_BATCH];
-    c.n = 0;
+    size_t n = 0;
     for (size_t i = 0; i < m; i++) {
         const fc_kv *it = &items[i];
-        rcs[i] =
+        c.rc[i] =
             lib_set_prepare(&req[i], it->key.data, it->key.len, it->value.data,
                             it->value.len, it->ttl_ms, 0, now);
-        if (rcs[i] == FC_OK)
-            chunk_add(&c, s, i, req[i].key, req[i].klen);
+        if (c.rc[i] == FC_OK)
+            chunk_add(&c, s, n++, i, req[i].key, req[i].klen);
     }
+    c.n = n;
     chunk_prepare(&c, s);
     for (size_t j = 0; j < c.n;) {
-        size_t end = run_end(&c, j);
-        struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];
-        lib_lock_acquire(&sh->lock);
+        struct lib_shard *sh;
+        size_t end = run_lock(s, &c, j, &sh);
         for (; j < end; j++) {
             size_t i = c.order[j];
-            rcs[i] = lib_op_set(sh->eng, c.hash[i], &req[i], NULL, NULL);
+            c.rc[i] = lib_op_set(sh->eng, c.hash[i], &req[i], NULL, NULL);
         }
         lib_lock_release(&sh->lock);
     }
     /* In input order, so that *first is the lowest failing index. */
     for (size_t i = 0; i < m; i++)
-        note_result(results, i, rcs[i], first);
+        lib_note_result(results, i, c.rc[i], first);
 }
 
 int fc_mset(fc_store *s, const fc_kv *items, size_t n, int *results)
@@ -211,19 +217,12 @@ int fc_mdel(fc_store *s, const fc_slice *keys, size_t n, size_t *removed)
     for (size_t base = 0; base < n; base += LIB_BATCH) {
         const fc_slice *k = keys + base;
         size_t m = n - base < LIB_BATCH ? n - base : LIB_BATCH;
-        c.n = 0;
-        for (size_t i = 0; i < m; i++) {
-            int rc = lib_check_key(k[i].data, k[i].len);
-            if (rc == FC_OK)
-                chunk_add(&c, s, i, lib_nonnull(k[i].data), k[i].len);
-            else if (first == FC_OK)
-                first = rc;
-        }
-        chunk_prepare(&c, s);
+        chunk_keys(&c, s, k, m);
+        for (size_t i = 0; c.n < m && i < m; i++) /* c.n < m: a bad key */
+            lib_note_result(NULL, i, c.rc[i], &first);
         for (size_t j = 0; j < c.n;) {
-            size_t end = run_end(&c, j);
-            struct lib_shard *sh = &s->shards[c.shard[c.order[j]]];
-            lib_lock_acquire(&sh->lock);
+            struct lib_shard *sh;
+            size_t end = run_lock(s, &c, j, &sh);
             for (; j < end; j++) {
                 size_t i = c.order[j];
                 count += eng_del(sh->eng, c.hash[i], lib_nonnull(k[i].data),
