@@ -5,7 +5,6 @@
 #include "engine/entry.h"
 
 #include <malloc.h>
-#include <stdlib.h>
 
 static uint8_t *put_header(eng_entry *e, unsigned flags, size_t klen,
                            size_t vlen, int64_t expire_at)
@@ -21,18 +20,42 @@ static uint8_t *put_header(eng_entry *e, unsigned flags, size_t klen,
     return p;
 }
 
-eng_entry *ent_new(const void *key, size_t klen, const void *val, size_t vlen,
-                   int64_t expire_at, unsigned type, size_t slack)
+/* Blocks up to SLAB_MAX come from the slab; the path taken is kept in the
+ * ENT_F_HEAP flag (*heap), since an entry's size can change in place. */
+static eng_entry *ent_alloc(struct slab *s, size_t n, unsigned *heap)
+{
+    if (n <= SLAB_MAX) {
+        *heap = 0;
+        return slab_alloc(s, n);
+    }
+    *heap = ENT_F_HEAP;
+    return slab_big_alloc(s, n);
+}
+
+void ent_free(struct slab *s, eng_entry *e)
+{
+    if (!e)
+        return;
+    if (e->flags & ENT_F_HEAP)
+        slab_big_free(s, e);
+    else
+        slab_free(s, e);
+}
+
+eng_entry *ent_new(struct slab *s, const void *key, size_t klen,
+                   const void *val, size_t vlen, int64_t expire_at,
+                   unsigned type, size_t slack)
 {
     bool ttl = expire_at != 0;
     size_t need = ent_hdr_size(klen, vlen, ttl) + klen + vlen;
-    eng_entry *e = malloc(need + slack);
-    unsigned flags = (type << ENT_TYPE_SHIFT) & ENT_TYPE_MASK;
+    unsigned flags = (type << ENT_TYPE_SHIFT) & ENT_TYPE_MASK, heap;
+    eng_entry *e = ent_alloc(s, need + slack, &heap);
     uint8_t *p;
 
     if (!e)
         return NULL;
-    p = put_header(e, flags | (ttl ? ENT_F_TTL : 0), klen, vlen, expire_at);
+    flags |= heap | (ttl ? ENT_F_TTL : 0);
+    p = put_header(e, flags, klen, vlen, expire_at);
     if (klen)
         memcpy(p, key, klen);
     if (vlen && val)
@@ -42,7 +65,9 @@ eng_entry *ent_new(const void *key, size_t klen, const void *val, size_t vlen,
 
 size_t ent_usable(const eng_entry *e)
 {
-    return malloc_usable_size((void *)e);
+    if (e->flags & ENT_F_HEAP)
+        return malloc_usable_size((void *)e);
+    return slab_usable(e);
 }
 
 /* In-place reuse must not hoard memory: a value that shrank a lot gets a
@@ -52,11 +77,13 @@ static bool fits_snugly(size_t need, size_t usable)
     return need <= usable && (usable - need < 64 || need >= usable / 2);
 }
 
-eng_entry *ent_resize_value(eng_entry *e, size_t new_vlen, size_t slack)
+eng_entry *ent_resize_value(struct slab *s, eng_entry *e, size_t new_vlen,
+                            size_t slack)
 {
     struct ent_view v;
     bool ttl = ent_has_ttl(e);
     size_t hdr, need;
+    unsigned heap;
     int64_t exp = ttl ? ent_expire(e) : 0;
     eng_entry *n;
     uint8_t *p;
@@ -68,18 +95,19 @@ eng_entry *ent_resize_value(eng_entry *e, size_t new_vlen, size_t slack)
         put_header(e, e->flags, v.klen, new_vlen, exp);
         return e;
     }
-    n = malloc(need + slack);
+    n = ent_alloc(s, need + slack, &heap);
     if (!n)
         return NULL;
-    p = put_header(n, e->flags, v.klen, new_vlen, exp);
+    p = put_header(n, (e->flags & ~ENT_F_HEAP) | heap, v.klen, new_vlen, exp);
     memcpy(p, v.key, v.klen + (new_vlen < v.vlen ? new_vlen : v.vlen));
     return n;
 }
 
-eng_entry *ent_with_ttl(eng_entry *e, int64_t expire_at)
+eng_entry *ent_with_ttl(struct slab *s, eng_entry *e, int64_t expire_at)
 {
     struct ent_view v;
     eng_entry *n;
+    unsigned heap;
     uint8_t *p;
 
     if (ent_has_ttl(e)) {
@@ -88,10 +116,11 @@ eng_entry *ent_with_ttl(eng_entry *e, int64_t expire_at)
         return e;
     }
     ent_decode(e, &v);
-    n = malloc(v.hdr + 8 + v.klen + v.vlen);
+    n = ent_alloc(s, v.hdr + 8 + v.klen + v.vlen, &heap);
     if (!n)
         return NULL;
-    p = put_header(n, e->flags | ENT_F_TTL, v.klen, v.vlen, expire_at);
+    p = put_header(n, (e->flags & ~ENT_F_HEAP) | heap | ENT_F_TTL, v.klen,
+                   v.vlen, expire_at);
     memcpy(p, v.key, v.klen + v.vlen);
     return n;
 }
@@ -121,7 +150,8 @@ bool ent_try_overwrite(eng_entry *e, const void *val, size_t vlen,
     if (hdr != v.hdr || !fits_snugly(need, ent_usable(e)))
         return false;
     /* A new value is a string, and a fresh write is not yet an access. */
-    flags = (ENG_TYPE_STRING << ENT_TYPE_SHIFT) | (ttl ? ENT_F_TTL : 0);
+    flags = (ENG_TYPE_STRING << ENT_TYPE_SHIFT) | (ttl ? ENT_F_TTL : 0) |
+            (e->flags & ENT_F_HEAP);
     p = put_header(e, flags, v.klen, vlen, expire_at);
     if (vlen)
         memmove(p + v.klen, val, vlen); /* val may alias the old value */

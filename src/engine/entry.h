@@ -8,11 +8,13 @@
  *
  * flags: bit 0 ENT_F_TTL (the expire_at field is present), bit 1
  * ENT_F_ACCESSED (set on reads, for a future CLOCK/SIEVE eviction), bits 2-4
- * the value type (enum eng_type). Lengths are LEB128 varints (one byte below
- * 128). expire_at is a host-order int64 read and written with memcpy.
+ * the value type (enum eng_type), bit 5 ENT_F_HEAP (the block came from
+ * malloc, not from the shard's slab: blocks above SLAB_MAX bytes). Lengths are
+ * LEB128 varints (one byte below 128). expire_at is a host-order int64 read and
+ * written with memcpy.
  *
- * Owns: nothing; the shard owns entries and accounts their
- * malloc_usable_size. Threads: the shard's thread.
+ * Owns: nothing; the shard owns entries, allocated from and freed to its
+ * slab (slab.h) by the functions below. Threads: the shard's thread.
  */
 #ifndef FC_ENGINE_ENTRY_H
 #define FC_ENGINE_ENTRY_H
@@ -23,11 +25,13 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "engine/slab.h"
 
 #define ENT_F_TTL 0x01u
 #define ENT_F_ACCESSED 0x02u
 #define ENT_TYPE_SHIFT 2
 #define ENT_TYPE_MASK 0x1cu
+#define ENT_F_HEAP 0x20u
 
 struct eng_entry {
     uint8_t flags;
@@ -171,18 +175,23 @@ static inline unsigned ent_type(const eng_entry *e)
 /* Allocates an entry holding key and a value of vlen bytes (copied from val
  * unless val is NULL), with room for `slack` more value bytes. expire_at 0 =
  * no TTL field. NULL on allocation failure. */
-eng_entry *ent_new(const void *key, size_t klen, const void *val, size_t vlen,
-                   int64_t expire_at, unsigned type, size_t slack);
+eng_entry *ent_new(struct slab *s, const void *key, size_t klen,
+                   const void *val, size_t vlen, int64_t expire_at,
+                   unsigned type, size_t slack);
+
+/* Frees an entry made by the functions here from the same slab. */
+void ent_free(struct slab *s, eng_entry *e);
 
 /* Rewrites e's value length to new_vlen, keeping key, flags, TTL and the
  * first min(old, new) value bytes. Returns e when done in place, a new entry
  * otherwise (e untouched: the caller swaps the slot, copies any data that may
  * alias e, then frees e), or NULL on allocation failure (e untouched). */
-eng_entry *ent_resize_value(eng_entry *e, size_t new_vlen, size_t slack);
+eng_entry *ent_resize_value(struct slab *s, eng_entry *e, size_t new_vlen,
+                            size_t slack);
 
 /* Returns an entry with a TTL field set to expire_at (> 0): e itself when
  * it already has one, else a new entry (caller frees e) or NULL (ENOMEM). */
-eng_entry *ent_with_ttl(eng_entry *e, int64_t expire_at);
+eng_entry *ent_with_ttl(struct slab *s, eng_entry *e, int64_t expire_at);
 
 /* Drops the TTL field in place (no allocation, cannot fail). */
 void ent_drop_ttl(eng_entry *e);

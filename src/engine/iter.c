@@ -13,7 +13,7 @@ static size_t sweep_group(eng_shard *sh, struct ht_table *t, struct ht_group *g,
     for (uint64_t m = ctrl_full(g->ctrl); m; m &= m - 1) {
         struct ht_ref r = {.t = t, .g = g, .i = ctrl_first(m)};
         if (ent_expired(g->slot[r.i], now)) {
-            shard_free_entry(shard_remove(sh, &r, FC_MUT_EXPIRED));
+            shard_free_entry(sh, shard_remove(sh, &r, FC_MUT_EXPIRED));
             removed++;
         }
     }
@@ -138,7 +138,7 @@ eng_entry *eng_random(eng_shard *sh, uint64_t *rng, int64_t now)
         r = pick(t, rng);
         if (!ent_expired(r.g->slot[r.i], &now))
             return r.g->slot[r.i];
-        shard_free_entry(shard_remove(sh, &r, FC_MUT_EXPIRED));
+        shard_free_entry(sh, shard_remove(sh, &r, FC_MUT_EXPIRED));
     }
     return NULL;
 }

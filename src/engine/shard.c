@@ -26,22 +26,20 @@ void shard_notify_slow(eng_shard *sh, fc_mutation_kind kind, const eng_entry *e)
     sh->obs->fn(sh->obs->ctx, &m);
 }
 
-void shard_free_entry(eng_entry *e)
+void shard_free_entry(eng_shard *sh, eng_entry *e)
 {
-    free(e);
+    ent_free(&sh->slab, e);
 }
 
 void eng_entry_free(eng_shard *sh, eng_entry *e)
 {
-    (void)sh; /* detached entries were already unaccounted */
-    free(e);
+    ent_free(&sh->slab, e);
 }
 
 eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
                         fc_mutation_kind kind)
 {
     eng_entry *e = ht_erase(&sh->ht, r);
-    sh->entry_bytes -= ent_usable(e);
     if (ent_has_ttl(e))
         sh->expires--;
     /* Out of the table but not yet freed: the observer reads its key. */
@@ -55,7 +53,7 @@ bool shard_find_live(eng_shard *sh, uint64_t h, const void *key, size_t klen,
     if (!ht_find(&sh->ht, h, key, klen, r))
         return false;
     if (ent_expired(r->g->slot[r->i], now)) {
-        shard_free_entry(shard_remove(sh, r, FC_MUT_EXPIRED));
+        shard_free_entry(sh, shard_remove(sh, r, FC_MUT_EXPIRED));
         return false;
     }
     return true;
@@ -66,7 +64,6 @@ void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n)
     eng_entry *o = r->g->slot[r->i];
     if (o == n)
         return;
-    sh->entry_bytes += ent_usable(n) - ent_usable(o);
     sh->expires += (size_t)ent_has_ttl(n) - (size_t)ent_has_ttl(o);
     r->g->slot[r->i] = n;
 }
@@ -75,7 +72,6 @@ int shard_insert(eng_shard *sh, uint64_t h, eng_entry *n)
 {
     if (ht_insert(&sh->ht, h, n) != FC_OK)
         return FC_ENOMEM;
-    sh->entry_bytes += ent_usable(n);
     if (ent_has_ttl(n))
         sh->expires++;
     return FC_OK;
@@ -95,17 +91,18 @@ eng_shard *eng_shard_new(uint32_t index, size_t capacity,
         free(sh);
         return NULL;
     }
+    slab_init(&sh->slab);
     sh->index = index;
     sh->obs = observer;
     return sh;
 }
 
-static void free_table_entries(struct ht_table *t)
+static void free_table_entries(eng_shard *sh, struct ht_table *t)
 {
     for (size_t gi = 0; t->g && gi < t->n; gi++) {
         struct ht_group *g = &t->g[gi];
         for (uint64_t m = ctrl_full(g->ctrl); m; m &= m - 1)
-            shard_free_entry(g->slot[ctrl_first(m)]);
+            shard_free_entry(sh, g->slot[ctrl_first(m)]);
     }
 }
 
@@ -113,18 +110,18 @@ void eng_shard_free(eng_shard *sh)
 {
     if (!sh)
         return;
-    free_table_entries(&sh->ht.old);
-    free_table_entries(&sh->ht.cur);
+    free_table_entries(sh, &sh->ht.old);
+    free_table_entries(sh, &sh->ht.cur);
     ht_destroy(&sh->ht);
+    slab_destroy(&sh->slab);
     free(sh);
 }
 
 void eng_clear(eng_shard *sh)
 {
-    free_table_entries(&sh->ht.old);
-    free_table_entries(&sh->ht.cur);
+    free_table_entries(sh, &sh->ht.old);
+    free_table_entries(sh, &sh->ht.cur);
     ht_reset(&sh->ht);
-    sh->entry_bytes = 0;
     sh->expires = 0;
     sh->sweep_pos = 0;
     shard_notify(sh, FC_MUT_CLEAR, NULL);
@@ -143,7 +140,7 @@ eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
         return NULL;
     e = r.g->slot[r.i];
     if (ent_expired(e, now)) {
-        shard_free_entry(shard_remove(sh, &r, FC_MUT_EXPIRED));
+        shard_free_entry(sh, shard_remove(sh, &r, FC_MUT_EXPIRED));
         return NULL;
     }
     if (!(e->flags & ENT_F_ACCESSED))
@@ -159,12 +156,12 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 
 /* --- mutations --- */
 
-static void hand_over(eng_entry *e, eng_entry **detached)
+static void hand_over(eng_shard *sh, eng_entry *e, eng_entry **detached)
 {
     if (detached)
         *detached = e;
     else
-        shard_free_entry(e);
+        shard_free_entry(sh, e);
 }
 
 /* eng_set with a TTL already in the past: the key ends up absent. */
@@ -174,9 +171,9 @@ static int set_expired(eng_shard *sh, struct ht_ref *r, bool found, bool stale,
     if (found) {
         eng_entry *o = shard_remove(sh, r, stale ? FC_MUT_EXPIRED : FC_MUT_DEL);
         if (stale)
-            shard_free_entry(o);
+            shard_free_entry(sh, o);
         else
-            hand_over(o, detached_old);
+            hand_over(sh, o, detached_old);
         ht_maybe_shrink(&sh->ht);
     }
     return FC_OK;
@@ -199,14 +196,14 @@ static int set_existing(eng_shard *sh, struct ht_ref *r, bool stale,
         }
     }
     ent_decode(o, &v);
-    n = ent_new(v.key, v.klen, val, vlen, exp, ENG_TYPE_STRING, 0);
+    n = ent_new(&sh->slab, v.key, v.klen, val, vlen, exp, ENG_TYPE_STRING, 0);
     if (!n)
         return FC_ENOMEM;
     shard_replace(sh, r, n);
     if (stale)
-        shard_free_entry(o);
+        shard_free_entry(sh, o);
     else
-        hand_over(o, detached_old);
+        hand_over(sh, o, detached_old);
     *out = n;
     return FC_OK;
 }
@@ -243,10 +240,10 @@ int eng_set(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     if (found) {
         rc = set_existing(sh, &r, stale, val, vlen, exp, detached_old, &e);
     } else {
-        e = ent_new(key, klen, val, vlen, exp, ENG_TYPE_STRING, 0);
+        e = ent_new(&sh->slab, key, klen, val, vlen, exp, ENG_TYPE_STRING, 0);
         rc = e ? shard_insert(sh, hash, e) : FC_ENOMEM;
         if (rc != FC_OK) {
-            shard_free_entry(e);
+            shard_free_entry(sh, e);
             e = NULL;
         }
     }
@@ -270,7 +267,7 @@ int eng_del(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         ht_maybe_shrink(&sh->ht);
         return FC_ENOTFOUND;
     }
-    hand_over(shard_remove(sh, &r, FC_MUT_DEL), detached);
+    hand_over(sh, shard_remove(sh, &r, FC_MUT_DEL), detached);
     ht_maybe_shrink(&sh->ht);
     return FC_OK;
 }
@@ -291,16 +288,16 @@ int eng_set_expire(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         ent_drop_ttl(e);
         sh->expires--;
     } else if (expire_at <= shard_now(&now)) {
-        shard_free_entry(shard_remove(sh, &r, FC_MUT_DEL));
+        shard_free_entry(sh, shard_remove(sh, &r, FC_MUT_DEL));
         ht_maybe_shrink(&sh->ht);
         return FC_OK;
     } else {
-        n = ent_with_ttl(e, expire_at);
+        n = ent_with_ttl(&sh->slab, e, expire_at);
         if (!n)
             return FC_ENOMEM;
         shard_replace(sh, &r, n);
         if (n != e)
-            shard_free_entry(e);
+            shard_free_entry(sh, e);
         e = n;
     }
     shard_notify(sh, FC_MUT_EXPIRE, e);
@@ -316,7 +313,7 @@ size_t eng_len(const eng_shard *sh)
 
 size_t eng_memory(const eng_shard *sh)
 {
-    return sh->entry_bytes + sh->ht.bytes + sizeof(*sh);
+    return slab_bytes(&sh->slab) + sh->ht.bytes + sizeof(*sh);
 }
 
 uint64_t eng_seq(const eng_shard *sh)

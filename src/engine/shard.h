@@ -3,7 +3,7 @@
  * shard.c (point operations), strings.c (value edits) and iter.c (sweep,
  * scan, random) share.
  *
- * Owns: the table and every entry in it. Threads: the shard's thread.
+ * Owns: the table, the slab and every entry in it. Threads: the shard's thread.
  */
 #ifndef FC_ENGINE_SHARD_H
 #define FC_ENGINE_SHARD_H
@@ -13,8 +13,8 @@
 
 struct eng_shard {
     struct eng_ht ht;
-    size_t entry_bytes; /* malloc_usable_size of every entry in the table */
-    size_t expires;     /* entries with a TTL field */
+    struct slab slab; /* every entry of the shard, detached ones included */
+    size_t expires;   /* entries with a TTL field */
     uint64_t seq;
     const eng_observer *obs;
     uint32_t index;
@@ -58,7 +58,7 @@ eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
                         fc_mutation_kind kind);
 
 /* Frees an entry that is no longer in the table. */
-void shard_free_entry(eng_entry *e);
+void shard_free_entry(eng_shard *sh, eng_entry *e);
 
 /* Puts n in r's slot in place of the entry there (accounting included). */
 void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n);

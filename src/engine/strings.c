@@ -29,7 +29,7 @@ static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
 
     ent_decode(o, &v);
     old_len = v.vlen;
-    n = ent_resize_value(o, new_len,
+    n = ent_resize_value(&sh->slab, o, new_len,
                          new_len > old_len ? grow_slack(new_len) : 0);
     if (!n)
         return FC_ENOMEM;
@@ -40,7 +40,7 @@ static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
         memmove(v.val + off, data, dlen);
     if (n != o) {
         shard_replace(sh, r, n);
-        shard_free_entry(o);
+        shard_free_entry(sh, o);
     }
     shard_notify(sh, FC_MUT_SET, n);
     return FC_OK;
@@ -50,7 +50,8 @@ static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
 static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
                         size_t off, const void *data, size_t dlen)
 {
-    eng_entry *n = ent_new(key, klen, NULL, off + dlen, 0, ENG_TYPE_STRING, 0);
+    eng_entry *n =
+        ent_new(&sh->slab, key, klen, NULL, off + dlen, 0, ENG_TYPE_STRING, 0);
     struct ent_view v;
 
     if (!n)
@@ -60,7 +61,7 @@ static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
     if (dlen)
         memcpy(v.val + off, data, dlen);
     if (shard_insert(sh, h, n) != FC_OK) {
-        shard_free_entry(n);
+        shard_free_entry(sh, n);
         return FC_ENOMEM;
     }
     shard_notify(sh, FC_MUT_SET, n);
