@@ -79,6 +79,7 @@ typedef struct conn {
     int64_t ctime_ms;                /* monotonic, at accept */
     int64_t atime_ms;                /* monotonic, last command */
     const char *last_cmd;            /* static name of the last command */
+    const char *last_sub;            /* ... and of its subcommand, or NULL */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

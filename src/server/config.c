@@ -303,6 +303,8 @@ static int top_key(file_ctx *f, const char *k, const char *v)
     int r = top_u32(f, k, v);
     if (r >= 0)
         return r;
+    if (!strcmp(k, "pin_threads"))
+        return set_bool(f, &c->pin_threads, k, v);
     if (!strcmp(k, "ttl_sweep_interval_ms"))
         return set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
     if (!strcmp(k, "stats_interval_ms"))

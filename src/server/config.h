@@ -4,7 +4,8 @@
  *
  * File layout (parsed with libinih; TOML's `key = value` and `[section]` are
  * inih-compatible): top-level bind_addr ("host:port"), max_connections,
- * shard_count, threads, requirepass, loglevel, ttl_sweep_interval_ms,
+ * shard_count, threads, pin_threads, requirepass, loglevel,
+ * ttl_sweep_interval_ms,
  * stats_interval_ms, io; sections [persistence], [tiers], [replication].
  * Strings may be "quoted"; booleans are true/false; integers are decimal.
  * Comments: whole lines starting with # or ;, and " # ..." at the end of a
@@ -42,6 +43,7 @@ typedef struct srv_config {
     char *bind;          /* address to listen on */
     int port;            /* TCP port, 1..65535 */
     uint32_t threads;    /* workers; 0 = online cores (resolved later) */
+    bool pin_threads;    /* pin worker w to CPU w (off: the kernel places) */
     uint32_t shards;     /* power of two; 0 = derived from threads */
     uint32_t maxclients; /* accepted connections at once */
     char *requirepass;   /* NULL = no AUTH needed */

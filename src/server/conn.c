@@ -339,6 +339,7 @@ void conn_process(conn *c)
     if (c->in_process || c->io.closing)
         return;
     c->in_process = true;
+    c->w->exec_mark_ns = 0; /* commands chain within this pipeline only */
     c->blocked = false;
     resp_limits lim;
     resp_limits_default(&lim);
@@ -359,6 +360,7 @@ void conn_process(conn *c)
         ev_conn_read_pause(c->w->loop, &c->io, stalled);
     }
     c->in_process = false;
+    c->w->exec_mark_ns = 0;
 }
 
 static void shrink_idle(fc_buf *b)

@@ -13,6 +13,16 @@ static const ev_backend *uring_backend(void)
     return &ev_uring_backend; /* NULL when ev_uring.c is not linked */
 }
 
+bool ev_default_fallback_reason(char *why, size_t whylen)
+{
+    const ev_backend *u = uring_backend();
+    if (!u) {
+        snprintf(why, whylen, "this build has no io_uring event loop");
+        return true;
+    }
+    return !u->probe(why, whylen);
+}
+
 const ev_backend *ev_backend_select(const char *name, char *err, size_t errlen)
 {
     char why[160] = "";

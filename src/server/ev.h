@@ -99,12 +99,21 @@ typedef struct ev_backend {
     void (*conn_read_pause)(ev_loop *l, ev_conn *c, bool pause);
     /* Stops accepting for good (shutdown). */
     void (*listen_stop)(ev_loop *l);
+    /* Optional (NULL = none): queues a wakeup of loop `to` (another
+     * worker's, same backend) that reaches it no later than from's next
+     * poll, without a syscall of its own. false when it cannot: the caller
+     * then writes to's wake eventfd. Only from's thread calls it. */
+    bool (*wake)(ev_loop *from, ev_loop *to);
 } ev_backend;
 
 /* Backend selection. name: "epoll", "uring" or NULL for the default (uring
  * when it is linked in and the kernel supports it, else epoll). NULL with a
  * message in err when the named one is unknown or unavailable. */
 const ev_backend *ev_backend_select(const char *name, char *err, size_t errlen);
+
+/* When the default selection (name NULL) does not pick io_uring: true, with
+ * the reason in why (for the log). false when it picks io_uring. */
+bool ev_default_fallback_reason(char *why, size_t whylen);
 
 extern const ev_backend ev_epoll_backend;
 /* Weak: defined by ev_uring.c when that file is part of the build. */
@@ -146,5 +155,8 @@ void conn_on_drained(ev_conn *c);
 void conn_on_closed(ev_conn *c);
 /* The wake eventfd fired; the backend has already reset its counter. */
 void srv_on_wakeup(struct srv_worker *w);
+/* poll's wait is over (called once per poll, before anything is
+ * dispatched): from here on, messages sent to this worker need no wakeup. */
+void srv_on_awake(struct srv_worker *w);
 
 #endif /* FC_SERVER_EV_H */

@@ -222,6 +222,7 @@ static int ep_poll(ev_loop *base, int timeout_ms)
 {
     ep_loop *l = (ep_loop *)base;
     int n = epoll_wait(l->epfd, l->evs, EP_MAX_EVENTS, timeout_ms);
+    srv_on_awake(l->base.worker);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
     for (int i = 0; i < n; i++)

@@ -23,12 +23,16 @@
  * first. One send per connection is in flight; output appended meanwhile is
  * sent when it completes.
  *
- * FC_URING_NO_MULTISHOT=1 in the environment forces the single-shot paths
- * (how the fallback used on older kernels is tested on a new one).
+ * Waking another worker (ev_backend.wake) is a MSG_RING SQE on our ring,
+ * sent with the iteration's other SQEs: it posts a CQE (user_data 0,
+ * ignored) on the target's ring, which ends the target's wait. Nothing
+ * comes back on success (CQE_SKIP_SUCCESS); a failure (the target's ring
+ * not enabled yet, say) falls back to the target's eventfd.
+ *
+ * Ring flavours, feature detection and probing: ev_uring_setup.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -39,36 +43,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/ev.h"
+#include "server/ev_uring.h"
 
-#define UR_SQ_ENTRIES 1024u /* the CQ gets 8x: multishot ops post many */
-#define UR_CQE_BATCH 256u
-#define UR_CQE_ROUNDS 16 /* batches per poll, so channels are not starved */
-#ifndef UR_NBUFS      /* overridable so tests can exhaust the ring (ENOBUFS) */
-#define UR_NBUFS 256u /* provided buffers per loop (a power of two) */
-#endif
-#define UR_BUF_SIZE EV_READ_CHUNK
-#define UR_BGID 0
 #define UR_MAX_IO (1u << 30)     /* bytes per recv/send SQE (len is u32) */
 #define UR_WBUSY_KEEP (4u << 20) /* a sent wbusy larger than this is freed */
-
-/* Operation tags in user_data's low bits. */
-enum ur_tag {
-    T_NONE = 0,   /* loop-level cancels: result ignored */
-    T_RECV = 1,   /* ptr = ev_conn */
-    T_SEND = 2,   /* ptr = ev_conn */
-    T_CANCEL = 3, /* ptr = ev_conn whose op is being cancelled */
-    T_ACCEPT = 4, /* ptr = loop */
-    T_LPOLL = 5,  /* ptr = loop: listening socket readable, then accept */
-    T_WAKE = 6,   /* ptr = loop */
-};
-#define UR_TAG_MASK 7u
-
-/* Loop features (ur_loop.feat). */
-#define UF_MS_ACCEPT 1u  /* multishot accept (5.19) */
-#define UF_MS_RECV 2u    /* multishot recv + provided buffer ring (6.0) */
-#define UF_MS_POLL 4u    /* multishot poll (5.13) */
-#define UF_POLL_FIRST 8u /* IORING_RECVSEND_POLL_FIRST (5.19) */
 
 /* Connection state (ev_conn.be_flags). */
 #define CF_RECV 1u                /* a recv is in flight */
@@ -83,28 +61,6 @@ enum ur_tag {
 
 _Static_assert(_Alignof(ev_conn) > UR_TAG_MASK,
                "ev_conn must leave 3 low pointer bits for the tag");
-
-typedef struct ur_cqe {
-    uint64_t ud;
-    int32_t res;
-    uint32_t flags;
-} ur_cqe;
-
-typedef struct ur_loop {
-    ev_loop base;
-    struct io_uring ring;
-    int listen_fd;
-    int wake_fd;
-    unsigned feat;
-    bool listening;    /* until listen_stop */
-    bool accept_armed; /* an accept (or its poll) is in flight */
-    bool wake_armed;   /* a poll on the wake eventfd is in flight */
-    ev_conn *in_read;  /* conn_on_read running for this one */
-    ev_conn *closed;   /* finalized, linked through be_priv */
-    struct io_uring_buf_ring *br;
-    char *bufs; /* UR_NBUFS * UR_BUF_SIZE */
-    ur_cqe cqes[UR_CQE_BATCH];
-} ur_loop;
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -470,6 +426,15 @@ static void on_wake(ur_loop *l, int res, uint32_t flags)
 
 /* --- the loop ------------------------------------------------------------- */
 
+/* Another loop's eventfd (immutable after creation, so any thread may
+ * write it): what srv_worker_wake does. */
+static void wake_by_eventfd(const ur_loop *to)
+{
+    uint64_t one = 1;
+    ssize_t r = write(to->wake_fd, &one, sizeof(one));
+    (void)r; /* EAGAIN: the counter is already non-zero, it will wake */
+}
+
 static void dispatch(ur_loop *l, const ur_cqe *e)
 {
     if (e->ud == LIBURING_UDATA_TIMEOUT)
@@ -495,16 +460,21 @@ static void dispatch(ur_loop *l, const ur_cqe *e)
     case T_WAKE:
         on_wake(l, e->res, e->flags);
         break;
+    case T_MSG: /* the wakeup did not go through: use the eventfd */
+        wake_by_eventfd(p);
+        break;
     default:
         break; /* T_NONE: loop-level cancels */
     }
 }
 
-/* Submits what the iteration prepared and waits for a completion. */
+/* Submits what the iteration prepared and waits for a completion. With
+ * DEFER_TASKRUN, completions are only posted while we are in the kernel
+ * asking for events: even a poll that must not wait asks. */
 static int submit_wait(ur_loop *l, int timeout_ms)
 {
     if (timeout_ms == 0 || io_uring_cq_ready(&l->ring))
-        return io_uring_submit(&l->ring);
+        return io_uring_submit_and_get_events(&l->ring);
     if (timeout_ms < 0)
         return io_uring_submit_and_wait(&l->ring, 1);
     struct __kernel_timespec ts = {
@@ -516,19 +486,25 @@ static int submit_wait(ur_loop *l, int timeout_ms)
 }
 
 /* Copies a batch of CQEs out and frees their slots before dispatching, so
- * callbacks run with the CQ free to take more. */
+ * callbacks run with the CQ free to take more. Only what the CQ already
+ * holds: completions still pending in the kernel (deferred task work, an
+ * overflow list) come with the next poll's io_uring_enter rather than an
+ * extra one here (which io_uring_peek_batch_cqe would make). */
 static void reap(ur_loop *l)
 {
-    struct io_uring_cqe *cqes[UR_CQE_BATCH];
     for (int round = 0; round < UR_CQE_ROUNDS; round++) {
-        unsigned n = io_uring_peek_batch_cqe(&l->ring, cqes, UR_CQE_BATCH);
+        struct io_uring_cqe *cqe;
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(&l->ring, head, cqe)
+        {
+            l->cqes[n].ud = cqe->user_data;
+            l->cqes[n].res = cqe->res;
+            l->cqes[n].flags = cqe->flags;
+            if (++n == UR_CQE_BATCH)
+                break;
+        }
         if (!n)
             break;
-        for (unsigned i = 0; i < n; i++) {
-            l->cqes[i].ud = cqes[i]->user_data;
-            l->cqes[i].res = cqes[i]->res;
-            l->cqes[i].flags = cqes[i]->flags;
-        }
         io_uring_cq_advance(&l->ring, n);
         for (unsigned i = 0; i < n; i++)
             dispatch(l, &l->cqes[i]);
@@ -538,16 +514,41 @@ static void reap(ur_loop *l)
 static int ur_poll(ev_loop *base, int timeout_ms)
 {
     ur_loop *l = (ur_loop *)base;
+    if (l->disabled) {
+        /* First poll, on the worker's thread: it becomes the issuer. */
+        int e = ur_ring_enable(l);
+        if (e < 0) {
+            errno = -e;
+            return -1;
+        }
+    }
     accept_arm(l, false); /* no-ops unless an earlier arm found no SQE */
     if (!l->wake_armed)
         wake_arm(l);
     int r = submit_wait(l, timeout_ms);
+    srv_on_awake(l->base.worker);
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
         errno = -r;
         return -1;
     }
     reap(l);
     return 0;
+}
+
+static bool ur_wake(ev_loop *base, ev_loop *to_base)
+{
+    ur_loop *l = (ur_loop *)base, *to = (ur_loop *)to_base;
+    /* Only immutable fields of the other loop are read here: a ring not
+     * enabled yet refuses the message, and the T_MSG CQE falls back. */
+    if (!(l->feat & UF_MSG_RING) || to_base->be != base->be)
+        return false;
+    struct io_uring_sqe *sqe = ur_sqe(l);
+    if (!sqe)
+        return false;
+    io_uring_prep_msg_ring(sqe, to->ring.ring_fd, 0, ud_of(NULL, T_NONE), 0);
+    io_uring_sqe_set_data64(sqe, ud_of(to, T_MSG));
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    return true;
 }
 
 static void ur_flush(ev_loop *base)
@@ -602,83 +603,6 @@ static void ur_listen_stop(ev_loop *base)
 
 /* --- setup ---------------------------------------------------------------- */
 
-/* Tries the flags that help (batched task work, no stop at a bad SQE, a
- * large CQ) and drops them on kernels that refuse them; halves the ring
- * where locked memory is short (kernels before 5.12). */
-static int ring_init(struct io_uring *ring)
-{
-    static const unsigned tries[] = {
-        IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
-            IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-        IORING_SETUP_CQSIZE,
-        0,
-    };
-    int r = -EINVAL;
-    for (unsigned sq = UR_SQ_ENTRIES; sq >= 64; sq /= 2) {
-        for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-            struct io_uring_params p = {.flags = tries[i],
-                                        .cq_entries = sq * 8};
-            r = io_uring_queue_init_params(sq, ring, &p);
-            if (r != -EINVAL)
-                break;
-        }
-        if (r != -ENOMEM)
-            break;
-    }
-    return r;
-}
-
-/* Multishot variants cannot be probed as opcodes: an opcode that came with
- * the same kernel release stands for each; a kernel that still refuses one
- * answers -EINVAL, and the loop then falls back at run time. */
-static unsigned detect_features(struct io_uring *ring)
-{
-    const char *off = getenv("FC_URING_NO_MULTISHOT");
-    struct io_uring_probe *p = io_uring_get_probe_ring(ring);
-    unsigned f = 0;
-    if (!p)
-        return 0;
-    if (io_uring_opcode_supported(p, IORING_OP_MKDIRAT))
-        f |= UF_MS_POLL;
-    if (io_uring_opcode_supported(p, IORING_OP_SOCKET))
-        f |= UF_MS_ACCEPT | UF_POLL_FIRST;
-    if (io_uring_opcode_supported(p, IORING_OP_SEND_ZC))
-        f |= UF_MS_RECV;
-    io_uring_free_probe(p);
-    if (off && *off && strcmp(off, "0"))
-        f &= UF_POLL_FIRST;
-    return f;
-}
-
-/* The provided buffers multishot recv draws from (5.19: -EINVAL before). */
-static bool bufring_init(ur_loop *l)
-{
-    void *mem = NULL;
-    long page = sysconf(_SC_PAGESIZE);
-    size_t rsz = UR_NBUFS * sizeof(struct io_uring_buf);
-    if (posix_memalign(&mem, page > 0 ? (size_t)page : 4096, rsz))
-        return false;
-    memset(mem, 0, rsz);
-    l->bufs = malloc((size_t)UR_NBUFS * UR_BUF_SIZE);
-    struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)mem,
-                                   .ring_entries = UR_NBUFS,
-                                   .bgid = UR_BGID};
-    if (!l->bufs || io_uring_register_buf_ring(&l->ring, &reg, 0)) {
-        free(l->bufs);
-        free(mem);
-        l->bufs = NULL;
-        return false;
-    }
-    l->br = mem;
-    io_uring_buf_ring_init(l->br);
-    for (unsigned i = 0; i < UR_NBUFS; i++)
-        io_uring_buf_ring_add(l->br, l->bufs + (size_t)i * UR_BUF_SIZE,
-                              UR_BUF_SIZE, (unsigned short)i,
-                              io_uring_buf_ring_mask(UR_NBUFS), (int)i);
-    io_uring_buf_ring_advance(l->br, (int)UR_NBUFS);
-    return true;
-}
-
 static ev_loop *ur_create(struct srv_worker *w, int listen_fd, int wake_fd,
                           char *err, size_t errlen)
 {
@@ -687,7 +611,7 @@ static ev_loop *ur_create(struct srv_worker *w, int listen_fd, int wake_fd,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int r = ring_init(&l->ring);
+    int r = ur_ring_init(l);
     if (r < 0) {
         snprintf(err, errlen, "io_uring_queue_init: %s", strerror(-r));
         free(l);
@@ -697,8 +621,8 @@ static ev_loop *ur_create(struct srv_worker *w, int listen_fd, int wake_fd,
     l->base.worker = w;
     l->listen_fd = listen_fd;
     l->wake_fd = wake_fd;
-    l->feat = detect_features(&l->ring);
-    if ((l->feat & UF_MS_RECV) && !bufring_init(l))
+    l->feat = ur_detect_features(&l->ring);
+    if ((l->feat & UF_MS_RECV) && !ur_bufring_init(l))
         l->feat &= ~UF_MS_RECV;
     l->listening = true;
     accept_arm(l, false);
@@ -710,81 +634,15 @@ static void ur_destroy(ev_loop *base)
 {
     ur_loop *l = (ur_loop *)base;
     /* No connection is left, so no recv holds a provided buffer; exiting
-     * the ring cancels the accept and the wake poll. */
+     * the ring cancels the accept and the wake poll. Unregistering is
+     * refused (-EEXIST) when the ring's issuer is the worker thread rather
+     * than us; exiting the ring releases the buffers then. */
     if (l->br)
         io_uring_unregister_buf_ring(&l->ring, UR_BGID);
     io_uring_queue_exit(&l->ring);
     free(l->br);
     free(l->bufs);
     free(l);
-}
-
-/* Why io_uring_setup failed, in words an operator can act on. */
-static void setup_reason(int err, char *why, size_t whylen)
-{
-    int off = -1;
-    FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
-    if (f) {
-        if (fscanf(f, "%d", &off) != 1)
-            off = -1;
-        fclose(f);
-    }
-    const char *hint = "";
-    if (err == ENOMEM)
-        hint = " (RLIMIT_MEMLOCK too low?)";
-    else if (err == EPERM || err == ENOSYS)
-        hint = " (not built in, or blocked by seccomp, an LSM or the "
-               "container)";
-    if (err == EPERM && off > 0)
-        snprintf(why, whylen,
-                 "io_uring is disabled by sysctl kernel.io_uring_disabled=%d",
-                 off);
-    else
-        snprintf(why, whylen, "io_uring_setup: %s%s", strerror(err), hint);
-}
-
-/* Whether the kernel has what this backend cannot do without. */
-static bool usable(struct io_uring *ring, char *why, size_t whylen)
-{
-    static const int ops[] = {IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND,
-                              IORING_OP_POLL_ADD, IORING_OP_ASYNC_CANCEL};
-    static const char *const names[] = {"ACCEPT", "RECV", "SEND", "POLL_ADD",
-                                        "ASYNC_CANCEL"};
-    /* Without fast poll a recv on an idle socket would hold a kernel
-     * worker thread per connection. */
-    if (!(ring->features & IORING_FEAT_FAST_POLL) ||
-        !(ring->features & IORING_FEAT_NODROP)) {
-        snprintf(why, whylen,
-                 "kernel too old (io_uring without fast poll "
-                 "or no-drop CQ; 5.7+ needed)");
-        return false;
-    }
-    struct io_uring_probe *p = io_uring_get_probe_ring(ring);
-    if (!p) {
-        snprintf(why, whylen, "kernel cannot list io_uring opcodes (5.6+)");
-        return false;
-    }
-    bool ok = true;
-    for (size_t i = 0; ok && i < sizeof(ops) / sizeof(ops[0]); i++) {
-        ok = io_uring_opcode_supported(p, ops[i]);
-        if (!ok)
-            snprintf(why, whylen, "kernel lacks IORING_OP_%s", names[i]);
-    }
-    io_uring_free_probe(p);
-    return ok;
-}
-
-static bool ur_probe(char *why, size_t whylen)
-{
-    struct io_uring ring;
-    int r = io_uring_queue_init(8, &ring, 0);
-    if (r < 0) {
-        setup_reason(-r, why, whylen);
-        return false;
-    }
-    bool ok = usable(&ring, why, whylen);
-    io_uring_queue_exit(&ring);
-    return ok;
 }
 
 const ev_backend ev_uring_backend = {
@@ -797,4 +655,5 @@ const ev_backend ev_uring_backend = {
     .conn_close = ur_conn_close,
     .conn_read_pause = ur_read_pause,
     .listen_stop = ur_listen_stop,
+    .wake = ur_wake,
 };

@@ -79,6 +79,9 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     s->be = ev_backend_select(cfg->io, err, errlen);
     if (!s->be)
         return -1;
+    char why[160];
+    if (!cfg->io && ev_default_fallback_reason(why, sizeof(why)))
+        srv_warning("io_uring is not used (%s): falling back to epoll", why);
     if (srv_cmdtab_build(&s->cmds)) {
         snprintf(err, errlen, "out of memory building the command table");
         return -1;

@@ -2,11 +2,12 @@
  * server.h — the process: configuration, the engine shards, the workers and
  * the channels between them, process-wide counters, start and shutdown.
  *
- * Shape (see docs/ARCHITECTURE.md): W workers, one thread each, pinned; each
- * has its own SO_REUSEPORT listening socket and event loop, and owns the
- * shards s with s % W == w. The shards live in ONE array shared by all
- * workers (cmd_ctx.shards), but a worker touches another's shard only while
- * that worker is parked (exclusive execution, worker.h).
+ * Shape (see docs/ARCHITECTURE.md): W workers, one thread each (pinned to
+ * CPU w only with pin_threads, see worker.c); each has its own SO_REUSEPORT
+ * listening socket and event loop, and owns the shards s with s % W == w.
+ * The shards live in ONE array shared by all workers (cmd_ctx.shards), but
+ * a worker touches another's shard only while that worker is parked
+ * (exclusive execution, worker.h).
  *
  * Owns: the config, the shard array and every shard, the workers array, the
  *   channel matrix chans[src * W + dst], the command table. srv_destroy frees

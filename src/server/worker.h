@@ -3,15 +3,24 @@
  * expiry, the cross-worker channels it drains, and exclusive execution.
  *
  * Loop iteration (worker.c):
- *   park point -> read clocks -> timers (sweep, stats) -> poll (dispatch
- *   accepts, reads, wakeups) -> drain incoming channels (execute requests,
- *   complete replies) -> push overflowed messages, wake their targets ->
- *   flush writes.
+ *   park point -> timers (sweep, stats) -> poll (submit, wait, read
+ *   clocks, dispatch accepts, reads, wakeups) -> drain incoming channels
+ *   (execute requests, complete replies) -> push overflowed messages, wake
+ *   their targets -> flush writes.
  *
  * Wakeups. Each worker has an eventfd. A producer wakes a consumer only when
  * the consumer announced it is about to sleep (`sleeping`), and at most once
  * per iteration per target: a store-load handshake (seq_cst) makes sure a
- * message pushed while the consumer decided to sleep is never missed.
+ * message pushed while the consumer decided to sleep is never missed. The
+ * consumer sets `sleeping` only when its poll may block, and clears it as
+ * soon as the wait returns (srv_on_awake), so a running worker is not woken.
+ * The wakeup itself goes through the event loop when the backend can (with
+ * io_uring, a MSG_RING that rides on the producer's next submit: no syscall
+ * of its own on either side), else through the eventfd.
+ *
+ * Timers. Poll sleeps without a timeout unless a timer needs it: active
+ * expiry only while owned shards hold keys with a TTL, ops/sec sampling
+ * only until the rate has decayed to zero.
  *
  * Exclusive execution. A worker that must run a command over every shard
  * (CMD_ALLKEYS, multi-owner without split rule, SRV_CMD_EXCL) takes the
@@ -92,6 +101,11 @@ typedef struct srv_worker {
     uint32_t ops_idx;
     uint64_t ops_last_cmds;
     int64_t ops_last_ms;
+
+    /* End of the last command while commands run back to back (one
+     * connection's pipeline, one channel's batch), else 0: see
+     * srv_execute. */
+    uint64_t exec_mark_ns;
 
     /* Scratch for scatter/gather sub-argv. */
     resp_arg *sub_argv;
