@@ -21,6 +21,7 @@ void srv_config_defaults(srv_config *c)
     c->bind = strdup("127.0.0.1");
     c->port = 6380;
     c->maxclients = 10000;
+    c->pin_threads = true;
     c->loglevel = SRV_LOG_NOTICE;
     c->ttl_sweep_interval_ms = 100;
     c->stats_interval_ms = 100;

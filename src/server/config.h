@@ -43,7 +43,7 @@ typedef struct srv_config {
     char *bind;          /* address to listen on */
     int port;            /* TCP port, 1..65535 */
     uint32_t threads;    /* workers; 0 = online cores (resolved later) */
-    bool pin_threads;    /* pin worker w to CPU w (off: the kernel places) */
+    bool pin_threads;    /* pin each worker to its own CPU (default on) */
     uint32_t shards;     /* power of two; 0 = derived from threads */
     uint32_t maxclients; /* accepted connections at once */
     char *requirepass;   /* NULL = no AUTH needed */

@@ -128,8 +128,9 @@ static const flag flags[] = {
      "cost a cross-thread hop, so when clients share a small machine (say 2 "
      "cores and a local benchmark), fewer workers than cores can serve more"},
     {"pin-threads", f_pin, "yes|no",
-     "pin worker N to CPU N (default no: pinned workers cannot move away "
-     "from CPUs busy with clients or other processes)"},
+     "pin each worker to its own CPU (default yes; say no when clients or "
+     "other busy processes share the cores: a pinned worker cannot move "
+     "away from a busy CPU)"},
     {"shards", f_shards, "N",
      "engine shards, a power of two >= threads (default: 64 per thread, "
      "rounded up to a power of two)"},

@@ -302,19 +302,32 @@ void srv_worker_reap_killed(srv_worker *w)
             conn_close(c);
 }
 
-/* Off by default (pin_threads): a pinned worker whose CPU is also busy with
- * clients or other processes waits for it while another CPU idles. On the
- * 2-core test machine with redis-benchmark alongside, two unpinned workers
- * served 1.2x to 1.6x what two pinned ones did. */
+/* Thread-per-core: worker w runs on the w-th CPU this process may use (its
+ * affinity mask, so containers and cpusets are respected), keeping its
+ * shards' cache lines on one core. On by default as the architecture asks;
+ * --pin-threads no lets the kernel move workers, which measured 1.2x-1.6x
+ * faster on a 2-core machine shared with a local redis-benchmark (a pinned
+ * worker waits for its busy CPU while the other idles). */
 static void pin(srv_worker *w)
 {
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ncpu <= 0 || !w->srv->cfg.pin_threads)
+    if (!w->srv->cfg.pin_threads)
+        return;
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+        return;
+    int count = CPU_COUNT(&allowed);
+    if (count <= 0)
+        return;
+    int want = (int)(w->id % (uint32_t)count), seen = 0, cpu = -1;
+    for (int i = 0; i < CPU_SETSIZE && cpu < 0; i++)
+        if (CPU_ISSET(i, &allowed) && seen++ == want)
+            cpu = i;
+    if (cpu < 0)
         return;
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(w->id % (uint32_t)ncpu, &set);
-    /* Failure (restricted cpuset, container) only costs locality. */
+    CPU_SET(cpu, &set);
+    /* Failure (restricted cpuset) only costs locality. */
     pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
