@@ -6,6 +6,7 @@
 #   FC_SERVER     fast-cache binary        (default: <repo>/build/fast-cache-server)
 #   REDIS_SERVER  redis-server binary      (default: redis-server on PATH)
 #   FC_THREADS    fast-cache --threads     (default: 2)
+#   FC_ARGS       more fast-cache flags    (e.g. "--pin-threads no")
 #   BENCH_N       requests per run         (default: 200000)
 #   BENCH_C       parallel clients         (default: 50)
 #   BENCH_TESTS   redis-benchmark tests    (default: set,get,incr,mset)
@@ -20,6 +21,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FC_SERVER="${FC_SERVER:-$ROOT/build/fast-cache-server}"
 REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server || true)}"
 FC_THREADS="${FC_THREADS:-2}"
+FC_ARGS="${FC_ARGS:-}"
 BENCH_N="${BENCH_N:-200000}"
 BENCH_C="${BENCH_C:-50}"
 BENCH_TESTS="${BENCH_TESTS:-set,get,incr,mset}"
@@ -62,8 +64,9 @@ start_server() {
         "$bin" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
             --daemonize no >"$log" 2>&1 &
     else
+        # shellcheck disable=SC2086 # FC_ARGS is a list of flags
         "$bin" --bind 127.0.0.1 --port "$port" ${threads:+--threads "$threads"} \
-            >"$log" 2>&1 &
+            $FC_ARGS >"$log" 2>&1 &
     fi
     PIDS+=($!)
     for _ in $(seq 100); do # 10 s
@@ -92,7 +95,7 @@ FPORT=$(free_port)
 while [[ "$FPORT" == "$RPORT" ]]; do FPORT=$(free_port); done
 start_server fast-cache "$FC_SERVER" "$FPORT" "$FC_THREADS"
 
-echo "redis-benchmark -c $BENCH_C -d 64 -r 1000000 -n $BENCH_N; fast-cache --threads $FC_THREADS; $(nproc) cores"
+echo "redis-benchmark -c $BENCH_C -d 64 -r 1000000 -n $BENCH_N; fast-cache --threads $FC_THREADS $FC_ARGS; $(nproc) cores"
 echo "redis: $REDIS_SERVER (port $RPORT)   fast-cache: $FC_SERVER (port $FPORT)"
 echo
 printf '%-6s %4s %12s %12s %7s %17s %17s\n' test pipe redis_rps fc_rps fc/redis \
