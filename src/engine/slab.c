@@ -215,7 +215,7 @@ void *slab_alloc(struct slab *s, size_t n)
     if (pg->free) {
         c = pg->free;
         UNPOISON(c, pg->csize);
-        memcpy(&pg->free, c, sizeof(void *));
+        memcpy(&pg->free, c, sizeof(pg->free)); /* next link, kept in the chunk */
     } else {
         c = (uint8_t *)pg + pg->bump;
         UNPOISON(c, pg->csize);
@@ -241,7 +241,7 @@ void slab_free(struct slab *s, void *p)
         page_release(s, pg);
         return;
     }
-    memcpy(p, &pg->free, sizeof(void *));
+    memcpy(p, &pg->free, sizeof(pg->free));
     pg->free = p;
     POISON(p, pg->csize);
     if (pg->on_full) {
