@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev cppcheck
-  libxxhash-dev      # XXH3 key hashing
+  libxxhash-dev      # XXH3 key hashing, WAL and snapshot checksums
+  libzstd-dev        # snapshot compression
   liburing-dev       # io_uring event loop
   libinih-dev        # config file parsing
   libcmocka-dev      # unit tests

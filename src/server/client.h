@@ -80,6 +80,8 @@ typedef struct conn {
     int64_t atime_ms;                /* monotonic, last command */
     const char *last_cmd;            /* static name of the last command */
     const char *last_sub;            /* ... and of its subcommand, or NULL */
+    uint64_t dur_gen; /* fsync=always: output waits for this lane gen */
+    bool dur_held;    /* taken off the write list until then */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

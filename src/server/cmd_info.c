@@ -137,7 +137,8 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     srv_server *s = x->srv;
     static _Atomic uint64_t peak; /* process-wide, like Redis's */
     uint64_t used = 0, rss = rss_bytes();
-    for (uint32_t i = 0; i < s->nshards; i++)
+    /* While loading, the main thread owns the shards. */
+    for (uint32_t i = 0; !atomic_load(&s->loading) && i < s->nshards; i++)
         used += eng_memory(s->shards[i]);
     uint64_t p = atomic_load(&peak);
     while (used > p && !atomic_compare_exchange_weak(&peak, &p, used))
@@ -166,17 +167,7 @@ static void sec_memory(srv_exec *x, fc_buf *b)
 
 static void sec_persistence(srv_exec *x, fc_buf *b)
 {
-    add(b, "# Persistence");
-    add(b, "loading:0");
-    add(b, "async_loading:0");
-    add(b, "rdb_changes_since_last_save:0");
-    add(b, "rdb_bgsave_in_progress:0");
-    add(b, "rdb_last_save_time:%lld",
-        (long long)(x->srv->start_unix_ms / 1000));
-    add(b, "rdb_last_bgsave_status:ok");
-    add(b, "aof_enabled:0");
-    add(b, "aof_rewrite_in_progress:0");
-    add(b, "aof_last_write_status:ok");
+    srv_info_persistence(x->srv, b);
 }
 
 static void sec_stats(srv_exec *x, fc_buf *b)
@@ -254,7 +245,7 @@ static void sec_keyspace(srv_exec *x, fc_buf *b)
 {
     srv_server *s = x->srv;
     uint64_t keys = 0, expires = 0;
-    for (uint32_t i = 0; i < s->nshards; i++) {
+    for (uint32_t i = 0; !atomic_load(&s->loading) && i < s->nshards; i++) {
         keys += eng_len(s->shards[i]);
         expires += eng_expires_count(s->shards[i]);
     }

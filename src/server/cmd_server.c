@@ -57,8 +57,11 @@ static void cmd_shutdown(srv_exec *x)
         resp_error(c->w, "ERR No shutdown in progress.");
         return;
     }
-    /* Nothing to save: no persistence yet. Like Redis, no reply: the
+    /* The final snapshot (or, NOSAVE, only the WAL fsync) runs on the main
+     * thread once the workers stopped. Like Redis, no reply: the
      * connection closes with the server. */
+    atomic_store(&x->srv->shutdown_save,
+                 nosave ? SRV_SAVE_NO : save ? SRV_SAVE_YES : SRV_SAVE_DEFAULT);
     srv_request_shutdown(x->srv);
 }
 

@@ -27,8 +27,14 @@ void srv_config_defaults(srv_config *c)
     c->stats_interval_ms = 100;
     c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
     c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
-    c->persistence.snapshot_interval_ms = 0;
-    c->persistence.fsync = strdup("everysec");
+    c->persistence.data_dir = strdup("./var/fast-cache");
+    c->persistence.segment_size_bytes = (size_t)64 * 1024 * 1024;
+    c->persistence.fsync_interval_ms = 100;
+    c->persistence.snapshot_every_seconds = 300;
+    c->persistence.snapshot_min_writes = 1000;
+    c->persistence.compress_snapshots = true;
+    c->persistence.wal_channel_capacity = 16384;
+    c->persistence.fsync = strdup("interval");
     c->replication.role = strdup("primary");
 }
 
@@ -38,7 +44,7 @@ void srv_config_free(srv_config *c)
     free(c->requirepass);
     free(c->io);
     free(c->config_file);
-    free(c->persistence.wal_dir);
+    free(c->persistence.data_dir);
     free(c->persistence.fsync);
     free(c->tiers.path);
     free(c->replication.role);
@@ -317,23 +323,48 @@ static int top_key(file_ctx *f, const char *k, const char *v)
     return top_string(f, k, v);
 }
 
+int srv_parse_fsync(const char *s)
+{
+    /* "everysec" is Redis's name for the same policy. */
+    if (!strcmp(s, "always") || !strcmp(s, "interval") || !strcmp(s, "no") ||
+        !strcmp(s, "everysec"))
+        return 0;
+    return -1;
+}
+
 static int persistence_key(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
     if (!strcmp(k, "enabled"))
         return set_bool(f, &c->persistence.enabled, k, v);
-    if (!strcmp(k, "wal_dir"))
-        return set_str(f, &c->persistence.wal_dir, k, v);
-    if (!strcmp(k, "snapshot_interval_ms"))
-        return set_int(f, &c->persistence.snapshot_interval_ms, k, v, 0,
+    if (!strcmp(k, "data_dir"))
+        return set_str(f, &c->persistence.data_dir, k, v);
+    if (!strcmp(k, "segment_size_bytes")) {
+        int64_t n;
+        if (!set_int(f, &n, k, v, 4096, (int64_t)1 << 40))
+            return 0;
+        c->persistence.segment_size_bytes = (size_t)n;
+        return 1;
+    }
+    if (!strcmp(k, "fsync_interval_ms"))
+        return set_int(f, &c->persistence.fsync_interval_ms, k, v, 1, 60000);
+    if (!strcmp(k, "snapshot_every_seconds"))
+        return set_int(f, &c->persistence.snapshot_every_seconds, k, v, 0,
+                       INT64_MAX / 2000);
+    if (!strcmp(k, "snapshot_min_writes"))
+        return set_int(f, &c->persistence.snapshot_min_writes, k, v, 0,
                        INT64_MAX / 2);
+    if (!strcmp(k, "compress_snapshots"))
+        return set_bool(f, &c->persistence.compress_snapshots, k, v);
+    if (!strcmp(k, "wal_channel_capacity"))
+        return set_int(f, &c->persistence.wal_channel_capacity, k, v, 1,
+                       1 << 30);
     if (!strcmp(k, "fsync")) {
         if (!set_str(f, &c->persistence.fsync, k, v))
             return 0;
-        const char *s = c->persistence.fsync;
-        if (strcmp(s, "always") && strcmp(s, "everysec") && strcmp(s, "no")) {
+        if (srv_parse_fsync(c->persistence.fsync)) {
             snprintf(f->err, sizeof(f->err),
-                     "'fsync' must be \"always\", \"everysec\" or \"no\", "
+                     "'fsync' must be \"always\", \"interval\" or \"no\", "
                      "got %s",
                      v);
             return 0;

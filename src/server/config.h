@@ -57,9 +57,15 @@ typedef struct srv_config {
                                          given) */
     struct {
         bool enabled;
-        char *wal_dir;
-        int64_t snapshot_interval_ms;
-        char *fsync; /* "always", "everysec" or "no" */
+        char *data_dir;             /* default "./var/fast-cache" */
+        size_t segment_size_bytes;  /* WAL segment roll size */
+        int64_t fsync_interval_ms;  /* fsync = interval: at most this lost */
+        int64_t snapshot_every_seconds; /* 0 = no periodic snapshots */
+        int64_t snapshot_min_writes;
+        bool compress_snapshots;    /* zstd */
+        int64_t wal_channel_capacity; /* records queued before back-pressure */
+        char *fsync;                /* "always", "interval" or "no" */
+        bool repair;                /* --repair-wal */
     } persistence;
     struct {
         bool enabled;
@@ -101,6 +107,8 @@ int srv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
  * kb = 1024). */
 int srv_parse_memory(const char *s, size_t *out);
 int srv_parse_loglevel(const char *s, int *out);
+/* "always", "interval" (or Redis's "everysec") or "no": 0, else -1. */
+int srv_parse_fsync(const char *s);
 const char *srv_loglevel_name(int level);
 
 /* Usage text for --help. */

@@ -108,6 +108,30 @@ static int f_io(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->io, v, err, errlen);
 }
 
+static int f_persistence(srv_config *c, const char *v, char *err,
+                         size_t errlen)
+{
+    if (srv_parse_bool(v, &c->persistence.enabled))
+        return bad_value("persistence", v, "expected yes or no", err, errlen);
+    return 0;
+}
+
+static int f_data_dir(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return bad_value("data-dir", v, "empty path", err, errlen);
+    c->persistence.enabled = true; /* --data-dir alone turns it on */
+    return set_string(&c->persistence.data_dir, v, err, errlen);
+}
+
+static int f_fsync(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (srv_parse_fsync(v))
+        return bad_value("fsync", v, "expected always, interval or no", err,
+                         errlen);
+    return set_string(&c->persistence.fsync, v, err, errlen);
+}
+
 static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
 {
     return 0; /* loaded between the passes */
@@ -141,6 +165,14 @@ static const flag flags[] = {
      "debug|verbose|notice|warning (default notice)"},
     {"io", f_io, "epoll|uring",
      "event loop backend (default: uring when available, else epoll)"},
+    {"persistence", f_persistence, "yes|no",
+     "WAL + snapshots in the data directory (default no)"},
+    {"data-dir", f_data_dir, "DIR",
+     "data directory (default ./var/fast-cache); turns persistence on"},
+    {"fsync", f_fsync, "always|interval|no",
+     "WAL fsync policy (default interval: every fsync_interval_ms)"},
+    {"repair-wal", NULL, NULL,
+     "start even if the WAL is damaged, keeping its valid prefix"},
     {"help", NULL, NULL, "print this help and exit"},
     {"version", NULL, NULL, "print the version and exit"},
 };
@@ -255,6 +287,8 @@ int srv_config_from_args(srv_config *c, int argc, char **argv, FILE *out,
     for (int i = 1; i < argc; i++) {
         if (split_flag(argc, argv, &i, &fl, &val, err, errlen))
             return -1;
+        if (!strcmp(fl->name, "repair-wal"))
+            c->persistence.repair = true;
         if (fl->fn && fl->fn(c, val, err, errlen))
             return -1;
     }

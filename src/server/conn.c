@@ -3,6 +3,7 @@
  * buffer, reply slots (ordering rules in client.h) and teardown.
  */
 #define _GNU_SOURCE
+#include "server/durable.h"
 #include "server/client.h"
 
 #include <arpa/inet.h>
@@ -83,6 +84,7 @@ static void slot_free(conn_slot *s)
 void conn_destroy(conn *c)
 {
     srv_worker *w = c->w;
+    srv_dur_conn_gone(c);
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -14,9 +14,6 @@
 
 static void warn_unsupported(const srv_config *c)
 {
-    if (c->persistence.enabled)
-        srv_warning("[persistence] enabled = true is not yet supported: "
-                    "running without persistence");
     if (c->tiers.enabled)
         srv_warning("[tiers] enabled = true is not yet supported: running "
                     "in memory only");

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "server/durable.h"
 #include "server/worker.h"
 
 static void backoff(unsigned *spins)
@@ -31,6 +32,9 @@ void srv_park_point(srv_worker *w)
 {
     uint64_t gen;
     while ((gen = atomic_load_explicit(&w->park_req, memory_order_acquire))) {
+        /* The holder may write our shards: our records must be queued
+         * before its own (durable.h). */
+        srv_dur_handoff(w);
         atomic_store_explicit(&w->parked, gen, memory_order_release);
         unsigned spins = 0;
         while (atomic_load_explicit(&w->park_req, memory_order_acquire) == gen)
@@ -78,6 +82,7 @@ void srv_excl_end(srv_worker *w)
     if (s->nworkers == 1)
         return;
     w->holds_token = false;
+    srv_dur_handoff(w); /* before the owners write their shards again */
     for (uint32_t i = 0; i < s->nworkers; i++)
         if (i != w->id)
             atomic_store_explicit(&s->workers[i].park_req, 0,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/durable.h"
 #include "server/log.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
@@ -48,6 +49,10 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .wall_offset_ms = w->wall_offset_ms,
         .rng = &w->rng,
     };
+    if (__builtin_expect(s->cfg.persistence.enabled, 0) &&
+        !srv_dur_gate(w, e, wr))
+        return;
+    uint64_t mark = srv_dur_mark(w);
     size_t before = wr->out->len;
     /* Back to back, one clock read per command rather than two: a command
      * starts where the previous one ended, so its time also counts its own
@@ -60,6 +65,8 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     } else {
         e->def->fn(&ctx);
     }
+    if (w->lane)
+        srv_dur_after(w, c, mark);
     srv_cmdstat *st = &w->cmdstats[e->index];
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
@@ -303,7 +310,10 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
 void srv_msg_execute(srv_worker *w, srv_msg *m)
 {
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
+    w->exec_wrote = false;
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
+    if (srv_dur_hold_msg(w, m))
+        return; /* sent once its WAL records are durable */
     while (srv_worker_send(w, m->origin, m)) {
         srv_park_point(w);
         sched_yield();

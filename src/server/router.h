@@ -37,6 +37,8 @@ typedef struct srv_msg {
     uint32_t part; /* gather part index (the owner's worker id) */
     uint8_t proto; /* 2 or 3 */
     fc_buf reply;  /* written by the owner */
+    uint64_t dur_gen;      /* owner: held until its lane reaches it */
+    struct srv_msg *hnext; /* owner: the held FIFO */
     size_t argc;
     resp_arg argv[]; /* followed by the argument bytes */
 } srv_msg;

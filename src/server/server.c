@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
     if (!s->shards)
         goto oom;
     for (uint32_t i = 0; i < s->nshards; i++)
-        if (!(s->shards[i] = eng_shard_new(i, 0, NULL)))
+        if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;
     return 0;
 oom:
@@ -71,6 +72,7 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     s->nshards = cfg->shards;
     atomic_init(&s->token, -1);
     atomic_init(&s->next_client_id, 1);
+    atomic_init(&s->loading, cfg->persistence.enabled ? 1 : 0);
     s->start_mono_ms = eng_now_ms();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -99,6 +101,105 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
             return -1;
     }
     return 0;
+}
+
+static void ps_log(int level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    srv_log(level ? SRV_LOG_WARNING : SRV_LOG_NOTICE, "%s", line);
+}
+
+/* Writer thread: a lane became durable; its worker may release replies
+ * it holds for fsync=always. */
+static void ps_durable(void *ctx, uint32_t lane)
+{
+    srv_server *s = ctx;
+    if (lane < s->nworkers)
+        srv_worker_wake(&s->workers[lane]);
+}
+
+void srv_ps_config(const srv_config *c, ps_config *pc)
+{
+    ps_config_defaults(pc);
+    pc->dir = c->persistence.data_dir;
+    pc->segment_size = c->persistence.segment_size_bytes;
+    int f = ps_fsync_parse(c->persistence.fsync ? c->persistence.fsync
+                                                : "interval");
+    pc->fsync = f < 0 ? PS_FSYNC_INTERVAL : f;
+    pc->fsync_interval_ms = c->persistence.fsync_interval_ms;
+    pc->snapshot_every_s = c->persistence.snapshot_every_seconds;
+    pc->snapshot_min_writes = (uint64_t)c->persistence.snapshot_min_writes;
+    pc->compress = c->persistence.compress_snapshots;
+    pc->channel_capacity = (size_t)c->persistence.wal_channel_capacity;
+    pc->repair = c->persistence.repair;
+    pc->lane_mode = PS_LANES_PER_THREAD;
+    pc->nlanes = c->threads;
+    pc->log = ps_log;
+}
+
+/* Runs on the main thread while the workers answer -LOADING. */
+static int load_data(srv_server *s)
+{
+    ps_config pc;
+    char err[512];
+    srv_ps_config(&s->cfg, &pc);
+    pc.on_durable = ps_durable;
+    pc.ctx = s;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    s->loading_start_unix_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+    srv_notice("Loading data from %s (fsync %s)", pc.dir,
+               ps_fsync_name(pc.fsync));
+    ps_persist *ps;
+    if (ps_open(&ps, &pc, s->shards, s->nshards, 0, err, sizeof(err))) {
+        srv_warning("Cannot start with persistence: %s", err);
+        return -1;
+    }
+    ps_info in;
+    ps_info_get(ps, &in);
+    const ps_recover_result *r = &in.recovered;
+    srv_notice("DB loaded from disk: %llu keys in %.3f seconds (snapshot: "
+               "%llu keys; WAL: %llu records in %llu segments, %llu applied; "
+               "%llu expired keys dropped)",
+               (unsigned long long)r->keys, (double)r->duration_ms / 1000.0,
+               (unsigned long long)r->snap_keys,
+               (unsigned long long)r->wal_records,
+               (unsigned long long)r->wal_segments,
+               (unsigned long long)r->wal_applied,
+               (unsigned long long)r->expired_dropped);
+    s->ps = ps;
+    s->observer.ctx = ps;
+    s->observer.fn = ps_observe;
+    atomic_store_explicit(&s->loading, 0, memory_order_release);
+    return 0;
+}
+
+/* After the workers are joined: a final snapshot unless SHUTDOWN NOSAVE,
+ * then the WAL is fsynced and closed. */
+static void close_data(srv_server *s)
+{
+    if (!s->ps)
+        return;
+    if (atomic_load(&s->shutdown_save) != SRV_SAVE_NO) {
+        struct timespec rt, mt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        clock_gettime(CLOCK_MONOTONIC, &mt);
+        int64_t now = (int64_t)mt.tv_sec * 1000 + mt.tv_nsec / 1000000;
+        int64_t off = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000 - now;
+        srv_notice("Saving the final snapshot before exit.");
+        int e = ps_save(s->ps, s->shards, now, off);
+        if (e && e != EBUSY)
+            srv_warning("Error saving the final snapshot: %s (the WAL "
+                        "still holds every write)",
+                        strerror(e));
+    }
+    ps_close(s->ps);
+    s->ps = NULL;
+    srv_notice("Persistence closed: WAL fsynced.");
 }
 
 void srv_request_shutdown(srv_server *s)
@@ -169,7 +270,10 @@ int srv_run(srv_server *s)
                    "%u shards, io=%s)",
                    s->cfg.bind, s->cfg.port, s->nworkers, s->nshards,
                    s->be->name);
-        wait_for_stop(s, &set);
+        if (s->cfg.persistence.enabled && load_data(s))
+            rc = -1;
+        else
+            wait_for_stop(s, &set);
     }
     atomic_store(&s->stop, 1);
     for (uint32_t i = 0; i < s->nworkers; i++)
@@ -178,6 +282,7 @@ int srv_run(srv_server *s)
         if (s->workers[i].started)
             pthread_join(s->workers[i].thread, NULL);
     drain_chans(s);
+    close_data(s);
     if (rc == 0)
         srv_notice("fast-cache is now ready to exit, bye bye...");
     return rc;
@@ -185,6 +290,10 @@ int srv_run(srv_server *s)
 
 void srv_destroy(srv_server *s)
 {
+    if (s->ps) {
+        ps_close(s->ps);
+        s->ps = NULL;
+    }
     for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
         srv_worker_destroy(&s->workers[i]);
     free(s->workers);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "persist/persist.h"
 #include "server/config.h"
 #include "server/ev.h"
 #include "server/spsc.h"
@@ -60,7 +61,27 @@ typedef struct srv_server {
     _Atomic uint64_t stat_conn_received;
     _Atomic uint64_t stat_rejected_conn;
     _Atomic int64_t stat_reset_ms; /* CONFIG RESETSTAT time (unused: 0) */
+
+    /* Persistence (NULL when off). The shards' observer points at
+     * `observer`, whose fn is set once recovery is over. While `loading`
+     * (set before the workers start, cleared with release once the data
+     * is in and ps is set) workers refuse data commands and leave the
+     * shards to the main thread, which is loading them. */
+    ps_persist *ps;
+    eng_observer observer;
+    _Atomic int loading;
+    _Atomic int shutdown_save; /* SRV_SAVE_*: what SHUTDOWN asked */
+    int64_t loading_start_unix_ms;
 } srv_server;
+
+enum { SRV_SAVE_DEFAULT = 0, SRV_SAVE_YES = 1, SRV_SAVE_NO = 2 };
+
+/* The persistence object once loading is over, else NULL. */
+static inline ps_persist *srv_ps(srv_server *s)
+{
+    return atomic_load_explicit(&s->loading, memory_order_acquire) ? NULL
+                                                                   : s->ps;
+}
 
 /* Builds everything but starts no thread: shards, listeners, loops,
  * channels. -1 with a message in err (bind failure, OOM, ...). */
@@ -72,6 +93,8 @@ int srv_run(srv_server *s);
 void srv_destroy(srv_server *s);
 /* Any thread: asks the process to shut down (as SIGTERM does). */
 void srv_request_shutdown(srv_server *s);
+/* Persistence settings from the config (for ps_open and CONFIG GET). */
+void srv_ps_config(const srv_config *c, ps_config *pc);
 
 static inline uint32_t srv_shard_owner(const srv_server *s, uint32_t shard)
 {

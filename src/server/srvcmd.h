@@ -80,6 +80,10 @@ const srv_cmd *srv_cmds_info(size_t *n);
 const srv_cmd *srv_cmds_config(size_t *n);
 const srv_cmd *srv_cmds_command(size_t *n);
 const srv_cmd *srv_cmds_server(size_t *n);
+const srv_cmd *srv_cmds_persist(size_t *n);
+/* INFO's Persistence section (cmd_persist.c). */
+struct fc_buf;
+void srv_info_persistence(struct srv_server *s, struct fc_buf *b);
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {

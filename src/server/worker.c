@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/durable.h"
 #include "server/log.h"
 #include "server/router.h"
 
@@ -202,6 +203,8 @@ static void update_time(srv_worker *w)
 static void sweep(srv_worker *w)
 {
     srv_server *s = w->srv;
+    if (atomic_load_explicit(&s->loading, memory_order_acquire))
+        return; /* the main thread is filling the shards */
     uint64_t removed = 0;
     for (uint32_t i = w->id; i < s->nshards; i += s->nworkers) {
         for (int r = 0; r < SWEEP_ROUNDS; r++) {
@@ -233,14 +236,18 @@ static void sample_ops(srv_worker *w)
     w->ops_last_ms = w->now;
 }
 
-static bool owns_ttl_keys(const srv_worker *w)
+static bool owns_ttl_keys(srv_worker *w)
 {
-    const srv_server *s = w->srv;
+    srv_server *s = w->srv;
+    if (atomic_load_explicit(&s->loading, memory_order_acquire))
+        return true; /* cannot look yet: keep the sweep timer */
     for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
         if (eng_expires_count(s->shards[i]))
             return true;
     return false;
 }
+
+static int timers_base(srv_worker *w);
 
 /* Runs the timers that are due; returns how long poll may then sleep: -1
  * (until an event) when no timer needs it, so that an idle worker does not
@@ -250,6 +257,14 @@ static bool owns_ttl_keys(const srv_worker *w)
  * while owned shards hold keys with a TTL: only this worker adds keys to
  * them, or an exclusive section, after which the loop turns again. */
 static int timers(srv_worker *w)
+{
+    const srv_config *cfg = &w->srv->cfg;
+    int dur = cfg->persistence.enabled ? srv_dur_timers(w) : -1;
+    int t = timers_base(w);
+    return dur < 0 ? t : t < 0 || dur < t ? dur : t;
+}
+
+static int timers_base(srv_worker *w)
 {
     const srv_config *cfg = &w->srv->cfg;
     if (w->now >= w->next_sweep_ms) {
@@ -333,6 +348,15 @@ static void pin(srv_worker *w)
 
 static void worker_shutdown(srv_worker *w)
 {
+    /* Held replies go back now (their clients are being closed); the WAL
+     * is fsynced by the main thread before the process exits. */
+    for (struct srv_msg *m = w->held_head, *n; m; m = n) {
+        n = m->hnext;
+        if (srv_worker_send(w, m->origin, m))
+            srv_msg_discard(m);
+    }
+    w->held_head = w->held_tail = NULL;
+    srv_dur_handoff(w);
     w->loop->be->listen_stop(w->loop);
     for (conn *c = w->conns; c; c = c->next)
         conn_close(c);
@@ -364,6 +388,8 @@ void *srv_worker_main(void *arg)
         drain(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
+        if (s->cfg.persistence.enabled)
+            srv_dur_iteration(w);
         send_pending(w);
         loop->be->flush(loop);
     }

@@ -107,6 +107,14 @@ typedef struct srv_worker {
      * srv_execute. */
     uint64_t exec_mark_ns;
 
+    /* Persistence (durable.h). */
+    ps_lane *lane;       /* bound once loading is over */
+    bool dur_always;     /* fsync=always: hold replies until durable */
+    bool exec_wrote;     /* the last command logged records */
+    uint32_t nheld;      /* connections whose output waits */
+    struct srv_msg *held_head, *held_tail; /* replies that wait */
+    int64_t next_snap_check_ms;
+
     /* Scratch for scatter/gather sub-argv. */
     resp_arg *sub_argv;
     size_t sub_cap;

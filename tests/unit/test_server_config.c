@@ -98,8 +98,13 @@ static void test_valid_file(void **state)
                     "\n"
                     "[persistence]\n"
                     "enabled = true\n"
-                    "wal_dir = \"/var/lib/fc\"\n"
-                    "snapshot_interval_ms = 60000\n"
+                    "data_dir = \"/var/lib/fc\"\n"
+                    "segment_size_bytes = 1048576\n"
+                    "fsync_interval_ms = 250\n"
+                    "snapshot_every_seconds = 60\n"
+                    "snapshot_min_writes = 5\n"
+                    "compress_snapshots = false\n"
+                    "wal_channel_capacity = 99\n"
                     "fsync = \"always\"\n"
                     "[tiers]\n"
                     "enabled = false\n"
@@ -122,8 +127,13 @@ static void test_valid_file(void **state)
     assert_int_equal(c->loglevel, SRV_LOG_WARNING);
     assert_string_equal(c->io, "epoll");
     assert_true(c->persistence.enabled);
-    assert_string_equal(c->persistence.wal_dir, "/var/lib/fc");
-    assert_int_equal(c->persistence.snapshot_interval_ms, 60000);
+    assert_string_equal(c->persistence.data_dir, "/var/lib/fc");
+    assert_int_equal(c->persistence.segment_size_bytes, 1048576);
+    assert_int_equal(c->persistence.fsync_interval_ms, 250);
+    assert_int_equal(c->persistence.snapshot_every_seconds, 60);
+    assert_int_equal(c->persistence.snapshot_min_writes, 5);
+    assert_false(c->persistence.compress_snapshots);
+    assert_int_equal(c->persistence.wal_channel_capacity, 99);
     assert_string_equal(c->persistence.fsync, "always");
     assert_false(c->tiers.enabled);
     assert_string_equal(c->tiers.path, "/mnt/ssd");
@@ -195,7 +205,7 @@ static void test_bad_values(void **state)
     assert_int_equal(load(f, "[persistence]\nenabled = maybe\n"), -1);
     assert_err(f, ":2: 'enabled' must be true or false, got 'maybe'");
     assert_int_equal(load(f, "[persistence]\nfsync = \"sometimes\"\n"), -1);
-    assert_err(f, ":2: 'fsync' must be \"always\", \"everysec\" or \"no\", "
+    assert_err(f, ":2: 'fsync' must be \"always\", \"interval\" or \"no\", "
                   "got \"sometimes\"");
     assert_int_equal(load(f, "loglevel = \"loud\"\n"), -1);
     assert_int_equal(load(f, "requirepass = \"unterminated\n"), -1);

@@ -1,0 +1,632 @@
+/*
+ * wal.c — lanes and the WAL writer thread (the design is in wal.h).
+ *
+ * Writer invariants:
+ *  - `unsynced` holds the chunks written to the current segment since its
+ *    last successful fsync, and they all lie beyond `seg_synced`; a roll
+ *    always fsyncs first, so unsynced chunks never span segments.
+ *  - On an error the segment is cut back to `seg_synced` and the unsynced
+ *    chunks go back to the front of `pending`: nothing acknowledged as
+ *    written is ever lost from memory before it is on disk, and a torn
+ *    record is never left between good ones.
+ */
+#define _GNU_SOURCE
+#include "persist/wal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "persist/format.h"
+
+#define UNSYNCED_MAX ((size_t)64 * 1024 * 1024)
+
+typedef struct chunk {
+    struct chunk *next;
+    uint8_t *data;
+    size_t len;
+    uint32_t nrec;
+    uint32_t lane;
+    uint64_t gen;
+} chunk;
+
+typedef struct chunk_list {
+    chunk *head, *tail;
+} chunk_list;
+
+struct ps_wal {
+    ps_wal_opts o;
+    char *dir;
+    ps_lane *lanes;
+    pthread_t thread;
+    bool started;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_space, cv_done;
+    chunk_list queue; /* handed off, not taken by the writer */
+    size_t queued;    /* records in queue */
+    bool stop;
+    uint64_t roll_req, roll_done, rolled_segno;
+    uint64_t sync_req, sync_done;
+    ps_wal_stats st;
+    _Atomic int err;
+    _Atomic int lost; /* a record could not be buffered: sticky */
+
+    /* Writer thread only. */
+    chunk_list pending, unsynced;
+    size_t unsynced_bytes;
+    int fd, dirfd;
+    uint64_t segno, seg_size, seg_synced;
+    uint64_t *written_gen; /* [nlanes] */
+    int64_t last_sync_ms;
+    bool rewind_needed; /* a failure left bytes past seg_synced */
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int64_t unix_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void list_push(chunk_list *l, chunk *c)
+{
+    c->next = NULL;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+/* Puts `front` before everything in l. */
+static void list_prepend(chunk_list *l, chunk_list *front)
+{
+    if (!front->head)
+        return;
+    front->tail->next = l->head;
+    if (!l->tail)
+        l->tail = front->tail;
+    l->head = front->head;
+    front->head = front->tail = NULL;
+}
+
+void ps_wal_segment_name(char *buf, size_t n, uint64_t segno)
+{
+    snprintf(buf, n, "wal-%016" PRIx64 ".log", segno);
+}
+
+/* --- lanes ------------------------------------------------------------- */
+
+ps_lane *ps_wal_lane(ps_wal *w, uint32_t i)
+{
+    return &w->lanes[i];
+}
+
+static bool lane_reserve(ps_lane *l, size_t n)
+{
+    if (l->cap - l->len >= n)
+        return true;
+    size_t cap = l->cap ? l->cap : 4096;
+    while (cap - l->len < n)
+        cap *= 2;
+    uint8_t *p = realloc(l->buf, cap);
+    if (!p)
+        return false;
+    l->buf = p;
+    l->cap = cap;
+    return true;
+}
+
+void ps_lane_append(ps_lane *l, const fc_mutation *m, int64_t expire_unix)
+{
+    pf_rec r = {.shard = m->shard,
+                .seq = m->seq,
+                .key = m->key,
+                .klen = (uint32_t)m->key_len,
+                .value = m->value,
+                .vlen = (uint32_t)m->value_len,
+                .expire_unix_ms = expire_unix};
+    switch (m->kind) {
+    case FC_MUT_SET:
+        r.kind = PF_REC_SET;
+        break;
+    case FC_MUT_DEL:
+        r.kind = PF_REC_DEL;
+        r.vlen = 0;
+        break;
+    case FC_MUT_EXPIRE:
+        r.kind = PF_REC_EXPIRE;
+        r.vlen = 0;
+        break;
+    case FC_MUT_CLEAR:
+        r.kind = PF_REC_CLEAR;
+        r.klen = r.vlen = 0;
+        break;
+    default:
+        return; /* FC_MUT_EXPIRED: recovery drops expired keys itself */
+    }
+    size_t n = pf_rec_size(r.klen, r.vlen);
+    if (!lane_reserve(l, n)) {
+        l->oom = true;
+        atomic_store(&l->wal->lost, ENOMEM);
+        return;
+    }
+    pf_rec_encode(l->buf + l->len, &r);
+    l->len += n;
+    l->nrec++;
+    atomic_store_explicit(&l->appended,
+                          atomic_load_explicit(&l->appended,
+                                               memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (l->len >= PS_LANE_FLUSH_BYTES)
+        ps_lane_handoff(l);
+}
+
+uint64_t ps_lane_handoff(ps_lane *l)
+{
+    if (!l->len)
+        return 0;
+    ps_wal *w = l->wal;
+    chunk *c = malloc(sizeof(*c));
+    if (!c)
+        return 0; /* kept in the lane: the next hand-off retries */
+    c->data = l->buf;
+    c->len = l->len;
+    c->nrec = l->nrec;
+    c->lane = l->id;
+    c->gen = l->gen;
+    l->buf = NULL;
+    l->len = l->cap = 0;
+    l->nrec = 0;
+    l->gen++;
+    pthread_mutex_lock(&w->mu);
+    while (w->queued >= w->o.capacity && w->queue.head && !w->stop)
+        pthread_cond_wait(&w->cv_space, &w->mu);
+    list_push(&w->queue, c);
+    w->queued += c->nrec;
+    pthread_cond_signal(&w->cv_work);
+    pthread_mutex_unlock(&w->mu);
+    return c->gen;
+}
+
+/* --- writer: segments ------------------------------------------------ */
+
+static int open_segment(ps_wal *w, uint64_t segno)
+{
+    char name[64];
+    ps_wal_segment_name(name, sizeof(name), segno);
+    int fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0644);
+    if (fd < 0)
+        return errno;
+    uint8_t h[PF_SEG_HEADER_LEN];
+    pf_seg_header hdr = {.segno = segno,
+                         .epoch = w->o.epoch,
+                         .seed = w->o.seed,
+                         .nshards = w->o.nshards,
+                         .created_unix_ms = unix_ms()};
+    pf_seg_header_encode(h, &hdr);
+    if (write(fd, h, sizeof(h)) != (ssize_t)sizeof(h) || fdatasync(fd) ||
+        fsync(w->dirfd)) {
+        int e = errno ? errno : EIO;
+        close(fd);
+        unlinkat(w->dirfd, name, 0);
+        return e;
+    }
+    w->fd = fd;
+    w->segno = segno;
+    w->seg_size = w->seg_synced = PF_SEG_HEADER_LEN;
+    return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (k == 0)
+            return EIO;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* fsync; on success everything unsynced is durable: publish and free. */
+static int do_sync(ps_wal *w)
+{
+    if (fdatasync(w->fd))
+        return errno ? errno : EIO;
+    w->seg_synced = w->seg_size;
+    w->last_sync_ms = mono_ms();
+    chunk *c = w->unsynced.head;
+    while (c) {
+        chunk *n = c->next;
+        if (c->gen > w->written_gen[c->lane])
+            w->written_gen[c->lane] = c->gen;
+        free(c->data);
+        free(c);
+        c = n;
+    }
+    w->unsynced.head = w->unsynced.tail = NULL;
+    w->unsynced_bytes = 0;
+    for (uint32_t i = 0; i < w->o.nlanes; i++) {
+        ps_lane *l = &w->lanes[i];
+        if (w->written_gen[i] >
+            atomic_load_explicit(&l->durable_gen, memory_order_relaxed)) {
+            atomic_store_explicit(&l->durable_gen, w->written_gen[i],
+                                  memory_order_release);
+            if (w->o.on_durable)
+                w->o.on_durable(w->o.ctx, i);
+        }
+    }
+    pthread_mutex_lock(&w->mu);
+    w->st.fsyncs++;
+    w->st.last_fsync_unix_ms = unix_ms();
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+static int roll(ps_wal *w)
+{
+    int e = do_sync(w);
+    if (e)
+        return e;
+    e = open_segment(w, w->segno + 1);
+    if (e)
+        return e;
+    /* The old descriptor closes only once the new segment exists, so a
+     * failed roll leaves a usable current segment. */
+    return 0;
+}
+
+static int roll_swap(ps_wal *w)
+{
+    int old = w->fd;
+    int e = roll(w);
+    if (!e)
+        close(old);
+    else
+        w->fd = old;
+    return e;
+}
+
+/* Writes the pending chunks; they move to `unsynced`. */
+static int write_pending(ps_wal *w)
+{
+    chunk *c;
+    while ((c = w->pending.head)) {
+        if (w->seg_size + c->len > w->o.segment_size &&
+            w->seg_size > PF_SEG_HEADER_LEN) {
+            int e = roll_swap(w);
+            if (e)
+                return e;
+        }
+        int e = write_all(w->fd, c->data, c->len);
+        if (e)
+            return e;
+        w->pending.head = c->next;
+        if (!w->pending.head)
+            w->pending.tail = NULL;
+        w->seg_size += c->len;
+        w->unsynced_bytes += c->len;
+        list_push(&w->unsynced, c);
+        pthread_mutex_lock(&w->mu);
+        w->st.records += c->nrec;
+        w->st.bytes += c->len;
+        pthread_mutex_unlock(&w->mu);
+    }
+    return 0;
+}
+
+/* After a failure: cut the segment back to its durable size and queue the
+ * unsynced chunks again, before the pending ones. */
+static int rewind_segment(ps_wal *w)
+{
+    if (ftruncate(w->fd, (off_t)w->seg_synced) || lseek(w->fd, 0, SEEK_END) < 0) {
+        w->rewind_needed = true; /* never append after a torn chunk */
+        return errno ? errno : EIO;
+    }
+    w->rewind_needed = false;
+    w->seg_size = w->seg_synced;
+    w->unsynced_bytes = 0;
+    list_prepend(&w->pending, &w->unsynced);
+    return 0;
+}
+
+static bool sync_due(const ps_wal *w, bool forced)
+{
+    if (!w->unsynced.head)
+        return false;
+    if (forced || w->o.fsync == PS_FSYNC_ALWAYS ||
+        w->unsynced_bytes >= UNSYNCED_MAX)
+        return true;
+    return w->o.fsync == PS_FSYNC_INTERVAL &&
+           mono_ms() - w->last_sync_ms >= w->o.fsync_interval_ms;
+}
+
+static void deadline(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    ps_wal *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        bool failed = atomic_load(&w->err) != 0;
+        bool idle = !w->queue.head && !w->stop && w->roll_req == w->roll_done &&
+                    w->sync_req == w->sync_done;
+        if (idle) {
+            int64_t wait = -1;
+            if (failed)
+                wait = PS_RETRY_MS;
+            else if (w->unsynced.head && w->o.fsync == PS_FSYNC_INTERVAL)
+                wait = w->o.fsync_interval_ms - (mono_ms() - w->last_sync_ms);
+            if (wait < 0 && wait != -1)
+                wait = 0;
+            if (wait == -1) {
+                pthread_cond_wait(&w->cv_work, &w->mu);
+            } else if (wait > 0) {
+                struct timespec ts;
+                deadline(&ts, wait);
+                pthread_cond_timedwait(&w->cv_work, &w->mu, &ts);
+            }
+        }
+        list_prepend(&w->queue, &w->pending); /* keep order: pending first */
+        w->pending = w->queue;
+        w->queue.head = w->queue.tail = NULL;
+        w->queued = 0;
+        pthread_cond_broadcast(&w->cv_space);
+        uint64_t sync_want = w->sync_req;
+        bool roll_want = w->roll_req != w->roll_done;
+        uint64_t roll_want_id = w->roll_req;
+        bool stopping = w->stop;
+        pthread_mutex_unlock(&w->mu);
+
+        int e = w->rewind_needed ? rewind_segment(w) : 0;
+        if (!e)
+            e = write_pending(w);
+        if (!e && sync_due(w, stopping || roll_want ||
+                                  sync_want != w->sync_done))
+            e = do_sync(w);
+        if (!e && w->o.fsync == PS_FSYNC_NO && !w->unsynced.head)
+            w->seg_synced = w->seg_size;
+        if (!e && roll_want)
+            e = roll_swap(w);
+        if (e)
+            (void)rewind_segment(w); /* retried before the next write */
+
+        pthread_mutex_lock(&w->mu);
+        if (e) {
+            if (!failed)
+                w->st.write_errors++;
+            atomic_store(&w->err, e);
+            if (stopping) {
+                pthread_cond_broadcast(&w->cv_done);
+                break; /* close gives up: the records stay unwritten */
+            }
+            /* Wait before retrying, unless asked to stop. */
+            struct timespec ts;
+            deadline(&ts, PS_RETRY_MS);
+            pthread_cond_timedwait(&w->cv_work, &w->mu, &ts);
+            continue;
+        }
+        atomic_store(&w->err, 0);
+        if (roll_want) {
+            w->roll_done = roll_want_id;
+            w->rolled_segno = w->segno;
+        }
+        w->sync_done = sync_want;
+        w->st.segno = w->segno;
+        w->st.segment_bytes = w->seg_size;
+        pthread_cond_broadcast(&w->cv_done);
+        if (stopping && !w->queue.head)
+            break;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* --- lifecycle and control ------------------------------------------- */
+
+int ps_wal_open(ps_wal **out, const ps_wal_opts *o, char *err, size_t errlen)
+{
+    ps_wal *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->o = *o;
+    w->fd = w->dirfd = -1;
+    w->dir = strdup(o->dir);
+    w->lanes = calloc(o->nlanes, sizeof(*w->lanes));
+    w->written_gen = calloc(o->nlanes, sizeof(*w->written_gen));
+    if (!w->dir || !w->lanes || !w->written_gen) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < o->nlanes; i++) {
+        w->lanes[i].id = i;
+        w->lanes[i].gen = 1;
+        w->lanes[i].wal = w;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv_work, &ca);
+    pthread_cond_init(&w->cv_space, NULL);
+    pthread_cond_init(&w->cv_done, NULL);
+    pthread_condattr_destroy(&ca);
+    w->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int e = w->dirfd < 0 ? errno : open_segment(w, o->first_segno);
+    if (e) {
+        snprintf(err, errlen, "cannot create WAL segment in %s: %s", o->dir,
+                 strerror(e));
+        goto fail;
+    }
+    w->last_sync_ms = mono_ms();
+    w->st.segno = w->segno;
+    w->st.segment_bytes = w->seg_size;
+    if ((e = pthread_create(&w->thread, NULL, writer_main, w))) {
+        snprintf(err, errlen, "cannot start the WAL writer: %s", strerror(e));
+        goto fail;
+    }
+    w->started = true;
+    *out = w;
+    return 0;
+fail:
+    ps_wal_close(w);
+    return -1;
+}
+
+static void free_list(chunk_list *l)
+{
+    chunk *c = l->head;
+    while (c) {
+        chunk *n = c->next;
+        free(c->data);
+        free(c);
+        c = n;
+    }
+    l->head = l->tail = NULL;
+}
+
+void ps_wal_close(ps_wal *w)
+{
+    if (!w)
+        return;
+    if (w->started) {
+        for (uint32_t i = 0; i < w->o.nlanes; i++)
+            ps_lane_handoff(&w->lanes[i]);
+        pthread_mutex_lock(&w->mu);
+        w->stop = true;
+        pthread_cond_broadcast(&w->cv_work);
+        pthread_cond_broadcast(&w->cv_space);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv_work);
+        pthread_cond_destroy(&w->cv_space);
+        pthread_cond_destroy(&w->cv_done);
+    }
+    free_list(&w->queue);
+    free_list(&w->pending);
+    free_list(&w->unsynced);
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->dirfd >= 0)
+        close(w->dirfd);
+    for (uint32_t i = 0; w->lanes && i < w->o.nlanes; i++)
+        free(w->lanes[i].buf);
+    free(w->lanes);
+    free(w->written_gen);
+    free(w->dir);
+    free(w);
+}
+
+uint64_t ps_wal_roll(ps_wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t id = ++w->roll_req;
+    pthread_cond_signal(&w->cv_work);
+    while (w->roll_done < id && !w->stop)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    uint64_t segno = w->rolled_segno;
+    pthread_mutex_unlock(&w->mu);
+    return segno;
+}
+
+int ps_wal_sync(ps_wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    uint64_t id = ++w->sync_req;
+    pthread_cond_signal(&w->cv_work);
+    while (w->sync_done < id && !w->stop && !atomic_load(&w->err))
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    int e = w->sync_done >= id ? 0 : atomic_load(&w->err);
+    pthread_mutex_unlock(&w->mu);
+    return e ? e : (w->sync_done >= id ? 0 : EIO);
+}
+
+void ps_wal_prune(ps_wal *w, uint64_t segno)
+{
+    DIR *d = fdopendir(dup(w->dirfd));
+    if (!d)
+        return;
+    rewinddir(d); /* the dup shares the offset of earlier listings */
+    pthread_mutex_lock(&w->mu);
+    uint64_t cur = w->st.segno;
+    pthread_mutex_unlock(&w->mu);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        uint64_t n;
+        char tail[8];
+        if (sscanf(de->d_name, "wal-%16" SCNx64 "%7s", &n, tail) != 2 ||
+            strcmp(tail, ".log") || strlen(de->d_name) != 24)
+            continue;
+        if (n < segno && n < cur)
+            unlinkat(w->dirfd, de->d_name, 0);
+    }
+    closedir(d);
+}
+
+int ps_wal_error(const ps_wal *w)
+{
+    int e = atomic_load_explicit(&w->err, memory_order_relaxed);
+    return e ? e : atomic_load_explicit(&w->lost, memory_order_relaxed);
+}
+
+void ps_wal_stats_get(ps_wal *w, ps_wal_stats *st)
+{
+    pthread_mutex_lock(&w->mu);
+    *st = w->st;
+    st->queued_records = w->queued;
+    pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t ps_wal_disk_bytes(ps_wal *w)
+{
+    DIR *d = fdopendir(dup(w->dirfd));
+    if (!d)
+        return 0;
+    rewinddir(d);
+    uint64_t total = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        struct stat sb;
+        if (!strncmp(de->d_name, "wal-", 4) &&
+            fstatat(w->dirfd, de->d_name, &sb, 0) == 0)
+            total += (uint64_t)sb.st_size;
+    }
+    closedir(d);
+    return total;
+}
