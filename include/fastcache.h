@@ -60,6 +60,9 @@ enum {
     FC_ETRUNC = -9,    /* caller buffer too small; *len holds the needed size */
     FC_ENOTSET = -10,  /* XX condition failed: key absent */
     FC_EWRONGTYPE = -11, /* key holds a value of another type */
+    FC_EIO = -12,      /* persistence: the data directory cannot be used or
+                          the disk refused a write (fc_store_open with a
+                          data_dir: damaged files, locked directory) */
 };
 
 /* Returns a static, human-readable string for a code above. */
@@ -79,9 +82,31 @@ const char *fc_strerror(int code);
 #define FC_TTL_NOKEY (-2)    /* key absent */
 #define FC_TTL_NOEXPIRE (-1) /* key has no TTL */
 
+/* fc_options.fsync: when a write is on disk (with a data_dir). */
+enum fc_fsync {
+    FC_FSYNC_DEFAULT = 0,  /* FC_FSYNC_INTERVAL */
+    FC_FSYNC_ALWAYS = 1,   /* a write call returns once its record is durable */
+    FC_FSYNC_INTERVAL = 2, /* fsync every fsync_interval_ms */
+    FC_FSYNC_NO = 3,       /* the OS decides */
+};
+
 typedef struct fc_options {
     uint32_t shards;     /* power of two, 1..FC_MAX_SHARDS; 0 = default (64) */
     size_t initial_capacity; /* keys to size for up front; 0 = small */
+
+    /* Durability (fc_store_open only). NULL: in memory only. Otherwise the
+     * store recovers from data_dir at open (created when missing, locked
+     * against a second process), logs every write to a WAL there and takes
+     * snapshots, with the server's formats and guarantees (README,
+     * docs/FORMATS.md). Zero fields mean the defaults in brackets. */
+    const char *data_dir;
+    int fsync;                   /* enum fc_fsync [interval] */
+    int64_t fsync_interval_ms;   /* [100]; the loss bound is this plus a
+                                    quarter of it (the hand-off period) */
+    int64_t snapshot_every_s;    /* [300]; < 0: no periodic snapshots */
+    int64_t snapshot_min_writes; /* [1000] */
+    int repair_wal;              /* open even with a damaged WAL, keeping
+                                    its valid prefix (logged to stderr) */
 } fc_options;
 
 /* A borrowed byte string, for batch calls. */
@@ -224,6 +249,14 @@ uint32_t fc_store_shards(const fc_store *s);
 
 /* Memory held by entries and tables, in bytes (allocator-reported). */
 size_t fc_store_memory(fc_store *s);
+
+/* With a data_dir: writes a snapshot now (the store keeps serving; the
+ * call returns when the file is durable). FC_EINVAL without a data_dir,
+ * FC_EEXISTS when a snapshot is already running, FC_EIO on a disk error. */
+int fc_store_save(fc_store *s);
+/* With a data_dir: returns once every write made before the call is on
+ * disk (FC_EIO on a disk error). FC_OK and nothing to do without one. */
+int fc_store_sync(fc_store *s);
 
 /* ---------------------------------------------------------------------
  * Worker-local handles.

@@ -30,6 +30,8 @@ const char *fc_strerror(int code)
         return "key does not exist";
     case FC_EWRONGTYPE:
         return "operation against a key holding the wrong kind of value";
+    case FC_EIO:
+        return "persistence I/O error (see stderr)";
     default:
         return "unknown error";
     }

@@ -57,7 +57,31 @@ struct fc_store {
     unsigned exp_interval_ms;
     bool exp_running;
     bool exp_stop;
+
+    /* Durability (store_persist.c); NULL ps = in memory only. With ps, the
+     * engine's observer is lib_persist_observe and the user's observer is
+     * chained from it. */
+    struct ps_persist *ps;
+    eng_shard **engs; /* [nshards], for persist's shard-array calls */
+    fc_mutation_fn user_obs;
+    void *user_obs_ctx;
+    bool ps_always;
+    pthread_t ps_thread;
+    bool ps_running;
+    pthread_mutex_t ps_mu;
+    pthread_cond_t ps_cv;
+    bool ps_stop;
+    int64_t ps_period_ms;
 };
+
+/* --- durability of the shared handle (store_persist.c) --- */
+/* After the shards exist: recovery, WAL, the hand-off/snapshot thread.
+ * FC_OK, FC_EIO (message on stderr) or FC_ENOMEM. */
+int lib_persist_open(fc_store *s, const fc_options *o);
+/* Before the shards are freed: stops the thread, fsyncs the WAL. */
+void lib_persist_close(fc_store *s);
+/* FC_EIO while the WAL refuses writes, else FC_OK. */
+int lib_persist_check(const fc_store *s);
 
 /* Shard table of a worker-split store: owner beside the shard pointer so
  * the "is it mine" check and the lookup share one cache line. */

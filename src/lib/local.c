@@ -14,6 +14,8 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     uint32_t n = opts && opts->shards ? opts->shards : LIB_DEFAULT_SHARDS;
     if (n > FC_MAX_SHARDS || (n & (n - 1)) || workers == 0 || workers > n)
         return FC_EINVAL;
+    if (opts && opts->data_dir)
+        return FC_EINVAL; /* durability: the shared handle only, for now */
     size_t cap = opts ? opts->initial_capacity : 0;
     size_t per_shard = cap ? (cap + n - 1) / n : 0;
 

@@ -81,6 +81,13 @@ int fc_store_open(fc_store **out, const fc_options *opts)
             return FC_ENOMEM;
         }
     }
+    if (opts && opts->data_dir) {
+        int rc = lib_persist_open(s, opts);
+        if (rc != FC_OK) {
+            fc_store_close(s);
+            return rc;
+        }
+    }
     *out = s;
     return FC_OK;
 }
@@ -90,6 +97,7 @@ void fc_store_close(fc_store *s)
     if (!s)
         return;
     fc_stop_expiry_thread(s);
+    lib_persist_close(s);
     pthread_cond_destroy(&s->exp_cv);
     pthread_mutex_destroy(&s->exp_mu);
     pthread_mutex_destroy(&s->exp_ctl);
@@ -107,6 +115,8 @@ int fc_set_get(fc_store *s, const void *key, size_t klen, const void *val,
         *old = NULL;
     if (!s || (old && !old_len))
         return FC_EINVAL;
+    if (s->ps && lib_persist_check(s))
+        return FC_EIO; /* the WAL cannot take it */
     int64_t now = ENG_NOW_LAZY;
     lib_set_req r;
     int rc = lib_set_prepare(&r, key, klen, val, vlen, ttl_ms, flags, &now);
@@ -173,6 +183,8 @@ int fc_get_view(fc_store *s, const void *key, size_t klen, fc_view_fn fn,
 
 int fc_del(fc_store *s, const void *key, size_t klen)
 {
+    if (s && s->ps && lib_persist_check(s))
+        return FC_EIO; /* the WAL cannot take it */
     if (!s)
         return FC_EINVAL;
     struct store_key k;
@@ -199,6 +211,8 @@ int fc_exists(fc_store *s, const void *key, size_t klen)
  * it is rejected rather than destroy the key. */
 int fc_pexpire(fc_store *s, const void *key, size_t klen, int64_t ttl_ms)
 {
+    if (s && s->ps && lib_persist_check(s))
+        return FC_EIO; /* the WAL cannot take it */
     if (!s || ttl_ms == FC_TTL_NONE)
         return FC_EINVAL;
     struct store_key k;
@@ -243,6 +257,8 @@ int64_t fc_ttl(fc_store *s, const void *key, size_t klen)
 
 int fc_persist(fc_store *s, const void *key, size_t klen)
 {
+    if (s && s->ps && lib_persist_check(s))
+        return FC_EIO; /* the WAL cannot take it */
     if (!s)
         return FC_EINVAL;
     struct store_key k;
@@ -257,6 +273,8 @@ int fc_persist(fc_store *s, const void *key, size_t klen)
 int fc_incrby(fc_store *s, const void *key, size_t klen, int64_t delta,
               int64_t *result)
 {
+    if (s && s->ps && lib_persist_check(s))
+        return FC_EIO; /* the WAL cannot take it */
     if (!s || !result)
         return FC_EINVAL;
     struct store_key k;

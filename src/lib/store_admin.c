@@ -146,8 +146,13 @@ void fc_store_set_observer(fc_store *s, fc_mutation_fn fn, void *ctx)
         return;
     for (uint32_t i = 0; i < s->nshards; i++)
         lib_lock_acquire(&s->shards[i].lock);
-    s->observer.fn = fn;
-    s->observer.ctx = ctx;
+    if (s->ps) { /* chained after the WAL's (store_persist.c) */
+        s->user_obs = fn;
+        s->user_obs_ctx = ctx;
+    } else {
+        s->observer.fn = fn;
+        s->observer.ctx = ctx;
+    }
     for (uint32_t i = 0; i < s->nshards; i++)
         lib_lock_release(&s->shards[i].lock);
 }

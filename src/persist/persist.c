@@ -414,6 +414,26 @@ int ps_save(ps_persist *p, eng_shard **shards, int64_t now,
     return ps_snap_wait(p->snap);
 }
 
+int ps_snapshot_wait(ps_persist *p)
+{
+    return ps_snap_wait(p->snap);
+}
+
+int ps_wait_durable(ps_persist *p, uint32_t lane, uint64_t gen)
+{
+    return ps_wal_wait_durable(p->wal, lane, gen);
+}
+
+int64_t ps_wall_offset(ps_persist *p)
+{
+    return atomic_load_explicit(&p->wall_offset, memory_order_relaxed);
+}
+
+bool ps_always(const ps_persist *p)
+{
+    return p->cfg.fsync == PS_FSYNC_ALWAYS;
+}
+
 int ps_sync(ps_persist *p)
 {
     return ps_wal_sync(p->wal);

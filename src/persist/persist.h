@@ -122,6 +122,14 @@ bool ps_snapshot_due(ps_persist *p, int64_t now_mono_ms);
  * shard (exclusive section, or no other thread running). 0 or errno. */
 int ps_save(ps_persist *p, eng_shard **shards, int64_t now,
             int64_t wall_offset_ms);
+/* Blocks until no snapshot runs; the last one's status (0 or errno). */
+int ps_snapshot_wait(ps_persist *p);
+/* Blocks until lane's generation gen is durable. 0, or the WAL's errno. */
+int ps_wait_durable(ps_persist *p, uint32_t lane, uint64_t gen);
+/* unix ms - monotonic ms, as the WAL converts expiries. */
+int64_t ps_wall_offset(ps_persist *p);
+/* Whether writes must wait for durability (fsync = always). */
+bool ps_always(const ps_persist *p);
 /* Waits for everything logged so far to be durable (SHUTDOWN NOSAVE). */
 int ps_sync(ps_persist *p);
 

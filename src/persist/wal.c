@@ -429,6 +429,7 @@ static void *writer_main(void *arg)
             if (!failed)
                 w->st.write_errors++;
             atomic_store(&w->err, e);
+            pthread_cond_broadcast(&w->cv_done); /* waiters see the error */
             if (stopping) {
                 pthread_cond_broadcast(&w->cv_done);
                 break; /* close gives up: the records stay unwritten */
@@ -575,6 +576,20 @@ int ps_wal_sync(ps_wal *w)
     int e = w->sync_done >= id ? 0 : atomic_load(&w->err);
     pthread_mutex_unlock(&w->mu);
     return e ? e : (w->sync_done >= id ? 0 : EIO);
+}
+
+int ps_wal_wait_durable(ps_wal *w, uint32_t lane, uint64_t gen)
+{
+    ps_lane *l = &w->lanes[lane];
+    if (ps_lane_durable(l, gen))
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    int e = 0;
+    while (!ps_lane_durable(l, gen) && !w->stop &&
+           !(e = atomic_load(&w->err)))
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return ps_lane_durable(l, gen) ? 0 : e ? e : EIO;
 }
 
 void ps_wal_prune(ps_wal *w, uint64_t segno)

@@ -122,6 +122,9 @@ uint64_t ps_wal_roll(ps_wal *w);
 /* Waits until everything handed off before the call is written and
  * fsynced. 0, or the errno of the failure. */
 int ps_wal_sync(ps_wal *w);
+/* Blocks until lane's generation gen is durable. 0, or the errno of a
+ * failure that stops it (the wait ends; the record stays queued). */
+int ps_wal_wait_durable(ps_wal *w, uint32_t lane, uint64_t gen);
 /* Deletes segments numbered below segno (never the current one). */
 void ps_wal_prune(ps_wal *w, uint64_t segno);
 
