@@ -86,9 +86,31 @@ static const char *g_no(srv_server *s, char *b, size_t n)
     return "no";
 }
 
+/* The WAL plays the AOF's part: its state is what a Redis tool asks for. */
+static const char *g_appendonly(srv_server *s, char *b, size_t n)
+{
+    return s->cfg.persistence.enabled ? "yes" : "no";
+}
+
 static const char *s_appendonly(srv_server *s, const char *v)
 {
-    return strcasecmp(v, "no") ? "the append-only file is not supported" : NULL;
+    bool want = !strcasecmp(v, "yes");
+    if (!want && strcasecmp(v, "no"))
+        return "argument must be 'yes' or 'no'";
+    return want == s->cfg.persistence.enabled
+               ? NULL
+               : "persistence is chosen at start (--data-dir, --persistence)";
+}
+
+static const char *g_appendfsync(srv_server *s, char *b, size_t n)
+{
+    const char *f = s->cfg.persistence.fsync ? s->cfg.persistence.fsync : "";
+    return !strcmp(f, "interval") ? "everysec" : f; /* Redis's names */
+}
+
+static const char *g_dir(srv_server *s, char *b, size_t n)
+{
+    return s->cfg.persistence.data_dir ? s->cfg.persistence.data_dir : "";
 }
 
 static const char *g_one(srv_server *s, char *b, size_t n)
@@ -190,7 +212,9 @@ static const param params[] = {
     {"maxclients", g_maxclients, s_maxclients},
     {"requirepass", g_requirepass, s_requirepass},
     {"save", g_save, s_save},
-    {"appendonly", g_no, s_appendonly},
+    {"appendonly", g_appendonly, s_appendonly},
+    {"appendfsync", g_appendfsync, NULL},
+    {"dir", g_dir, NULL},
     {"databases", g_one, NULL},
     {"proto-max-bulk-len", g_bulk_len, s_bulk_len},
     {"client-query-buffer-limit", g_qbuf, s_qbuf},
