@@ -69,6 +69,7 @@ test: lint test-fuzz test-clang test-asan check
 bench: build
 	./build/fast-cache-bench
 	@if [ -x bench/vs-redis.sh ] && [ -x build/fast-cache-server ]; then ./bench/vs-redis.sh; fi
+	@if [ -x build/fast-cache-server ]; then python3 bench/persist_vs_redis.py; fi
 
 install: build
 	cmake --install build --prefix $(PREFIX)
