@@ -266,14 +266,17 @@ int srv_run(srv_server *s)
         s->workers[i].started = true;
     }
     if (rc == 0) {
-        srv_notice("Ready to accept connections tcp (%s:%d, %u threads, "
-                   "%u shards, io=%s)",
-                   s->cfg.bind, s->cfg.port, s->nworkers, s->nshards,
-                   s->be->name);
-        if (s->cfg.persistence.enabled && load_data(s))
+        /* With persistence, the workers already answer (-LOADING for data
+         * commands) while the data loads; "Ready" means the data is in. */
+        if (s->cfg.persistence.enabled && load_data(s)) {
             rc = -1;
-        else
+        } else {
+            srv_notice("Ready to accept connections tcp (%s:%d, %u threads, "
+                       "%u shards, io=%s)",
+                       s->cfg.bind, s->cfg.port, s->nworkers, s->nshards,
+                       s->be->name);
             wait_for_stop(s, &set);
+        }
     }
     atomic_store(&s->stop, 1);
     for (uint32_t i = 0; i < s->nworkers; i++)
