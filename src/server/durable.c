@@ -169,6 +169,11 @@ int srv_dur_timers(srv_worker *w)
     if (!ps)
         return -1;
     int t = -1;
+    /* A held reply that is durable but could not be sent (full channel):
+     * come back soon rather than sleep until some other event. */
+    if (w->held_head && w->lane &&
+        ps_lane_durable(w->lane, w->held_head->dur_gen))
+        t = 1;
     if (w->id == 0) {
         if (w->now >= w->next_snap_check_ms) {
             w->next_snap_check_ms = w->now + SNAP_CHECK_MS;
@@ -182,7 +187,8 @@ int srv_dur_timers(srv_worker *w)
             }
         }
         int64_t d = w->next_snap_check_ms - w->now;
-        t = d < 0 ? 0 : (int)d;
+        if (t < 0 || d < t)
+            t = d < 0 ? 0 : (int)d;
     }
     if (ps_snapshot_running(ps)) {
         switch (ps_snapshot_work(ps, s->shards, w->id, s->nworkers,
