@@ -17,7 +17,7 @@ cc "$src_dir/examples/embedded.c" $(pkg-config --cflags --libs fastcache) \
 LD_LIBRARY_PATH="$prefix/lib" "$prefix/embedded-shared" | grep -q "get greeting = hello"
 
 cc "$src_dir/examples/embedded.c" $(pkg-config --cflags fastcache) \
-   "$prefix/lib/libfastcache.a" $(pkg-config --libs-only-l --static libxxhash) -lpthread \
+   "$prefix/lib/libfastcache.a" $(pkg-config --libs-only-l --static libxxhash libzstd) -lpthread \
    -o "$prefix/embedded-static"
 "$prefix/embedded-static" | grep -q "get greeting = hello"
 echo "install: header, libraries and pkg-config file usable from $prefix"
