@@ -43,16 +43,27 @@ test-clang: deps
 	@cmake --build build-clang -j$(JOBS)
 	cd build-clang && $(CTEST) -L unit
 
+# FUZZ_SECONDS is the total: split evenly between the fuzz targets (at
+# least 1 s each), so adding a target does not lengthen the run. New inputs
+# go to build-fuzz/corpus/<target> (kept between runs); the checked-in seeds
+# in fuzz/corpus/<target> are only read.
+FUZZ_TARGETS = resp persist
 test-fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DFC_FUZZ=ON \
 	  -DFC_SANITIZE=ON >/dev/null
-	@cmake --build build-fuzz -j$(JOBS) --target fuzz_resp
-	@echo "fuzz_resp: $(FUZZ_SECONDS) s (log: build-fuzz/fuzz_resp.log)"
-	@if ./build-fuzz/fuzz/fuzz_resp -max_total_time=$(FUZZ_SECONDS) \
-	  -max_len=4096 -print_final_stats=1 fuzz/corpus/resp \
-	  > build-fuzz/fuzz_resp.log 2>&1; then \
-	  grep -E '^(Done|stat::number_of_executed_units|stat::new_units)' build-fuzz/fuzz_resp.log; \
-	else tail -60 build-fuzz/fuzz_resp.log; exit 1; fi
+	@cmake --build build-fuzz -j$(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@secs=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); \
+	[ $$secs -ge 1 ] || secs=1; \
+	for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz_$$t: $$secs s (log: build-fuzz/fuzz_$$t.log)"; \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  if ./build-fuzz/fuzz/fuzz_$$t -max_total_time=$$secs \
+	    -max_len=4096 -print_final_stats=1 build-fuzz/corpus/$$t \
+	    fuzz/corpus/$$t \
+	    > build-fuzz/fuzz_$$t.log 2>&1; then \
+	    grep -E '^(Done|stat::number_of_executed_units|stat::new_units)' build-fuzz/fuzz_$$t.log; \
+	  else tail -60 build-fuzz/fuzz_$$t.log; exit 1; fi; \
+	done
 
 tsan: deps
 	@CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DFC_TSAN=ON >/dev/null
