@@ -35,6 +35,7 @@
 
 struct srv_worker;
 struct srv_gather;
+struct srv_tx;
 
 enum conn_slot_kind {
     SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
@@ -80,6 +81,7 @@ typedef struct conn {
     int64_t atime_ms;                /* monotonic, last command */
     const char *last_cmd;            /* static name of the last command */
     const char *last_sub;            /* ... and of its subcommand, or NULL */
+    struct srv_tx *tx;               /* MULTI queue, WATCHes (multi.h) */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

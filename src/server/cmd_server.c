@@ -248,7 +248,7 @@ static const srv_cmd cmds[] = {
       "server.",
       "1.0.0"},
      cmd_shutdown,
-     0,
+     SRV_CMD_NO_MULTI,
      NULL},
     {{"memory", -2, CMD_READONLY, 2, 2, 1, CMD_SPLIT_NONE, NULL, "server",
       "A container for memory diagnostics commands.", "4.0.0"},

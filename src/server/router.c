@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/multi.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -60,6 +61,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     } else {
         e->def->fn(&ctx);
     }
+    srv_watch_touch(s, e->def, argv, argc);
     srv_cmdstat *st = &w->cmdstats[e->index];
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
@@ -272,18 +274,23 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
     if (!e) {
         c->wr.out = conn_out(c);
         unknown_command(&c->wr, argv, argc);
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
     }
     const srv_subcmd *sub =
         e->scmd && e->scmd->subs && argc >= 2
             ? srv_subcmd_find(e->scmd, argv[1].ptr, argv[1].len)
             : NULL;
-    if (!admit(c, e, sub, argc))
+    if (!admit(c, e, sub, argc)) {
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
+    }
     const cmd_def *d = e->def;
     c->last_cmd = d->name;
     c->last_sub = sub ? sub->name : NULL;
     c->atime_ms = w->now;
+    if (srv_tx_intercepts(c, e))
+        return srv_tx_route(c, e, argv, argc);
     if (s->nworkers == 1) {
         run_inline(c, e, argv, argc);
         return SRV_ROUTE_DONE;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/multi.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -88,6 +89,10 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     }
     if (init_shards(s, err, errlen) || init_chans(s, err, errlen))
         return -1;
+    if (srv_watch_init(s)) {
+        snprintf(err, errlen, "out of memory creating the WATCH versions");
+        return -1;
+    }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
     if (!s->workers) {
         snprintf(err, errlen, "out of memory");
@@ -197,6 +202,7 @@ void srv_destroy(srv_server *s)
             if (s->shards[i])
                 eng_shard_free(s->shards[i]);
     free(s->shards);
+    srv_watch_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

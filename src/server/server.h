@@ -60,6 +60,12 @@ typedef struct srv_server {
     _Atomic uint64_t stat_conn_received;
     _Atomic uint64_t stat_rejected_conn;
     _Atomic int64_t stat_reset_ms; /* CONFIG RESETSTAT time (unused: 0) */
+    /* WATCH (multi.h): per-bucket write versions, the number of clients
+     * watching something, and the FLUSHDB/FLUSHALL generation. */
+    _Atomic uint32_t *watch_ver;
+    uint32_t watch_mask;
+    _Atomic uint64_t watchers;
+    _Atomic uint64_t flush_gen;
 } srv_server;
 
 /* Builds everything but starts no thread: shards, listeners, loops,
