@@ -250,16 +250,37 @@ static void config_get(srv_exec *x)
 /* Parameters Redis 7 sets at run time that do not exist here (beyond the
  * table's unsupported ones): CONFIG SET says so rather than "unknown". */
 static const char *const redis_only[] = {
-    "maxmemory-samples", "maxmemory-eviction-tenacity", "notify-keyspace-events",
-    "tcp-keepalive", "slowlog-log-slower-than", "slowlog-max-len",
-    "latency-monitor-threshold", "latency-tracking", "appendfsync",
-    "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
-    "lazyfree-lazy-server-del", "lazyfree-lazy-user-del",
-    "lazyfree-lazy-user-flush", "active-expire-effort", "lfu-log-factor",
-    "lfu-decay-time", "replicaof", "slaveof", "replica-read-only",
-    "min-replicas-to-write", "masterauth", "masteruser", "dir", "dbfilename",
-    "client-output-buffer-limit", "maxmemory-clients", "activedefrag",
-    "busy-reply-threshold", "lua-time-limit", "enable-debug-command",
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "notify-keyspace-events",
+    "tcp-keepalive",
+    "slowlog-log-slower-than",
+    "slowlog-max-len",
+    "latency-monitor-threshold",
+    "latency-tracking",
+    "appendfsync",
+    "lazyfree-lazy-eviction",
+    "lazyfree-lazy-expire",
+    "lazyfree-lazy-server-del",
+    "lazyfree-lazy-user-del",
+    "lazyfree-lazy-user-flush",
+    "active-expire-effort",
+    "lfu-log-factor",
+    "lfu-decay-time",
+    "replicaof",
+    "slaveof",
+    "replica-read-only",
+    "min-replicas-to-write",
+    "masterauth",
+    "masteruser",
+    "dir",
+    "dbfilename",
+    "client-output-buffer-limit",
+    "maxmemory-clients",
+    "activedefrag",
+    "busy-reply-threshold",
+    "lua-time-limit",
+    "enable-debug-command",
 };
 
 static bool is_redis_only(const resp_arg *a)
@@ -318,9 +339,8 @@ static void config_set(srv_exec *x)
                 return;
             }
         }
-        const char *why =
-            p->set(x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)),
-                   false);
+        const char *why = p->set(
+            x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)), false);
         if (why) {
             resp_errorf(c->w,
                         "ERR CONFIG SET failed (possibly related to "
@@ -331,12 +351,12 @@ static void config_set(srv_exec *x)
     }
     for (size_t i = 2; i < c->argc; i += 2) {
         const param *p = find_param(&c->argv[i]);
-        const char *why =
-            p->set(x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)),
-                   true);
+        const char *why = p->set(
+            x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)), true);
         if (why) /* only out of memory can fail once validated */
-            resp_errorf(c->w, "ERR CONFIG SET failed (possibly related to "
-                              "argument '%s') - %s",
+            resp_errorf(c->w,
+                        "ERR CONFIG SET failed (possibly related to "
+                        "argument '%s') - %s",
                         p->name, why);
         if (why)
             return;

@@ -27,19 +27,23 @@ static int refuse_missing(const srv_config *c, char *err, size_t errlen)
 {
     const char *role = c->replication.role;
     if (c->tiers.enabled)
-        snprintf(err, errlen, "[tiers] enabled = true: the disk tier is not "
-                              "implemented yet (set it to false)");
+        snprintf(err, errlen,
+                 "[tiers] enabled = true: the disk tier is not "
+                 "implemented yet (set it to false)");
     else if (role && strcmp(role, "primary") && strcmp(role, "master") &&
              strcmp(role, "none"))
-        snprintf(err, errlen, "[replication] role = \"%s\": replication is "
-                              "not implemented yet (use \"primary\")",
+        snprintf(err, errlen,
+                 "[replication] role = \"%s\": replication is "
+                 "not implemented yet (use \"primary\")",
                  role);
     else if (c->replication.upstream)
-        snprintf(err, errlen, "[replication] upstream: replication is not "
-                              "implemented yet (remove it)");
+        snprintf(err, errlen,
+                 "[replication] upstream: replication is not "
+                 "implemented yet (remove it)");
     else if (c->replication.bind_addr)
-        snprintf(err, errlen, "[replication] bind_addr: replication is not "
-                              "implemented yet (remove it)");
+        snprintf(err, errlen,
+                 "[replication] bind_addr: replication is not "
+                 "implemented yet (remove it)");
     else
         return 0;
     return -1;

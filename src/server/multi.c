@@ -62,8 +62,8 @@ static bool key_range(const cmd_def *d, size_t argc, size_t *first,
     return *last >= *first;
 }
 
-void srv_watch_touch_slow(srv_server *s, const cmd_def *d,
-                          const resp_arg *argv, size_t argc)
+void srv_watch_touch_slow(srv_server *s, const cmd_def *d, const resp_arg *argv,
+                          size_t argc)
 {
     if (d->flags & CMD_ALLKEYS) {
         /* FLUSHDB/FLUSHALL, the only whole-keyspace writes; they run with
@@ -313,14 +313,14 @@ static void cmd_discard(srv_exec *x)
 /* Whether a watched key may have changed since WATCH (multi.h). */
 static bool watch_broken(const srv_server *s, const srv_watch *wk, int64_t now)
 {
-    if (atomic_load_explicit(&s->watch_ver[wk->bucket],
-                             memory_order_relaxed) != wk->ver)
+    if (atomic_load_explicit(&s->watch_ver[wk->bucket], memory_order_relaxed) !=
+        wk->ver)
         return true;
     if (wk->live && wk->expire_at && now >= wk->expire_at)
         return true;
-    return wk->live && atomic_load_explicit(&s->flush_gen,
-                                            memory_order_relaxed) !=
-                           wk->flush_gen;
+    return wk->live &&
+           atomic_load_explicit(&s->flush_gen, memory_order_relaxed) !=
+               wk->flush_gen;
 }
 
 static void cmd_exec(srv_exec *x)
@@ -377,8 +377,8 @@ static int watch_add(srv_exec *x, srv_tx *t, const resp_arg *k)
     eng_entry *en = eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
     srv_watch *wk = &t->watch[t->nwatch];
     wk->bucket = bucket_of(s, h);
-    wk->ver = atomic_load_explicit(&s->watch_ver[wk->bucket],
-                                   memory_order_relaxed);
+    wk->ver =
+        atomic_load_explicit(&s->watch_ver[wk->bucket], memory_order_relaxed);
     wk->owner = bucket_owner(s, wk->bucket);
     wk->live = en != NULL;
     wk->expire_at = en ? eng_entry_expire_at(en) : 0;
@@ -413,8 +413,17 @@ static void cmd_unwatch(srv_exec *x)
 
 #define TX_CMD(n, ar, fl, fk, lk, fn, sum, since)                              \
     {                                                                          \
-        {n, ar, fl, fk, lk, fk ? 1 : 0, CMD_SPLIT_NONE, NULL, "transactions",  \
-         sum, since},                                                          \
+        {n,                                                                    \
+         ar,                                                                   \
+         fl,                                                                   \
+         fk,                                                                   \
+         lk,                                                                   \
+         fk ? 1 : 0,                                                           \
+         CMD_SPLIT_NONE,                                                       \
+         NULL,                                                                 \
+         "transactions",                                                       \
+         sum,                                                                  \
+         since},                                                               \
             fn, SRV_CMD_TX, NULL                                               \
     }
 
