@@ -382,6 +382,8 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_hits, 0);
         atomic_store(&w->stat_misses, 0);
         atomic_store(&w->stat_expired, 0);
+        w->stat_errors = 0;
+        memset(w->errstats, 0, sizeof(w->errstats));
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

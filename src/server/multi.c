@@ -167,9 +167,11 @@ static bool runs_local(const srv_server *s, uint32_t me, const srv_cmdent *e,
 static void reply(conn *c, const char *err)
 {
     c->wr.out = conn_out(c);
-    if (err)
+    size_t at = c->wr.out->len;
+    if (err) {
         resp_error(&c->wr, err);
-    else
+        srv_errstat_count(c->w, c->wr.out->data + at, c->wr.out->len - at);
+    } else
         resp_simple(&c->wr, "QUEUED");
 }
 

@@ -70,10 +70,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     stat_add(&w->stat_cmds, 1);
     if (wr->out->len > before) {
         stat_add(&w->stat_net_out, wr->out->len - before);
-        if (wr->out->data[before] == '-')
+        if (wr->out->data[before] == '-') {
             stat_add(&st->failed, 1);
-        else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
-                 e->def->first_key == e->def->last_key)
+            srv_errstat_count(w, wr->out->data + before, wr->out->len - before);
+        } else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
+                   e->def->first_key == e->def->last_key)
             stat_add(is_null_reply(wr->out, before) ? &w->stat_misses
                                                     : &w->stat_hits,
                      1);
@@ -218,6 +219,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
         return true;
     stat_add(&w->cmdstats[e->index].rejected, 1);
     c->wr.out = conn_out(c);
+    size_t at = c->wr.out->len;
     if (err[0] == 'N')
         resp_error(&c->wr, err);
     else if (sub && check_arity(d->arity, argc))
@@ -226,6 +228,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
     else
         resp_errorf(&c->wr, "ERR wrong number of arguments for '%s' command",
                     d->name);
+    srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
     return false;
 }
 
@@ -273,7 +276,9 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
     const srv_cmdent *e = srv_cmdtab_find(&s->cmds, argv[0].ptr, argv[0].len);
     if (!e) {
         c->wr.out = conn_out(c);
+        size_t at = c->wr.out->len;
         unknown_command(&c->wr, argv, argc);
+        srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
         srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
     }

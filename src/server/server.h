@@ -35,7 +35,7 @@
 #include "server/spsc.h"
 #include "server/srvcmd.h"
 
-#define SRV_VERSION "7.0.0" /* Redis version we speak (HELLO, INFO) */
+#define SRV_VERSION "7.0.15" /* Redis version whose behaviour we match */
 #define SRV_CHAN_CAPACITY 4096
 
 struct srv_worker;

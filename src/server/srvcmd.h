@@ -83,6 +83,7 @@ const srv_cmd *srv_cmds_config(size_t *n);
 const srv_cmd *srv_cmds_command(size_t *n);
 const srv_cmd *srv_cmds_server(size_t *n);
 const srv_cmd *srv_cmds_multi(size_t *n);
+const srv_cmd *srv_cmds_script(size_t *n);
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {
