@@ -73,6 +73,11 @@ class TestThreadsZero(ServerTestCase):
         got = c.call("CONFIG", "GET", "threads")
         self.assertEqual(got, [b"threads", str(os.cpu_count()).encode()])
 
+    def test_start_up_steps_are_logged(self):
+        log = self.server.log_text()
+        self.assertIn("Creating %d worker threads" % os.cpu_count(), log)
+        self.assertLess(log.index("Creating"), log.index("Ready to accept"))
+
 
 class TestConfigSet(ServerTestCase):
     def test_all_or_nothing_checks_values(self):
