@@ -13,6 +13,9 @@ JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 CTEST = ctest --output-on-failure --no-tests=error -j$(JOBS)
+# cmake's generated makefiles recurse; without this every step prints
+# "Entering/Leaving directory" (a third of `make test`'s output).
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all build deps run test check lint test-asan test-clang test-fuzz tsan bench install clean
 

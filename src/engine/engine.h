@@ -62,6 +62,9 @@ const uint8_t *eng_entry_key(const eng_entry *e, size_t *len);
 const uint8_t *eng_entry_value(const eng_entry *e, size_t *len);
 int64_t eng_entry_expire_at(const eng_entry *e); /* 0 = none */
 enum eng_type eng_entry_type(const eng_entry *e);
+/* Bytes the entry's block takes (its slab size class, or malloc's usable
+ * size for a large one): MEMORY USAGE. */
+size_t eng_entry_memory(const eng_entry *e);
 /* Frees a detached entry. */
 void eng_entry_free(eng_shard *sh, eng_entry *e);
 

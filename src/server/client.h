@@ -35,6 +35,7 @@
 
 struct srv_worker;
 struct srv_gather;
+struct srv_tx;
 
 enum conn_slot_kind {
     SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
@@ -82,6 +83,7 @@ typedef struct conn {
     const char *last_sub;            /* ... and of its subcommand, or NULL */
     uint64_t dur_gen; /* fsync=always: output waits for this lane gen */
     bool dur_held;    /* taken off the write list until then */
+    struct srv_tx *tx;               /* MULTI queue, WATCHes (multi.h) */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

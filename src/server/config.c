@@ -476,6 +476,19 @@ int srv_config_resolve(srv_config *c, long online_cpus, char *err,
 {
     if (c->threads == 0)
         c->threads = online_cpus > 0 ? (uint32_t)online_cpus : 1;
+    /* Workers talk over W*W channels of SRV_CHAN_CAPACITY slots each
+     * (32 KiB): 1000 threads would take 32 GB before listening. More
+     * workers than 4 per core only add hops, so that is the cap. */
+    uint64_t cap = online_cpus > 4 ? (uint64_t)online_cpus * 4 : 16;
+    if (cap > 1024)
+        cap = 1024;
+    if (c->threads > cap) {
+        snprintf(err, errlen,
+                 "threads (%u) must be at most %llu (4 per online CPU, at "
+                 "least 16, at most 1024)",
+                 c->threads, (unsigned long long)cap);
+        return -1;
+    }
     if (c->shards == 0) {
         uint64_t want = (uint64_t)c->threads * 64, s = 1;
         while (s < want && s < FC_MAX_SHARDS)

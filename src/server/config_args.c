@@ -50,8 +50,9 @@ static int f_port(srv_config *c, const char *v, char *err, size_t errlen)
 static int f_threads(srv_config *c, const char *v, char *err, size_t errlen)
 {
     int64_t n;
-    if (srv_parse_i64(v, 1, 1024, &n))
-        return bad_value("threads", v, "expected 1..1024", err, errlen);
+    if (srv_parse_i64(v, 0, 1024, &n))
+        return bad_value("threads", v, "expected 0 (all cores) .. 1024", err,
+                         errlen);
     c->threads = (uint32_t)n;
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/multi.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -92,6 +93,7 @@ void conn_destroy(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     w->nconns--;
+    srv_tx_free(c);
     for (conn_slot *s = c->slot_head, *n; s; s = n) {
         n = s->next;
         s->next = NULL;

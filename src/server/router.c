@@ -12,6 +12,7 @@
 
 #include "server/durable.h"
 #include "server/log.h"
+#include "server/multi.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -67,6 +68,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     }
     if (w->lane)
         srv_dur_after(w, c, mark);
+    srv_watch_touch(s, e->def, argv, argc);
     srv_cmdstat *st = &w->cmdstats[e->index];
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
@@ -75,10 +77,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     stat_add(&w->stat_cmds, 1);
     if (wr->out->len > before) {
         stat_add(&w->stat_net_out, wr->out->len - before);
-        if (wr->out->data[before] == '-')
+        if (wr->out->data[before] == '-') {
             stat_add(&st->failed, 1);
-        else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
-                 e->def->first_key == e->def->last_key)
+            srv_errstat_count(w, wr->out->data + before, wr->out->len - before);
+        } else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
+                   e->def->first_key == e->def->last_key)
             stat_add(is_null_reply(wr->out, before) ? &w->stat_misses
                                                     : &w->stat_hits,
                      1);
@@ -223,6 +226,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
         return true;
     stat_add(&w->cmdstats[e->index].rejected, 1);
     c->wr.out = conn_out(c);
+    size_t at = c->wr.out->len;
     if (err[0] == 'N')
         resp_error(&c->wr, err);
     else if (sub && check_arity(d->arity, argc))
@@ -231,6 +235,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
     else
         resp_errorf(&c->wr, "ERR wrong number of arguments for '%s' command",
                     d->name);
+    srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
     return false;
 }
 
@@ -278,19 +283,26 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
     const srv_cmdent *e = srv_cmdtab_find(&s->cmds, argv[0].ptr, argv[0].len);
     if (!e) {
         c->wr.out = conn_out(c);
+        size_t at = c->wr.out->len;
         unknown_command(&c->wr, argv, argc);
+        srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
     }
     const srv_subcmd *sub =
         e->scmd && e->scmd->subs && argc >= 2
             ? srv_subcmd_find(e->scmd, argv[1].ptr, argv[1].len)
             : NULL;
-    if (!admit(c, e, sub, argc))
+    if (!admit(c, e, sub, argc)) {
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
+    }
     const cmd_def *d = e->def;
     c->last_cmd = d->name;
     c->last_sub = sub ? sub->name : NULL;
     c->atime_ms = w->now;
+    if (srv_tx_intercepts(c, e))
+        return srv_tx_route(c, e, argv, argc);
     if (s->nworkers == 1) {
         run_inline(c, e, argv, argc);
         return SRV_ROUTE_DONE;

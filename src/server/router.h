@@ -12,7 +12,7 @@
  * freed by its origin worker; only m->reply's buffer is allocated by the
  * owner.
  *
- * Split commands (MGET, MSET, DEL, ...) become one part per owner: argv[0]
+ * Split commands (MGET, DEL, ...) become one part per owner: argv[0]
  * plus that owner's key groups (key_step args each), in input order. The
  * parts' replies are merged by the command's rule (srv_gather, in input
  * order for arrays) once all are back.

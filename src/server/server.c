@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/multi.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -88,13 +89,29 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the command table");
         return -1;
     }
-    if (init_shards(s, err, errlen) || init_chans(s, err, errlen))
+    /* Each step says what it is about to do, so a start that takes long or
+     * fails (memory) shows where. */
+    srv_verbose("Creating %u shards", s->nshards);
+    if (init_shards(s, err, errlen))
         return -1;
+    srv_notice("Creating %u worker threads: %u channels between them "
+               "(%llu KiB)",
+               s->nworkers, s->nworkers * (s->nworkers - 1),
+               (unsigned long long)((uint64_t)s->nworkers * (s->nworkers - 1) *
+                                    SRV_CHAN_CAPACITY * sizeof(void *) / 1024));
+    if (init_chans(s, err, errlen))
+        return -1;
+    if (srv_watch_init(s)) {
+        snprintf(err, errlen, "out of memory creating the WATCH versions");
+        return -1;
+    }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
     if (!s->workers) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    srv_verbose("Listening on %s:%d (%s)", s->cfg.bind, s->cfg.port,
+                s->be->name);
     for (uint32_t i = 0; i < s->nworkers; i++) {
         s->workers[i].listen_fd = s->workers[i].wake_fd = -1;
         if (srv_worker_init(&s->workers[i], s, i, err, errlen))
@@ -309,6 +326,7 @@ void srv_destroy(srv_server *s)
             if (s->shards[i])
                 eng_shard_free(s->shards[i]);
     free(s->shards);
+    srv_watch_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

@@ -7,6 +7,7 @@
 #include "server/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +28,13 @@
 #define DRAIN_BATCH 1024 /* messages per channel per iteration */
 #define MAX_SLEEP_MS 1000
 
+/* One listening socket for the process, without SO_REUSEPORT: binding
+ * fails with EADDRINUSE while anyone holds the port (a second fast-cache,
+ * a redis-server), and nobody can join it later and silently take part of
+ * the connections, as a SO_REUSEPORT group would let any process of the
+ * same user do. The workers share it (worker 0 binds, the others accept on
+ * a dup of it): each one's loop waits on it and the kernel hands each new
+ * connection to one of them. */
 static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -45,7 +53,6 @@ static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
                     res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 511)) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->bind,
                  cfg->port, strerror(errno));
@@ -72,7 +79,14 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    w->listen_fd = listen_socket(&s->cfg, err, errlen);
+    if (id == 0) {
+        w->listen_fd = listen_socket(&s->cfg, err, errlen);
+    } else {
+        w->listen_fd = fcntl(s->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
+        if (w->listen_fd < 0)
+            snprintf(err, errlen, "dup of the listening socket: %s",
+                     strerror(errno));
+    }
     if (w->listen_fd < 0)
         return -1;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -61,6 +61,18 @@ typedef struct srv_cmdstat {
 
 #define SRV_OPS_SAMPLES 16
 
+/* Error replies by prefix ("ERR", "WRONGTYPE", ...: the first word), for
+ * INFO errorstats. Written by the worker only; INFO and CONFIG RESETSTAT
+ * read and clear them exclusively. Like Redis, at most SRV_ERRSTAT_MAX
+ * distinct prefixes are tracked; errors of further ones count only in
+ * the total. */
+#define SRV_ERRSTAT_MAX 32
+#define SRV_ERRSTAT_NAME 32
+typedef struct srv_errstat {
+    char name[SRV_ERRSTAT_NAME]; /* "" = unused */
+    uint64_t count;
+} srv_errstat;
+
 typedef struct srv_worker {
     srv_server *srv;
     uint32_t id;
@@ -96,6 +108,8 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_net_in, stat_net_out;
     _Atomic uint64_t stat_hits, stat_misses;
     _Atomic uint64_t stat_expired;
+    uint64_t stat_errors; /* every error reply (total_error_replies) */
+    srv_errstat errstats[SRV_ERRSTAT_MAX];
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
@@ -139,6 +153,9 @@ void srv_excl_begin(srv_worker *w);
 void srv_excl_end(srv_worker *w);
 /* Safe point: parks here while another worker holds exclusive execution. */
 void srv_park_point(srv_worker *w);
+
+/* Counts an error reply ("-PREFIX message\r\n") in errorstats. */
+void srv_errstat_count(srv_worker *w, const char *reply, size_t len);
 
 /* Closes every connection whose kill_req is set (CLIENT KILL). */
 void srv_worker_reap_killed(srv_worker *w);
