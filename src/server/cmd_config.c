@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "server/log.h"
+#include "server/obuf_limit.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -179,6 +180,17 @@ static const char *g_shards(srv_server *s, char *b, size_t n)
     return b;
 }
 
+static const char *g_obuf(srv_server *s, char *b, size_t n)
+{
+    srv_obuf_format(s->cfg.obuf_limits, b, n);
+    return b;
+}
+
+static const char *s_obuf(srv_server *s, const char *v)
+{
+    return srv_obuf_parse(v, s->cfg.obuf_limits);
+}
+
 static const char *g_io(srv_server *s, char *b, size_t n)
 {
     return s->be->name;
@@ -194,6 +206,7 @@ static const param params[] = {
     {"databases", g_one, NULL},
     {"proto-max-bulk-len", g_bulk_len, s_bulk_len},
     {"client-query-buffer-limit", g_qbuf, s_qbuf},
+    {"client-output-buffer-limit", g_obuf, s_obuf},
     {"hz", g_hz, s_hz},
     {"loglevel", g_loglevel, s_loglevel},
     {"maxmemory", g_zero, NULL},
@@ -226,7 +239,7 @@ static void config_get(srv_exec *x)
     for (size_t p = 0; p < NPARAMS; p++) {
         if (!hit[p])
             continue;
-        char buf[64];
+        char buf[256];
         resp_bulk_cstr(c->w, params[p].name);
         resp_bulk_cstr(c->w, params[p].get(x->srv, buf, sizeof(buf)));
     }
@@ -300,6 +313,7 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_hits, 0);
         atomic_store(&w->stat_misses, 0);
         atomic_store(&w->stat_expired, 0);
+        atomic_store(&w->stat_obuf_disconn, 0);
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

@@ -201,6 +201,8 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
     add(b, "pubsub_channels:0");
     add(b, "pubsub_patterns:0");
+    add(b, "client_output_buffer_limit_disconnections:%llu",
+        (unsigned long long)SUM(s, stat_obuf_disconn));
 }
 
 static void sec_replication(srv_exec *x, fc_buf *b)

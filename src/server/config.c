@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "fastcache.h"
+#include "server/obuf_limit.h"
 
 void srv_config_defaults(srv_config *c)
 {
@@ -27,6 +28,7 @@ void srv_config_defaults(srv_config *c)
     c->stats_interval_ms = 100;
     c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
     c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
+    srv_obuf_defaults(c->obuf_limits);
     c->persistence.snapshot_interval_ms = 0;
     c->persistence.fsync = strdup("everysec");
     c->replication.role = strdup("primary");

@@ -278,7 +278,7 @@ static int timers(srv_worker *w)
  * only when poll may really block, until srv_on_awake. */
 static int about_to_sleep(srv_worker *w, int timeout)
 {
-    if (w->kill_pending)
+    if (w->kill_pending || w->resume)
         return 0; /* CLIENT KILL from a parked section: reap first */
     if (w->ovf_dsts)
         return 1; /* a target's ring is full: retry soon, without spinning */
@@ -362,6 +362,7 @@ void *srv_worker_main(void *arg)
             break;
         }
         drain(w);
+        conn_resume_drained(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
         send_pending(w);

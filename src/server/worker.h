@@ -80,6 +80,7 @@ typedef struct srv_worker {
     conn *conns; /* doubly linked list */
     uint32_t nconns;
     bool kill_pending; /* some conn has kill_req set */
+    conn *resume;      /* drained after back-pressure (conn.c) */
 
     /* Cross-worker. */
     bool *wake_dst;    /* [nworkers]: pushed to dst this iteration */
@@ -96,6 +97,7 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_net_in, stat_net_out;
     _Atomic uint64_t stat_hits, stat_misses;
     _Atomic uint64_t stat_expired;
+    _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
