@@ -95,6 +95,8 @@ typedef struct conn {
     bool out_paused;    /* stopped by back-pressure: resume on drain */
     bool in_resume;     /* on the worker's resume list */
     struct conn *resume_next;
+    bool in_chan_wait;  /* on the worker's chan_wait list */
+    struct conn *chan_wait_next;
     int64_t obuf_soft_since_ms; /* over the soft limit since, 0 = not */
     char *name, *lib_name, *lib_ver; /* CLIENT SETNAME / SETINFO */
     char addr[CONN_ADDR_LEN];        /* peer "ip:port" */
@@ -133,6 +135,11 @@ size_t conn_out_pending(const conn *c);
 /* Runs the connections whose output drained while back-pressured (the
  * worker's resume list). Worker loop, before flush. */
 void conn_resume_drained(struct srv_worker *w);
+/* A request of c waits for in-flight room towards another worker: c joins
+ * the worker's chan_wait list (once). */
+void conn_chan_wait(conn *c);
+/* Room was freed: every waiting connection goes on the resume list. */
+void conn_chan_wake(struct srv_worker *w);
 
 /* CLIENT SETNAME / HELLO SETNAME: Redis's rule (printable, no spaces). */
 int srv_client_name_ok(const resp_arg *name);

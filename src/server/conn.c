@@ -92,11 +92,52 @@ static void resume_unlink(conn *c)
     c->in_resume = false;
 }
 
+static void chan_wait_unlink(conn *c)
+{
+    conn **p = &c->w->chan_wait;
+    while (*p && *p != c)
+        p = &(*p)->chan_wait_next;
+    if (*p)
+        *p = c->chan_wait_next;
+    c->in_chan_wait = false;
+}
+
+static void resume_later(conn *c)
+{
+    if (c->in_resume || c->io.closing)
+        return;
+    c->in_resume = true;
+    c->resume_next = c->w->resume;
+    c->w->resume = c;
+}
+
+void conn_chan_wait(conn *c)
+{
+    if (c->in_chan_wait)
+        return;
+    c->in_chan_wait = true;
+    c->chan_wait_next = c->w->chan_wait;
+    c->w->chan_wait = c;
+}
+
+void conn_chan_wake(srv_worker *w)
+{
+    conn *c;
+    while ((c = w->chan_wait)) {
+        w->chan_wait = c->chan_wait_next;
+        c->chan_wait_next = NULL;
+        c->in_chan_wait = false;
+        resume_later(c);
+    }
+}
+
 void conn_destroy(conn *c)
 {
     srv_worker *w = c->w;
     if (c->in_resume)
         resume_unlink(c);
+    if (c->in_chan_wait)
+        chan_wait_unlink(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -507,11 +548,8 @@ void conn_on_read(ev_conn *io, size_t n)
 void conn_on_drained(ev_conn *io)
 {
     conn *c = conn_of(io);
-    if (!c->out_paused || c->in_resume || io->closing)
-        return;
-    c->in_resume = true;
-    c->resume_next = c->w->resume;
-    c->w->resume = c;
+    if (c->out_paused)
+        resume_later(c);
 }
 
 void conn_resume_drained(srv_worker *w)

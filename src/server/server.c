@@ -54,8 +54,9 @@ static int init_chans(srv_server *s, char *err, size_t errlen)
         goto oom;
     for (uint32_t a = 0; a < s->nworkers; a++)
         for (uint32_t b = 0; b < s->nworkers; b++)
-            if (a != b && spsc_chan_init(&s->chans[(size_t)a * s->nworkers + b],
-                                         SRV_CHAN_CAPACITY))
+            if (a != b &&
+                spsc_chan_init_bounded(&s->chans[(size_t)a * s->nworkers + b],
+                                       SRV_CHAN_CAPACITY, SRV_CHAN_OVERFLOW))
                 goto oom;
     return 0;
 oom:

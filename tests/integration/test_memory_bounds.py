@@ -258,5 +258,70 @@ class TestUnauthenticatedInputEpoll(TestUnauthenticatedInput):
     server_kwargs = {"requirepass": "secret", "extra_args": ["--io", "epoll"]}
 
 
+@fast_cache_only
+class TestCrossWorkerPipelines(_Base):
+    """10k pipelined SETs of 16 KiB values from 8 clients at once, on two
+    workers, so that about half go over the channels to the other worker:
+    requests in flight between workers are bounded (count and bytes), the
+    sending connections wait for room, and every reply is correct."""
+
+    server_kwargs = {"threads": 2}
+    CLIENTS = 8
+    PER_CLIENT = 1250
+    VALUE = 16 * 1024
+    BOUND = 96 * MiB
+
+    def test_pipelines_to_other_worker_are_bounded(self):
+        import threading
+        base = self.rss()
+        clients = []
+        for j in range(self.CLIENTS):
+            c = RawClient(self.server.port, timeout=60)
+            self.addCleanup(c.close)
+            clients.append(c)
+
+        def payload(j):
+            return b"".join(
+                RawClient.encode("SET", "c%dk%d" % (j, i % 8),
+                                 (b"%d:%d:" % (j, i)).ljust(self.VALUE, b"x"))
+                for i in range(self.PER_CLIENT))
+
+        payloads = [payload(j) for j in range(self.CLIENTS)]
+        errors = []
+
+        def run(j):
+            try:
+                clients[j].send(payloads[j])
+            except OSError as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(j,))
+                   for j in range(self.CLIENTS)]
+        for t in threads:
+            t.start()
+        peak = base
+        for _ in range(1000):  # bounded: sample while the senders run
+            peak = max(peak, self.rss())
+            if not any(t.is_alive() for t in threads):
+                break
+            time.sleep(0.005)
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        for j, c in enumerate(clients):
+            for i in range(self.PER_CLIENT):
+                self.assertEqual(c.read_reply(), b"OK", (j, i))
+        peak = max(peak, self.rss())
+        growth = peak - base
+        print("\n  [cross-worker pipelines] RSS growth %.1f MiB" % (growth / MiB))
+        self.assertLess(growth, self.BOUND)
+        for j in range(self.CLIENTS):
+            for k in range(8):
+                last = max(i for i in range(self.PER_CLIENT) if i % 8 == k)
+                self.assertEqual(
+                    self.r.get("c%dk%d" % (j, k)),
+                    (b"%d:%d:" % (j, last)).ljust(self.VALUE, b"x"))
+
+
 if __name__ == "__main__":
     unittest.main()
