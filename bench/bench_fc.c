@@ -278,7 +278,7 @@ static void print_memory(enum bench_handle h, const char *what, size_t keys,
 
 static int load_shared(fc_target *tg)
 {
-    fc_options opt = {0, tg->keys};
+    fc_options opt = {.initial_capacity = tg->keys};
     bench_trim();
     size_t rss0 = bench_rss_bytes();
     int rc = fc_store_open(&tg->store, &opt);
@@ -313,7 +313,7 @@ static int load_shared(fc_target *tg)
  * owner table sits inside the RSS delta. */
 static int load_local(fc_target *tg, unsigned workers, uint8_t **owner_out)
 {
-    fc_options opt = {0, tg->keys};
+    fc_options opt = {.initial_capacity = tg->keys};
     uint8_t *owner = NULL;
     bench_trim();
     size_t rss0 = bench_rss_bytes();

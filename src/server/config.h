@@ -65,6 +65,8 @@ typedef struct srv_config {
     size_t client_query_buffer_limit; /* bytes buffered per client */
     size_t proto_max_bulk_len;        /* largest bulk argument */
     srv_obuf_class obuf_limits[SRV_OBUF_NCLASS]; /* by SRV_OBUF_* */
+    uint64_t hash_seed;  /* key hash seed when hash_seed_set (--hash-seed) */
+    bool hash_seed_set;  /* else a random one per process */
     char *config_file;                /* the file loaded, if any (absolute or as
                                          given) */
     struct {

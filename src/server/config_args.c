@@ -4,6 +4,7 @@
  * loaded, and the second applies every flag on top of it, so a flag always
  * wins over the file whatever the order.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,19 @@ static int f_io(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->io, v, err, errlen);
 }
 
+static int f_hash_seed(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 0);
+    if (!*v || *v == '-' || *end || errno)
+        return bad_value("hash-seed", v, "expected an unsigned 64-bit integer",
+                         err, errlen);
+    c->hash_seed = (uint64_t)n;
+    c->hash_seed_set = true;
+    return 0;
+}
+
 static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
 {
     return 0; /* loaded between the passes */
@@ -141,6 +155,9 @@ static const flag flags[] = {
      "debug|verbose|notice|warning (default notice)"},
     {"io", f_io, "epoll|uring",
      "event loop backend (default: uring when available, else epoll)"},
+    {"hash-seed", f_hash_seed, "N",
+     "key hash seed, for reproducible key placement in tests (default: "
+     "random per process)"},
     {"help", NULL, NULL, "print this help and exit"},
     {"version", NULL, NULL, "print the version and exit"},
 };

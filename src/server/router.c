@@ -46,6 +46,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .now = w->now,
         .wall_offset_ms = w->wall_offset_ms,
         .rng = &w->rng,
+        .hash_seed = s->hash_seed,
     };
     size_t before = wr->out->len;
     /* Back to back, one clock read per command rather than two: a command
@@ -202,7 +203,8 @@ static enum srv_route_res run_remote(conn *c, const srv_cmdent *e,
 
 static uint32_t key_owner(const srv_server *s, const resp_arg *k)
 {
-    uint32_t shard = (uint32_t)(eng_hash(k->ptr, k->len) & (s->nshards - 1));
+    uint32_t shard = (uint32_t)(eng_hash_seeded(s->hash_seed, k->ptr, k->len) &
+                                (s->nshards - 1));
     return srv_shard_owner(s, shard);
 }
 

@@ -37,9 +37,20 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
     s->shards = calloc(s->nshards, sizeof(*s->shards));
     if (!s->shards)
         goto oom;
-    for (uint32_t i = 0; i < s->nshards; i++)
+    /* Seeded per process (getrandom) unless --hash-seed fixes it, so that
+     * clients cannot aim keys at one worker and one probe chain. Nothing
+     * persisted depends on it: loading recomputes placement. */
+    s->hash_seed = s->cfg.hash_seed;
+    if (!s->cfg.hash_seed_set &&
+        getrandom(&s->hash_seed, sizeof(s->hash_seed), 0) !=
+            (ssize_t)sizeof(s->hash_seed))
+        s->hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
+                       (uint64_t)(uintptr_t)s;
+    for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, NULL)))
             goto oom;
+        eng_shard_set_seed(s->shards[i], s->hash_seed);
+    }
     return 0;
 oom:
     snprintf(err, errlen, "out of memory creating %u shards", s->nshards);

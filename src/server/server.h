@@ -64,6 +64,7 @@ typedef struct srv_server {
     spsc_chan *chans;           /* [src * nworkers + dst] */
     eng_shard **shards;         /* [nshards] */
     uint32_t nshards;           /* power of two */
+    uint64_t hash_seed;         /* key hash seed: --hash-seed, else random */
     srv_cmdtab cmds;
     int64_t start_mono_ms;
     int64_t start_unix_ms;
