@@ -44,7 +44,7 @@ test-asan: deps
 test-clang: deps
 	@CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-clang -j$(JOBS)
-	cd build-clang && $(CTEST) -L unit
+	cd build-clang && $(CTEST)
 
 test-fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DFC_FUZZ=ON \

@@ -40,6 +40,7 @@ typedef struct cmd_ctx {
     int64_t now;              /* monotonic ms, read once per batch */
     int64_t wall_offset_ms;   /* unix ms = monotonic ms + wall_offset_ms */
     uint64_t *rng;            /* per-worker state for RANDOMKEY etc. */
+    uint64_t hash_seed;       /* the shards' key hash seed (eng_hash_seeded) */
 } cmd_ctx;
 
 static inline eng_shard *cmd_shard(const cmd_ctx *c, uint64_t hash)

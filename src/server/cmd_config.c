@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "server/log.h"
+#include "server/obuf_limit.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -216,6 +217,23 @@ static const char *g_shards(srv_server *s, char *b, size_t n)
     return b;
 }
 
+static const char *g_obuf(srv_server *s, char *b, size_t n)
+{
+    srv_obuf_format(s->cfg.obuf_limits, b, n);
+    return b;
+}
+
+static const char *s_obuf(srv_server *s, const char *v, bool apply)
+{
+    /* Parsed into a copy first: a bad value changes nothing. */
+    srv_obuf_class tmp[SRV_OBUF_NCLASS];
+    memcpy(tmp, s->cfg.obuf_limits, sizeof(tmp));
+    const char *why = srv_obuf_parse(v, tmp);
+    if (!why && apply)
+        memcpy(s->cfg.obuf_limits, tmp, sizeof(tmp));
+    return why;
+}
+
 static const char *g_io(srv_server *s, char *b, size_t n)
 {
     return s->be->name;
@@ -233,6 +251,7 @@ static const param params[] = {
     {"databases", g_one, NULL, false},
     {"proto-max-bulk-len", g_bulk_len, s_bulk_len, false},
     {"client-query-buffer-limit", g_qbuf, s_qbuf, false},
+    {"client-output-buffer-limit", g_obuf, s_obuf, false},
     {"hz", g_hz, s_hz, false},
     {"loglevel", g_loglevel, s_loglevel, false},
     {"maxmemory", g_zero, NULL, true},
@@ -265,7 +284,7 @@ static void config_get(srv_exec *x)
     for (size_t p = 0; p < NPARAMS; p++) {
         if (!hit[p])
             continue;
-        char buf[64];
+        char buf[256];
         resp_bulk_cstr(c->w, params[p].name);
         resp_bulk_cstr(c->w, params[p].get(x->srv, buf, sizeof(buf)));
     }
@@ -408,6 +427,7 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_expired, 0);
         w->stat_errors = 0;
         memset(w->errstats, 0, sizeof(w->errstats));
+        atomic_store(&w->stat_obuf_disconn, 0);
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

@@ -202,6 +202,8 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     for (uint32_t i = 0; i < s->nworkers; i++)
         errors += s->workers[i].stat_errors;
     add(b, "total_error_replies:%llu", (unsigned long long)errors);
+    add(b, "client_output_buffer_limit_disconnections:%llu",
+        (unsigned long long)SUM(s, stat_obuf_disconn));
 }
 
 static void sec_replication(srv_exec *x, fc_buf *b)

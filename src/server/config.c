@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "fastcache.h"
+#include "server/obuf_limit.h"
 
 void srv_config_defaults(srv_config *c)
 {
@@ -27,6 +28,7 @@ void srv_config_defaults(srv_config *c)
     c->stats_interval_ms = 100;
     c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
     c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
+    srv_obuf_defaults(c->obuf_limits);
     c->persistence.data_dir = strdup("./var/fast-cache");
     c->persistence.segment_size_bytes = (size_t)64 * 1024 * 1024;
     c->persistence.fsync_interval_ms = 100;

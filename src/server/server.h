@@ -38,6 +38,23 @@
 
 #define SRV_VERSION "7.0.15" /* Redis version whose behaviour we match */
 #define SRV_CHAN_CAPACITY 4096
+/* Requests one worker may have in flight to another (sent, reply not back
+ * yet), and their argument bytes: past either, a connection that needs
+ * that worker waits (back-pressure) instead of queueing more. At least one
+ * request may always be in flight, however large. A channel src -> dst
+ * then carries at most SRV_CHAN_INFLIGHT requests of src and as many
+ * replies to dst's requests, which its ring plus a fixed overflow of
+ * SRV_CHAN_OVERFLOW always hold: sending never allocates nor fails. */
+#ifndef SRV_CHAN_INFLIGHT /* overridable so tests can make them tiny */
+#define SRV_CHAN_INFLIGHT 4096
+#endif
+#ifndef SRV_CHAN_INFLIGHT_BYTES
+#define SRV_CHAN_INFLIGHT_BYTES ((size_t)32 << 20)
+#endif
+#define SRV_CHAN_OVERFLOW                                                      \
+    (2 * SRV_CHAN_INFLIGHT > SRV_CHAN_CAPACITY                                 \
+         ? 2 * SRV_CHAN_INFLIGHT - SRV_CHAN_CAPACITY                           \
+         : 0)
 
 struct srv_worker;
 
@@ -49,6 +66,7 @@ typedef struct srv_server {
     spsc_chan *chans;           /* [src * nworkers + dst] */
     eng_shard **shards;         /* [nshards] */
     uint32_t nshards;           /* power of two */
+    uint64_t hash_seed;         /* key hash seed: --hash-seed, else random */
     srv_cmdtab cmds;
     int64_t start_mono_ms;
     int64_t start_unix_ms;

@@ -75,7 +75,9 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
     w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);
     w->wake_dst = calloc(s->nworkers, sizeof(*w->wake_dst));
     w->cmdstats = calloc(s->cmds.count, sizeof(*w->cmdstats));
-    if (!w->wake_dst || !w->cmdstats) {
+    w->inflight = calloc(s->nworkers, sizeof(*w->inflight));
+    w->inflight_bytes = calloc(s->nworkers, sizeof(*w->inflight_bytes));
+    if (!w->wake_dst || !w->cmdstats || !w->inflight || !w->inflight_bytes) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -109,6 +111,10 @@ void srv_worker_destroy(srv_worker *w)
     free(w->wake_dst);
     free(w->cmdstats);
     free(w->sub_argv);
+    free(w->inflight);
+    free(w->inflight_bytes);
+    w->inflight = NULL;
+    w->inflight_bytes = NULL;
     w->loop = NULL;
     w->wake_dst = NULL;
     w->cmdstats = NULL;
@@ -131,8 +137,28 @@ int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m)
 {
     if (spsc_chan_send(chan(w, w->id, dst), m))
         return -1;
+    if (m->origin == w->id) {
+        m->owner = dst;
+        w->inflight[dst]++;
+        w->inflight_bytes[dst] += m->bytes;
+    }
     w->wake_dst[dst] = true;
     return 0;
+}
+
+bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes)
+{
+    if (w->inflight[dst] == 0)
+        return true; /* one always goes, however large */
+    return w->inflight[dst] < SRV_CHAN_INFLIGHT &&
+           w->inflight_bytes[dst] + bytes <= SRV_CHAN_INFLIGHT_BYTES;
+}
+
+void srv_worker_returned(srv_worker *w, const struct srv_msg *m)
+{
+    w->inflight[m->owner]--;
+    w->inflight_bytes[m->owner] -= m->bytes;
+    conn_chan_wake(w);
 }
 
 /* Through the loop when the backend can (a MSG_RING riding on the next
@@ -307,7 +333,7 @@ static int timers_base(srv_worker *w)
  * only when poll may really block, until srv_on_awake. */
 static int about_to_sleep(srv_worker *w, int timeout)
 {
-    if (w->kill_pending)
+    if (w->kill_pending || w->resume)
         return 0; /* CLIENT KILL from a parked section: reap first */
     if (w->ovf_dsts)
         return 1; /* a target's ring is full: retry soon, without spinning */
@@ -400,6 +426,7 @@ void *srv_worker_main(void *arg)
             break;
         }
         drain(w);
+        conn_resume_drained(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
         if (s->cfg.persistence.enabled)

@@ -92,10 +92,14 @@ typedef struct srv_worker {
     conn *conns; /* doubly linked list */
     uint32_t nconns;
     bool kill_pending; /* some conn has kill_req set */
+    conn *resume;      /* drained after back-pressure (conn.c) */
 
     /* Cross-worker. */
     bool *wake_dst;    /* [nworkers]: pushed to dst this iteration */
     uint32_t ovf_dsts; /* channels of ours with overflow waiting */
+    uint32_t *inflight;      /* [nworkers]: our requests there, not back */
+    size_t *inflight_bytes;  /* [nworkers]: their argument bytes */
+    conn *chan_wait;         /* connections waiting for in-flight room */
     _Atomic int sleeping;
     _Atomic uint64_t park_req; /* generation to park for, 0 = none */
     _Atomic uint64_t parked;   /* last generation acknowledged */
@@ -110,6 +114,7 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_expired;
     uint64_t stat_errors; /* every error reply (total_error_replies) */
     srv_errstat errstats[SRV_ERRSTAT_MAX];
+    _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
@@ -143,9 +148,15 @@ void *srv_worker_main(void *arg);
 /* Any thread: interrupts the worker's poll. */
 void srv_worker_wake(srv_worker *w);
 
-/* Sends a message to worker dst (request or reply). -1 on OOM (the message
- * stays the caller's). */
+/* Sends a message to worker dst (request or reply). A request must have
+ * been admitted by srv_worker_can_send first; it then counts as in flight
+ * until srv_worker_returned. -1 only when that bound was broken (the
+ * message stays the caller's). */
 int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m);
+/* Whether a request of `bytes` argument bytes may be sent to dst now. */
+bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes);
+/* One of our requests came back from m->owner: its room is free again. */
+void srv_worker_returned(srv_worker *w, const struct srv_msg *m);
 
 /* Exclusive execution (see above). begin returns once every other worker is
  * parked; end releases them. No-op pair with one worker. */
