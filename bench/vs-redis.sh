@@ -119,3 +119,13 @@ for test in ${BENCH_TESTS//,/ }; do
             "$rrps" "$frps" "$ratio" "$rp50/$rp99 ms" "$fp50/$fp99 ms"
     done
 done
+
+# A transaction against a plain command, on one worker (EXEC inline).
+if command -v python3 >/dev/null; then
+    XPORT=$(free_port)
+    start_server fast-cache-1 "$FC_SERVER" "$XPORT" 1
+    echo
+    echo "EXEC cost (bench/exec-cost.py):"
+    printf '  redis-server:             '; python3 "$ROOT/bench/exec-cost.py" "$RPORT" | paste -sd' '
+    printf '  fast-cache --threads 1:   '; python3 "$ROOT/bench/exec-cost.py" "$XPORT" | paste -sd' '
+fi

@@ -107,7 +107,17 @@ typedef struct fc_options {
     int64_t snapshot_min_writes; /* [1000] */
     int repair_wal;              /* open even with a damaged WAL, keeping
                                     its valid prefix (logged to stderr) */
+    /* Seed of the key hash that places keys in shards and table groups.
+     * 0 (the default): unseeded XXH3, the same as fc_hash, as before.
+     * FC_HASH_SEED_RANDOM: a random seed per store (getrandom), so that
+     * whoever picks the keys (say, a network client) cannot precompute keys
+     * that all land on one shard and probe chain. Any other value: that
+     * seed (reproducible placement). Route keys yourself with
+     * fc_store_hash / fc_workers_hash, which always use the store's seed. */
+    uint64_t hash_seed;
 } fc_options;
+
+#define FC_HASH_SEED_RANDOM UINT64_MAX
 
 /* A borrowed byte string, for batch calls. */
 typedef struct fc_slice {
@@ -166,8 +176,8 @@ void fc_free(void *p);
 /* Milliseconds on the monotonic clock the library uses for TTLs. */
 int64_t fc_now_ms(void);
 
-/* The 64-bit hash the library uses for keys (XXH3), for callers that route
- * keys themselves. */
+/* Unseeded XXH3-64: the hash of stores opened with hash_seed 0 (the
+ * default). For a store of any seed use fc_store_hash / fc_workers_hash. */
 uint64_t fc_hash(const void *key, size_t len);
 
 /* ---------------------------------------------------------------------
@@ -249,6 +259,8 @@ uint32_t fc_store_shards(const fc_store *s);
 
 /* Memory held by entries and tables, in bytes (allocator-reported). */
 size_t fc_store_memory(fc_store *s);
+/* The key's hash in this store (its hash_seed applied). */
+uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len);
 
 /* With a data_dir: writes a snapshot now (the store keeps serving; the
  * call returns when the file is durable). FC_EINVAL without a data_dir,
@@ -272,7 +284,11 @@ void fc_workers_close(fc_workers *w);
 unsigned fc_workers_count(const fc_workers *w);
 /* Handle of worker `index`; to be used by one thread only. */
 fc_local *fc_workers_local(fc_workers *w, unsigned index);
-/* Which worker owns a key (by hash from fc_hash). */
+/* The key's hash in this store (its hash_seed applied), for
+ * fc_workers_owner. */
+uint64_t fc_workers_hash(const fc_workers *w, const void *key, size_t len);
+/* Which worker owns a key (by hash from fc_workers_hash; fc_hash's is the
+ * same for a store opened with hash_seed 0). */
 unsigned fc_workers_owner(const fc_workers *w, uint64_t hash);
 void fc_workers_set_observer(fc_workers *w, fc_mutation_fn fn, void *ctx);
 

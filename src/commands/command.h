@@ -9,9 +9,9 @@
  *   thread owns every shard the command's keys hash to for the duration of
  *   the call. Commands flagged CMD_ALLKEYS (KEYS, SCAN, DBSIZE, FLUSHDB, ...)
  *   and multi-key commands whose keys span workers without a `split` rule
- *   (RENAME, COPY, MSETNX, LCS) are run while every other worker is parked,
- *   so they may touch any shard.
- * Multi-key commands with a `split` rule (MGET, MSET, DEL, EXISTS, UNLINK,
+ *   (MSET, RENAME, COPY, MSETNX, LCS) are run while every other worker is
+ *   parked, so they may touch any shard.
+ * Multi-key commands with a `split` rule (MGET, DEL, EXISTS, UNLINK,
  *   TOUCH) may instead be called by the router with a sub-argv holding only
  *   the keys (with their key_step companions) of one worker; the router
  *   merges the sub-replies as the rule says, in input order.
@@ -40,6 +40,7 @@ typedef struct cmd_ctx {
     int64_t now;              /* monotonic ms, read once per batch */
     int64_t wall_offset_ms;   /* unix ms = monotonic ms + wall_offset_ms */
     uint64_t *rng;            /* per-worker state for RANDOMKEY etc. */
+    uint64_t hash_seed;       /* the shards' key hash seed (eng_hash_seeded) */
 } cmd_ctx;
 
 static inline eng_shard *cmd_shard(const cmd_ctx *c, uint64_t hash)
@@ -64,7 +65,8 @@ enum cmd_split {
     CMD_SPLIT_SUM,      /* integer replies, summed (DEL, EXISTS, ...) */
     CMD_SPLIT_ARRAY,    /* array replies, one element per key, interleaved
                            back into input order (MGET) */
-    CMD_SPLIT_OK,       /* +OK when every part says +OK (MSET) */
+    CMD_SPLIT_OK,       /* +OK when every part says +OK (unused since MSET
+                           became atomic: kept for split writes to come) */
 };
 
 typedef struct cmd_def {

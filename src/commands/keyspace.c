@@ -75,29 +75,37 @@ static void rename_generic(cmd_ctx *c, bool nx)
         resp_int(c->w, 0);
         return;
     }
-    /* Detach the source so that its bytes stay ours while dst is written,
-     * whatever shard dst lives on; put it back if that write fails. */
-    eng_entry *e = NULL;
-    eng_del(src.sh, src.h, src.p, src.n, c->now, &e);
-    if (!e) { /* cannot happen: src was live just above */
-        resp_error(c->w, CMD_ERR_NOKEY);
-        return;
-    }
+    /* Write dst first and remove src only once that worked, so a failed
+     * write (out of memory) leaves both keys as they were: no rollback
+     * that could itself fail and lose src. src's bytes are borrowed until
+     * the next mutation of its shard; when dst lives on the same shard,
+     * they are copied first. eng_del of a live key cannot fail. */
+    eng_entry *e = cmd_key_get(c, &src);
     size_t vlen;
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);
+    uint8_t *copy = NULL;
+    if (dst.sh == src.sh) {
+        copy = malloc(vlen ? vlen : 1);
+        if (!copy) {
+            cmd_reply_fc_error(c, FC_ENOMEM);
+            return;
+        }
+        memcpy(copy, v, vlen);
+        v = copy;
+    }
     int rc = eng_set(dst.sh, dst.h, dst.p, dst.n, v, vlen, exp, 0, c->now, NULL,
                      NULL);
+    free(copy);
     if (rc != FC_OK) {
-        eng_set(src.sh, src.h, src.p, src.n, v, vlen, exp, 0, c->now, NULL,
-                NULL);
         cmd_reply_fc_error(c, rc);
-    } else if (nx) {
-        resp_int(c->w, 1);
-    } else {
-        resp_ok(c->w);
+        return;
     }
-    eng_entry_free(src.sh, e);
+    eng_del(src.sh, src.h, src.p, src.n, c->now, NULL);
+    if (nx)
+        resp_int(c->w, 1);
+    else
+        resp_ok(c->w);
 }
 
 void cmd_rename(cmd_ctx *c)

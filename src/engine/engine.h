@@ -55,13 +55,23 @@ typedef struct eng_observer {
 } eng_observer;
 
 int64_t eng_now_ms(void);
+/* XXH3-64 of the key, unseeded: eng_hash_seeded(0, ...). */
 uint64_t eng_hash(const void *key, size_t len);
+/* XXH3-64 with a seed. A shard's placement of keys (its table) uses its
+ * seed (eng_shard_set_seed), so every caller that hashes keys for a shard
+ * must use the same one. A per-process random seed keeps clients from
+ * precomputing keys that all land on one shard and one probe chain; nothing
+ * stored depends on it (a loaded key is hashed again locally). */
+uint64_t eng_hash_seeded(uint64_t seed, const void *key, size_t len);
 
 /* --- entries (read-only accessors) --- */
 const uint8_t *eng_entry_key(const eng_entry *e, size_t *len);
 const uint8_t *eng_entry_value(const eng_entry *e, size_t *len);
 int64_t eng_entry_expire_at(const eng_entry *e); /* 0 = none */
 enum eng_type eng_entry_type(const eng_entry *e);
+/* Bytes the entry's block takes (its slab size class, or malloc's usable
+ * size for a large one): MEMORY USAGE. */
+size_t eng_entry_memory(const eng_entry *e);
 /* Frees a detached entry. */
 void eng_entry_free(eng_shard *sh, eng_entry *e);
 
@@ -70,6 +80,9 @@ void eng_entry_free(eng_shard *sh, eng_entry *e);
  * capacity: keys to size for up front (0 = small). */
 eng_shard *eng_shard_new(uint32_t index, size_t capacity,
                          const eng_observer *observer);
+/* The seed the shard's table rehashes keys with when it resizes (default
+ * 0); set it before the first insert. */
+void eng_shard_set_seed(eng_shard *sh, uint64_t seed);
 void eng_shard_free(eng_shard *sh);
 
 /* --- lookups --- */

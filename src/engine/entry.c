@@ -70,6 +70,11 @@ size_t ent_usable(const eng_entry *e)
     return slab_usable(e);
 }
 
+size_t eng_entry_memory(const eng_entry *e)
+{
+    return ent_usable(e);
+}
+
 /* In-place reuse must not hoard memory: a value that shrank a lot gets a
  * fresh, right-sized block instead. */
 static bool fits_snugly(size_t need, size_t usable)

@@ -4,6 +4,7 @@
  */
 #include "engine/shard.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 /* --- helpers shared with strings.c and iter.c --- */
@@ -95,6 +96,12 @@ eng_shard *eng_shard_new(uint32_t index, size_t capacity,
     sh->index = index;
     sh->obs = observer;
     return sh;
+}
+
+void eng_shard_set_seed(eng_shard *sh, uint64_t seed)
+{
+    assert(sh->ht.cur.count == 0 && !sh->ht.old.g);
+    sh->ht.seed = seed;
 }
 
 static void free_table_entries(eng_shard *sh, struct ht_table *t)

@@ -185,11 +185,11 @@ static void place(struct ht_table *t, struct ht_group *g, unsigned i,
     t->count++;
 }
 
-static uint64_t entry_hash(const eng_entry *e)
+static uint64_t entry_hash(const struct eng_ht *ht, const eng_entry *e)
 {
     struct ent_view v;
     ent_decode(e, &v);
-    return eng_hash(v.key, v.klen);
+    return eng_hash_seeded(ht->seed, v.key, v.klen);
 }
 
 /* Moves every entry of an old group into cur. Reading each entry's key to
@@ -204,7 +204,7 @@ static void migrate_group(struct eng_ht *ht, struct ht_group *og)
         __builtin_prefetch(og->slot[ctrl_first(m)]);
     for (uint64_t m = full; m; m &= m - 1) {
         unsigned i = ctrl_first(m);
-        h[i] = entry_hash(og->slot[i]);
+        h[i] = entry_hash(ht, og->slot[i]);
         __builtin_prefetch(&t->g[ht_home(h[i], t->n)]);
     }
     for (uint64_t m = full; m; m &= m - 1) {

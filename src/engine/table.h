@@ -46,6 +46,7 @@ struct eng_ht {
     size_t mig_step;     /* groups migrated per step */
     size_t bytes;        /* usable bytes of both group arrays */
     size_t min_groups;   /* from the capacity hint: no shrinking below */
+    uint64_t seed;       /* key hash seed (eng_hash_seeded), for rehashing */
     uint16_t next_serial;
 };
 

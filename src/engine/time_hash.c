@@ -20,3 +20,8 @@ uint64_t eng_hash(const void *key, size_t len)
 {
     return XXH3_64bits(key, len);
 }
+
+uint64_t eng_hash_seeded(uint64_t seed, const void *key, size_t len)
+{
+    return seed ? XXH3_64bits_withSeed(key, len, seed) : XXH3_64bits(key, len);
+}

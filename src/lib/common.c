@@ -1,5 +1,7 @@
 /* common.c — handle-independent public calls and argument checks. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #include "lib/lib.h"
 
@@ -50,6 +52,20 @@ int64_t fc_now_ms(void)
 uint64_t fc_hash(const void *key, size_t len)
 {
     return eng_hash(lib_nonnull(key), len);
+}
+
+uint64_t lib_seed(const fc_options *opts)
+{
+    uint64_t seed = opts ? opts->hash_seed : 0;
+    if (seed != FC_HASH_SEED_RANDOM)
+        return seed;
+    /* getrandom never fails for 8 bytes once the pool is initialised; if
+     * it does (very early boot, seccomp), fall back to clock and address
+     * bits rather than to a fixed seed. */
+    if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+        seed = (uint64_t)eng_now_ms() * 0x9e3779b97f4a7c15ULL ^
+               (uint64_t)(uintptr_t)&seed;
+    return seed == FC_HASH_SEED_RANDOM || seed == 0 ? 1 : seed;
 }
 
 int lib_ttl_to_expire(int64_t ttl_ms, int64_t *now, int64_t *expire_at)

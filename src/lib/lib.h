@@ -44,6 +44,7 @@ struct fc_store {
     struct lib_shard *shards;
     uint32_t mask;
     uint32_t nshards;
+    uint64_t seed;         /* key hash seed (fc_options.hash_seed) */
     eng_observer observer; /* the engine keeps a pointer to this */
 
     /* Written by fc_tick callers: kept off the read-mostly line. */
@@ -92,6 +93,7 @@ struct lib_wshard {
 
 struct fc_local {
     const struct lib_wshard *shards; /* the store's table, read-only */
+    uint64_t seed;                   /* the store's key hash seed */
     uint32_t mask;
     uint32_t index;
     uint32_t nworkers;
@@ -104,8 +106,12 @@ struct fc_workers {
     uint32_t mask;
     uint32_t nshards;
     uint32_t nworkers;
+    uint64_t seed;
     eng_observer observer;
 };
+
+/* The store's seed from fc_options.hash_seed (random when asked). */
+uint64_t lib_seed(const fc_options *opts);
 
 /* The key's shard when worker-local handle l owns it; otherwise NULL, with
  * the owner stored in *owner when owner is non-NULL. */
@@ -166,7 +172,7 @@ static inline int lib_local_find(const fc_local *l, const void *key,
 {
     k->p = key;
     k->n = klen;
-    k->h = eng_hash(key, klen);
+    k->h = eng_hash_seeded(l->seed, key, klen);
     k->sh = lib_mine(l, k->h, owner);
     return k->sh ? FC_OK : FC_ENOTLOCAL;
 }

@@ -30,6 +30,7 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     }
     w->mask = n - 1;
     w->nworkers = workers;
+    w->seed = lib_seed(opts);
     /* nshards counts the shards created, so close can undo a partial open */
     for (uint32_t i = 0; i < n; i++, w->nshards++) {
         w->shards[i].owner = i % workers;
@@ -38,11 +39,13 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
             fc_workers_close(w);
             return FC_ENOMEM;
         }
+        eng_shard_set_seed(w->shards[i].eng, w->seed);
     }
     for (uint32_t k = 0; k < workers; k++) {
         memset(&w->locals[k], 0, sizeof(w->locals[k]));
         w->locals[k].shards = w->shards;
         w->locals[k].mask = w->mask;
+        w->locals[k].seed = w->seed;
         w->locals[k].index = k;
         w->locals[k].nworkers = workers;
     }
@@ -69,6 +72,11 @@ unsigned fc_workers_count(const fc_workers *w)
 fc_local *fc_workers_local(fc_workers *w, unsigned index)
 {
     return w && index < w->nworkers ? &w->locals[index] : NULL;
+}
+
+uint64_t fc_workers_hash(const fc_workers *w, const void *key, size_t len)
+{
+    return eng_hash_seeded(w ? w->seed : 0, lib_nonnull(key), len);
 }
 
 unsigned fc_workers_owner(const fc_workers *w, uint64_t hash)

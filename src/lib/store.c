@@ -17,7 +17,7 @@ struct store_key {
 static inline struct store_key store_find(fc_store *s, const void *key,
                                           size_t klen)
 {
-    uint64_t h = eng_hash(key, klen);
+    uint64_t h = eng_hash_seeded(s->seed, key, klen);
     return (struct store_key){key, klen, h, &s->shards[h & s->mask]};
 }
 
@@ -64,6 +64,7 @@ int fc_store_open(fc_store **out, const fc_options *opts)
         return FC_ENOMEM;
     }
     s->mask = n - 1;
+    s->seed = lib_seed(opts);
     atomic_init(&s->tick_cursor, 0);
     pthread_mutex_init(&s->exp_ctl, NULL);
     pthread_mutex_init(&s->exp_mu, NULL);
@@ -80,6 +81,7 @@ int fc_store_open(fc_store **out, const fc_options *opts)
             fc_store_close(s);
             return FC_ENOMEM;
         }
+        eng_shard_set_seed(s->shards[i].eng, s->seed);
     }
     if (opts && opts->data_dir) {
         int rc = lib_persist_open(s, opts);
@@ -90,6 +92,11 @@ int fc_store_open(fc_store **out, const fc_options *opts)
     }
     *out = s;
     return FC_OK;
+}
+
+uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len)
+{
+    return eng_hash_seeded(s ? s->seed : 0, lib_nonnull(key), len);
 }
 
 void fc_store_close(fc_store *s)

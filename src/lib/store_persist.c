@@ -122,7 +122,8 @@ int lib_persist_open(fc_store *s, const fc_options *o)
     pc.lane_mode = PS_LANES_PER_SHARD;
     pc.log = lib_log;
     char err[512];
-    if (ps_open(&s->ps, &pc, s->engs, s->nshards, 0, err, sizeof(err))) {
+    if (ps_open(&s->ps, &pc, s->engs, s->nshards, s->seed, err,
+                sizeof(err))) {
         lib_log(1, "cannot open %s: %s", o->data_dir, err);
         s->ps = NULL;
         return FC_EIO;

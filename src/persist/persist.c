@@ -267,6 +267,8 @@ void ps_close(ps_persist *p)
 {
     if (!p)
         return;
+    if (tls.p == p) /* a later ps_persist at this address is not ours */
+        tls.p = NULL;
     ps_snapper_free(p->snap);
     ps_wal_close(p->wal); /* hands off every lane, fsyncs */
     if (p->lock_fd >= 0)

@@ -174,8 +174,21 @@ static void progress(rctx *rc, size_t more)
 
 static eng_shard *place(rctx *rc, const void *key, size_t klen, uint64_t *h)
 {
-    *h = XXH3_64bits_withSeed(key, klen, rc->o->seed);
+    /* The engine's own seeded hash: its tables rehash with it. */
+    *h = eng_hash_seeded(rc->o->seed, key, klen);
     return rc->o->shards[*h & (rc->o->nshards - 1)];
+}
+
+/* Replay runs at a time before every expiry: a key whose TTL has passed is
+ * kept until the end (a later EXPIRE record may extend or remove its TTL),
+ * then purged. */
+#define REPLAY_NOW (INT64_MIN + 1)
+static int64_t to_mono(rctx *rc, int64_t exp_unix)
+{
+    if (!exp_unix)
+        return 0;
+    int64_t m = exp_unix - rc->woff;
+    return m < 1 ? 1 : m;
 }
 
 static int apply_set(rctx *rc, const void *k, size_t kl, const void *v,
@@ -183,13 +196,8 @@ static int apply_set(rctx *rc, const void *k, size_t kl, const void *v,
 {
     uint64_t h;
     eng_shard *sh = place(rc, k, kl, &h);
-    if (exp_unix && exp_unix <= rc->now_unix) {
-        eng_del(sh, h, k, kl, rc->now_mono, NULL);
-        rc->res->expired_dropped++;
-        return 0;
-    }
-    int r = eng_set(sh, h, k, kl, v, vl, exp_unix ? exp_unix - rc->woff : 0, 0,
-                    rc->now_mono, NULL, NULL);
+    int r = eng_set(sh, h, k, kl, v, vl, to_mono(rc, exp_unix), 0, REPLAY_NOW,
+                    NULL, NULL);
     return r == FC_OK ? 0 : -1;
 }
 
@@ -223,7 +231,7 @@ static int apply_clear(rctx *rc, uint32_t shard, uint64_t seed, uint32_t n)
     for (uint32_t i = 0; i < rc->o->nshards; i++) {
         uint64_t cur = 0;
         do
-            cur = eng_scan(rc->o->shards[i], cur, 1024, rc->now_mono,
+            cur = eng_scan(rc->o->shards[i], cur, 1024, REPLAY_NOW,
                            collect_clear, &c);
         while (cur);
     }
@@ -237,7 +245,7 @@ static int apply_clear(rctx *rc, uint32_t shard, uint64_t seed, uint32_t n)
         const char *k = c.keys.data + off + sizeof(kl);
         uint64_t h;
         eng_shard *sh = place(rc, k, kl, &h);
-        eng_del(sh, h, k, kl, rc->now_mono, NULL);
+        eng_del(sh, h, k, kl, REPLAY_NOW, NULL);
         off += sizeof(kl) + kl;
     }
     fc_buf_free(&c.keys);
@@ -253,19 +261,13 @@ static int apply_rec(rctx *rc, const pf_rec *r, const pf_seg_header *sh)
                          r->expire_unix_ms);
     case PF_REC_DEL: {
         eng_shard *s = place(rc, r->key, r->klen, &h);
-        eng_del(s, h, r->key, r->klen, rc->now_mono, NULL);
+        eng_del(s, h, r->key, r->klen, REPLAY_NOW, NULL);
         return 0;
     }
     case PF_REC_EXPIRE: {
         eng_shard *s = place(rc, r->key, r->klen, &h);
-        int64_t e = r->expire_unix_ms;
-        if (e && e <= rc->now_unix) {
-            if (eng_del(s, h, r->key, r->klen, rc->now_mono, NULL) == FC_OK)
-                rc->res->expired_dropped++;
-            return 0;
-        }
-        int x = eng_set_expire(s, h, r->key, r->klen, e ? e - rc->woff : 0,
-                               rc->now_mono);
+        int x = eng_set_expire(s, h, r->key, r->klen,
+                               to_mono(rc, r->expire_unix_ms), REPLAY_NOW);
         return x == FC_ENOMEM ? -1 : 0;
     }
     case PF_REC_CLEAR:
@@ -341,10 +343,8 @@ static ssize_t body_items(rctx *rc, body_state *bs, const uint8_t *p,
             break;
         default: /* entry */
             bs->entries++;
-            if (it.expire_unix_ms && it.expire_unix_ms <= rc->now_unix)
-                rc->res->expired_dropped++;
-            else if (apply_set(rc, it.key, it.klen, it.value, it.vlen,
-                               it.expire_unix_ms))
+            if (apply_set(rc, it.key, it.klen, it.value, it.vlen,
+                          it.expire_unix_ms))
                 return -1;
             rc->res->snap_keys++;
         }
@@ -496,7 +496,8 @@ static bool torn_tail(const mapped *m, size_t off, int st)
         const uint8_t *q = m->p + off + 4;
         uint64_t len = (uint64_t)q[0] | (uint64_t)q[1] << 8 |
                        (uint64_t)q[2] << 16 | (uint64_t)q[3] << 24;
-        return off + PF_REC_PREFIX + len >= m->len;
+        uint64_t end = off + PF_REC_PREFIX + len;
+        return end >= m->len || all_zero(m->p + end, m->len - (size_t)end);
     }
     return true;
 }
@@ -530,12 +531,13 @@ static int replay_segment(rctx *rc, uint64_t segno, bool last)
             rc->o->log(1, "WAL segment %s has no complete header: removed",
                        name);
             remove_segment(rc->o->dir, segno);
-            return 0;
+            return 2;
         }
         if (rc->o->repair) {
             rc->o->log(1, "--repair-wal: %s has a bad header; dropping it "
                           "and every later segment", name);
-            return 1;
+            remove_segment(rc->o->dir, segno);
+            return 2;
         }
         snprintf(rc->err, rc->errlen,
                  "corrupt WAL segment header in %s/%s (offset 0); start with "
@@ -654,6 +656,7 @@ static int replay_wal(rctx *rc, const pf_snap_header *snap)
                        ids[i - 1] + 1);
             for (size_t j = i; j < n; j++)
                 remove_segment(rc->o->dir, ids[j]);
+            rc->res->max_segno = ids[i - 1];
             break;
         }
         int k = replay_segment(rc, ids[i], i + 1 == n);
@@ -663,6 +666,8 @@ static int replay_wal(rctx *rc, const pf_snap_header *snap)
         else if (k > 0) {
             for (size_t j = i + 1; j < n; j++)
                 remove_segment(rc->o->dir, ids[j]);
+            /* the next segment continues the surviving numbering */
+            rc->res->max_segno = k == 2 ? ids[i] - 1 : ids[i];
             break;
         }
     }
@@ -670,9 +675,19 @@ static int replay_wal(rctx *rc, const pf_snap_header *snap)
     return r;
 }
 
-int ps_recover(const ps_recover_opts *o, ps_recover_result *res, char *err,
+static void no_log(int level, const char *fmt, ...)
+{
+    (void)level;
+    (void)fmt;
+}
+
+int ps_recover(const ps_recover_opts *o_in, ps_recover_result *res, char *err,
                size_t errlen)
 {
+    ps_recover_opts opts = *o_in;
+    if (!opts.log)
+        opts.log = no_log;
+    const ps_recover_opts *o = &opts;
     memset(res, 0, sizeof(*res));
     rctx rc = {.o = o, .res = res, .err = err, .errlen = errlen};
     rc.now_mono = clock_ms(CLOCK_MONOTONIC);
@@ -685,6 +700,9 @@ int ps_recover(const ps_recover_opts *o, ps_recover_result *res, char *err,
     if (r == 0)
         r = replay_wal(&rc, &snap);
     free(rc.cut);
+    for (uint32_t i = 0; i < o->nshards; i++)
+        res->expired_dropped +=
+            eng_sweep(o->shards[i], (size_t)1 << 40, rc.now_mono);
     for (uint32_t i = 0; i < o->nshards; i++)
         res->keys += eng_len(o->shards[i]);
     res->duration_ms = clock_ms(CLOCK_MONOTONIC) - rc.now_mono;

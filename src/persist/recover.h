@@ -21,6 +21,10 @@
  * valid prefix is kept, the segment is truncated at the damage, later
  * segments are removed, and the log says what was dropped.
  *
+ * Expiry. Replay runs as if before every expiry, so that an EXPIRE or
+ * PERSIST record later in the log can still rescue a key whose first TTL
+ * has passed by now; expired keys are purged at the end.
+ *
  * Threads: the caller's thread, with exclusive use of the shards (no
  *   observer installed). Memory: files are mapped read-only and unmapped.
  */

@@ -30,6 +30,11 @@ typedef struct resp_limits {
     size_t max_bulk_len;   /* Redis proto-max-bulk-len: 512 MiB */
     size_t max_multibulk;  /* elements per request: Redis allows 1024*1024 */
     size_t max_inline_len; /* 64 KiB, Redis's PROTO_INLINE_MAX_SIZE */
+    /* Tighter limits for a client that has not authenticated (Redis 7: 10
+     * elements, 16384-byte bulks), checked after the ones above and with
+     * their own error texts; 0 = none. */
+    size_t unauth_multibulk;
+    size_t unauth_bulk_len;
 } resp_limits;
 
 void resp_limits_default(resp_limits *lim);

@@ -26,6 +26,8 @@
 #define ERR_MBULK_BIG RESP_ERR_PROTO "too big mbulk count string"
 #define ERR_BULK_LEN RESP_ERR_PROTO "invalid bulk length"
 #define ERR_BULK_BIG RESP_ERR_PROTO "too big bulk count string"
+#define ERR_UNAUTH_MBULK RESP_ERR_PROTO "unauthenticated multibulk length"
+#define ERR_UNAUTH_BULK RESP_ERR_PROTO "unauthenticated bulk length"
 
 /* "expected '$', got '%c'" for every byte, built at compile time so the
  * parser keeps no state. As Redis's addReplyErrorFormat does, '\r' and '\n'
@@ -49,6 +51,8 @@ void resp_limits_default(resp_limits *lim)
     lim->max_bulk_len = 512u * 1024 * 1024;
     lim->max_multibulk = 1024 * 1024;
     lim->max_inline_len = 64 * 1024;
+    lim->unauth_multibulk = 0;
+    lim->unauth_bulk_len = 0;
 }
 
 bool resp_str2ll(const char *s, size_t n, long long *out)
@@ -180,6 +184,11 @@ static enum resp_status mbulk_header(const char *buf, size_t len,
         *err = ERR_MBULK_LEN;
         return RESP_ERROR;
     }
+    if (lim->unauth_multibulk && n > 0 &&
+        (unsigned long long)n > lim->unauth_multibulk) {
+        *err = ERR_UNAUTH_MBULK;
+        return RESP_ERROR;
+    }
     *count = n > 0 ? (size_t)n : 0;
     return n > 0 ? RESP_DONE : RESP_EMPTY;
 }
@@ -208,6 +217,10 @@ static enum resp_status bulk_header(const char *buf, size_t len,
     }
     if (n < 0 || (unsigned long long)n > lim->max_bulk_len) {
         *err = ERR_BULK_LEN;
+        return RESP_ERROR;
+    }
+    if (lim->unauth_bulk_len && (unsigned long long)n > lim->unauth_bulk_len) {
+        *err = ERR_UNAUTH_BULK;
         return RESP_ERROR;
     }
     *blen = (size_t)n;

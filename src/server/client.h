@@ -35,6 +35,7 @@
 
 struct srv_worker;
 struct srv_gather;
+struct srv_tx;
 
 enum conn_slot_kind {
     SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
@@ -49,10 +50,26 @@ typedef struct conn_slot {
     uint8_t kind;         /* enum conn_slot_kind */
     fc_buf out;           /* the reply bytes once complete */
     struct srv_gather *g; /* SLOT_GATHER only */
+    size_t acct;          /* bytes of out counted in conn.slot_bytes */
 } conn_slot;
 
 #define CONN_ADDR_LEN 64
 #define CONN_MAX_SLOTS 4096 /* requests in flight before parsing pauses */
+/* Back-pressure: a connection whose unsent output (conn_out_pending) has
+ * reached this stops executing requests and reading until its output has
+ * drained completely. Kernel socket buffers hold several MiB more on top,
+ * so a client that reads keeps streaming at full speed. */
+#define CONN_OUT_HIGH (2u << 20)
+/* The first guess of a remote reply's size (conn.reply_est), before any
+ * came back: it caps the first burst of remote requests at
+ * CONN_OUT_HIGH / CONN_REPLY_EST0 (16), so a pipeline of GETs of large
+ * values cannot have thousands of large replies in flight (128 in flight
+ * measured 190 MiB for 1 MiB values). Small replies shrink the estimate
+ * by a quarter each, so after a few dozen a pipeline of small commands
+ * may have CONN_MAX_SLOTS in flight again. */
+#define CONN_REPLY_EST0 (128u << 10)
+#define CONN_UNAUTH_MULTIBULK 10 /* Redis 7's limits before AUTH */
+#define CONN_UNAUTH_BULK 16384
 
 typedef struct conn {
     ev_conn io; /* first member: backends hand back &io */
@@ -73,6 +90,15 @@ typedef struct conn {
     size_t held_consumed; /* its length in rbuf from rpos */
     conn_slot *slot_head, *slot_tail;
     uint32_t nslots;
+    uint32_t nwaiting;  /* slots still waiting for other workers */
+    size_t slot_bytes;  /* completed slot output not in wbuf yet (acct) */
+    size_t reply_est;   /* recent remote reply size, for the in-flight cap */
+    bool out_paused;    /* stopped by back-pressure: resume on drain */
+    bool in_resume;     /* on the worker's resume list */
+    struct conn *resume_next;
+    bool in_chan_wait;  /* on the worker's chan_wait list */
+    struct conn *chan_wait_next;
+    int64_t obuf_soft_since_ms; /* over the soft limit since, 0 = not */
     char *name, *lib_name, *lib_ver; /* CLIENT SETNAME / SETINFO */
     char addr[CONN_ADDR_LEN];        /* peer "ip:port" */
     char laddr[CONN_ADDR_LEN];       /* local "ip:port" */
@@ -82,6 +108,7 @@ typedef struct conn {
     const char *last_sub;            /* ... and of its subcommand, or NULL */
     uint64_t dur_gen; /* fsync=always: output waits for this lane gen */
     bool dur_held;    /* taken off the write list until then */
+    struct srv_tx *tx;               /* MULTI queue, WATCHes (multi.h) */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)
@@ -106,6 +133,17 @@ void conn_want_write(conn *c);
 void conn_close_after_reply(conn *c);
 /* Closes now; pending output is dropped. */
 void conn_close(conn *c);
+/* Output produced for the client and not yet sent (an upper bound: the
+ * part of wbusy the kernel already took counts until the send ends). */
+size_t conn_out_pending(const conn *c);
+/* Runs the connections whose output drained while back-pressured (the
+ * worker's resume list). Worker loop, before flush. */
+void conn_resume_drained(struct srv_worker *w);
+/* A request of c waits for in-flight room towards another worker: c joins
+ * the worker's chan_wait list (once). */
+void conn_chan_wait(conn *c);
+/* Room was freed: every waiting connection goes on the resume list. */
+void conn_chan_wake(struct srv_worker *w);
 
 /* CLIENT SETNAME / HELLO SETNAME: Redis's rule (printable, no spaces). */
 int srv_client_name_ok(const resp_arg *name);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "server/log.h"
+#include "server/obuf_limit.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -21,13 +22,16 @@
 typedef struct param param;
 /* Writes the value into buf; returns buf or a static string. */
 typedef const char *(*param_get)(srv_server *s, char *buf, size_t len);
-/* NULL on success, else the reason (Redis's wording after " - "). */
-typedef const char *(*param_set)(srv_server *s, const char *v);
+/* NULL when v is valid (and, with apply, then set), else the reason
+ * (Redis's wording after " - "). CONFIG SET first calls every setter of
+ * the request without apply, so that it applies all values or none. */
+typedef const char *(*param_set)(srv_server *s, const char *v, bool apply);
 
 struct param {
     const char *name;
     param_get get;
-    param_set set; /* NULL: immutable */
+    param_set set;    /* NULL: cannot be set at run time */
+    bool unsupported; /* Redis sets it at run time, we do not */
 };
 
 static const char *g_bind(srv_server *s, char *b, size_t n)
@@ -47,12 +51,13 @@ static const char *g_maxclients(srv_server *s, char *b, size_t n)
     return b;
 }
 
-static const char *s_maxclients(srv_server *s, const char *v)
+static const char *s_maxclients(srv_server *s, const char *v, bool apply)
 {
     int64_t x;
     if (srv_parse_i64(v, 1, 1000000, &x))
         return "argument couldn't be parsed into an integer";
-    s->cfg.maxclients = (uint32_t)x;
+    if (apply)
+        s->cfg.maxclients = (uint32_t)x;
     return NULL;
 }
 
@@ -61,8 +66,10 @@ static const char *g_requirepass(srv_server *s, char *b, size_t n)
     return s->cfg.requirepass ? s->cfg.requirepass : "";
 }
 
-static const char *s_requirepass(srv_server *s, const char *v)
+static const char *s_requirepass(srv_server *s, const char *v, bool apply)
 {
+    if (!apply)
+        return NULL;
     char *p = *v ? strdup(v) : NULL;
     if (*v && !p)
         return "out of memory";
@@ -76,7 +83,7 @@ static const char *g_save(srv_server *s, char *b, size_t n)
     return ""; /* no RDB snapshots */
 }
 
-static const char *s_save(srv_server *s, const char *v)
+static const char *s_save(srv_server *s, const char *v, bool apply)
 {
     return *v ? "snapshotting (save) is not supported" : NULL;
 }
@@ -92,7 +99,7 @@ static const char *g_appendonly(srv_server *s, char *b, size_t n)
     return s->cfg.persistence.enabled ? "yes" : "no";
 }
 
-static const char *s_appendonly(srv_server *s, const char *v)
+static const char *s_appendonly(srv_server *s, const char *v, bool apply)
 {
     bool want = !strcasecmp(v, "yes");
     if (!want && strcasecmp(v, "no"))
@@ -129,12 +136,13 @@ static const char *g_bulk_len(srv_server *s, char *b, size_t n)
     return b;
 }
 
-static const char *s_bulk_len(srv_server *s, const char *v)
+static const char *s_bulk_len(srv_server *s, const char *v, bool apply)
 {
     size_t x;
     if (srv_parse_memory(v, &x) || x < 1024)
         return "argument must be a memory value";
-    s->cfg.proto_max_bulk_len = x;
+    if (apply)
+        s->cfg.proto_max_bulk_len = x;
     return NULL;
 }
 
@@ -144,12 +152,13 @@ static const char *g_qbuf(srv_server *s, char *b, size_t n)
     return b;
 }
 
-static const char *s_qbuf(srv_server *s, const char *v)
+static const char *s_qbuf(srv_server *s, const char *v, bool apply)
 {
     size_t x;
     if (srv_parse_memory(v, &x) || x < 1024 * 1024)
         return "argument must be a memory value";
-    s->cfg.client_query_buffer_limit = x;
+    if (apply)
+        s->cfg.client_query_buffer_limit = x;
     return NULL;
 }
 
@@ -161,12 +170,13 @@ static const char *g_hz(srv_server *s, char *b, size_t n)
     return b;
 }
 
-static const char *s_hz(srv_server *s, const char *v)
+static const char *s_hz(srv_server *s, const char *v, bool apply)
 {
     int64_t hz;
     if (srv_parse_i64(v, 1, 500, &hz))
         return "argument couldn't be parsed into an integer";
-    s->cfg.ttl_sweep_interval_ms = 1000 / hz;
+    if (apply)
+        s->cfg.ttl_sweep_interval_ms = 1000 / hz;
     return NULL;
 }
 
@@ -175,15 +185,21 @@ static const char *g_loglevel(srv_server *s, char *b, size_t n)
     return srv_loglevel_name(s->cfg.loglevel);
 }
 
-static const char *s_loglevel(srv_server *s, const char *v)
+static const char *s_loglevel(srv_server *s, const char *v, bool apply)
 {
-    if (srv_parse_loglevel(v, &s->cfg.loglevel))
+    int level;
+    if (srv_parse_loglevel(v, &level))
         return "argument(s) must be one of the following: debug, verbose, "
                "notice, warning";
-    srv_log_set_level(s->cfg.loglevel);
+    if (apply) {
+        s->cfg.loglevel = level;
+        srv_log_set_level(level);
+    }
     return NULL;
 }
 
+/* maxmemory 0 and noeviction describe what runs: no memory limit, and
+ * nothing is ever evicted (writes fail only when malloc does). */
 static const char *g_policy(srv_server *s, char *b, size_t n)
 {
     return "noeviction";
@@ -201,34 +217,52 @@ static const char *g_shards(srv_server *s, char *b, size_t n)
     return b;
 }
 
+static const char *g_obuf(srv_server *s, char *b, size_t n)
+{
+    srv_obuf_format(s->cfg.obuf_limits, b, n);
+    return b;
+}
+
+static const char *s_obuf(srv_server *s, const char *v, bool apply)
+{
+    /* Parsed into a copy first: a bad value changes nothing. */
+    srv_obuf_class tmp[SRV_OBUF_NCLASS];
+    memcpy(tmp, s->cfg.obuf_limits, sizeof(tmp));
+    const char *why = srv_obuf_parse(v, tmp);
+    if (!why && apply)
+        memcpy(s->cfg.obuf_limits, tmp, sizeof(tmp));
+    return why;
+}
+
 static const char *g_io(srv_server *s, char *b, size_t n)
 {
     return s->be->name;
 }
 
 static const param params[] = {
-    {"bind", g_bind, NULL},
-    {"port", g_port, NULL},
-    {"maxclients", g_maxclients, s_maxclients},
-    {"requirepass", g_requirepass, s_requirepass},
-    {"save", g_save, s_save},
-    {"appendonly", g_appendonly, s_appendonly},
-    {"appendfsync", g_appendfsync, NULL},
-    {"dir", g_dir, NULL},
-    {"databases", g_one, NULL},
-    {"proto-max-bulk-len", g_bulk_len, s_bulk_len},
-    {"client-query-buffer-limit", g_qbuf, s_qbuf},
-    {"hz", g_hz, s_hz},
-    {"loglevel", g_loglevel, s_loglevel},
-    {"maxmemory", g_zero, NULL},
-    {"maxmemory-policy", g_policy, NULL},
-    {"timeout", g_zero, NULL},
-    {"daemonize", g_no, NULL},
-    {"cluster-enabled", g_no, NULL},
-    {"io-threads", g_threads, NULL},
-    {"threads", g_threads, NULL},
-    {"shards", g_shards, NULL},
-    {"io-backend", g_io, NULL},
+    {"bind", g_bind, NULL, true},
+    {"port", g_port, NULL, true},
+    {"maxclients", g_maxclients, s_maxclients, false},
+    {"requirepass", g_requirepass, s_requirepass, false},
+    {"save", g_save, s_save, false},
+    {"appendonly", g_appendonly, s_appendonly, false},
+    {"appendfsync", g_appendfsync, NULL, false},
+    {"dir", g_dir, NULL, false},
+    {"databases", g_one, NULL, false},
+    {"proto-max-bulk-len", g_bulk_len, s_bulk_len, false},
+    {"client-query-buffer-limit", g_qbuf, s_qbuf, false},
+    {"client-output-buffer-limit", g_obuf, s_obuf, false},
+    {"hz", g_hz, s_hz, false},
+    {"loglevel", g_loglevel, s_loglevel, false},
+    {"maxmemory", g_zero, NULL, true},
+    {"maxmemory-policy", g_policy, NULL, true},
+    {"timeout", g_zero, NULL, true},
+    {"daemonize", g_no, NULL, false},
+    {"cluster-enabled", g_no, NULL, false},
+    {"io-threads", g_threads, NULL, false},
+    {"threads", g_threads, NULL, false},
+    {"shards", g_shards, NULL, false},
+    {"io-backend", g_io, NULL, false},
 };
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 
@@ -250,10 +284,54 @@ static void config_get(srv_exec *x)
     for (size_t p = 0; p < NPARAMS; p++) {
         if (!hit[p])
             continue;
-        char buf[64];
+        char buf[256];
         resp_bulk_cstr(c->w, params[p].name);
         resp_bulk_cstr(c->w, params[p].get(x->srv, buf, sizeof(buf)));
     }
+}
+
+/* Parameters Redis 7 sets at run time that do not exist here (beyond the
+ * table's unsupported ones): CONFIG SET says so rather than "unknown". */
+static const char *const redis_only[] = {
+    "maxmemory-samples",
+    "maxmemory-eviction-tenacity",
+    "notify-keyspace-events",
+    "tcp-keepalive",
+    "slowlog-log-slower-than",
+    "slowlog-max-len",
+    "latency-monitor-threshold",
+    "latency-tracking",
+    "appendfsync",
+    "lazyfree-lazy-eviction",
+    "lazyfree-lazy-expire",
+    "lazyfree-lazy-server-del",
+    "lazyfree-lazy-user-del",
+    "lazyfree-lazy-user-flush",
+    "active-expire-effort",
+    "lfu-log-factor",
+    "lfu-decay-time",
+    "replicaof",
+    "slaveof",
+    "replica-read-only",
+    "min-replicas-to-write",
+    "masterauth",
+    "masteruser",
+    "dir",
+    "dbfilename",
+    "client-output-buffer-limit",
+    "maxmemory-clients",
+    "activedefrag",
+    "busy-reply-threshold",
+    "lua-time-limit",
+    "enable-debug-command",
+};
+
+static bool is_redis_only(const resp_arg *a)
+{
+    for (size_t i = 0; i < sizeof(redis_only) / sizeof(redis_only[0]); i++)
+        if (srv_arg_is(a, redis_only[i]))
+            return true;
+    return false;
 }
 
 static const param *find_param(const resp_arg *a)
@@ -272,10 +350,15 @@ static void config_set(srv_exec *x)
         srv_reply_arity(x, "config|set");
         return;
     }
-    /* Validate every name first: Redis applies all or nothing. */
+    /* Validate every name and value first: Redis applies all or nothing. */
     for (size_t i = 2; i < c->argc; i += 2) {
         const param *p = find_param(&c->argv[i]);
         srv_arg_str(&c->argv[i], name, sizeof(name));
+        if ((p && !p->set && p->unsupported) ||
+            (!p && is_redis_only(&c->argv[i]))) {
+            resp_errorf(c->w, "ERR Unsupported CONFIG parameter: %s", name);
+            return;
+        }
         if (!p) {
             resp_errorf(c->w,
                         "ERR Unknown option or number of arguments "
@@ -290,11 +373,17 @@ static void config_set(srv_exec *x)
                         name);
             return;
         }
-    }
-    for (size_t i = 2; i < c->argc; i += 2) {
-        const param *p = find_param(&c->argv[i]);
-        const char *why =
-            p->set(x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)));
+        for (size_t j = 2; j < i; j += 2) {
+            if (find_param(&c->argv[j]) == p) {
+                resp_errorf(c->w,
+                            "ERR CONFIG SET failed (possibly related to "
+                            "argument '%s') - duplicate parameter",
+                            name);
+                return;
+            }
+        }
+        const char *why = p->set(
+            x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)), false);
         if (why) {
             resp_errorf(c->w,
                         "ERR CONFIG SET failed (possibly related to "
@@ -302,6 +391,18 @@ static void config_set(srv_exec *x)
                         p->name, why);
             return;
         }
+    }
+    for (size_t i = 2; i < c->argc; i += 2) {
+        const param *p = find_param(&c->argv[i]);
+        const char *why = p->set(
+            x->srv, srv_arg_str(&c->argv[i + 1], val, sizeof(val)), true);
+        if (why) /* only out of memory can fail once validated */
+            resp_errorf(c->w,
+                        "ERR CONFIG SET failed (possibly related to "
+                        "argument '%s') - %s",
+                        p->name, why);
+        if (why)
+            return;
     }
     resp_ok(c->w);
 }
@@ -324,6 +425,9 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_hits, 0);
         atomic_store(&w->stat_misses, 0);
         atomic_store(&w->stat_expired, 0);
+        w->stat_errors = 0;
+        memset(w->errstats, 0, sizeof(w->errstats));
+        atomic_store(&w->stat_obuf_disconn, 0);
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

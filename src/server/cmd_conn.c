@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "server/client.h"
+#include "server/multi.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 
@@ -208,6 +209,7 @@ static void cmd_reset(srv_exec *x)
     free(cn->name);
     cn->name = NULL;
     cn->authed = x->srv->cfg.requirepass == NULL;
+    srv_tx_reset(cn);
     resp_simple(x->c->w, "RESET");
 }
 

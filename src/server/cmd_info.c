@@ -1,6 +1,10 @@
 /*
  * cmd_info.c — INFO [section ...], in Redis 7's layout ("# Section" headers,
- * "field:value" lines, CRLF, a blank line between sections).
+ * "field:value" lines, CRLF, a blank line between sections), with Redis
+ * 7.0's default sections in its order. Every field is measured or states
+ * what runs (maxmemory:0 = no limit, evicted_keys:0 = no eviction, ...);
+ * what we cannot measure (used_memory_peak, avg_ttl) is left out rather
+ * than made up.
  *
  * Threads: INFO runs exclusively (every other worker parked), because
  * keyspace and memory sum eng_len/eng_memory over every shard and clients
@@ -132,31 +136,32 @@ static uint64_t rss_bytes(void)
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* used_memory is the engine's own accounting (entries as allocated, table
+ * arrays); Redis's used_memory_peak would need that sum tracked on every
+ * mutation, so it is absent. The RSS peak is the kernel's (ru_maxrss). */
 static void sec_memory(srv_exec *x, fc_buf *b)
 {
     srv_server *s = x->srv;
-    static _Atomic uint64_t peak; /* process-wide, like Redis's */
     uint64_t used = 0, rss = rss_bytes();
     /* While loading, the main thread owns the shards. */
     for (uint32_t i = 0; !atomic_load(&s->loading) && i < s->nshards; i++)
         used += eng_memory(s->shards[i]);
-    uint64_t p = atomic_load(&peak);
-    while (used > p && !atomic_compare_exchange_weak(&peak, &p, used))
-        ;
-    if (used > p)
-        p = used;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    uint64_t rss_peak = (uint64_t)ru.ru_maxrss * 1024;
     char h1[32], h2[32], h3[32];
     human(h1, sizeof(h1), used);
     human(h2, sizeof(h2), rss);
-    human(h3, sizeof(h3), p);
+    human(h3, sizeof(h3), rss_peak);
     add(b, "# Memory");
     add(b, "used_memory:%llu", (unsigned long long)used);
     add(b, "used_memory_human:%s", h1);
     add(b, "used_memory_rss:%llu", (unsigned long long)rss);
     add(b, "used_memory_rss_human:%s", h2);
-    add(b, "used_memory_peak:%llu", (unsigned long long)p);
-    add(b, "used_memory_peak_human:%s", h3);
+    add(b, "used_memory_rss_peak:%llu", (unsigned long long)rss_peak);
+    add(b, "used_memory_rss_peak_human:%s", h3);
     add(b, "used_memory_dataset:%llu", (unsigned long long)used);
+    /* No memory limit exists and nothing is evicted: that is what runs. */
     add(b, "maxmemory:0");
     add(b, "maxmemory_human:0B");
     add(b, "maxmemory_policy:noeviction");
@@ -187,11 +192,18 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "rejected_connections:%llu",
         (unsigned long long)atomic_load(&s->stat_rejected_conn));
     add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
+    /* Nothing is ever evicted (no memory limit); no pub/sub exists. */
     add(b, "evicted_keys:0");
     add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
     add(b, "pubsub_channels:0");
     add(b, "pubsub_patterns:0");
+    uint64_t errors = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        errors += s->workers[i].stat_errors;
+    add(b, "total_error_replies:%llu", (unsigned long long)errors);
+    add(b, "client_output_buffer_limit_disconnections:%llu",
+        (unsigned long long)SUM(s, stat_obuf_disconn));
 }
 
 static void sec_replication(srv_exec *x, fc_buf *b)
@@ -213,6 +225,50 @@ static void sec_cpu(srv_exec *x, fc_buf *b)
         (long)ru.ru_stime.tv_usec);
     add(b, "used_cpu_user:%ld.%06ld", (long)ru.ru_utime.tv_sec,
         (long)ru.ru_utime.tv_usec);
+    getrusage(RUSAGE_CHILDREN, &ru);
+    add(b, "used_cpu_sys_children:%ld.%06ld", (long)ru.ru_stime.tv_sec,
+        (long)ru.ru_stime.tv_usec);
+    add(b, "used_cpu_user_children:%ld.%06ld", (long)ru.ru_utime.tv_sec,
+        (long)ru.ru_utime.tv_usec);
+}
+
+static void sec_modules(srv_exec *x, fc_buf *b)
+{
+    (void)x; /* no module system: the section is empty, as Redis's is */
+    add(b, "# Modules");
+}
+
+/* Sums every worker's table (INFO runs exclusively), merging prefixes. */
+static void sec_errorstats(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    srv_errstat all[SRV_ERRSTAT_MAX];
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        const srv_errstat *t = s->workers[i].errstats;
+        for (int k = 0; k < SRV_ERRSTAT_MAX && t[k].name[0]; k++) {
+            size_t j = 0;
+            while (j < n && strcmp(all[j].name, t[k].name))
+                j++;
+            if (j == n && n == SRV_ERRSTAT_MAX)
+                continue;
+            if (j == n)
+                all[n++] = (srv_errstat){.count = 0};
+            memcpy(all[j].name, t[k].name, sizeof(all[j].name));
+            all[j].count += t[k].count;
+        }
+    }
+    add(b, "# Errorstats");
+    for (size_t j = 0; j < n; j++)
+        add(b, "errorstat_%s:count=%llu", all[j].name,
+            (unsigned long long)all[j].count);
+}
+
+static void sec_cluster(srv_exec *x, fc_buf *b)
+{
+    (void)x;
+    add(b, "# Cluster");
+    add(b, "cluster_enabled:0");
 }
 
 static void sec_commandstats(srv_exec *x, fc_buf *b)
@@ -251,8 +307,8 @@ static void sec_keyspace(srv_exec *x, fc_buf *b)
     }
     add(b, "# Keyspace");
     if (keys)
-        add(b, "db0:keys=%llu,expires=%llu,avg_ttl=0", (unsigned long long)keys,
-            (unsigned long long)expires);
+        add(b, "db0:keys=%llu,expires=%llu", (unsigned long long)keys,
+            (unsigned long long)expires); /* avg_ttl: not measured */
 }
 
 typedef struct section {
@@ -261,11 +317,20 @@ typedef struct section {
     bool in_default;
 } section;
 
+/* Redis 7.0's order (genInfoString); commandstats is not a default
+ * section there either. */
 static const section sections[] = {
-    {"server", sec_server, true},     {"clients", sec_clients, true},
-    {"memory", sec_memory, true},     {"persistence", sec_persistence, true},
-    {"stats", sec_stats, true},       {"replication", sec_replication, true},
-    {"cpu", sec_cpu, true},           {"commandstats", sec_commandstats, false},
+    {"server", sec_server, true},
+    {"clients", sec_clients, true},
+    {"memory", sec_memory, true},
+    {"persistence", sec_persistence, true},
+    {"stats", sec_stats, true},
+    {"replication", sec_replication, true},
+    {"cpu", sec_cpu, true},
+    {"modules", sec_modules, true},
+    {"commandstats", sec_commandstats, false},
+    {"errorstats", sec_errorstats, true},
+    {"cluster", sec_cluster, true},
     {"keyspace", sec_keyspace, true},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

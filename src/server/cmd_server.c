@@ -15,10 +15,10 @@
 #include "server/server.h"
 #include "server/srvcmd.h"
 
-/* Per-entry overhead reported by MEMORY USAGE on top of the key and value
- * bytes: the engine's entry header and its table slot, as an estimate (the
- * engine does not expose the exact allocation). */
-#define ENTRY_OVERHEAD 48
+/* MEMORY USAGE: the entry's block as allocated (key, value and header in
+ * one) plus its table slot: an 8-byte pointer and a 1-byte tag. Free slots
+ * of the table are not charged to any key. */
+#define SLOT_BYTES 9
 
 static void cmd_time(srv_exec *x)
 {
@@ -67,7 +67,7 @@ static void cmd_shutdown(srv_exec *x)
 
 static eng_entry *lookup(srv_exec *x, const resp_arg *k)
 {
-    uint64_t h = eng_hash(k->ptr, k->len);
+    uint64_t h = eng_hash_seeded(x->c->hash_seed, k->ptr, k->len);
     return eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
 }
 
@@ -88,10 +88,7 @@ static void memory_usage(srv_exec *x)
         resp_null(c->w);
         return;
     }
-    size_t kl, vl;
-    eng_entry_key(e, &kl);
-    eng_entry_value(e, &vl);
-    resp_int(c->w, (int64_t)((ENTRY_OVERHEAD + kl + vl + 7) & ~(size_t)7));
+    resp_int(c->w, (int64_t)(eng_entry_memory(e) + SLOT_BYTES));
 }
 
 static void memory_stats(srv_exec *x)
@@ -144,25 +141,6 @@ static void cmd_memory(srv_exec *x)
         srv_reply_unknown_sub(x, "MEMORY");
 }
 
-/* Redis stores a string as "int" when it is a canonical 64-bit decimal
- * (string2ll round-trips), as "embstr" up to 44 bytes, else "raw". */
-static const char *string_encoding(const uint8_t *v, size_t n)
-{
-    if (n > 0 && n <= 20) {
-        char buf[24], back[24], *end;
-        memcpy(buf, v, n);
-        buf[n] = '\0';
-        errno = 0;
-        long long ll = strtoll(buf, &end, 10);
-        if (!errno && *end == '\0') {
-            snprintf(back, sizeof(back), "%lld", ll);
-            if (strcmp(back, buf) == 0)
-                return "int";
-        }
-    }
-    return n <= 44 ? "embstr" : "raw";
-}
-
 static void cmd_object(srv_exec *x)
 {
     static const char *const lines[] = {
@@ -196,9 +174,9 @@ static void cmd_object(srv_exec *x)
     if (!e) {
         resp_null(c->w);
     } else if (enc) {
-        size_t n;
-        const uint8_t *v = eng_entry_value(e, &n);
-        resp_bulk_cstr(c->w, string_encoding(v, n));
+        /* Every value is stored as its bytes (no int or embedded-object
+         * forms as in Redis): "raw" says what is there. */
+        resp_bulk_cstr(c->w, "raw");
     } else if (freq) {
         /* maxmemory-policy is always noeviction here. */
         resp_error(c->w, "ERR An LFU maxmemory policy is not selected, access "
@@ -206,9 +184,10 @@ static void cmd_object(srv_exec *x)
                          "switching between policies at runtime LRU and LFU "
                          "data will take some time to adjust.");
     } else if (idle) {
-        resp_int(c->w, 0); /* the engine keeps no access time */
+        resp_error(c->w, "ERR OBJECT IDLETIME is not supported: fast-cache "
+                         "keeps no access time");
     } else {
-        resp_int(c->w, 1);
+        resp_int(c->w, 1); /* values are never shared between keys */
     }
 }
 
@@ -251,7 +230,7 @@ static const srv_cmd cmds[] = {
       "server.",
       "1.0.0"},
      cmd_shutdown,
-     0,
+     SRV_CMD_NO_MULTI,
      NULL},
     {{"memory", -2, CMD_READONLY, 2, 2, 1, CMD_SPLIT_NONE, NULL, "server",
       "A container for memory diagnostics commands.", "4.0.0"},

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "fastcache.h"
+#include "server/obuf_limit.h"
 
 void srv_config_defaults(srv_config *c)
 {
@@ -27,6 +28,7 @@ void srv_config_defaults(srv_config *c)
     c->stats_interval_ms = 100;
     c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
     c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
+    srv_obuf_defaults(c->obuf_limits);
     c->persistence.data_dir = strdup("./var/fast-cache");
     c->persistence.segment_size_bytes = (size_t)64 * 1024 * 1024;
     c->persistence.fsync_interval_ms = 100;
@@ -476,6 +478,19 @@ int srv_config_resolve(srv_config *c, long online_cpus, char *err,
 {
     if (c->threads == 0)
         c->threads = online_cpus > 0 ? (uint32_t)online_cpus : 1;
+    /* Workers talk over W*W channels of SRV_CHAN_CAPACITY slots each
+     * (32 KiB): 1000 threads would take 32 GB before listening. More
+     * workers than 4 per core only add hops, so that is the cap. */
+    uint64_t cap = online_cpus > 4 ? (uint64_t)online_cpus * 4 : 16;
+    if (cap > 1024)
+        cap = 1024;
+    if (c->threads > cap) {
+        snprintf(err, errlen,
+                 "threads (%u) must be at most %llu (4 per online CPU, at "
+                 "least 16, at most 1024)",
+                 c->threads, (unsigned long long)cap);
+        return -1;
+    }
     if (c->shards == 0) {
         uint64_t want = (uint64_t)c->threads * 64, s = 1;
         while (s < want && s < FC_MAX_SHARDS)

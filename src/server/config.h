@@ -39,6 +39,17 @@ enum srv_loglevel {
     SRV_LOG_WARNING = 3,
 };
 
+/* Redis's client-output-buffer-limit, one per client class: a client whose
+ * unsent output exceeds `hard`, or stays above `soft` for `soft_secs`
+ * seconds, is disconnected (0 = no limit). See obuf_limit.h. */
+typedef struct srv_obuf_class {
+    size_t hard, soft;
+    int64_t soft_secs;
+} srv_obuf_class;
+
+enum { SRV_OBUF_NORMAL = 0, SRV_OBUF_REPLICA = 1, SRV_OBUF_PUBSUB = 2 };
+#define SRV_OBUF_NCLASS 3
+
 typedef struct srv_config {
     char *bind;          /* address to listen on */
     int port;            /* TCP port, 1..65535 */
@@ -53,6 +64,9 @@ typedef struct srv_config {
     int64_t stats_interval_ms;        /* instantaneous_ops_per_sec sampling */
     size_t client_query_buffer_limit; /* bytes buffered per client */
     size_t proto_max_bulk_len;        /* largest bulk argument */
+    srv_obuf_class obuf_limits[SRV_OBUF_NCLASS]; /* by SRV_OBUF_* */
+    uint64_t hash_seed;  /* key hash seed when hash_seed_set (--hash-seed) */
+    bool hash_seed_set;  /* else a random one per process */
     char *config_file;                /* the file loaded, if any (absolute or as
                                          given) */
     struct {

@@ -4,6 +4,7 @@
  * loaded, and the second applies every flag on top of it, so a flag always
  * wins over the file whatever the order.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,9 @@ static int f_port(srv_config *c, const char *v, char *err, size_t errlen)
 static int f_threads(srv_config *c, const char *v, char *err, size_t errlen)
 {
     int64_t n;
-    if (srv_parse_i64(v, 1, 1024, &n))
-        return bad_value("threads", v, "expected 1..1024", err, errlen);
+    if (srv_parse_i64(v, 0, 1024, &n))
+        return bad_value("threads", v, "expected 0 (all cores) .. 1024", err,
+                         errlen);
     c->threads = (uint32_t)n;
     return 0;
 }
@@ -132,6 +134,19 @@ static int f_fsync(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->persistence.fsync, v, err, errlen);
 }
 
+static int f_hash_seed(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 0);
+    if (!*v || *v == '-' || *end || errno)
+        return bad_value("hash-seed", v, "expected an unsigned 64-bit integer",
+                         err, errlen);
+    c->hash_seed = (uint64_t)n;
+    c->hash_seed_set = true;
+    return 0;
+}
+
 static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
 {
     return 0; /* loaded between the passes */
@@ -173,6 +188,9 @@ static const flag flags[] = {
      "WAL fsync policy (default interval: every fsync_interval_ms)"},
     {"repair-wal", NULL, NULL,
      "start even if the WAL is damaged, keeping its valid prefix"},
+    {"hash-seed", f_hash_seed, "N",
+     "key hash seed, for reproducible key placement in tests (default: "
+     "random per process)"},
     {"help", NULL, NULL, "print this help and exit"},
     {"version", NULL, NULL, "print the version and exit"},
 };

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/multi.h"
+#include "server/obuf_limit.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -58,6 +60,7 @@ conn *conn_create(srv_worker *w, int fd)
     c->authed = w->srv->cfg.requirepass == NULL;
     c->ctime_ms = c->atime_ms = w->now;
     c->last_cmd = "NULL";
+    c->reply_est = CONN_REPLY_EST0;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
@@ -81,10 +84,63 @@ static void slot_free(conn_slot *s)
     free(s);
 }
 
+static void resume_unlink(conn *c)
+{
+    conn **p = &c->w->resume;
+    while (*p && *p != c)
+        p = &(*p)->resume_next;
+    if (*p)
+        *p = c->resume_next;
+    c->in_resume = false;
+}
+
+static void chan_wait_unlink(conn *c)
+{
+    conn **p = &c->w->chan_wait;
+    while (*p && *p != c)
+        p = &(*p)->chan_wait_next;
+    if (*p)
+        *p = c->chan_wait_next;
+    c->in_chan_wait = false;
+}
+
+static void resume_later(conn *c)
+{
+    if (c->in_resume || c->io.closing)
+        return;
+    c->in_resume = true;
+    c->resume_next = c->w->resume;
+    c->w->resume = c;
+}
+
+void conn_chan_wait(conn *c)
+{
+    if (c->in_chan_wait)
+        return;
+    c->in_chan_wait = true;
+    c->chan_wait_next = c->w->chan_wait;
+    c->w->chan_wait = c;
+}
+
+void conn_chan_wake(srv_worker *w)
+{
+    conn *c;
+    while ((c = w->chan_wait)) {
+        w->chan_wait = c->chan_wait_next;
+        c->chan_wait_next = NULL;
+        c->in_chan_wait = false;
+        resume_later(c);
+    }
+}
+
 void conn_destroy(conn *c)
 {
     srv_worker *w = c->w;
     srv_dur_conn_gone(c);
+    if (c->in_resume)
+        resume_unlink(c);
+    if (c->in_chan_wait)
+        chan_wait_unlink(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -92,6 +148,7 @@ void conn_destroy(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     w->nconns--;
+    srv_tx_free(c);
     for (conn_slot *s = c->slot_head, *n; s; s = n) {
         n = s->next;
         s->next = NULL;
@@ -173,13 +230,69 @@ conn_slot *conn_slot_open(conn *c, enum conn_slot_kind kind, uint32_t pending)
     s->conn = c;
     s->kind = (uint8_t)kind;
     s->pending = pending;
-    if (c->slot_tail)
-        c->slot_tail->next = s;
+    conn_slot *t = c->slot_tail;
+    if (t && t->kind == SLOT_LOCAL) {
+        /* The local tail receives no more replies: count it from now on
+         * (conn_out_pending counts a local tail by itself). */
+        t->acct = t->out.len;
+        c->slot_bytes += t->acct;
+    }
+    if (t)
+        t->next = s;
     else
         c->slot_head = s;
     c->slot_tail = s;
     c->nslots++;
+    if (pending)
+        c->nwaiting++;
     return s;
+}
+
+size_t conn_out_pending(const conn *c)
+{
+    size_t n = c->io.wbuf.len + c->io.wbusy.len + c->slot_bytes;
+    const conn_slot *t = c->slot_tail;
+    if (t && t->kind == SLOT_LOCAL)
+        n += t->out.len;
+    return n;
+}
+
+/* Redis's client-output-buffer-limit, looked at wherever output grows.
+ * true when the connection was closed. */
+static bool obuf_check(conn *c)
+{
+    srv_worker *w = c->w;
+    const srv_obuf_class *l = &w->srv->cfg.obuf_limits[SRV_OBUF_NORMAL];
+    if (c->io.closing)
+        return true; /* counted once, when it was closed */
+    if (!l->hard && !l->soft)
+        return false;
+    size_t pending = conn_out_pending(c);
+    if (!srv_obuf_exceeded(l, pending, w->now, &c->obuf_soft_since_ms))
+        return false;
+    srv_warning("Client id=%llu addr=%s closed for overcoming of output "
+                "buffer limits (omem=%zu).",
+                (unsigned long long)c->id, c->addr, pending);
+    atomic_store_explicit(
+        &w->stat_obuf_disconn,
+        atomic_load_explicit(&w->stat_obuf_disconn, memory_order_relaxed) + 1,
+        memory_order_relaxed);
+    conn_close(c);
+    return true;
+}
+
+/* Whether the connection may start one more request now: not while its
+ * unsent output is at the back-pressure mark, nor while the replies still
+ * expected from other workers would, at their recent size, take it there
+ * (at least one may always be in flight, so progress never stops). */
+static bool out_room(const conn *c)
+{
+    if (conn_out_pending(c) >= CONN_OUT_HIGH)
+        return false;
+    if (c->nwaiting == 0)
+        return true;
+    size_t est = c->reply_est ? c->reply_est : 1;
+    return c->nwaiting < CONN_OUT_HIGH / est;
 }
 
 fc_buf *conn_out(conn *c)
@@ -214,6 +327,7 @@ static void slots_advance(conn *c)
         if (!c->slot_head)
             c->slot_tail = NULL;
         c->nslots--;
+        c->slot_bytes -= s->acct;
         slot_free(s);
         moved = true;
     }
@@ -242,6 +356,15 @@ void conn_slot_part_done(conn_slot *s)
         srv_gather_free(s->g);
         s->g = NULL;
     }
+    c->nwaiting--;
+    /* The estimate follows a growing reply size at once and a shrinking
+     * one by a quarter per reply. */
+    size_t len = s->out.len, est = c->reply_est;
+    c->reply_est = len >= est ? len : est - est / 4 + len / 4;
+    s->acct = len;
+    c->slot_bytes += len;
+    if (obuf_check(c))
+        return;
     if (s == c->slot_head) {
         slots_advance(c);
         /* A blocked or throttled connection may go on now (and a paused
@@ -346,19 +469,37 @@ void conn_process(conn *c)
     resp_limits lim;
     resp_limits_default(&lim);
     lim.max_bulk_len = c->w->srv->cfg.proto_max_bulk_len;
+    if (!c->authed && c->w->srv->cfg.requirepass) {
+        /* Redis 7's caps before AUTH: whatever an unauthenticated client
+         * announces, it can make us hold only tiny requests. */
+        lim.unauth_multibulk = CONN_UNAUTH_MULTIBULK;
+        lim.unauth_bulk_len = CONN_UNAUTH_BULK;
+    }
+    bool full = false;
     while (!c->io.closing && !c->quit && c->nslots < CONN_MAX_SLOTS) {
         size_t avail = c->io.rbuf.len - c->rpos;
         if (!c->held_argc && (avail == 0 || (c->need && avail < c->need)))
             break;
-        if (!process_one(c, &lim))
+        if (!out_room(c)) {
+            full = true;
+            break;
+        }
+        if (lim.unauth_bulk_len && c->authed) /* AUTH earlier in the pipeline */
+            lim.unauth_multibulk = lim.unauth_bulk_len = 0;
+        bool more = process_one(c, &lim);
+        if (obuf_check(c) || !more)
             break;
     }
+    if (!full && !c->io.closing && !c->quit && conn_out_pending(c) >= CONN_OUT_HIGH)
+        full = true; /* the last request filled it: do not read more */
+    c->out_paused = full;
     c->io.read_hint = c->need ? c->rpos + c->need : 0;
     if (c->io.wbuf.len)
         conn_want_write(c);
     if (!c->io.closing) {
-        /* Stalled behind other workers: stop reading until it drains. */
-        bool stalled = c->blocked || c->nslots >= CONN_MAX_SLOTS;
+        /* Stalled behind other workers, or its output is at the
+         * back-pressure mark: stop reading until that drains. */
+        bool stalled = c->blocked || c->nslots >= CONN_MAX_SLOTS || full;
         ev_conn_read_pause(c->w->loop, &c->io, stalled);
     }
     c->in_process = false;
@@ -405,7 +546,24 @@ void conn_on_read(ev_conn *io, size_t n)
     }
 }
 
+/* Called by the backends inside poll or flush, where running requests
+ * would produce output the flush has already walked past: the connection
+ * goes on the worker's resume list instead, run before the next flush. */
 void conn_on_drained(ev_conn *io)
 {
-    (void)io; /* no output-side throttling yet */
+    conn *c = conn_of(io);
+    if (c->out_paused)
+        resume_later(c);
+}
+
+void conn_resume_drained(srv_worker *w)
+{
+    conn *c;
+    while ((c = w->resume)) {
+        w->resume = c->resume_next;
+        c->resume_next = NULL;
+        c->in_resume = false;
+        c->out_paused = false;
+        conn_process(c); /* pauses again if it fills up again */
+    }
 }

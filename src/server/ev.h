@@ -119,6 +119,21 @@ extern const ev_backend ev_epoll_backend;
 /* Weak: defined by ev_uring.c when that file is part of the build. */
 extern const ev_backend ev_uring_backend __attribute__((weak));
 
+/* Room a backend reserves in rbuf before a read: EV_READ_CHUNK, or more
+ * for a big bulk the server waits for (read_hint), but never more than
+ * twice what rbuf already holds. A length header is only a claim: growing
+ * with the bytes that really arrived keeps unauthenticated or lying
+ * clients from making us allocate what they never send, and costs a real
+ * big bulk only a geometric series of reallocs. */
+static inline size_t ev_read_want(const ev_conn *c)
+{
+    size_t want = EV_READ_CHUNK;
+    if (c->read_hint > c->rbuf.len && c->read_hint - c->rbuf.len > want)
+        want = c->read_hint - c->rbuf.len;
+    size_t cap = c->rbuf.len > EV_READ_CHUNK ? c->rbuf.len : EV_READ_CHUNK;
+    return want < cap ? want : cap;
+}
+
 static inline void ev_want_write(ev_loop *l, ev_conn *c)
 {
     if (!c->in_write_list) {

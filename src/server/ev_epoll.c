@@ -8,7 +8,16 @@
  * after the write list has been walked, so no list ever holds a freed
  * connection. The bytes of wbuf already sent are kept as an offset (in
  * be_priv) instead of being consumed at once, so a large reply sent in many
- * partial writes is not moved after every one of them.
+ * partial writes is not moved after every one of them; but once they are
+ * at least half of wbuf they are dropped (one memmove of the smaller
+ * rest), so a pipeline whose output never fully drains keeps wbuf at
+ * about twice its unsent bytes instead of growing it with everything ever
+ * sent. Amortised, each byte moves at most once.
+ *
+ * Reads reserve room for what the server says it waits for (read_hint)
+ * only up to twice what rbuf already holds: a length header alone (an
+ * announced 500 MB bulk) never makes us allocate memory the client has not
+ * filled yet, and a real big bulk still grows rbuf geometrically.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -147,15 +156,17 @@ static bool ep_write(ep_loop *l, ev_conn *c)
             ep_conn_close(&l->base, c);
         return true;
     }
+    if (sent >= c->wbuf.len - sent) {
+        fc_buf_consume(&c->wbuf, sent);
+        sent = 0;
+    }
     set_sent(c, sent);
     return false;
 }
 
 static void ep_read(ep_loop *l, ev_conn *c)
 {
-    size_t want = EV_READ_CHUNK;
-    if (c->read_hint > c->rbuf.len && c->read_hint - c->rbuf.len > want)
-        want = c->read_hint - c->rbuf.len;
+    size_t want = ev_read_want(c);
     if (!fc_buf_reserve(&c->rbuf, want)) {
         ep_conn_close(&l->base, c);
         return;
@@ -239,8 +250,12 @@ static void ep_flush(ev_loop *base)
         ev_conn *next = c->write_next;
         c->in_write_list = false;
         c->write_next = NULL;
-        if (!c->closing && !(c->be_flags & EP_OUT) && !ep_write(l, c) &&
-            !c->closing) {
+        if (c->closing || (c->be_flags & EP_OUT)) {
+            /* closing, or waiting for EPOLLOUT: nothing to do now */
+        } else if (ep_write(l, c)) {
+            if (!c->closing)
+                conn_on_drained(c); /* only queues: see conn.c */
+        } else if (!c->closing) {
             c->be_flags |= EP_OUT;
             ep_update(l, c);
         }

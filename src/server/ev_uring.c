@@ -99,10 +99,7 @@ static void poll_first(ur_loop *l, struct io_uring_sqe *sqe, bool yes)
 
 static size_t read_want(const ev_conn *c)
 {
-    size_t want = EV_READ_CHUNK;
-    if (c->read_hint > c->rbuf.len && c->read_hint - c->rbuf.len > want)
-        want = c->read_hint - c->rbuf.len;
-    return want;
+    return ev_read_want(c);
 }
 
 static bool conn_reading(const ev_conn *c)

@@ -130,7 +130,9 @@ void srv_scatter(conn *c, const srv_cmdent *e, const resp_arg *argv,
         uint32_t nremote = 0;
         for (size_t gi = 0; gi < g->ngroups; gi++) {
             size_t k = first + gi * step;
-            uint32_t shard = (uint32_t)(eng_hash(argv[k].ptr, argv[k].len) &
+            uint32_t shard = (uint32_t)(eng_hash_seeded(s->hash_seed,
+                                                        argv[k].ptr,
+                                                        argv[k].len) &
                                         (s->nshards - 1));
             uint32_t o = srv_shard_owner(s, shard);
             g->group_owner[gi] = o;

@@ -12,16 +12,34 @@
 #include "server/log.h"
 #include "server/server.h"
 
-static void warn_unsupported(const srv_config *c)
+/* Features that do not exist yet stop the server (exit 2) rather than
+ * run without them: a replica that never follows its primary, or a tier
+ * that never receives data, would serve diverging or missing data under
+ * a configuration that says otherwise. */
+static int refuse_missing(const srv_config *c, char *err, size_t errlen)
 {
+    const char *role = c->replication.role;
     if (c->tiers.enabled)
-        srv_warning("[tiers] enabled = true is not yet supported: running "
-                    "in memory only");
-    if (c->replication.upstream || c->replication.bind_addr ||
-        (c->replication.role && strcmp(c->replication.role, "primary") &&
-         strcmp(c->replication.role, "master")))
-        srv_warning("[replication] is not yet supported: running as a "
-                    "standalone primary");
+        snprintf(err, errlen,
+                 "[tiers] enabled = true: the disk tier is not "
+                 "implemented yet (set it to false)");
+    else if (role && strcmp(role, "primary") && strcmp(role, "master") &&
+             strcmp(role, "none"))
+        snprintf(err, errlen,
+                 "[replication] role = \"%s\": replication is "
+                 "not implemented yet (use \"primary\")",
+                 role);
+    else if (c->replication.upstream)
+        snprintf(err, errlen,
+                 "[replication] upstream: replication is not "
+                 "implemented yet (remove it)");
+    else if (c->replication.bind_addr)
+        snprintf(err, errlen,
+                 "[replication] bind_addr: replication is not "
+                 "implemented yet (remove it)");
+    else
+        return 0;
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -33,6 +51,8 @@ int main(int argc, char **argv)
     if (r == 0)
         r = srv_config_resolve(&cfg, sysconf(_SC_NPROCESSORS_ONLN), err,
                                sizeof(err));
+    if (r == 0)
+        r = refuse_missing(&cfg, err, sizeof(err));
     if (r == 0 && !ev_backend_select(cfg.io, err, sizeof(err)))
         r = -1;
     if (r != 0) {
@@ -46,7 +66,6 @@ int main(int argc, char **argv)
     srv_notice("fast-cache-server %s starting, pid=%d%s%s", FC_VERSION_STRING,
                (int)getpid(), cfg.config_file ? ", config=" : "",
                cfg.config_file ? cfg.config_file : "");
-    warn_unsupported(&cfg);
     srv_server s;
     if (srv_init(&s, &cfg, err, sizeof(err))) {
         srv_warning("%s", err);

@@ -5,13 +5,13 @@
  */
 #include "server/router.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "server/durable.h"
 #include "server/log.h"
+#include "server/multi.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -48,6 +48,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .now = w->now,
         .wall_offset_ms = w->wall_offset_ms,
         .rng = &w->rng,
+        .hash_seed = s->hash_seed,
     };
     if (__builtin_expect(s->cfg.persistence.enabled, 0) &&
         !srv_dur_gate(w, e, wr))
@@ -67,6 +68,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     }
     if (w->lane)
         srv_dur_after(w, c, mark);
+    srv_watch_touch(s, e->def, argv, argc);
     srv_cmdstat *st = &w->cmdstats[e->index];
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
@@ -75,10 +77,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     stat_add(&w->stat_cmds, 1);
     if (wr->out->len > before) {
         stat_add(&w->stat_net_out, wr->out->len - before);
-        if (wr->out->data[before] == '-')
+        if (wr->out->data[before] == '-') {
             stat_add(&st->failed, 1);
-        else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
-                 e->def->first_key == e->def->last_key)
+            srv_errstat_count(w, wr->out->data + before, wr->out->len - before);
+        } else if ((e->def->flags & CMD_READONLY) && e->def->first_key > 0 &&
+                   e->def->first_key == e->def->last_key)
             stat_add(is_null_reply(wr->out, before) ? &w->stat_misses
                                                     : &w->stat_hits,
                      1);
@@ -120,6 +123,7 @@ srv_msg *srv_msg_alloc(const srv_cmdent *e, size_t argc, size_t bytes)
         return NULL;
     memset(m, 0, sizeof(*m));
     m->cmd = e;
+    m->bytes = bytes;
     m->argc = 0;
     return m;
 }
@@ -159,19 +163,38 @@ static enum srv_route_res run_exclusive(conn *c, const srv_cmdent *e,
     return SRV_ROUTE_DONE;
 }
 
-static void run_remote(conn *c, const srv_cmdent *e, uint32_t owner,
-                       const resp_arg *argv, size_t argc)
+/* No room in flight to `owner` (or, owner UINT32_MAX, to some worker):
+ * the request waits, held by the connection, until replies come back. */
+static enum srv_route_res wait_room(conn *c)
+{
+    conn_chan_wait(c);
+    return SRV_ROUTE_WAIT;
+}
+
+static bool room_everywhere(const srv_worker *w, size_t bytes)
+{
+    for (uint32_t d = 0; d < w->srv->nworkers; d++)
+        if (d != w->id && !srv_worker_can_send(w, d, bytes))
+            return false;
+    return true;
+}
+
+static enum srv_route_res run_remote(conn *c, const srv_cmdent *e,
+                                     uint32_t owner, const resp_arg *argv,
+                                     size_t argc)
 {
     size_t bytes = 0;
     for (size_t i = 0; i < argc; i++)
         bytes += argv[i].len;
+    if (!srv_worker_can_send(c->w, owner, bytes))
+        return wait_room(c);
     srv_msg *m = srv_msg_alloc(e, argc, bytes);
     conn_slot *slot = m ? conn_slot_open(c, SLOT_REMOTE, 1) : NULL;
     if (!slot) {
         free(m);
         c->wr.out = conn_out(c);
         srv_reply_oom(&c->wr);
-        return;
+        return SRV_ROUTE_DONE;
     }
     char *dst = (char *)(m->argv + argc);
     for (size_t i = 0; i < argc; i++)
@@ -185,11 +208,13 @@ static void run_remote(conn *c, const srv_cmdent *e, uint32_t owner,
         free(m);
         conn_slot_part_done(slot);
     }
+    return SRV_ROUTE_DONE;
 }
 
 static uint32_t key_owner(const srv_server *s, const resp_arg *k)
 {
-    uint32_t shard = (uint32_t)(eng_hash(k->ptr, k->len) & (s->nshards - 1));
+    uint32_t shard = (uint32_t)(eng_hash_seeded(s->hash_seed, k->ptr, k->len) &
+                                (s->nshards - 1));
     return srv_shard_owner(s, shard);
 }
 
@@ -223,6 +248,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
         return true;
     stat_add(&w->cmdstats[e->index].rejected, 1);
     c->wr.out = conn_out(c);
+    size_t at = c->wr.out->len;
     if (err[0] == 'N')
         resp_error(&c->wr, err);
     else if (sub && check_arity(d->arity, argc))
@@ -231,6 +257,7 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
     else
         resp_errorf(&c->wr, "ERR wrong number of arguments for '%s' command",
                     d->name);
+    srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
     return false;
 }
 
@@ -260,14 +287,18 @@ static enum srv_route_res route_keys(conn *c, const srv_cmdent *e,
         if (key_owner(s, &argv[k]) != owner) {
             if (d->split == CMD_SPLIT_NONE)
                 return run_exclusive(c, e, argv, argc);
+            size_t bytes = 0;
+            for (size_t i = 0; i < argc; i++)
+                bytes += argv[i].len;
+            if (!room_everywhere(c->w, bytes))
+                return wait_room(c);
             srv_scatter(c, e, argv, argc, first, last, step);
             return SRV_ROUTE_DONE;
         }
     }
-    if (owner == c->w->id)
-        run_inline(c, e, argv, argc);
-    else
-        run_remote(c, e, owner, argv, argc);
+    if (owner != c->w->id)
+        return run_remote(c, e, owner, argv, argc);
+    run_inline(c, e, argv, argc);
     return SRV_ROUTE_DONE;
 }
 
@@ -278,19 +309,26 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
     const srv_cmdent *e = srv_cmdtab_find(&s->cmds, argv[0].ptr, argv[0].len);
     if (!e) {
         c->wr.out = conn_out(c);
+        size_t at = c->wr.out->len;
         unknown_command(&c->wr, argv, argc);
+        srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
     }
     const srv_subcmd *sub =
         e->scmd && e->scmd->subs && argc >= 2
             ? srv_subcmd_find(e->scmd, argv[1].ptr, argv[1].len)
             : NULL;
-    if (!admit(c, e, sub, argc))
+    if (!admit(c, e, sub, argc)) {
+        srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
+    }
     const cmd_def *d = e->def;
     c->last_cmd = d->name;
     c->last_sub = sub ? sub->name : NULL;
     c->atime_ms = w->now;
+    if (srv_tx_intercepts(c, e))
+        return srv_tx_route(c, e, argv, argc);
     if (s->nworkers == 1) {
         run_inline(c, e, argv, argc);
         return SRV_ROUTE_DONE;
@@ -305,8 +343,10 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
 }
 
 /* Owner side. The reply must go back whatever happens, or the origin's
- * slot would wait forever: when even the overflow list cannot grow, wait
- * for the ring (answering park requests meanwhile). */
+ * slot would wait forever; it always can: the origin admits requests only
+ * within SRV_CHAN_INFLIGHT, which the channel back holds without
+ * allocating (server.h), and a reply whose bytes could not be allocated
+ * goes back marked oom, which the origin answers with an error. */
 void srv_msg_execute(srv_worker *w, srv_msg *m)
 {
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
@@ -314,15 +354,17 @@ void srv_msg_execute(srv_worker *w, srv_msg *m)
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
     if (srv_dur_hold_msg(w, m))
         return; /* sent once its WAL records are durable */
-    while (srv_worker_send(w, m->origin, m)) {
-        srv_park_point(w);
-        sched_yield();
+    if (srv_worker_send(w, m->origin, m)) {
+        srv_warning("worker %u: reply channel to worker %u over its bound",
+                    w->id, m->origin);
+        abort(); /* the in-flight accounting is broken */
     }
 }
 
 void srv_msg_returned(srv_worker *w, srv_msg *m)
 {
     conn_slot *slot = m->slot;
+    srv_worker_returned(w, m);
     if (m->reply.oom) {
         fc_buf_free(&m->reply);
         resp_writer wr = {.out = &m->reply, .proto = m->proto};

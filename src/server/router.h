@@ -12,7 +12,7 @@
  * freed by its origin worker; only m->reply's buffer is allocated by the
  * owner.
  *
- * Split commands (MGET, MSET, DEL, ...) become one part per owner: argv[0]
+ * Split commands (MGET, DEL, ...) become one part per owner: argv[0]
  * plus that owner's key groups (key_step args each), in input order. The
  * parts' replies are merged by the command's rule (srv_gather, in input
  * order for arrays) once all are back.
@@ -36,6 +36,8 @@ typedef struct srv_msg {
     uint32_t origin;
     uint32_t part; /* gather part index (the owner's worker id) */
     uint8_t proto; /* 2 or 3 */
+    uint32_t owner; /* the worker a request was sent to (srv_worker_send) */
+    size_t bytes;   /* argument bytes: the in-flight byte accounting */
     fc_buf reply;  /* written by the owner */
     uint64_t dur_gen;      /* owner: held until its lane reaches it */
     struct srv_msg *hnext; /* owner: the held FIFO */

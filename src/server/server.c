@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/multi.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -38,9 +39,20 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
     s->shards = calloc(s->nshards, sizeof(*s->shards));
     if (!s->shards)
         goto oom;
-    for (uint32_t i = 0; i < s->nshards; i++)
+    /* Seeded per process (getrandom) unless --hash-seed fixes it, so that
+     * clients cannot aim keys at one worker and one probe chain. Nothing
+     * persisted depends on it: loading recomputes placement. */
+    s->hash_seed = s->cfg.hash_seed;
+    if (!s->cfg.hash_seed_set &&
+        getrandom(&s->hash_seed, sizeof(s->hash_seed), 0) !=
+            (ssize_t)sizeof(s->hash_seed))
+        s->hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
+                       (uint64_t)(uintptr_t)s;
+    for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;
+        eng_shard_set_seed(s->shards[i], s->hash_seed);
+    }
     return 0;
 oom:
     snprintf(err, errlen, "out of memory creating %u shards", s->nshards);
@@ -55,8 +67,9 @@ static int init_chans(srv_server *s, char *err, size_t errlen)
         goto oom;
     for (uint32_t a = 0; a < s->nworkers; a++)
         for (uint32_t b = 0; b < s->nworkers; b++)
-            if (a != b && spsc_chan_init(&s->chans[(size_t)a * s->nworkers + b],
-                                         SRV_CHAN_CAPACITY))
+            if (a != b &&
+                spsc_chan_init_bounded(&s->chans[(size_t)a * s->nworkers + b],
+                                       SRV_CHAN_CAPACITY, SRV_CHAN_OVERFLOW))
                 goto oom;
     return 0;
 oom:
@@ -88,13 +101,29 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the command table");
         return -1;
     }
-    if (init_shards(s, err, errlen) || init_chans(s, err, errlen))
+    /* Each step says what it is about to do, so a start that takes long or
+     * fails (memory) shows where. */
+    srv_verbose("Creating %u shards", s->nshards);
+    if (init_shards(s, err, errlen))
         return -1;
+    srv_notice("Creating %u worker threads: %u channels between them "
+               "(%llu KiB)",
+               s->nworkers, s->nworkers * (s->nworkers - 1),
+               (unsigned long long)((uint64_t)s->nworkers * (s->nworkers - 1) *
+                                    SRV_CHAN_CAPACITY * sizeof(void *) / 1024));
+    if (init_chans(s, err, errlen))
+        return -1;
+    if (srv_watch_init(s)) {
+        snprintf(err, errlen, "out of memory creating the WATCH versions");
+        return -1;
+    }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
     if (!s->workers) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    srv_verbose("Listening on %s:%d (%s)", s->cfg.bind, s->cfg.port,
+                s->be->name);
     for (uint32_t i = 0; i < s->nworkers; i++) {
         s->workers[i].listen_fd = s->workers[i].wake_fd = -1;
         if (srv_worker_init(&s->workers[i], s, i, err, errlen))
@@ -155,7 +184,8 @@ static int load_data(srv_server *s)
     srv_notice("Loading data from %s (fsync %s)", pc.dir,
                ps_fsync_name(pc.fsync));
     ps_persist *ps;
-    if (ps_open(&ps, &pc, s->shards, s->nshards, 0, err, sizeof(err))) {
+    if (ps_open(&ps, &pc, s->shards, s->nshards, s->hash_seed, err,
+                sizeof(err))) {
         srv_warning("Cannot start with persistence: %s", err);
         return -1;
     }
@@ -309,6 +339,7 @@ void srv_destroy(srv_server *s)
             if (s->shards[i])
                 eng_shard_free(s->shards[i]);
     free(s->shards);
+    srv_watch_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

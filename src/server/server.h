@@ -3,8 +3,9 @@
  * the channels between them, process-wide counters, start and shutdown.
  *
  * Shape (see docs/ARCHITECTURE.md): W workers, one thread each (pinned to
- * CPU w only with pin_threads, see worker.c); each has its own SO_REUSEPORT
- * listening socket and event loop, and owns the shards s with s % W == w.
+ * CPU w only with pin_threads, see worker.c); each accepts on the shared
+ * listening socket (worker.c), has its own event loop, and owns the shards
+ * s with s % W == w.
  * The shards live in ONE array shared by all workers (cmd_ctx.shards), but
  * a worker touches another's shard only while that worker is parked
  * (exclusive execution, worker.h).
@@ -35,8 +36,25 @@
 #include "server/spsc.h"
 #include "server/srvcmd.h"
 
-#define SRV_VERSION "7.0.0" /* Redis version we speak (HELLO, INFO) */
+#define SRV_VERSION "7.0.15" /* Redis version whose behaviour we match */
 #define SRV_CHAN_CAPACITY 4096
+/* Requests one worker may have in flight to another (sent, reply not back
+ * yet), and their argument bytes: past either, a connection that needs
+ * that worker waits (back-pressure) instead of queueing more. At least one
+ * request may always be in flight, however large. A channel src -> dst
+ * then carries at most SRV_CHAN_INFLIGHT requests of src and as many
+ * replies to dst's requests, which its ring plus a fixed overflow of
+ * SRV_CHAN_OVERFLOW always hold: sending never allocates nor fails. */
+#ifndef SRV_CHAN_INFLIGHT /* overridable so tests can make them tiny */
+#define SRV_CHAN_INFLIGHT 4096
+#endif
+#ifndef SRV_CHAN_INFLIGHT_BYTES
+#define SRV_CHAN_INFLIGHT_BYTES ((size_t)32 << 20)
+#endif
+#define SRV_CHAN_OVERFLOW                                                      \
+    (2 * SRV_CHAN_INFLIGHT > SRV_CHAN_CAPACITY                                 \
+         ? 2 * SRV_CHAN_INFLIGHT - SRV_CHAN_CAPACITY                           \
+         : 0)
 
 struct srv_worker;
 
@@ -48,6 +66,7 @@ typedef struct srv_server {
     spsc_chan *chans;           /* [src * nworkers + dst] */
     eng_shard **shards;         /* [nshards] */
     uint32_t nshards;           /* power of two */
+    uint64_t hash_seed;         /* key hash seed: --hash-seed, else random */
     srv_cmdtab cmds;
     int64_t start_mono_ms;
     int64_t start_unix_ms;
@@ -72,6 +91,12 @@ typedef struct srv_server {
     _Atomic int loading;
     _Atomic int shutdown_save; /* SRV_SAVE_*: what SHUTDOWN asked */
     int64_t loading_start_unix_ms;
+    /* WATCH (multi.h): per-bucket write versions, the number of clients
+     * watching something, and the FLUSHDB/FLUSHALL generation. */
+    _Atomic uint32_t *watch_ver;
+    uint32_t watch_mask;
+    _Atomic uint64_t watchers;
+    _Atomic uint64_t flush_gen;
 } srv_server;
 
 enum { SRV_SAVE_DEFAULT = 0, SRV_SAVE_YES = 1, SRV_SAVE_NO = 2 };

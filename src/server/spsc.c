@@ -69,7 +69,24 @@ int spsc_chan_init(spsc_chan *ch, size_t capacity)
     ch->ring = spsc_ring_new(capacity);
     ch->ovf = NULL;
     ch->ovf_head = ch->ovf_len = ch->ovf_cap = 0;
+    ch->bounded = false;
     return ch->ring ? 0 : -1;
+}
+
+int spsc_chan_init_bounded(spsc_chan *ch, size_t capacity, size_t ovf_max)
+{
+    if (spsc_chan_init(ch, capacity))
+        return -1;
+    ch->bounded = true;
+    if (ovf_max == 0)
+        return 0;
+    ch->ovf = malloc(ovf_max * sizeof(*ch->ovf));
+    if (!ch->ovf) {
+        spsc_chan_destroy(ch);
+        return -1;
+    }
+    ch->ovf_cap = ovf_max;
+    return 0;
 }
 
 void spsc_chan_destroy(spsc_chan *ch)
@@ -89,6 +106,8 @@ static int ovf_append(spsc_chan *ch, void *p)
             for (size_t i = 0; i < ch->ovf_len; i++)
                 ch->ovf[i] = ch->ovf[ch->ovf_head + i];
             ch->ovf_head = 0;
+        } else if (ch->bounded) {
+            return -1; /* full: the caller's bound was broken */
         } else {
             size_t cap = ch->ovf_cap ? ch->ovf_cap * 2 : 64;
             void **n = realloc(ch->ovf, cap * sizeof(*n));

@@ -6,7 +6,11 @@
  * request travels src -> dst, its reply (the same message) dst -> src. The
  * ring is bounded so that a stalled consumer cannot make a producer's memory
  * grow inside shared state; what does not fit waits in the producer's own
- * overflow list, in order, and is pushed again by spsc_chan_flush().
+ * overflow list, in order, and is pushed again by spsc_chan_flush(). A
+ * bounded channel (spsc_chan_init_bounded) allocates its overflow array
+ * once, at its bound, and never grows it: sending then never allocates, so
+ * it cannot fail for lack of memory, only when the caller broke the bound
+ * it promised (the server's in-flight accounting, worker.h).
  *
  * Owns: the ring's slot array and the overflow array; never the pointed-to
  *   messages.
@@ -51,13 +55,18 @@ typedef struct spsc_chan {
     spsc_ring *ring;
     void **ovf; /* overflow FIFO: ovf[ovf_head .. ovf_head + ovf_len) */
     size_t ovf_head, ovf_len, ovf_cap;
+    bool bounded; /* ovf_cap is fixed */
 } spsc_chan;
 
 int spsc_chan_init(spsc_chan *ch, size_t capacity); /* 0 or -1 (OOM) */
+/* A channel that holds at most capacity (rounded up as the ring's) plus
+ * ovf_max messages; spsc_chan_send fails beyond that, never for OOM. */
+int spsc_chan_init_bounded(spsc_chan *ch, size_t capacity, size_t ovf_max);
 /* Frees ring and overflow array; messages still queued are the caller's to
  * drain first (spsc_ring_pop / spsc_chan_take_overflow). */
 void spsc_chan_destroy(spsc_chan *ch);
-/* Producer: queue p. -1 only when the overflow list cannot grow (OOM). */
+/* Producer: queue p. -1 only when the overflow list cannot grow (OOM, or
+ * a bounded channel is full). */
 int spsc_chan_send(spsc_chan *ch, void *p);
 /* Producer: move what fits from overflow into the ring; returns how many
  * messages still wait in overflow. */

@@ -53,6 +53,8 @@ typedef void (*srv_cmd_fn)(srv_exec *x);
 enum srv_cmd_flag {
     SRV_CMD_EXCL = 1u << 0,     /* run with every other worker parked */
     SRV_CMD_STALE_OK = 1u << 1, /* informational (COMMAND flags) */
+    SRV_CMD_TX = 1u << 2,       /* MULTI, EXEC, ...: routed by multi.c */
+    SRV_CMD_NO_MULTI = 1u << 3, /* refused inside MULTI (SHUTDOWN) */
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's
@@ -80,6 +82,8 @@ const srv_cmd *srv_cmds_info(size_t *n);
 const srv_cmd *srv_cmds_config(size_t *n);
 const srv_cmd *srv_cmds_command(size_t *n);
 const srv_cmd *srv_cmds_server(size_t *n);
+const srv_cmd *srv_cmds_multi(size_t *n);
+const srv_cmd *srv_cmds_script(size_t *n);
 const srv_cmd *srv_cmds_persist(size_t *n);
 /* INFO's Persistence section (cmd_persist.c). */
 struct fc_buf;

@@ -7,6 +7,7 @@
 #include "server/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
@@ -27,6 +28,13 @@
 #define DRAIN_BATCH 1024 /* messages per channel per iteration */
 #define MAX_SLEEP_MS 1000
 
+/* One listening socket for the process, without SO_REUSEPORT: binding
+ * fails with EADDRINUSE while anyone holds the port (a second fast-cache,
+ * a redis-server), and nobody can join it later and silently take part of
+ * the connections, as a SO_REUSEPORT group would let any process of the
+ * same user do. The workers share it (worker 0 binds, the others accept on
+ * a dup of it): each one's loop waits on it and the kernel hands each new
+ * connection to one of them. */
 static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
@@ -45,7 +53,6 @@ static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
                     res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 511)) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->bind,
                  cfg->port, strerror(errno));
@@ -68,11 +75,20 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
     w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);
     w->wake_dst = calloc(s->nworkers, sizeof(*w->wake_dst));
     w->cmdstats = calloc(s->cmds.count, sizeof(*w->cmdstats));
-    if (!w->wake_dst || !w->cmdstats) {
+    w->inflight = calloc(s->nworkers, sizeof(*w->inflight));
+    w->inflight_bytes = calloc(s->nworkers, sizeof(*w->inflight_bytes));
+    if (!w->wake_dst || !w->cmdstats || !w->inflight || !w->inflight_bytes) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    w->listen_fd = listen_socket(&s->cfg, err, errlen);
+    if (id == 0) {
+        w->listen_fd = listen_socket(&s->cfg, err, errlen);
+    } else {
+        w->listen_fd = fcntl(s->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
+        if (w->listen_fd < 0)
+            snprintf(err, errlen, "dup of the listening socket: %s",
+                     strerror(errno));
+    }
     if (w->listen_fd < 0)
         return -1;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -95,6 +111,10 @@ void srv_worker_destroy(srv_worker *w)
     free(w->wake_dst);
     free(w->cmdstats);
     free(w->sub_argv);
+    free(w->inflight);
+    free(w->inflight_bytes);
+    w->inflight = NULL;
+    w->inflight_bytes = NULL;
     w->loop = NULL;
     w->wake_dst = NULL;
     w->cmdstats = NULL;
@@ -117,8 +137,28 @@ int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m)
 {
     if (spsc_chan_send(chan(w, w->id, dst), m))
         return -1;
+    if (m->origin == w->id) {
+        m->owner = dst;
+        w->inflight[dst]++;
+        w->inflight_bytes[dst] += m->bytes;
+    }
     w->wake_dst[dst] = true;
     return 0;
+}
+
+bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes)
+{
+    if (w->inflight[dst] == 0)
+        return true; /* one always goes, however large */
+    return w->inflight[dst] < SRV_CHAN_INFLIGHT &&
+           w->inflight_bytes[dst] + bytes <= SRV_CHAN_INFLIGHT_BYTES;
+}
+
+void srv_worker_returned(srv_worker *w, const struct srv_msg *m)
+{
+    w->inflight[m->owner]--;
+    w->inflight_bytes[m->owner] -= m->bytes;
+    conn_chan_wake(w);
 }
 
 /* Through the loop when the backend can (a MSG_RING riding on the next
@@ -293,7 +333,7 @@ static int timers_base(srv_worker *w)
  * only when poll may really block, until srv_on_awake. */
 static int about_to_sleep(srv_worker *w, int timeout)
 {
-    if (w->kill_pending)
+    if (w->kill_pending || w->resume)
         return 0; /* CLIENT KILL from a parked section: reap first */
     if (w->ovf_dsts)
         return 1; /* a target's ring is full: retry soon, without spinning */
@@ -386,6 +426,7 @@ void *srv_worker_main(void *arg)
             break;
         }
         drain(w);
+        conn_resume_drained(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
         if (s->cfg.persistence.enabled)

@@ -61,6 +61,18 @@ typedef struct srv_cmdstat {
 
 #define SRV_OPS_SAMPLES 16
 
+/* Error replies by prefix ("ERR", "WRONGTYPE", ...: the first word), for
+ * INFO errorstats. Written by the worker only; INFO and CONFIG RESETSTAT
+ * read and clear them exclusively. Like Redis, at most SRV_ERRSTAT_MAX
+ * distinct prefixes are tracked; errors of further ones count only in
+ * the total. */
+#define SRV_ERRSTAT_MAX 32
+#define SRV_ERRSTAT_NAME 32
+typedef struct srv_errstat {
+    char name[SRV_ERRSTAT_NAME]; /* "" = unused */
+    uint64_t count;
+} srv_errstat;
+
 typedef struct srv_worker {
     srv_server *srv;
     uint32_t id;
@@ -80,10 +92,14 @@ typedef struct srv_worker {
     conn *conns; /* doubly linked list */
     uint32_t nconns;
     bool kill_pending; /* some conn has kill_req set */
+    conn *resume;      /* drained after back-pressure (conn.c) */
 
     /* Cross-worker. */
     bool *wake_dst;    /* [nworkers]: pushed to dst this iteration */
     uint32_t ovf_dsts; /* channels of ours with overflow waiting */
+    uint32_t *inflight;      /* [nworkers]: our requests there, not back */
+    size_t *inflight_bytes;  /* [nworkers]: their argument bytes */
+    conn *chan_wait;         /* connections waiting for in-flight room */
     _Atomic int sleeping;
     _Atomic uint64_t park_req; /* generation to park for, 0 = none */
     _Atomic uint64_t parked;   /* last generation acknowledged */
@@ -96,6 +112,9 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_net_in, stat_net_out;
     _Atomic uint64_t stat_hits, stat_misses;
     _Atomic uint64_t stat_expired;
+    uint64_t stat_errors; /* every error reply (total_error_replies) */
+    srv_errstat errstats[SRV_ERRSTAT_MAX];
+    _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
@@ -129,9 +148,15 @@ void *srv_worker_main(void *arg);
 /* Any thread: interrupts the worker's poll. */
 void srv_worker_wake(srv_worker *w);
 
-/* Sends a message to worker dst (request or reply). -1 on OOM (the message
- * stays the caller's). */
+/* Sends a message to worker dst (request or reply). A request must have
+ * been admitted by srv_worker_can_send first; it then counts as in flight
+ * until srv_worker_returned. -1 only when that bound was broken (the
+ * message stays the caller's). */
 int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m);
+/* Whether a request of `bytes` argument bytes may be sent to dst now. */
+bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes);
+/* One of our requests came back from m->owner: its room is free again. */
+void srv_worker_returned(srv_worker *w, const struct srv_msg *m);
 
 /* Exclusive execution (see above). begin returns once every other worker is
  * parked; end releases them. No-op pair with one worker. */
@@ -139,6 +164,9 @@ void srv_excl_begin(srv_worker *w);
 void srv_excl_end(srv_worker *w);
 /* Safe point: parks here while another worker holds exclusive execution. */
 void srv_park_point(srv_worker *w);
+
+/* Counts an error reply ("-PREFIX message\r\n") in errorstats. */
+void srv_errstat_count(srv_worker *w, const char *reply, size_t len);
 
 /* Closes every connection whose kill_req is set (CLIENT KILL). */
 void srv_worker_reap_killed(srv_worker *w);

@@ -83,7 +83,7 @@ class TestConfigFile(unittest.TestCase):
         self.assertIn(b"/nonexistent/fc.toml", p.stdout + p.stderr)
 
     def test_bad_flags(self):
-        for args, text in ((["--threads", "0"], "--threads"),
+        for args, text in ((["--threads", "2000"], "--threads"),
                            (["--port", "70000"], "--port"),
                            (["--io", "kqueue"], "--io"),
                            (["--nosuchflag", "1"], "nosuchflag"),

@@ -4,7 +4,7 @@ OBJECT."""
 import time
 import unittest
 
-from fcserver import Map, ServerTestCase
+from fcserver import Map, ServerTestCase, is_redis
 
 
 def parse_info(text):
@@ -61,7 +61,12 @@ class TestInfo(ServerTestCase):
         parts = dict(p.split("=") for p in fields["db0"].split(","))
         self.assertEqual(parts["keys"], "3")
         self.assertEqual(parts["expires"], "1")
-        self.assertIn("avg_ttl", parts)
+        # avg_ttl: Redis estimates it; fast-cache does not measure it, so
+        # leaves it out rather than print a made-up 0.
+        if is_redis():
+            self.assertIn("avg_ttl", parts)
+        else:
+            self.assertNotIn("avg_ttl", parts)
 
     def test_info_stats_hits_misses(self):
         c = self.raw()
@@ -289,9 +294,13 @@ class TestKeyspaceAdmin(ServerTestCase):
         c.call("SET", "i", "12345")
         c.call("SET", "s", "hello")
         c.call("SET", "long", "y" * 100)
-        self.assertEqual(c.call("OBJECT", "ENCODING", "i"), b"int")
-        self.assertEqual(c.call("OBJECT", "ENCODING", "s"), b"embstr")
-        self.assertEqual(c.call("OBJECT", "ENCODING", "long"), b"raw")
+        if is_redis():
+            want = (b"int", b"embstr", b"raw")
+        else:  # every value is stored as plain bytes: fast-cache says so
+            want = (b"raw", b"raw", b"raw")
+        self.assertEqual(c.call("OBJECT", "ENCODING", "i"), want[0])
+        self.assertEqual(c.call("OBJECT", "ENCODING", "s"), want[1])
+        self.assertEqual(c.call("OBJECT", "ENCODING", "long"), want[2])
         self.assertErr(c.call("OBJECT", "FOO"),
                        "ERR unknown subcommand 'FOO'. Try OBJECT HELP.")
 

@@ -53,7 +53,7 @@ static const struct {
     const char *name;
     enum cmd_split split;
 } splits[] = {
-    {"mget", CMD_SPLIT_ARRAY}, {"mset", CMD_SPLIT_OK},
+    {"mget", CMD_SPLIT_ARRAY}, {"mset", CMD_SPLIT_NONE}, /* atomic: exclusive */
     {"del", CMD_SPLIT_SUM},    {"unlink", CMD_SPLIT_SUM},
     {"exists", CMD_SPLIT_SUM}, {"touch", CMD_SPLIT_SUM},
 };

@@ -211,7 +211,7 @@ static void test_too_big_count_strings(void **state)
 static void test_huge_lengths_no_overflow(void **state)
 {
     (void)state;
-    resp_limits lim = {SIZE_MAX, SIZE_MAX, 64 * 1024};
+    resp_limits lim = {SIZE_MAX, SIZE_MAX, 64 * 1024, 0, 0};
     resp_arg a[4];
     size_t argc, consumed, need;
     const char *err;

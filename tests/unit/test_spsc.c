@@ -150,6 +150,36 @@ static void test_two_threads(void **state)
     spsc_chan_destroy(&ch);
 }
 
+/* A bounded channel holds ring + ovf_max messages, in order, and then
+ * refuses instead of growing; room freed by the consumer is reused. */
+static void test_chan_bounded(void **state)
+{
+    (void)state;
+    spsc_chan ch;
+    assert_int_equal(spsc_chan_init_bounded(&ch, 4, 3), 0);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(spsc_chan_send(&ch, tok(i)), 0);
+    assert_int_equal(spsc_chan_send(&ch, tok(7)), -1);
+    assert_int_equal(ch.ovf_cap, 3); /* never reallocated */
+    assert_int_equal(untok(spsc_ring_pop(ch.ring)), 0);
+    assert_int_equal(untok(spsc_ring_pop(ch.ring)), 1);
+    assert_int_equal(spsc_chan_flush(&ch), 1);
+    assert_int_equal(spsc_chan_send(&ch, tok(7)), 0);
+    assert_int_equal(spsc_chan_send(&ch, tok(8)), 0);
+    assert_int_equal(spsc_chan_send(&ch, tok(9)), -1);
+    for (int expect = 2; expect <= 8; expect++) {
+        void *p = spsc_ring_pop(ch.ring);
+        if (!p) {
+            spsc_chan_flush(&ch);
+            p = spsc_ring_pop(ch.ring);
+        }
+        assert_int_equal(untok(p), expect);
+    }
+    assert_null(spsc_ring_pop(ch.ring));
+    assert_int_equal(spsc_chan_flush(&ch), 0);
+    spsc_chan_destroy(&ch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_ring_wraps),
         cmocka_unit_test(test_chan_overflow_keeps_order),
         cmocka_unit_test(test_chan_take_overflow),
+        cmocka_unit_test(test_chan_bounded),
         cmocka_unit_test(test_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
