@@ -175,7 +175,10 @@ static void on_snap_done(void *ctx, const ps_snap_result *r)
         p->saves++;
     }
     pthread_mutex_unlock(&p->mu);
-    if (r->status)
+    if (r->status == ECANCELED)
+        p->cfg.log(0, "Snapshot %016" PRIx64 " abandoned (shutdown)",
+                   r->snap_id);
+    else if (r->status)
         p->cfg.log(1, "Snapshot %016" PRIx64 " failed: %s", r->snap_id,
                    strerror(r->status));
     else
@@ -225,6 +228,10 @@ int ps_open(ps_persist **out, const ps_config *cfg, eng_shard **shards,
                           .nshards = nshards,
                           .seed = seed,
                           .repair = cfg->repair,
+                          .have_wall_offset = cfg->wall_offset != NULL,
+                          .wall_offset = cfg->wall_offset
+                                             ? atomic_load(cfg->wall_offset)
+                                             : 0,
                           .log = p->cfg.log};
     if (ps_recover(&ro, &p->recovered, err, errlen))
         goto fail;
@@ -284,10 +291,11 @@ void ps_close(ps_persist *p)
 void ps_observe(void *ctx, const fc_mutation *m)
 {
     ps_persist *p = ctx;
+    _Atomic int64_t *off = p->cfg.wall_offset ? p->cfg.wall_offset
+                                              : &p->wall_offset;
     int64_t exp = m->expire_at_ms
-                      ? m->expire_at_ms + atomic_load_explicit(
-                                              &p->wall_offset,
-                                              memory_order_relaxed)
+                      ? m->expire_at_ms +
+                            atomic_load_explicit(off, memory_order_relaxed)
                       : 0;
     if (p->cfg.lane_mode == PS_LANES_PER_SHARD) {
         ps_lane_append(ps_wal_lane(p->wal, m->shard), m, exp);
@@ -385,7 +393,7 @@ bool ps_snapshot_due(ps_persist *p, int64_t now_mono_ms)
      * jitter of reading two clocks, as the server's workers do. */
     int64_t off = clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_MONOTONIC);
     int64_t cur = atomic_load_explicit(&p->wall_offset, memory_order_relaxed);
-    if (off > cur + 1 || off < cur - 1)
+    if (!p->cfg.wall_offset && (off > cur + 1 || off < cur - 1))
         atomic_store_explicit(&p->wall_offset, off, memory_order_relaxed);
     if (p->cfg.snapshot_every_s <= 0 || ps_snap_running(p->snap))
         return false;
@@ -398,12 +406,11 @@ bool ps_snapshot_due(ps_persist *p, int64_t now_mono_ms)
     return due;
 }
 
-int ps_save(ps_persist *p, eng_shard **shards, int64_t now,
-            int64_t wall_offset_ms)
+/* Serializes every shard of the running snapshot on this thread, which
+ * holds them all, and waits for its file. */
+static int drive_all(ps_persist *p, eng_shard **shards, int64_t now,
+                     int64_t wall_offset_ms)
 {
-    int e = ps_bgsave(p);
-    if (e)
-        return e;
     for (uint32_t i = 0; i < p->nshards; i++) {
         while (ps_snap_step(p->snap, shards[i], i, 1u << 20, now,
                             wall_offset_ms)) {
@@ -414,6 +421,20 @@ int ps_save(ps_persist *p, eng_shard **shards, int64_t now,
         }
     }
     return ps_snap_wait(p->snap);
+}
+
+int ps_save(ps_persist *p, eng_shard **shards, int64_t now,
+            int64_t wall_offset_ms)
+{
+    /* A background snapshot in progress (BGSAVE, then SIGTERM): as Redis
+     * kills its BGSAVE child, abandon it (its .tmp goes) and take the one
+     * asked for, of the state as it is now. */
+    if (ps_snap_running(p->snap))
+        ps_snap_abort(p->snap);
+    int e = ps_bgsave(p);
+    if (e)
+        return e;
+    return drive_all(p, shards, now, wall_offset_ms);
 }
 
 int ps_snapshot_wait(ps_persist *p)
@@ -428,7 +449,9 @@ int ps_wait_durable(ps_persist *p, uint32_t lane, uint64_t gen)
 
 int64_t ps_wall_offset(ps_persist *p)
 {
-    return atomic_load_explicit(&p->wall_offset, memory_order_relaxed);
+    return atomic_load_explicit(p->cfg.wall_offset ? p->cfg.wall_offset
+                                                   : &p->wall_offset,
+                                memory_order_relaxed);
 }
 
 bool ps_always(const ps_persist *p)

@@ -30,6 +30,7 @@
 #ifndef FC_PERSIST_PERSIST_H
 #define FC_PERSIST_PERSIST_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,10 @@ typedef struct ps_config {
     uint32_t nlanes;            /* threads (PER_THREAD); ignored per shard */
     void (*on_durable)(void *ctx, uint32_t lane);
     void *ctx;
+    /* The caller's unix-minus-monotonic offset, when it keeps one (the
+     * server): records and recovery then convert with exactly the value
+     * its commands use. NULL: persist keeps its own. */
+    _Atomic int64_t *wall_offset;
     void (*log)(int level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 } ps_config;

@@ -692,7 +692,7 @@ int ps_recover(const ps_recover_opts *o_in, ps_recover_result *res, char *err,
     rctx rc = {.o = o, .res = res, .err = err, .errlen = errlen};
     rc.now_mono = clock_ms(CLOCK_MONOTONIC);
     rc.now_unix = clock_ms(CLOCK_REALTIME);
-    rc.woff = rc.now_unix - rc.now_mono;
+    rc.woff = o->have_wall_offset ? o->wall_offset : rc.now_unix - rc.now_mono;
     /* A crash during a snapshot leaves its temporary file: never valid. */
     list_files(o->dir, "snap-", ".tmp", NULL, 0, true);
     pf_snap_header snap = {0};

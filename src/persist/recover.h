@@ -45,6 +45,8 @@ typedef struct ps_recover_opts {
      * that wrote a file is in its header, so its layout can be rebuilt). */
     uint64_t seed;
     bool repair;
+    bool have_wall_offset; /* use wall_offset to convert unix -> monotonic */
+    int64_t wall_offset;
     /* level: 0 notice, 1 warning. */
     void (*log)(int level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

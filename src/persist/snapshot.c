@@ -403,6 +403,17 @@ bool ps_snap_step(ps_snapper *sn, eng_shard *sh, uint32_t idx, size_t budget,
     return !c->done;
 }
 
+void ps_snap_abort(ps_snapper *sn)
+{
+    pthread_mutex_lock(&sn->mu);
+    if (atomic_load(&sn->running)) {
+        sn->abort = true;
+        pthread_cond_broadcast(&sn->cv);
+    }
+    pthread_mutex_unlock(&sn->mu);
+    (void)ps_snap_wait(sn);
+}
+
 int ps_snap_wait(ps_snapper *sn)
 {
     pthread_mutex_lock(&sn->mu);

@@ -71,6 +71,9 @@ bool ps_snap_busy(const ps_snapper *sn);
  * snapshot. Returns true while this shard still has work. */
 bool ps_snap_step(ps_snapper *sn, eng_shard *sh, uint32_t idx, size_t budget,
                   int64_t now, int64_t wall_offset_ms);
+/* Abandons the running snapshot (its .tmp removed; status ECANCELED) and
+ * returns once it has stopped. */
+void ps_snap_abort(ps_snapper *sn);
 /* Blocks until no snapshot runs; returns the last result's status. */
 int ps_snap_wait(ps_snapper *sn);
 

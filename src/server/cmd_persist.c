@@ -48,6 +48,10 @@ static void cmd_save(srv_exec *x)
     ps_persist *ps;
     if (!ready(x, &ps))
         return;
+    if (ps_snapshot_running(ps)) { /* as Redis: SAVE does not wait */
+        save_error(x, EBUSY);
+        return;
+    }
     int e = ps_save(ps, x->srv->shards, x->c->now, x->c->wall_offset_ms);
     if (e)
         save_error(x, e);

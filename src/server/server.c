@@ -90,6 +90,10 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     s->start_unix_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
+    struct timespec mt;
+    clock_gettime(CLOCK_MONOTONIC, &mt);
+    clock_gettime(CLOCK_REALTIME, &rt);
+    atomic_init(&s->wall_offset_ms, srv_wall_offset_of(&rt, &mt));
     make_run_id(s->run_id);
     s->be = ev_backend_select(cfg->io, err, errlen);
     if (!s->be)
@@ -178,6 +182,7 @@ static int load_data(srv_server *s)
     srv_ps_config(&s->cfg, &pc);
     pc.on_durable = ps_durable;
     pc.ctx = s;
+    pc.wall_offset = &s->wall_offset_ms;
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     s->loading_start_unix_ms = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000;
@@ -215,11 +220,8 @@ static void close_data(srv_server *s)
     if (!s->ps)
         return;
     if (atomic_load(&s->shutdown_save) != SRV_SAVE_NO) {
-        struct timespec rt, mt;
-        clock_gettime(CLOCK_REALTIME, &rt);
-        clock_gettime(CLOCK_MONOTONIC, &mt);
-        int64_t now = (int64_t)mt.tv_sec * 1000 + mt.tv_nsec / 1000000;
-        int64_t off = (int64_t)rt.tv_sec * 1000 + rt.tv_nsec / 1000000 - now;
+        int64_t now = eng_now_ms();
+        int64_t off = atomic_load(&s->wall_offset_ms); /* the commands' */
         srv_notice("Saving the final snapshot before exit.");
         int e = ps_save(s->ps, s->shards, now, off);
         if (e && e != EBUSY)

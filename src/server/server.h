@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "engine/engine.h"
 #include "persist/persist.h"
@@ -80,6 +81,12 @@ typedef struct srv_server {
     _Atomic uint64_t stat_conn_received;
     _Atomic uint64_t stat_rejected_conn;
     _Atomic int64_t stat_reset_ms; /* CONFIG RESETSTAT time (unused: 0) */
+    /* unix ms - monotonic ms, ONE value for the process (workers adopt a
+     * new one only when the clock moved by more than the 1 ms jitter of
+     * reading two clocks): absolute times convert the same way on every
+     * worker, in the WAL and at recovery, so PXAT T survives a restart as
+     * exactly T. */
+    _Atomic int64_t wall_offset_ms;
 
     /* Persistence (NULL when off). The shards' observer points at
      * `observer`, whose fn is set once recovery is over. While `loading`
@@ -100,6 +107,15 @@ typedef struct srv_server {
 } srv_server;
 
 enum { SRV_SAVE_DEFAULT = 0, SRV_SAVE_YES = 1, SRV_SAVE_NO = 2 };
+
+/* unix ms - monotonic ms from two clock readings; the one formula the
+ * process uses (see wall_offset_ms). */
+static inline int64_t srv_wall_offset_of(const struct timespec *rt,
+                                         const struct timespec *mt)
+{
+    return ((int64_t)rt->tv_sec - (int64_t)mt->tv_sec) * 1000 +
+           ((int64_t)rt->tv_nsec - (int64_t)mt->tv_nsec) / 1000000;
+}
 
 /* The persistence object once loading is over, else NULL. */
 static inline ps_persist *srv_ps(srv_server *s)

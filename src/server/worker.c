@@ -233,11 +233,15 @@ static void update_time(srv_worker *w)
         return;
     w->now = now; /* eng_now_ms()'s clock and unit */
     clock_gettime(CLOCK_REALTIME, &rt);
-    int64_t off = ((int64_t)rt.tv_sec - (int64_t)mt.tv_sec) * 1000 +
-                  ((int64_t)rt.tv_nsec - (int64_t)mt.tv_nsec) / 1000000;
-    if (w->wall_offset_ms == 0 || off > w->wall_offset_ms + 1 ||
-        off < w->wall_offset_ms - 1)
-        w->wall_offset_ms = off;
+    int64_t off = srv_wall_offset_of(&rt, &mt);
+    int64_t cur =
+        atomic_load_explicit(&w->srv->wall_offset_ms, memory_order_relaxed);
+    if (off > cur + 1 || off < cur - 1) {
+        atomic_store_explicit(&w->srv->wall_offset_ms, off,
+                              memory_order_relaxed);
+        cur = off;
+    }
+    w->wall_offset_ms = cur;
 }
 
 static void sweep(srv_worker *w)

@@ -318,6 +318,7 @@ static int world_open(world *w, uint32_t n, uint64_t seed)
     for (uint32_t i = 0; i < n; i++) {
         w->sh[i] = eng_shard_new(i, 0, &w->obs);
         assert_non_null(w->sh[i]);
+        eng_shard_set_seed(w->sh[i], seed); /* as the server and library do */
     }
     w->err[0] = 0;
     if (ps_open(&w->p, &w->cfg, w->sh, n, seed, w->err, sizeof(w->err))) {
@@ -349,15 +350,13 @@ static void world_close(world *w)
     world_free_shards(w);
 }
 
-/* The shard is chosen by the seeded hash (the layout); the hash handed to
- * the engine is always eng_hash: the engine's table rehashes entries with
- * eng_hash when it resizes (src/engine/table.c entry_hash), so any other
- * value would misplace them. With seed 0 the two are the same. */
+/* The seeded hash picks the shard and is what the engine, seeded with the
+ * same value (eng_shard_set_seed), rehashes entries with. */
 static uint32_t shard_of(const world *w, const void *k, size_t kl,
                          uint64_t *h)
 {
-    *h = eng_hash(k, kl);
-    return (uint32_t)(XXH3_64bits_withSeed(k, kl, w->seed) & (w->n - 1));
+    *h = eng_hash_seeded(w->seed, k, kl);
+    return (uint32_t)(*h & (w->n - 1));
 }
 
 /* After a mutation of shard s: hand the lane off now and then. */
