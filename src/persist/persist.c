@@ -342,7 +342,10 @@ int ps_bgsave(ps_persist *p)
 {
     if (ps_snap_running(p->snap))
         return EBUSY;
-    uint64_t segno = ps_wal_roll(p->wal);
+    uint64_t segno;
+    int re = ps_wal_roll(p->wal, &segno);
+    if (re)
+        return re;
     pthread_mutex_lock(&p->mu);
     pf_snap_header h = {.flags = p->cfg.compress ? PF_SNAP_F_ZSTD : 0,
                         .epoch = p->epoch,

@@ -554,16 +554,28 @@ void ps_wal_close(ps_wal *w)
     free(w);
 }
 
-uint64_t ps_wal_roll(ps_wal *w)
+int ps_wal_roll(ps_wal *w, uint64_t *segno)
 {
     pthread_mutex_lock(&w->mu);
     uint64_t id = ++w->roll_req;
     pthread_cond_signal(&w->cv_work);
-    while (w->roll_done < id && !w->stop)
+    int e = 0;
+    /* A failing disk ends the wait: a snapshot cannot start then, and the
+     * caller (a worker) must not hang until the disk recovers. */
+    while (w->roll_done < id && !w->stop && !(e = atomic_load(&w->err)))
         pthread_cond_wait(&w->cv_done, &w->mu);
-    uint64_t segno = w->rolled_segno;
+    if (w->roll_done >= id) {
+        e = 0;
+    } else {
+        if (!e)
+            e = ECANCELED;
+        /* Withdraw the request if the writer has not taken it yet. */
+        if (w->roll_req == id && w->roll_done == id - 1)
+            w->roll_req = id - 1;
+    }
+    *segno = w->rolled_segno;
     pthread_mutex_unlock(&w->mu);
-    return segno;
+    return e;
 }
 
 int ps_wal_sync(ps_wal *w)

@@ -116,9 +116,10 @@ static inline bool ps_lane_durable(const ps_lane *l, uint64_t gen)
     return atomic_load_explicit(&l->durable_gen, memory_order_acquire) >= gen;
 }
 
-/* Closes the current segment (fsynced) and starts the next; returns its
- * number. Every chunk handed off after this returns lands in it or later. */
-uint64_t ps_wal_roll(ps_wal *w);
+/* Closes the current segment (fsynced) and starts the next, whose number
+ * goes to *segno. Every chunk handed off after this returns lands in it or
+ * later. 0, or the errno of the failed state (the roll did not happen). */
+int ps_wal_roll(ps_wal *w, uint64_t *segno);
 /* Waits until everything handed off before the call is written and
  * fsynced. 0, or the errno of the failure. */
 int ps_wal_sync(ps_wal *w);
