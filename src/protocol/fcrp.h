@@ -260,7 +260,7 @@ const char *fcrp_errcode_text(uint8_t code);
  * u64 key_tag | u64 expire_at_ms | u32 key_len | u32 value_len | key | value
  * op: low nibble = kind (our WAL's codes: 1 SET, 2 DEL, 3 EXPIRE, 5 CLEAR),
  * high nibble = value type (0 = string, so a string op is the seed's). */
-enum fcrp_op {
+enum fcrp_op { /* equal to persist/format.h's PF_REC_* on purpose */
     FCRP_OP_SET = 1,
     FCRP_OP_DEL = 2,
     FCRP_OP_EXPIRE = 3,

@@ -9,6 +9,7 @@
 #include <fastcache.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define INITIAL_CAP (64u * 1024)
 
@@ -170,4 +171,31 @@ uint64_t repl_batcher_next_due(const repl_batcher *b, uint64_t now_us)
             best = wait;
     }
     return best;
+}
+
+_Static_assert((int)FCRP_OP_SET == (int)PF_REC_SET &&
+                   (int)FCRP_OP_DEL == (int)PF_REC_DEL &&
+                   (int)FCRP_OP_EXPIRE == (int)PF_REC_EXPIRE &&
+                   (int)FCRP_OP_CLEAR == (int)PF_REC_CLEAR,
+               "FCRP ops are the WAL's record kinds");
+
+void repl_record_from_wal(fcrp_record *out, const pf_rec *w,
+                          uint64_t now_unix_ms)
+{
+    memset(out, 0, sizeof *out);
+    out->shard = w->shard;
+    out->seq = w->seq;
+    out->timestamp_ms = now_unix_ms;
+    out->op = w->kind; /* PF_REC_* and FCRP_OP_* share their codes */
+    out->vtype = w->vtype;
+    out->key = w->key;
+    out->key_len = w->klen;
+    out->key_hash = w->klen ? XXH3_64bits(w->key, w->klen) : 0;
+    out->expire_at_ms = w->expire_unix_ms == 0  ? FCRP_NO_EXPIRY
+                        : w->expire_unix_ms < 0 ? 0
+                                                : (uint64_t)w->expire_unix_ms;
+    if (w->kind == PF_REC_SET) {
+        out->value = w->value;
+        out->value_len = w->vlen;
+    }
 }

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "persist/format.h"
 #include "protocol/fcrp.h"
 #include "util/buf.h"
 
@@ -104,6 +105,15 @@ bool repl_batcher_due(const repl_batcher *b, uint32_t shard, uint64_t now_us);
 /* Microseconds until the next batch falls due (0: one is due now);
  * UINT64_MAX when every batch is empty: the caller can sleep that long. */
 uint64_t repl_batcher_next_due(const repl_batcher *b, uint64_t now_us);
+/* The replication record of a WAL record (persist/format.h): the same
+ * facts, kind -> op (same codes), vtype, shard, seq, key, value; expiry 0
+ * (none) -> FCRP_NO_EXPIRY, a negative one -> 0 (long past);
+ * timestamp_ms = now_unix_ms; key_hash = unseeded XXH3-64 of the key,
+ * key_tag = 0 (both informational: our replicas place keys by their own
+ * hash). out's key and value are views of w's. */
+void repl_record_from_wal(fcrp_record *out, const pf_rec *w,
+                          uint64_t now_unix_ms);
+
 static inline uint32_t repl_batcher_records(const repl_batcher *b,
                                             uint32_t shard)
 {

@@ -288,6 +288,49 @@ static void test_batch_per_shard_compressed_checked(void **state)
     repl_batcher_free(&b);
 }
 
+/* A WAL record becomes the same fact on the wire. */
+static void test_record_from_wal(void **state)
+{
+    (void)state;
+    pf_rec w = {.kind = PF_REC_SET, .vtype = 0, .shard = 5, .seq = 42,
+                .expire_unix_ms = 1800000000000ll,
+                .key = (const uint8_t *)"key", .klen = 3,
+                .value = (const uint8_t *)"val", .vlen = 3};
+    fcrp_record r;
+    repl_record_from_wal(&r, &w, 1700000000000ull);
+    assert_int_equal(r.op, FCRP_OP_SET);
+    assert_int_equal(r.shard, 5);
+    assert_true(r.seq == 42);
+    assert_true(r.timestamp_ms == 1700000000000ull);
+    assert_true(r.expire_at_ms == 1800000000000ull);
+    assert_int_equal(r.value_len, 3);
+    assert_true(r.key_hash != 0);
+    w.expire_unix_ms = 0; /* none */
+    repl_record_from_wal(&r, &w, 0);
+    assert_true(r.expire_at_ms == FCRP_NO_EXPIRY);
+    assert_int_equal(fcrp_record_effective_op(&r, UINT64_MAX - 1), FCRP_OP_SET);
+    w.kind = PF_REC_EXPIRE; /* persisted: no expiry = persist on the wire */
+    w.vlen = 0;
+    repl_record_from_wal(&r, &w, 0);
+    assert_int_equal(r.op, FCRP_OP_EXPIRE);
+    assert_true(r.expire_at_ms == FCRP_NO_EXPIRY);
+    w.kind = PF_REC_DEL;
+    w.vlen = 3; /* ignored: a DEL carries no value */
+    repl_record_from_wal(&r, &w, 0);
+    assert_int_equal(r.value_len, 0);
+    w.kind = PF_REC_CLEAR;
+    w.klen = 0;
+    repl_record_from_wal(&r, &w, 0);
+    assert_int_equal(r.op, FCRP_OP_CLEAR);
+    /* each one batches */
+    repl_batch_cfg c;
+    repl_batch_cfg_default(&c);
+    repl_batcher b;
+    assert_int_equal(repl_batcher_init(&b, 8, &c), FC_OK);
+    assert_int_equal(repl_batcher_push(&b, &r, 0), REPL_BATCH_OK);
+    repl_batcher_free(&b);
+}
+
 /* --- backlog ------------------------------------------------------------------ */
 
 /* A frame of records lo..hi for shard, through the batcher. */
@@ -506,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_batch_frame_cap),
         cmocka_unit_test(test_batch_rejects),
         cmocka_unit_test(test_batch_per_shard_compressed_checked),
+        cmocka_unit_test(test_record_from_wal),
         cmocka_unit_test(test_backlog_coverage),
         cmocka_unit_test(test_backlog_eviction),
         cmocka_unit_test(test_backlog_gap_and_base),
