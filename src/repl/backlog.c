@@ -73,16 +73,16 @@ static void evict_oldest(repl_backlog *bl)
 
 int repl_backlog_push(repl_backlog *bl, repl_frame *f)
 {
-    if (f->shard >= bl->nshards || f->min_seq > f->max_seq ||
-        f->max_seq <= bl->hi[f->shard])
+    /* seqs start at 1; a frame overlapping what we hold is a producer bug */
+    if (f->shard >= bl->nshards || f->min_seq == 0 ||
+        f->min_seq > f->max_seq || f->min_seq <= bl->hi[f->shard])
         return FC_EINVAL;
     if (bl->count == bl->cap && grow(bl) != FC_OK)
         return FC_ENOMEM;
     uint32_t s = f->shard;
-    /* A frame that does not follow on: the records in between were lost
-     * (or overlap what we have); either way a replica below it cannot be
-     * served from here. */
-    if (f->min_seq != bl->hi[s] + 1 && f->min_seq - 1 > bl->floor[s])
+    /* A frame that does not follow on: the records in between were lost,
+     * so a replica below it cannot be served from here. */
+    if (f->min_seq != bl->hi[s] + 1)
         bl->floor[s] = f->min_seq - 1;
     bl->hi[s] = f->max_seq;
     repl_bl_entry *e = &bl->ring[(bl->head + bl->count) % bl->cap];

@@ -58,8 +58,9 @@ void repl_backlog_free(repl_backlog *bl);
 
 /* Takes ownership of *f on FC_OK (and zeroes it), then evicts the oldest
  * frames while over budget (a frame alone over budget goes at once).
- * FC_EINVAL (f not newer than the shard's hi, shard out of range, min > max;
- * *f stays the caller's), FC_ENOMEM (likewise). */
+ * FC_EINVAL (f overlaps what the shard holds: min_seq <= hi; min_seq 0;
+ * min > max; shard out of range; *f stays the caller's), FC_ENOMEM
+ * (likewise). */
 int repl_backlog_push(repl_backlog *bl, repl_frame *f);
 
 /* Can a replica at watermarks w[0..n) be caught up from here? */

@@ -34,7 +34,7 @@ int repl_batcher_init(repl_batcher *b, uint32_t nshards,
 {
     memset(b, 0, sizeof *b);
     if (!nshards || !cfg->max_records || !cfg->max_bytes ||
-        cfg->max_frame < 4 + FCRP_RECORD_FIXED)
+        cfg->max_frame < 4 + FCRP_CHECK_LEN + FCRP_RECORD_FIXED)
         return FC_EINVAL;
     b->shard = calloc(nshards, sizeof *b->shard);
     if (!b->shard)
@@ -65,9 +65,20 @@ static void reset(repl_batcher *b, repl_pending *p, bool free_buf)
     p->count_at = 0;
 }
 
+/* Room for records in one frame: the cap less the count and the check
+ * (peers cap payload_len with the check included). */
+static size_t record_room(const repl_batcher *b)
+{
+    return b->cfg.max_frame - 4 - (b->cfg.tx.check ? FCRP_CHECK_LEN : 0);
+}
+
 static int start(const repl_batcher *b, repl_pending *p)
 {
-    size_t cap = b->cfg.max_bytes < INITIAL_CAP ? b->cfg.max_bytes : INITIAL_CAP;
+    /* the seed's hint: clamp(max_bytes, .., 64 KiB); a one-record batch
+     * (immediate) grows to its record instead */
+    size_t cap = b->cfg.immediate                ? 0
+                 : b->cfg.max_bytes < INITIAL_CAP ? b->cfg.max_bytes
+                                                  : INITIAL_CAP;
     size_t mark;
     if (!fc_buf_reserve(&p->buf, cap + FCRP_HEADER_LEN + 4 + FCRP_CHECK_LEN) ||
         fcrp_frame_begin(&p->buf, &mark) != FCRP_OK ||
@@ -84,9 +95,9 @@ int repl_batcher_push(repl_batcher *b, const fcrp_record *r, uint64_t now_us)
     if (r->seq <= p->last_seq)
         return FC_EINVAL;
     size_t size = fcrp_record_size(r->key_len, r->value_len);
-    if (size > b->cfg.max_frame - 4)
+    if (size > record_room(b))
         return FC_ETOOBIG;
-    if (p->records && 4 + p->bytes + size > b->cfg.max_frame)
+    if (p->records && p->bytes + size > record_room(b))
         return REPL_BATCH_FLUSH_FIRST;
     bool first = p->records == 0;
     if (first && p->buf.len == 0 && start(b, p) != FC_OK) {

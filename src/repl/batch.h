@@ -43,7 +43,10 @@ typedef struct repl_batch_cfg {
     size_t max_bytes;      /* batch_max_bytes (record bytes): 1 MiB */
     uint64_t max_delay_us; /* batch_max_delay_us: 750 */
     bool immediate;        /* send_policy = immediate */
-    uint32_t max_frame;    /* the peers' uncompressed payload cap */
+    uint32_t max_frame;    /* the peers' caps: min(max_payload,
+                              max_uncompressed) of their fcrp_limits; a
+                              frame's records fit in it with the count
+                              and, when tx.check, the check */
     fcrp_tx tx;            /* compression / check of the frames */
 } repl_batch_cfg;
 

@@ -224,6 +224,20 @@ static void test_batch_frame_cap(void **state)
     expect_frame(&f, &rx, 0, 2, 2);
     repl_frame_free(&f);
     repl_batcher_free(&b);
+
+    /* with the check, its 4 bytes count against the peers' payload cap */
+    c.tx.check = true;
+    assert_int_equal(repl_batcher_init(&b, 1, &c), FC_OK);
+    r = rec(0, 1, "k", 296 - 53 - 1);
+    assert_int_equal(repl_batcher_push(&b, &r, 0), FC_ETOOBIG);
+    r = rec(0, 1, "k", 292 - 53 - 1);
+    assert_int_equal(repl_batcher_push(&b, &r, 0), REPL_BATCH_OK);
+    assert_int_equal(repl_batcher_take(&b, 0, &f), 1);
+    rx.require_check = true;
+    expect_frame(&f, &rx, 0, 1, 1); /* payload_len 300: at the cap */
+    assert_int_equal(f.len, 16 + 300);
+    repl_frame_free(&f);
+    repl_batcher_free(&b);
 }
 
 static void test_batch_rejects(void **state)
@@ -490,10 +504,17 @@ static void test_backlog_gap_and_base(void **state)
     assert_int_equal(collect(&bl, w, 2, got, 8), 1);
     assert_true(got[0][1] == 15);
 
-    /* not newer: refused, still the caller's */
+    /* not newer, or overlapping: refused, still the caller's */
     repl_frame f = mkframe(0, 16, 16, 1);
     assert_int_equal(repl_backlog_push(&bl, &f), FC_EINVAL);
     assert_non_null(f.data);
+    repl_frame_free(&f);
+    f = mkframe(0, 16, 18, 1);
+    assert_int_equal(repl_backlog_push(&bl, &f), FC_EINVAL);
+    repl_frame_free(&f);
+    f = mkframe(0, 17, 18, 1);
+    f.min_seq = 0;
+    assert_int_equal(repl_backlog_push(&bl, &f), FC_EINVAL);
     repl_frame_free(&f);
     f = mkframe(1, 1, 1, 1);
     f.shard = 2;
