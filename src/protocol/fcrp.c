@@ -12,6 +12,7 @@
  */
 #include "protocol/fcrp.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <lz4.h>
 #include <string.h>
@@ -76,7 +77,8 @@ void fcrp_rx_default(fcrp_rx *rx)
     rx->require_check = false;
 }
 
-/* --- header ---------------------------------------------------------------- */
+/* --- header ----------------------------------------------------------------
+ */
 
 int fcrp_header_encode(uint8_t *out, size_t cap, const fcrp_header *h)
 {
@@ -156,9 +158,8 @@ int fcrp_frame_decode(const uint8_t *p, size_t avail, const fcrp_rx *rx,
     bool check = f->h.flags & FCRP_F_CHECK;
     f->stored = p + FCRP_HEADER_LEN;
     f->stored_len = f->h.payload_len - (check ? FCRP_CHECK_LEN : 0);
-    if (check &&
-        frame_check(p, FCRP_HEADER_LEN + f->stored_len) !=
-            fcrp_get32(f->stored + f->stored_len))
+    if (check && frame_check(p, FCRP_HEADER_LEN + f->stored_len) !=
+                     fcrp_get32(f->stored + f->stored_len))
         return FCRP_ECHECK;
     *used = total;
     return FCRP_OK;
@@ -196,7 +197,8 @@ int fcrp_frame_payload(const fcrp_frame *f, fc_buf *scratch,
     return FCRP_OK;
 }
 
-/* --- encoding --------------------------------------------------------------- */
+/* --- encoding ---------------------------------------------------------------
+ */
 
 int fcrp_frame_begin(fc_buf *b, size_t *mark)
 {
@@ -242,11 +244,11 @@ static uint8_t compress_payload(fc_buf *b, size_t at, const fcrp_tx *tx)
     return tx->comp == FCRP_COMP_ZSTD ? FCRP_F_ZSTD : FCRP_F_LZ4;
 }
 
-int fcrp_frame_finish(fc_buf *b, size_t mark, uint8_t kind,
-                      const fcrp_tx *tx)
+int fcrp_frame_finish(fc_buf *b, size_t mark, uint8_t kind, const fcrp_tx *tx)
 {
     if (b->oom)
         return FCRP_ENOMEM;
+    assert(mark + FCRP_HEADER_LEN <= b->len); /* fcrp_frame_begin's mark */
     size_t at = mark + FCRP_HEADER_LEN;
     size_t plen = b->len - at;
     if (plen > UINT32_MAX - FCRP_CHECK_LEN ||
@@ -288,8 +290,7 @@ int fcrp_frame_encode(fc_buf *b, uint8_t kind, const fcrp_tx *tx,
 int fcrp_header_strip_check(const uint8_t *frame, size_t len,
                             uint8_t out[FCRP_HEADER_LEN])
 {
-    if (len < FCRP_HEADER_LEN + FCRP_CHECK_LEN ||
-        !(frame[6] & FCRP_F_CHECK) ||
+    if (len < FCRP_HEADER_LEN + FCRP_CHECK_LEN || !(frame[6] & FCRP_F_CHECK) ||
         fcrp_get32(frame + 8) != len - FCRP_HEADER_LEN)
         return FCRP_EINVAL;
     memcpy(out, frame, FCRP_HEADER_LEN);

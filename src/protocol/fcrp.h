@@ -38,11 +38,11 @@
 #define FCRP_MAGIC "FCRP"
 #define FCRP_VERSION 1
 #define FCRP_HEADER_LEN 16
-#define FCRP_CHECK_LEN 4            /* trailer when FCRP_F_CHECK is set */
-#define FCRP_NO_EXPIRY UINT64_MAX   /* expire_at_ms on the wire: none */
-#define FCRP_RECORD_FIXED 53        /* record bytes before the key */
-#define FCRP_ENTRY_FIXED 16         /* snapshot entry bytes before the key */
-#define FCRP_COMPRESS_MIN 64        /* smaller payloads are never compressed */
+#define FCRP_CHECK_LEN 4          /* trailer when FCRP_F_CHECK is set */
+#define FCRP_NO_EXPIRY UINT64_MAX /* expire_at_ms on the wire: none */
+#define FCRP_RECORD_FIXED 53      /* record bytes before the key */
+#define FCRP_ENTRY_FIXED 16       /* snapshot entry bytes before the key */
+#define FCRP_COMPRESS_MIN 64      /* smaller payloads are never compressed */
 
 enum fcrp_kind {
     FCRP_HELLO = 1,
@@ -170,8 +170,7 @@ int fcrp_frame_begin(fc_buf *b, size_t *mark);
 /* Turns b->data[mark .. b->len) (header placeholder + payload) into a
  * frame. FCRP_EINVAL when the payload is over 4 GiB - 1 - check. The
  * compressor's working memory is its own (libzstd/liblz4 allocate). */
-int fcrp_frame_finish(fc_buf *b, size_t mark, uint8_t kind,
-                      const fcrp_tx *tx);
+int fcrp_frame_finish(fc_buf *b, size_t mark, uint8_t kind, const fcrp_tx *tx);
 /* A whole frame from a ready payload. */
 int fcrp_frame_encode(fc_buf *b, uint8_t kind, const fcrp_tx *tx,
                       const void *payload, size_t len);
@@ -204,8 +203,8 @@ int fcrp_wm_decode(const uint8_t *p, size_t len, fcrp_wm *w);
 enum fcrp_role { FCRP_ROLE_REPLICA = 1, FCRP_ROLE_SUBSCRIBER = 2 };
 
 typedef struct fcrp_hello {
-    uint8_t version; /* the sender's FCRP version (1) */
-    uint8_t role;    /* enum fcrp_role; a primary answers with 1 */
+    uint8_t version;   /* the sender's FCRP version (1) */
+    uint8_t role;      /* enum fcrp_role; a primary answers with 1 */
     const char *token; /* view; NULL / token_len 0 = no token */
     uint32_t token_len;
     bool has_since;
@@ -228,22 +227,22 @@ static inline uint8_t fcrp_caps_agreed(uint8_t ours, uint8_t peer_flags)
  * leading text (the seed's own texts for the seed's three cases), so a seed
  * peer logs a readable message and we recover the code from a seed's. */
 enum fcrp_errcode {
-    FCRP_ERR_OTHER = 0,       /* anything else (the text says) */
-    FCRP_ERR_EXPECTED_HELLO,  /* "expected Hello frame" (seed) */
-    FCRP_ERR_VERSION,         /* "unsupported FCRP version" (seed) */
-    FCRP_ERR_AUTH,            /* "invalid auth token" (seed) */
-    FCRP_ERR_PROTOCOL,        /* "protocol error" (a bad frame) */
-    FCRP_ERR_TOO_BIG,         /* "frame too large" */
-    FCRP_ERR_MAX_REPLICAS,    /* "max replicas reached" */
-    FCRP_ERR_SLOW,            /* "replica too slow" */
-    FCRP_ERR_RESYNC,          /* "resync required" */
-    FCRP_ERR_SHUTDOWN,        /* "shutting down" */
+    FCRP_ERR_OTHER = 0,      /* anything else (the text says) */
+    FCRP_ERR_EXPECTED_HELLO, /* "expected Hello frame" (seed) */
+    FCRP_ERR_VERSION,        /* "unsupported FCRP version" (seed) */
+    FCRP_ERR_AUTH,           /* "invalid auth token" (seed) */
+    FCRP_ERR_PROTOCOL,       /* "protocol error" (a bad frame) */
+    FCRP_ERR_TOO_BIG,        /* "frame too large" */
+    FCRP_ERR_MAX_REPLICAS,   /* "max replicas reached" */
+    FCRP_ERR_SLOW,           /* "replica too slow" */
+    FCRP_ERR_RESYNC,         /* "resync required" */
+    FCRP_ERR_SHUTDOWN,       /* "shutting down" */
     FCRP_ERR_COUNT_
 };
 
 typedef struct fcrp_error {
-    uint8_t code;       /* enum fcrp_errcode */
-    const char *msg;    /* view: the whole message */
+    uint8_t code;    /* enum fcrp_errcode */
+    const char *msg; /* view: the whole message */
     uint32_t msg_len;
     const char *detail; /* view: what follows "<fixed text>: ", or "" */
     uint32_t detail_len;
@@ -261,10 +260,10 @@ const char *fcrp_errcode_text(uint8_t code);
  * op: low nibble = kind (our WAL's codes: 1 SET, 2 DEL, 3 EXPIRE, 5 CLEAR),
  * high nibble = value type (0 = string, so a string op is the seed's). */
 enum fcrp_op { /* equal to persist/format.h's PF_REC_* on purpose */
-    FCRP_OP_SET = 1,
-    FCRP_OP_DEL = 2,
-    FCRP_OP_EXPIRE = 3,
-    FCRP_OP_CLEAR = 5, /* every key of `shard` removed (ours) */
+               FCRP_OP_SET = 1,
+               FCRP_OP_DEL = 2,
+               FCRP_OP_EXPIRE = 3,
+               FCRP_OP_CLEAR = 5, /* every key of `shard` removed (ours) */
 };
 #define FCRP_VTYPE_MAX 4 /* value types 0..4, as the WAL reserves */
 
@@ -280,7 +279,7 @@ typedef struct fcrp_record {
                               or persist (EXPIRE) */
     const uint8_t *key;    /* view */
     uint32_t key_len;
-    const uint8_t *value;  /* view; empty unless SET */
+    const uint8_t *value; /* view; empty unless SET */
     uint32_t value_len;
 } fcrp_record;
 

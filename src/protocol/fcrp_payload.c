@@ -12,6 +12,7 @@
  */
 #include "protocol/fcrp.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,7 +157,8 @@ int fcrp_wm_decode(const uint8_t *p, size_t len, fcrp_wm *w)
     return left(&c) ? FCRP_ETRAILING : FCRP_OK;
 }
 
-/* --- Hello ------------------------------------------------------------------ */
+/* --- Hello ------------------------------------------------------------------
+ */
 
 int fcrp_hello_put(fc_buf *b, const fcrp_hello *h, const uint64_t *since,
                    uint32_t nsince)
@@ -202,7 +204,8 @@ int fcrp_hello_decode(const uint8_t *p, size_t len, fcrp_hello *h)
     return left(&c) ? FCRP_ETRAILING : FCRP_OK;
 }
 
-/* --- Error ------------------------------------------------------------------ */
+/* --- Error ------------------------------------------------------------------
+ */
 
 static const char *const errtext[FCRP_ERR_COUNT_] = {
     [FCRP_ERR_OTHER] = "error",
@@ -273,7 +276,8 @@ int fcrp_error_decode(const uint8_t *p, size_t len, fcrp_error *e)
     return FCRP_OK;
 }
 
-/* --- MutationBatch ---------------------------------------------------------- */
+/* --- MutationBatch ----------------------------------------------------------
+ */
 
 static bool op_known(uint8_t op)
 {
@@ -383,10 +387,14 @@ int fcrp_batch_put_count(fc_buf *b, size_t *at)
 
 void fcrp_batch_set_count(fc_buf *b, size_t at, uint32_t count)
 {
+    assert(b->oom || at + 4 <= b->len);
+    if (b->oom)
+        return;
     fcrp_put32((uint8_t *)b->data + at, count);
 }
 
-/* --- SnapshotChunk ---------------------------------------------------------- */
+/* --- SnapshotChunk ----------------------------------------------------------
+ */
 
 int fcrp_chunk_put_head(fc_buf *b, uint64_t index, bool is_last,
                         const uint64_t *wm, uint32_t nwm, size_t *count_at)

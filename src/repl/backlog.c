@@ -5,6 +5,7 @@
  */
 #include "repl/backlog.h"
 
+#include <assert.h>
 #include <fastcache.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,8 @@ static void evict_oldest(repl_backlog *bl)
 int repl_backlog_push(repl_backlog *bl, repl_frame *f)
 {
     /* seqs start at 1; a frame overlapping what we hold is a producer bug */
-    if (f->shard >= bl->nshards || f->min_seq == 0 ||
-        f->min_seq > f->max_seq || f->min_seq <= bl->hi[f->shard])
+    if (f->shard >= bl->nshards || f->min_seq == 0 || f->min_seq > f->max_seq ||
+        f->min_seq <= bl->hi[f->shard])
         return FC_EINVAL;
     if (bl->count == bl->cap && grow(bl) != FC_OK)
         return FC_ENOMEM;
@@ -93,6 +94,7 @@ int repl_backlog_push(repl_backlog *bl, repl_frame *f)
     memset(f, 0, sizeof *f);
     while (bl->count && bl->bytes > bl->budget)
         evict_oldest(bl);
+    assert(bl->bytes <= bl->budget && bl->floor[s] <= bl->hi[s]);
     return FC_OK;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "repl/batch.h"
 
+#include <assert.h>
 #include <fastcache.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static int start(const repl_batcher *b, repl_pending *p)
 {
     /* the seed's hint: clamp(max_bytes, .., 64 KiB); a one-record batch
      * (immediate) grows to its record instead */
-    size_t cap = b->cfg.immediate                ? 0
+    size_t cap = b->cfg.immediate                 ? 0
                  : b->cfg.max_bytes < INITIAL_CAP ? b->cfg.max_bytes
                                                   : INITIAL_CAP;
     size_t mark;
@@ -118,6 +119,8 @@ int repl_batcher_push(repl_batcher *b, const fcrp_record *r, uint64_t now_us)
     }
     p->records++;
     p->bytes += size;
+    assert(p->bytes <= record_room(b) &&
+           p->buf.len == FCRP_HEADER_LEN + 4 + p->bytes);
     p->max_seq = p->last_seq = r->seq;
     if (b->cfg.immediate || p->records >= b->cfg.max_records ||
         p->bytes >= b->cfg.max_bytes)

@@ -65,8 +65,8 @@ typedef struct repl_frame {
 void repl_frame_free(repl_frame *f);
 
 typedef struct repl_pending {
-    fc_buf buf;        /* frame under construction */
-    size_t count_at;   /* offset of the u32 record count */
+    fc_buf buf;      /* frame under construction */
+    size_t count_at; /* offset of the u32 record count */
     uint32_t records;
     size_t bytes;      /* encoded record bytes */
     uint64_t first_us; /* push time of the oldest record */

@@ -92,8 +92,11 @@ static int all_kinds(fc_buf *b, const fcrp_tx *tx, size_t ends[7])
 {
     size_t m, at;
     int n = 0;
-    fcrp_hello h = {.version = 1, .role = FCRP_ROLE_REPLICA, .token = "sekrit",
-                    .token_len = 6, .has_since = true};
+    fcrp_hello h = {.version = 1,
+                    .role = FCRP_ROLE_REPLICA,
+                    .token = "sekrit",
+                    .token_len = 6,
+                    .has_since = true};
     assert_int_equal(fcrp_frame_begin(b, &m), FCRP_OK);
     assert_int_equal(fcrp_hello_put(b, &h, wm3, 3), FCRP_OK);
     assert_int_equal(fcrp_frame_finish(b, m, FCRP_HELLO, tx), FCRP_OK);
@@ -134,7 +137,8 @@ static int all_kinds(fc_buf *b, const fcrp_tx *tx, size_t ends[7])
     return n;
 }
 
-/* --- layout: the seed's bytes ---------------------------------------------- */
+/* --- layout: the seed's bytes ----------------------------------------------
+ */
 
 static void test_header_layout(void **state)
 {
@@ -164,8 +168,11 @@ static void test_hello_layout(void **state)
 {
     (void)state;
     fc_buf b = {0};
-    fcrp_hello h = {.version = 1, .role = FCRP_ROLE_REPLICA, .token = "ab",
-                    .token_len = 2, .has_since = true};
+    fcrp_hello h = {.version = 1,
+                    .role = FCRP_ROLE_REPLICA,
+                    .token = "ab",
+                    .token_len = 2,
+                    .has_since = true};
     uint64_t since[2] = {5, 0x100};
     assert_int_equal(fcrp_hello_put(&b, &h, since, 2), FCRP_OK);
     static const uint8_t want[] = {1, 1, 2,    0, 0, 0, 'a', 'b', 1, 2,
@@ -206,8 +213,8 @@ static void test_record_layout(void **state)
 {
     (void)state;
     fc_buf b = {0};
-    fcrp_record r = rec_set(0x0a0b0c0d, 0x1122334455667788ull, "K", "VV",
-                            FCRP_NO_EXPIRY);
+    fcrp_record r =
+        rec_set(0x0a0b0c0d, 0x1122334455667788ull, "K", "VV", FCRP_NO_EXPIRY);
     r.vtype = 0;
     assert_int_equal(fcrp_record_put(&b, &r), FCRP_OK);
     const uint8_t *p = (const uint8_t *)b.data;
@@ -237,7 +244,8 @@ static void test_record_layout(void **state)
     fc_buf_free(&b);
 }
 
-/* --- round trips ------------------------------------------------------------ */
+/* --- round trips ------------------------------------------------------------
+ */
 
 static void test_roundtrip_every_kind(void **state)
 {
@@ -245,8 +253,9 @@ static void test_roundtrip_every_kind(void **state)
     fcrp_rx rx;
     fcrp_rx_default(&rx);
     rx.accept = FCRP_F_CHECK | FCRP_F_LZ4;
-    fcrp_tx txs[4] = {{0}, {.check = true}, {.comp = FCRP_COMP_ZSTD,
-                                             .check = true},
+    fcrp_tx txs[4] = {{0},
+                      {.check = true},
+                      {.comp = FCRP_COMP_ZSTD, .check = true},
                       {.comp = FCRP_COMP_LZ4}};
     for (int t = 0; t < 4; t++) {
         fc_buf b = {0};
@@ -274,12 +283,21 @@ static void test_roundtrip_batch_fields(void **state)
     size_t at;
     fcrp_record in[4] = {
         rec_set(3, 1, "alpha", "one", 1800000000000ull),
-        {.shard = 3, .seq = 2, .op = FCRP_OP_DEL, .key = (const uint8_t *)"b",
-         .key_len = 1, .expire_at_ms = FCRP_NO_EXPIRY},
-        {.shard = 3, .seq = 3, .op = FCRP_OP_EXPIRE,
-         .key = (const uint8_t *)"alpha", .key_len = 5,
+        {.shard = 3,
+         .seq = 2,
+         .op = FCRP_OP_DEL,
+         .key = (const uint8_t *)"b",
+         .key_len = 1,
          .expire_at_ms = FCRP_NO_EXPIRY},
-        {.shard = 3, .seq = 4, .op = FCRP_OP_CLEAR,
+        {.shard = 3,
+         .seq = 3,
+         .op = FCRP_OP_EXPIRE,
+         .key = (const uint8_t *)"alpha",
+         .key_len = 5,
+         .expire_at_ms = FCRP_NO_EXPIRY},
+        {.shard = 3,
+         .seq = 4,
+         .op = FCRP_OP_CLEAR,
          .expire_at_ms = FCRP_NO_EXPIRY},
     };
     in[0].vtype = 1;
@@ -333,12 +351,21 @@ static void test_roundtrip_chunk(void **state)
     size_t at;
     assert_int_equal(fcrp_chunk_put_head(&b, 77, false, wm3, 3, &at), FCRP_OK);
     fcrp_entry in[3] = {
-        {.expire_at_ms = FCRP_NO_EXPIRY, .key = (const uint8_t *)"a",
-         .key_len = 1, .value = (const uint8_t *)"", .value_len = 0},
-        {.expire_at_ms = 5, .key = (const uint8_t *)"bb", .key_len = 2,
-         .value = (const uint8_t *)"xyz", .value_len = 3},
-        {.expire_at_ms = 9000, .key = (const uint8_t *)"", .key_len = 0,
-         .value = (const uint8_t *)"v", .value_len = 1},
+        {.expire_at_ms = FCRP_NO_EXPIRY,
+         .key = (const uint8_t *)"a",
+         .key_len = 1,
+         .value = (const uint8_t *)"",
+         .value_len = 0},
+        {.expire_at_ms = 5,
+         .key = (const uint8_t *)"bb",
+         .key_len = 2,
+         .value = (const uint8_t *)"xyz",
+         .value_len = 3},
+        {.expire_at_ms = 9000,
+         .key = (const uint8_t *)"",
+         .key_len = 0,
+         .value = (const uint8_t *)"v",
+         .value_len = 1},
     };
     for (int i = 0; i < 3; i++)
         assert_int_equal(fcrp_entry_put(&b, &in[i]), FCRP_OK);
@@ -392,19 +419,18 @@ static void test_error_codes(void **state)
         }
     }
     /* the seed's texts decode to their codes; other text is OTHER */
-    static const uint8_t seed[] = {18,  0,   0,   0,   'i', 'n', 'v',
-                                   'a', 'l', 'i', 'd', ' ', 'a', 'u',
-                                   't', 'h', ' ', 't', 'o', 'k', 'e', 'n'};
+    static const uint8_t seed[] = {18,  0,   0,   0,   'i', 'n', 'v', 'a',
+                                   'l', 'i', 'd', ' ', 'a', 'u', 't', 'h',
+                                   ' ', 't', 'o', 'k', 'e', 'n'};
     assert_int_equal(fcrp_error_decode(seed, sizeof seed, &e), FCRP_OK);
     assert_int_equal(e.code, FCRP_ERR_AUTH);
     static const uint8_t other[] = {5, 0, 0, 0, 'o', 'o', 'p', 's', '!'};
     assert_int_equal(fcrp_error_decode(other, sizeof other, &e), FCRP_OK);
     assert_int_equal(e.code, FCRP_ERR_OTHER);
     assert_int_equal(e.detail_len, 5);
-    static const uint8_t prefix[] = {19,  0,   0,   0,   'i', 'n', 'v',
-                                     'a', 'l', 'i', 'd', ' ', 'a', 'u',
-                                     't', 'h', ' ', 't', 'o', 'k', 'e',
-                                     'n', 's'};
+    static const uint8_t prefix[] = {19,  0,   0,   0,   'i', 'n', 'v', 'a',
+                                     'l', 'i', 'd', ' ', 'a', 'u', 't', 'h',
+                                     ' ', 't', 'o', 'k', 'e', 'n', 's'};
     assert_int_equal(fcrp_error_decode(prefix, sizeof prefix, &e), FCRP_OK);
     assert_int_equal(e.code, FCRP_ERR_OTHER);
     static const uint8_t bad[] = {2, 0, 0, 0, 0xed, 0xa0}; /* surrogate */
@@ -441,9 +467,9 @@ static void test_every_truncation_needs_more(void **state)
     /* a stream: the first frame decodes from a buffer holding more */
     fcrp_frame fr;
     size_t used, need;
-    assert_int_equal(fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &fr,
-                                       &used, &need),
-                     FCRP_OK);
+    assert_int_equal(
+        fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &fr, &used, &need),
+        FCRP_OK);
     assert_int_equal(used, ends[0]);
     fc_buf_free(&b);
 }
@@ -503,8 +529,8 @@ static void test_flags_and_reserved(void **state)
     p[7] = 1; /* reserved */
     assert_int_equal(fcrp_header_decode(p, b.len, &rx, &h), FCRP_EFLAGS);
     p[7] = 0;
-    static const uint8_t bad_flags[] = {0x02, 0x04, 0x08, 0x10, 0x20,
-                                        0x40, 0x80, 0x03};
+    static const uint8_t bad_flags[] = {0x02, 0x04, 0x08, 0x10,
+                                        0x20, 0x40, 0x80, 0x03};
     for (size_t i = 0; i < sizeof bad_flags; i++) {
         p[6] = bad_flags[i];
         assert_int_equal(fcrp_header_decode(p, b.len, &rx, &h), FCRP_EFLAGS);
@@ -539,8 +565,8 @@ static void test_flags_and_reserved(void **state)
     /* caps advertised on a Hello, agreed as the intersection */
     fcrp_tx tx = {.caps = FCRP_F_CAP_CHECK | FCRP_F_CAP_LZ4};
     b = (fc_buf){0};
-    assert_int_equal(fcrp_frame_encode(&b, FCRP_HELLO, &tx, "\1\1\0\0\0\0\0", 7),
-                     FCRP_OK);
+    assert_int_equal(
+        fcrp_frame_encode(&b, FCRP_HELLO, &tx, "\1\1\0\0\0\0\0", 7), FCRP_OK);
     uint8_t flags = ((uint8_t *)b.data)[6];
     assert_int_equal(flags, FCRP_F_CAP_CHECK | FCRP_F_CAP_LZ4);
     assert_int_equal(fcrp_caps_agreed(FCRP_F_CAP_CHECK, flags),
@@ -558,8 +584,9 @@ static void test_strip_check(void **state)
     (void)state;
     fcrp_tx tx = {.check = true};
     fc_buf b = {0};
-    assert_int_equal(fcrp_frame_encode(&b, FCRP_ACK, &tx, "\1\0\0\0\7\0\0\0\0\0\0\0", 12),
-                     FCRP_OK);
+    assert_int_equal(
+        fcrp_frame_encode(&b, FCRP_ACK, &tx, "\1\0\0\0\7\0\0\0\0\0\0\0", 12),
+        FCRP_OK);
     assert_int_equal(b.len, 16 + 12 + 4);
     uint8_t hdr[16], plainf[28];
     assert_int_equal(fcrp_header_strip_check((uint8_t *)b.data, b.len, hdr),
@@ -577,7 +604,8 @@ static void test_strip_check(void **state)
     fc_buf_free(&b);
 }
 
-/* --- caps and counts -------------------------------------------------------- */
+/* --- caps and counts --------------------------------------------------------
+ */
 
 static void test_oversize_rejected_before_alloc(void **state)
 {
@@ -632,8 +660,10 @@ static void test_oversize_rejected_before_alloc(void **state)
     assert_non_null(frame);
     size_t clen = ZSTD_compress(frame + 16, bound, zeros, big, 1);
     assert_false(ZSTD_isError(clen));
-    h = (fcrp_header){.kind = FCRP_MUTATION_BATCH, .flags = FCRP_F_ZSTD,
-                      .payload_len = (uint32_t)clen, .uncompressed_len = 1024};
+    h = (fcrp_header){.kind = FCRP_MUTATION_BATCH,
+                      .flags = FCRP_F_ZSTD,
+                      .payload_len = (uint32_t)clen,
+                      .uncompressed_len = 1024};
     fcrp_header_encode(frame, 16, &h);
     assert_int_equal(fcrp_frame_decode(frame, 16 + clen, &rx, &f, &used, &need),
                      FCRP_OK);
@@ -654,9 +684,8 @@ static void test_oversize_rejected_before_alloc(void **state)
     h.flags = FCRP_F_LZ4;
     h.payload_len = (uint32_t)ll;
     fcrp_header_encode(lf, 16, &h);
-    assert_int_equal(fcrp_frame_decode(lf, 16 + (size_t)ll, &rx, &f, &used,
-                                       &need),
-                     FCRP_OK);
+    assert_int_equal(
+        fcrp_frame_decode(lf, 16 + (size_t)ll, &rx, &f, &used, &need), FCRP_OK);
     fc_buf_free(&scratch);
     assert_int_equal(fcrp_frame_payload(&f, &scratch, &pl, &pn),
                      FCRP_ECOMPRESS);
@@ -667,9 +696,8 @@ static void test_oversize_rejected_before_alloc(void **state)
                      FCRP_ECOMPRESS);
     h.flags = FCRP_F_ZSTD;
     fcrp_header_encode(lf, 16, &h);
-    assert_int_equal(fcrp_frame_decode(lf, 16 + (size_t)ll, &rx, &f, &used,
-                                       &need),
-                     FCRP_OK);
+    assert_int_equal(
+        fcrp_frame_decode(lf, 16 + (size_t)ll, &rx, &f, &used, &need), FCRP_OK);
     assert_int_equal(fcrp_frame_payload(&f, &scratch, &pl, &pn),
                      FCRP_ECOMPRESS);
     fc_buf_free(&scratch);
@@ -711,15 +739,16 @@ static void test_counts_bounded_by_bytes_left(void **state)
     fcrp_put32(chunk + 9, 0x10000000u); /* wm count */
     assert_int_equal(fcrp_chunk_open(chunk, sizeof chunk, &ch), FCRP_ECOUNT);
     /* hello: since count past the bytes */
-    static const uint8_t hello[] = {1, 1, 0, 0, 0, 0, 1, 9, 0, 0, 0,
-                                    0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t hello[] = {1, 1, 0, 0, 0, 0, 1, 9, 0, 0,
+                                    0, 0, 0, 0, 0, 0, 0, 0, 0};
     assert_int_equal(fcrp_hello_decode(hello, sizeof hello, &h), FCRP_ECOUNT);
     /* hello: token length past the bytes */
     static const uint8_t tok[] = {1, 1, 0xff, 0xff, 0xff, 0x7f, 'a'};
     assert_int_equal(fcrp_hello_decode(tok, sizeof tok, &h), FCRP_ETRUNC);
 }
 
-/* --- compression ------------------------------------------------------------ */
+/* --- compression ------------------------------------------------------------
+ */
 
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
 static uint8_t rnd8(void)
@@ -739,7 +768,7 @@ static void test_compression_kept_only_when_smaller(void **state)
     uint8_t noise[4096], text[4096];
     for (size_t i = 0; i < sizeof noise; i++) {
         noise[i] = rnd8();
-        text[i] = (uint8_t)"replication "[i % 12];
+        text[i] = (uint8_t) "replication "[i % 12];
     }
     for (uint8_t comp = FCRP_COMP_ZSTD; comp <= FCRP_COMP_LZ4; comp++) {
         uint8_t want = comp == FCRP_COMP_ZSTD ? FCRP_F_ZSTD : FCRP_F_LZ4;
@@ -747,9 +776,9 @@ static void test_compression_kept_only_when_smaller(void **state)
         fc_buf b = {0};
         fcrp_header h;
         /* incompressible: sent plain */
-        assert_int_equal(fcrp_frame_encode(&b, FCRP_ERROR, &tx, noise,
-                                           sizeof noise),
-                         FCRP_OK);
+        assert_int_equal(
+            fcrp_frame_encode(&b, FCRP_ERROR, &tx, noise, sizeof noise),
+            FCRP_OK);
         assert_int_equal(fcrp_header_decode((uint8_t *)b.data, b.len, &rx, &h),
                          FCRP_OK);
         assert_int_equal(h.flags, 0);
@@ -758,15 +787,14 @@ static void test_compression_kept_only_when_smaller(void **state)
         assert_memory_equal(b.data + 16, noise, sizeof noise);
         /* tiny: never tried */
         b.len = 0;
-        assert_int_equal(fcrp_frame_encode(&b, FCRP_ERROR, &tx, text,
-                                           FCRP_COMPRESS_MIN - 1),
-                         FCRP_OK);
+        assert_int_equal(
+            fcrp_frame_encode(&b, FCRP_ERROR, &tx, text, FCRP_COMPRESS_MIN - 1),
+            FCRP_OK);
         assert_int_equal(((uint8_t *)b.data)[6], 0);
         /* compressible: compressed, smaller, and round trips */
         b.len = 0;
-        assert_int_equal(fcrp_frame_encode(&b, FCRP_ERROR, &tx, text,
-                                           sizeof text),
-                         FCRP_OK);
+        assert_int_equal(
+            fcrp_frame_encode(&b, FCRP_ERROR, &tx, text, sizeof text), FCRP_OK);
         assert_int_equal(fcrp_header_decode((uint8_t *)b.data, b.len, &rx, &h),
                          FCRP_OK);
         assert_int_equal(h.flags, want);
@@ -776,9 +804,9 @@ static void test_compression_kept_only_when_smaller(void **state)
         size_t used, need, pn;
         const uint8_t *pl;
         fc_buf scratch = {0};
-        assert_int_equal(fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &f,
-                                           &used, &need),
-                         FCRP_OK);
+        assert_int_equal(
+            fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &f, &used, &need),
+            FCRP_OK);
         assert_int_equal(fcrp_frame_payload(&f, &scratch, &pl, &pn), FCRP_OK);
         assert_int_equal(pn, sizeof text);
         assert_memory_equal(pl, text, sizeof text);
@@ -805,8 +833,8 @@ static void test_lz4_zstd_batch_roundtrip(void **state)
     rx.accept = FCRP_F_LZ4 | FCRP_F_CHECK;
     char key[32], val[200];
     for (uint8_t comp = FCRP_COMP_NONE; comp <= FCRP_COMP_LZ4; comp++) {
-        fcrp_tx tx = {.comp = comp, .check = comp == FCRP_COMP_LZ4,
-                      .zstd_level = 5};
+        fcrp_tx tx = {
+            .comp = comp, .check = comp == FCRP_COMP_LZ4, .zstd_level = 5};
         fc_buf b = {0};
         size_t m, at;
         assert_int_equal(fcrp_frame_begin(&b, &m), FCRP_OK);
@@ -815,8 +843,8 @@ static void test_lz4_zstd_batch_roundtrip(void **state)
             snprintf(key, sizeof key, "user:%06d", i);
             memset(val, 'a' + i % 26, sizeof val - 1);
             val[sizeof val - 1] = 0;
-            fcrp_record r = rec_set(1, (uint64_t)i + 1, key, val,
-                                    FCRP_NO_EXPIRY);
+            fcrp_record r =
+                rec_set(1, (uint64_t)i + 1, key, val, FCRP_NO_EXPIRY);
             assert_int_equal(fcrp_record_put(&b, &r), FCRP_OK);
         }
         fcrp_batch_set_count(&b, at, 300);
@@ -829,9 +857,9 @@ static void test_lz4_zstd_batch_roundtrip(void **state)
         size_t used, need, pn;
         const uint8_t *pl;
         fc_buf scratch = {0};
-        assert_int_equal(fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &f,
-                                           &used, &need),
-                         FCRP_OK);
+        assert_int_equal(
+            fcrp_frame_decode((uint8_t *)b.data, b.len, &rx, &f, &used, &need),
+            FCRP_OK);
         assert_int_equal(fcrp_frame_payload(&f, &scratch, &pl, &pn), FCRP_OK);
         assert_int_equal(pn, raw);
         fcrp_batch it;
@@ -864,7 +892,8 @@ static void test_seed_zstd_larger_accepted(void **state)
     size_t clen = ZSTD_compress(frame + 16, 64, ack, sizeof ack, 3);
     assert_false(ZSTD_isError(clen));
     assert_true(clen > sizeof ack);
-    fcrp_header h = {.kind = FCRP_ACK, .flags = FCRP_F_ZSTD,
+    fcrp_header h = {.kind = FCRP_ACK,
+                     .flags = FCRP_F_ZSTD,
                      .payload_len = (uint32_t)clen,
                      .uncompressed_len = sizeof ack};
     fcrp_header_encode(frame, 16, &h);
@@ -883,7 +912,8 @@ static void test_seed_zstd_larger_accepted(void **state)
     fc_buf_free(&scratch);
 }
 
-/* --- expiry on arrival ------------------------------------------------------ */
+/* --- expiry on arrival ------------------------------------------------------
+ */
 
 static void test_expired_on_arrival(void **state)
 {

@@ -16,8 +16,7 @@
 #include "repl/backlog.h"
 #include "repl/batch.h"
 
-static fcrp_record rec(uint32_t shard, uint64_t seq, const char *k,
-                       size_t vlen)
+static fcrp_record rec(uint32_t shard, uint64_t seq, const char *k, size_t vlen)
 {
     static char val[4096];
     memset(val, 'v', sizeof val);
@@ -33,8 +32,8 @@ static fcrp_record rec(uint32_t shard, uint64_t seq, const char *k,
 }
 
 /* Decodes a batcher frame and checks its records: shard, seqs lo..hi. */
-static void expect_frame(const repl_frame *f, const fcrp_rx *rx,
-                         uint32_t shard, uint64_t lo, uint64_t hi)
+static void expect_frame(const repl_frame *f, const fcrp_rx *rx, uint32_t shard,
+                         uint64_t lo, uint64_t hi)
 {
     fcrp_frame fr;
     size_t used, need, pn;
@@ -69,7 +68,8 @@ static fcrp_rx rx_all(void)
     return rx;
 }
 
-/* --- batcher ---------------------------------------------------------------- */
+/* --- batcher ----------------------------------------------------------------
+ */
 
 static void test_batch_record_limit(void **state)
 {
@@ -306,10 +306,15 @@ static void test_batch_per_shard_compressed_checked(void **state)
 static void test_record_from_wal(void **state)
 {
     (void)state;
-    pf_rec w = {.kind = PF_REC_SET, .vtype = 0, .shard = 5, .seq = 42,
+    pf_rec w = {.kind = PF_REC_SET,
+                .vtype = 0,
+                .shard = 5,
+                .seq = 42,
                 .expire_unix_ms = 1800000000000ll,
-                .key = (const uint8_t *)"key", .klen = 3,
-                .value = (const uint8_t *)"val", .vlen = 3};
+                .key = (const uint8_t *)"key",
+                .klen = 3,
+                .value = (const uint8_t *)"val",
+                .vlen = 3};
     fcrp_record r;
     repl_record_from_wal(&r, &w, 1700000000000ull);
     assert_int_equal(r.op, FCRP_OP_SET);
@@ -345,11 +350,11 @@ static void test_record_from_wal(void **state)
     repl_batcher_free(&b);
 }
 
-/* --- backlog ------------------------------------------------------------------ */
+/* --- backlog
+ * ------------------------------------------------------------------ */
 
 /* A frame of records lo..hi for shard, through the batcher. */
-static repl_frame mkframe(uint32_t shard, uint64_t lo, uint64_t hi,
-                          size_t vlen)
+static repl_frame mkframe(uint32_t shard, uint64_t lo, uint64_t hi, size_t vlen)
 {
     repl_batch_cfg c;
     repl_batch_cfg_default(&c);
@@ -560,6 +565,90 @@ static void test_backlog_cursor_and_wrap(void **state)
     repl_backlog_free(&bl);
 }
 
+/* Random pushes (with lost ranges) against a model: the backlog keeps the
+ * longest suffix of the pushed frames within budget, check() is OK exactly
+ * when the retained frames of every shard hold every seq in (W, hi], and
+ * iteration yields the retained frames above W in push order. */
+typedef struct mframe {
+    uint32_t shard;
+    uint64_t min, max;
+    size_t len;
+} mframe;
+
+static uint64_t lcg = 12345;
+static uint32_t rnd(uint32_t n)
+{
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(lcg >> 33) % n;
+}
+
+static void test_backlog_model(void **state)
+{
+    (void)state;
+    enum { SH = 3, PUSHES = 400 };
+    static mframe pushed[PUSHES];
+    for (int round = 0; round < 4; round++) {
+        size_t budget = 400 + rnd(4000);
+        repl_backlog bl;
+        assert_int_equal(repl_backlog_init(&bl, SH, budget, NULL), FC_OK);
+        uint64_t hi[SH] = {0};
+        int np = 0;
+        for (int i = 0; i < PUSHES; i++) {
+            uint32_t s = rnd(SH);
+            uint64_t lo = hi[s] + 1 + (rnd(10) == 0 ? 1 + rnd(3) : 0);
+            uint64_t top = lo + rnd(4);
+            repl_frame f = mkframe(s, lo, top, rnd(200));
+            pushed[np++] = (mframe){s, lo, top, f.len};
+            assert_int_equal(repl_backlog_push(&bl, &f), FC_OK);
+            hi[s] = top;
+            /* retained = longest suffix within budget */
+            size_t sum = 0;
+            int first = np;
+            while (first > 0 && sum + pushed[first - 1].len <= budget)
+                sum += pushed[--first].len;
+            assert_int_equal(bl.count, (size_t)(np - first));
+            assert_int_equal(bl.bytes, sum);
+            for (int q = 0; q < 3; q++) {
+                uint64_t w[SH];
+                int want = REPL_CATCHUP_OK;
+                for (uint32_t t = 0; t < SH; t++) {
+                    w[t] = rnd((uint32_t)hi[t] + 2);
+                    if (w[t] > hi[t]) {
+                        want = REPL_CATCHUP_SNAPSHOT;
+                        continue;
+                    }
+                    uint64_t need = w[t] + 1;
+                    for (int k = first; k < np; k++) {
+                        if (pushed[k].shard != t || pushed[k].max < need)
+                            continue;
+                        if (pushed[k].min > need)
+                            break;
+                        need = pushed[k].max + 1;
+                    }
+                    if (need <= hi[t])
+                        want = REPL_CATCHUP_SNAPSHOT;
+                }
+                assert_int_equal(repl_backlog_check(&bl, w, SH), want);
+                uint64_t cur = 0;
+                const repl_frame *g;
+                int k = first;
+                while ((g = repl_backlog_next(&bl, w, SH, &cur)) != NULL) {
+                    while (k < np && pushed[k].max <= w[pushed[k].shard])
+                        k++;
+                    assert_true(k < np);
+                    assert_int_equal(g->shard, pushed[k].shard);
+                    assert_true(g->min_seq == pushed[k].min);
+                    k++;
+                }
+                while (k < np && pushed[k].max <= w[pushed[k].shard])
+                    k++;
+                assert_int_equal(k, np);
+            }
+        }
+        repl_backlog_free(&bl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_backlog_eviction),
         cmocka_unit_test(test_backlog_gap_and_base),
         cmocka_unit_test(test_backlog_cursor_and_wrap),
+        cmocka_unit_test(test_backlog_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
