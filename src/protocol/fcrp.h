@@ -148,7 +148,8 @@ int fcrp_frame_decode(const uint8_t *p, size_t avail, const fcrp_rx *rx,
 
 /* The frame's payload: a view of f->stored when uncompressed, else the
  * decompressed bytes in `scratch` (its previous content is discarded; it
- * grows to at most h.uncompressed_len, which the header decoder capped). */
+ * is grown to hold h.uncompressed_len bytes, which the header decoder
+ * capped, and decompression may not write past them). */
 int fcrp_frame_payload(const fcrp_frame *f, fc_buf *scratch,
                        const uint8_t **payload, size_t *len);
 
@@ -221,6 +222,13 @@ static inline uint8_t fcrp_caps_agreed(uint8_t ours, uint8_t peer_flags)
 {
     return (uint8_t)(ours & peer_flags & FCRP_F_CAPS);
 }
+
+/* Compares a presented Hello token with the expected one in time that
+ * depends only on the longer length, never on where they first differ
+ * (the seed's plain string compare is its §9.8). NULL with length 0 is the
+ * empty token. Policy (is a token required?) is the transport's. */
+bool fcrp_token_equal(const void *expected, size_t elen, const void *presented,
+                      size_t plen);
 
 /* --- Error (kind 7): u32 len | message (UTF-8) -----------------------------
  * The seed's layout has no code; ours is carried by the message's fixed

@@ -204,6 +204,17 @@ int fcrp_hello_decode(const uint8_t *p, size_t len, fcrp_hello *h)
     return left(&c) ? FCRP_ETRAILING : FCRP_OK;
 }
 
+bool fcrp_token_equal(const void *expected, size_t elen, const void *presented,
+                      size_t plen)
+{
+    const volatile uint8_t *e = expected, *p = presented;
+    size_t n = elen > plen ? elen : plen;
+    unsigned diff = elen != plen;
+    for (size_t i = 0; i < n; i++) /* no early exit */
+        diff |= (unsigned)((i < elen ? e[i] : 0) ^ (i < plen ? p[i] : 0));
+    return diff == 0;
+}
+
 /* --- Error ------------------------------------------------------------------
  */
 

@@ -956,6 +956,20 @@ static void test_expired_on_arrival(void **state)
     fc_buf_free(&b);
 }
 
+static void test_token_equal(void **state)
+{
+    (void)state;
+    assert_true(fcrp_token_equal("secret", 6, "secret", 6));
+    assert_false(fcrp_token_equal("secret", 6, "secreT", 6));
+    assert_false(fcrp_token_equal("secret", 6, "Secret", 6));
+    assert_false(fcrp_token_equal("secret", 6, "secret!", 7));
+    assert_false(fcrp_token_equal("secret", 6, "secre", 5));
+    assert_false(fcrp_token_equal("a\0", 2, "a", 1)); /* padding is not 0s */
+    assert_false(fcrp_token_equal("secret", 6, NULL, 0));
+    assert_true(fcrp_token_equal(NULL, 0, NULL, 0));
+    assert_true(fcrp_token_equal(NULL, 0, "", 0));
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -985,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_lz4_zstd_batch_roundtrip),
         cmocka_unit_test(test_seed_zstd_larger_accepted),
         cmocka_unit_test(test_expired_on_arrival),
+        cmocka_unit_test(test_token_equal),
         cmocka_unit_test(test_strerror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
