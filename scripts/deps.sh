@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev cppcheck
   libxxhash-dev      # XXH3 key hashing, WAL and snapshot checksums
-  libzstd-dev        # snapshot compression
+  libzstd-dev        # snapshot and replication compression
+  liblz4-dev         # replication (FCRP) frame compression
   liburing-dev       # io_uring event loop
   libinih-dev        # config file parsing
   libcmocka-dev      # unit tests
