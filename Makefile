@@ -11,7 +11,7 @@
 
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 90
 CTEST = ctest --output-on-failure --no-tests=error -j$(JOBS)
 # cmake's generated makefiles recurse; without this every step prints
 # "Entering/Leaving directory" (a third of `make test`'s output).

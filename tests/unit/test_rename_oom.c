@@ -46,6 +46,7 @@ static void key_on_shard(const th *t, const char *of, bool same, char *out,
     fail_msg("no key found");
 }
 
+#ifndef FC_NO_INTERPOSE
 static void oom_case(bool same_shard, const char *cmd)
 {
     th *t = th_new(4);
@@ -74,14 +75,10 @@ static void oom_case(bool same_shard, const char *cmd)
 static void test_rename_oom_keeps_source(void **state)
 {
     (void)state;
-#ifdef FC_NO_INTERPOSE
-    skip();
-#else
     oom_case(false, "RENAME");
     oom_case(true, "RENAME");
     oom_case(false, "RENAMENX");
     oom_case(true, "RENAMENX");
-#endif
 }
 
 int main(void)
@@ -91,3 +88,11 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+#else
+/* Sanitizer builds own malloc: tests/CMakeLists.txt does not register this
+ * test there (a skipped test must not count as a pass). */
+int main(void)
+{
+    return 0;
+}
+#endif
