@@ -22,9 +22,9 @@
 #endif
 #endif
 
+#ifndef FC_NO_INTERPOSE
 static size_t fail_from; /* 0 = allocations succeed */
 
-#ifndef FC_NO_INTERPOSE
 extern void *__libc_malloc(size_t n);
 void *malloc(size_t n)
 {
@@ -32,7 +32,6 @@ void *malloc(size_t n)
         return NULL;
     return __libc_malloc(n);
 }
-#endif
 
 static void key_on_shard(const th *t, const char *of, bool same, char *out,
                          size_t cap)
@@ -70,6 +69,8 @@ static void oom_case(bool same_shard, const char *cmd)
     free(big);
     th_free(t);
 }
+
+#endif /* !FC_NO_INTERPOSE */
 
 static void test_rename_oom_keeps_source(void **state)
 {
