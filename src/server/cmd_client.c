@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "server/client.h"
+#include "server/multi.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -22,14 +23,17 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
     char line[1024];
     int n = snprintf(
         line, sizeof(line),
-        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N "
-        "db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu "
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
+        "db=0 sub=0 psub=0 ssub=0 multi=%lld qbuf=%zu qbuf-free=%zu "
         "argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu "
         "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d "
         "lib-name=%s lib-ver=%s\n",
         (unsigned long long)c->id, c->addr, c->laddr, c->io.fd,
         c->name ? c->name : "", (long long)((now - c->ctime_ms) / 1000),
-        (long long)((now - c->atime_ms) / 1000), c->io.rbuf.len - c->rpos,
+        (long long)((now - c->atime_ms) / 1000),
+        srv_tx_active(c) ? "x" : "N", /* Redis's flag for "in MULTI" */
+        srv_tx_active(c) ? (long long)c->tx->nqueued : -1LL,
+        c->io.rbuf.len - c->rpos,
         c->io.rbuf.cap - c->io.rbuf.len, c->io.rbuf.cap, c->io.wbuf.len,
         sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap, c->last_cmd,
         c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->wr.proto,

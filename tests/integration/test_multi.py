@@ -35,6 +35,23 @@ class MultiChecks:
         # Out of the transaction again.
         self.assertEqual(self.call("GET", "a"), b"x")
 
+    def test_client_list_shows_the_transaction(self):
+        me = self.call("CLIENT", "ID")
+        self.call("MULTI")
+        self.call("SET", "a", "1")
+        self.call("GET", "a")
+        with self.server.raw() as other:
+            lines = other.call("CLIENT", "LIST").decode().splitlines()
+        line = [ln for ln in lines if ln.startswith("id=%d " % me)][0]
+        self.assertIn(" flags=x ", line)
+        self.assertIn(" multi=2 ", line)
+        self.call("DISCARD")
+        with self.server.raw() as other:
+            lines = other.call("CLIENT", "LIST").decode().splitlines()
+        line = [ln for ln in lines if ln.startswith("id=%d " % me)][0]
+        self.assertIn(" flags=N ", line)
+        self.assertIn(" multi=-1 ", line)
+
     def test_errors_outside_multi(self):
         self.assertErr(self.call("EXEC"), "ERR EXEC without MULTI")
         self.assertErr(self.call("DISCARD"), "ERR DISCARD without MULTI")
