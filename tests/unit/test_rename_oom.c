@@ -46,7 +46,6 @@ static void key_on_shard(const th *t, const char *of, bool same, char *out,
     fail_msg("no key found");
 }
 
-#ifndef FC_NO_INTERPOSE
 static void oom_case(bool same_shard, const char *cmd)
 {
     th *t = th_new(4);
