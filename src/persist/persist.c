@@ -256,7 +256,8 @@ int ps_open(ps_persist **out, const ps_config *cfg, eng_shard **shards,
                       .seed = seed,
                       .nshards = nshards,
                       .on_durable = cfg->on_durable,
-                      .ctx = cfg->ctx};
+                      .ctx = cfg->ctx,
+                      .log = p->cfg.log};
     if (ps_wal_open(&p->wal, &wo, err, errlen))
         goto fail;
     if ((e = ps_snapper_new(&p->snap, cfg->dir, nshards, on_snap_done, p))) {

@@ -385,14 +385,15 @@ static void *writer_main(void *arg)
         bool idle = !w->queue.head && !w->stop && w->roll_req == w->roll_done &&
                     w->sync_req == w->sync_done;
         if (idle) {
-            int64_t wait = -1;
+            bool timed = true;
+            int64_t wait = 0;
             if (failed)
                 wait = PS_RETRY_MS;
             else if (w->unsynced.head && w->o.fsync == PS_FSYNC_INTERVAL)
                 wait = w->o.fsync_interval_ms - (mono_ms() - w->last_sync_ms);
-            if (wait < 0 && wait != -1)
-                wait = 0;
-            if (wait == -1) {
+            else
+                timed = false; /* nothing due: sleep until work arrives */
+            if (!timed) {
                 pthread_cond_wait(&w->cv_work, &w->mu);
             } else if (wait > 0) {
                 struct timespec ts;
@@ -426,8 +427,14 @@ static void *writer_main(void *arg)
 
         pthread_mutex_lock(&w->mu);
         if (e) {
-            if (!failed)
+            if (!failed) {
                 w->st.write_errors++;
+                if (w->o.log)
+                    w->o.log(1, "WAL write to %s failed: %s; writes are "
+                                "refused until it succeeds (retrying every "
+                                "%d ms)",
+                             w->dir, strerror(e), PS_RETRY_MS);
+            }
             atomic_store(&w->err, e);
             pthread_cond_broadcast(&w->cv_done); /* waiters see the error */
             if (stopping) {
@@ -440,6 +447,8 @@ static void *writer_main(void *arg)
             pthread_cond_timedwait(&w->cv_work, &w->mu, &ts);
             continue;
         }
+        if (failed && w->o.log)
+            w->o.log(0, "WAL writes to %s succeed again", w->dir);
         atomic_store(&w->err, 0);
         if (roll_want) {
             w->roll_done = roll_want_id;

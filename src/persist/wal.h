@@ -82,6 +82,8 @@ typedef struct ps_wal_opts {
     uint32_t nshards;
     void (*on_durable)(void *ctx, uint32_t lane);
     void *ctx;
+    void (*log)(int level, const char *fmt, ...) /* may be NULL */
+        __attribute__((format(printf, 2, 3)));
 } ps_wal_opts;
 
 typedef struct ps_wal_stats {
