@@ -27,10 +27,9 @@
 #include "server/srvcmd.h"
 #include "server/worker.h"
 
-static void add(fc_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define add srv_info_line
 
-static void add(fc_buf *b, const char *fmt, ...)
+void srv_info_line(fc_buf *b, const char *fmt, ...)
 {
     char line[512];
     va_list ap;

@@ -3,7 +3,6 @@
  * (persistence itself is src/persist; the worker side is durable.c).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,22 +93,7 @@ static void cmd_lastsave(srv_exec *x)
     resp_int(x->c->w, t / 1000);
 }
 
-static void add(fc_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void add(fc_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof(line))
-        n = sizeof(line) - 1;
-    fc_buf_append(b, line, (size_t)n);
-    fc_buf_append(b, "\r\n", 2);
-}
+#define add srv_info_line
 
 static long long secs(int64_t ms)
 {

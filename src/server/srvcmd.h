@@ -88,6 +88,9 @@ const srv_cmd *srv_cmds_persist(size_t *n);
 /* INFO's Persistence section (cmd_persist.c). */
 struct fc_buf;
 void srv_info_persistence(struct srv_server *s, struct fc_buf *b);
+/* Appends one INFO line ("field:value" + CRLF) (cmd_info.c). */
+void srv_info_line(struct fc_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {
