@@ -559,7 +559,13 @@ static int replay_segment(rctx *rc, uint64_t segno, bool last)
             st = PF_BAD;
         if (st != PF_OK) {
             size_t dropped = m.len - off;
-            if (last && torn_tail(&m, off, st)) {
+            if (last && all_zero(m.p + off, dropped)) {
+                /* fsync=always writes into zeroes written ahead (wal.c):
+                 * the end of the log, not damage. */
+                rc->o->log(0, "WAL %s: %zu bytes of space written ahead "
+                              "after the last record (offset %zu): cut",
+                           name, dropped, off);
+            } else if (last && torn_tail(&m, off, st)) {
                 rc->o->log(1, "WAL %s: torn record at the tail (offset %zu): "
                               "truncated, %zu bytes dropped",
                            name, off, dropped);

@@ -254,14 +254,16 @@ def wait_info(c, key, want, timeout=60.0):
 
 def wal_records(path):
     """[(offset, size, kind, key, value)] of a WAL segment, parsed as
-    docs/FORMATS.md describes (stops at the first incomplete record)."""
+    docs/FORMATS.md describes (stops at the first incomplete record, and
+    at zeroes written ahead by fsync=always: a length below the fixed part
+    is no record)."""
     with open(path, "rb") as f:
         data = f.read()
     out = []
     off = SEG_HEADER
     while off + REC_PREFIX + REC_FIXED <= len(data):
         _check, ln = struct.unpack_from("<II", data, off)
-        if off + REC_PREFIX + ln > len(data):
+        if ln < REC_FIXED or off + REC_PREFIX + ln > len(data):
             break
         body = off + REC_PREFIX
         kind = data[body]

@@ -342,10 +342,15 @@ class TestDamagedFiles(PersistCase, unittest.TestCase):
         junk = junk[:4] + b"\xff\xff\xff\x7f" + junk[8:]  # runs past the end
         for name, tail in (("partial record", first[:20]),
                            ("random bytes", junk),
-                           ("zeroes", b"\0" * 4096)):
+                           ("zeroes after a partial record",
+                            first[:12] + b"\0" * 4096)):
             with self.subTest(name):
                 seg = self.last_segment()
-                size = os.path.getsize(seg)
+                # Cut the zeroes fsync=always writes ahead: the tail then
+                # lands right after the last record, as a torn write would.
+                recs = wal_records(seg)
+                size = recs[-1][0] + recs[-1][1] if recs else 64
+                os.truncate(seg, size)
                 with open(seg, "ab") as f:
                     f.write(tail)
                 s = self.srv()
@@ -360,6 +365,33 @@ class TestDamagedFiles(PersistCase, unittest.TestCase):
                                   len(tail)))
                 self.assertEqual(os.path.getsize(seg), size)
                 s.kill9()
+
+    def test_space_written_ahead_is_the_end_not_damage(self):
+        """fsync=always writes records into zeroes written ahead of them, so
+        a crash leaves the last segment ending in zeroes: that is the end of
+        the log (not a torn record), and a clean stop leaves none."""
+        s = self.srv(fsync="always")
+        with s.raw() as c:
+            want = set_many(c, b"k", 300)
+        s.kill9()
+        seg = self.last_segment()
+        recs = wal_records(seg)
+        end = recs[-1][0] + recs[-1][1]
+        self.assertGreater(os.path.getsize(seg), end)  # zeroes ahead
+        with open(seg, "rb") as f:
+            f.seek(end)
+            self.assertEqual(f.read().strip(b"\0"), b"")
+        s = self.srv(fsync="always")
+        with s.raw() as c:
+            self.assertEqual(values(c), want)
+            self.assertEqual(info(c)["recovered_torn_bytes"], "0")
+        self.assertIn("written ahead", s.log_text())
+        self.assertEqual(os.path.getsize(seg), end)
+        s.shutdown("NOSAVE")
+        seg = self.last_segment()
+        recs = wal_records(seg)
+        end = recs[-1][0] + recs[-1][1] if recs else 64
+        self.assertEqual(os.path.getsize(seg), end)  # cut at a clean stop
 
     def test_flipped_bit_inside_the_log_stops_start(self):
         s = self.srv(threads=1)
