@@ -314,6 +314,7 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_misses, 0);
         atomic_store(&w->stat_expired, 0);
         atomic_store(&w->stat_obuf_disconn, 0);
+        atomic_store(&w->stat_excl, 0);
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "server/log.h"
+#include "server/pubstats.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -61,6 +62,10 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         e->def->fn(&ctx);
     }
     srv_cmdstat *st = &w->cmdstats[e->index];
+    /* Reads leave the published figures alone (a lazily expired key shows
+     * up at the next write or sweep): a read-only workload pays nothing. */
+    if (!(e->def->flags & CMD_READONLY))
+        w->pub_dirty = true;
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
     stat_add(&st->nsec, t1 - t0);
@@ -149,7 +154,19 @@ static enum srv_route_res run_exclusive(conn *c, const srv_cmdent *e,
     srv_excl_begin(c->w);
     c->w->exec_mark_ns = 0; /* the wait for the others is not the command's */
     run_inline(c, e, argv, argc);
+    srv_pub_refresh_all(c->w->srv); /* it may have changed any shard */
     srv_excl_end(c->w);
+    return SRV_ROUTE_DONE;
+}
+
+/* SRV_CMD_PUBLISHED: inline, after this client's earlier requests are back
+ * so that it sees its own writes (pubstats.h). */
+static enum srv_route_res run_published(conn *c, const srv_cmdent *e,
+                                        const resp_arg *argv, size_t argc)
+{
+    if (c->slot_head)
+        return SRV_ROUTE_WAIT; /* resumed when the slots drain */
+    run_inline(c, e, argv, argc);
     return SRV_ROUTE_DONE;
 }
 
@@ -314,6 +331,8 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
         run_inline(c, e, argv, argc);
         return SRV_ROUTE_DONE;
     }
+    if (e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED))
+        return run_published(c, e, argv, argc);
     if ((d->flags & CMD_ALLKEYS) || needs_exclusive(e, sub))
         return run_exclusive(c, e, argv, argc);
     if (d->first_key <= 0 || (size_t)d->first_key >= argc) {
@@ -332,6 +351,8 @@ void srv_msg_execute(srv_worker *w, srv_msg *m)
 {
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
+    if (!(m->cmd->def->flags & CMD_READONLY))
+        srv_pub_refresh(w); /* before the reply: see pubstats.h */
     if (srv_worker_send(w, m->origin, m)) {
         srv_warning("worker %u: reply channel to worker %u over its bound",
                     w->id, m->origin);

@@ -53,6 +53,10 @@ typedef void (*srv_cmd_fn)(srv_exec *x);
 enum srv_cmd_flag {
     SRV_CMD_EXCL = 1u << 0,     /* run with every other worker parked */
     SRV_CMD_STALE_OK = 1u << 1, /* informational (COMMAND flags) */
+    /* Answered from per-worker published figures (pubstats.h): inline, no
+     * parking, once the connection's earlier requests are back. Wins over
+     * the def's CMD_ALLKEYS. */
+    SRV_CMD_PUBLISHED = 1u << 2,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's
@@ -80,6 +84,7 @@ const srv_cmd *srv_cmds_info(size_t *n);
 const srv_cmd *srv_cmds_config(size_t *n);
 const srv_cmd *srv_cmds_command(size_t *n);
 const srv_cmd *srv_cmds_server(size_t *n);
+const srv_cmd *srv_cmds_pub(size_t *n); /* pubstats.c */
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {

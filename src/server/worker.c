@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/pubstats.h"
 #include "server/router.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */
@@ -237,9 +238,11 @@ static void sweep(srv_worker *w)
                 break; /* few expired keys here: the next tick will do */
         }
     }
-    if (removed)
+    if (removed) {
         atomic_fetch_add_explicit(&w->stat_expired, removed,
                                   memory_order_relaxed);
+        w->pub_dirty = true;
+    }
 }
 
 static void sample_ops(srv_worker *w)
@@ -389,6 +392,8 @@ void *srv_worker_main(void *arg)
         }
         drain(w);
         conn_resume_drained(w);
+        if (w->pub_dirty)
+            srv_pub_refresh(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
         send_pending(w);

@@ -101,6 +101,10 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_hits, stat_misses;
     _Atomic uint64_t stat_expired;
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
+    _Atomic uint64_t stat_excl;         /* exclusive sections it ran */
+    /* Published keyspace figures (pubstats.h). */
+    _Atomic uint64_t pub_keys, pub_expires, pub_memory;
+    bool pub_dirty; /* a command ran or keys expired since the last one */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
