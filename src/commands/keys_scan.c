@@ -88,7 +88,7 @@ void cmd_keys(cmd_ctx *c)
 
 /* Redis's parseScanCursorOrReply (strtoul semantics: an optional sign, a
  * negative value wraps; "" reads as 0). */
-static bool parse_cursor(const resp_arg *a, uint64_t *out)
+bool cmd_scan_cursor(const resp_arg *a, uint64_t *out)
 {
     const char *p = a->ptr, *end = a->ptr + a->len;
     bool neg = false;
@@ -143,7 +143,7 @@ void cmd_scan(cmd_ctx *c)
     uint64_t cursor;
     int64_t count = 10;
     collect col;
-    if (!parse_cursor(&c->argv[1], &cursor)) {
+    if (!cmd_scan_cursor(&c->argv[1], &cursor)) {
         resp_error(c->w, "ERR invalid cursor");
         return;
     }
@@ -166,6 +166,8 @@ void cmd_scan(cmd_ctx *c)
             done = true;
             break;
         }
+        if (cur == 0 && c->scan_one_shard)
+            break; /* the next shard may be another worker's */
     }
     uint64_t next = done ? 0 : (cur << bits) | s;
     char num[24];

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "commands/cmd_fns.h"
 #include "server/log.h"
 #include "server/pubstats.h"
 
@@ -48,6 +49,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .wall_offset_ms = w->wall_offset_ms,
         .rng = &w->rng,
         .hash_seed = s->hash_seed,
+        .scan_one_shard = s->nworkers > 1,
     };
     size_t before = wr->out->len;
     /* Back to back, one clock read per command rather than two: a command
@@ -239,6 +241,24 @@ static bool check_arity(int arity, size_t argc)
     return arity >= 0 ? argc == (size_t)arity : argc >= (size_t)-arity;
 }
 
+/* SCAN touches only the shard in its cursor's low bits (cmd_ctx
+ * scan_one_shard), so it runs on that shard's owner, parking nobody. A bad
+ * cursor runs inline, where the command rejects it before touching any
+ * shard. */
+static enum srv_route_res route_scan(conn *c, const srv_cmdent *e,
+                                     const resp_arg *argv, size_t argc)
+{
+    uint64_t cursor;
+    srv_server *s = c->w->srv;
+    uint32_t owner = c->w->id;
+    if (cmd_scan_cursor(&argv[1], &cursor))
+        owner = srv_shard_owner(s, (uint32_t)(cursor & (s->nshards - 1)));
+    if (owner != c->w->id)
+        return run_remote(c, e, owner, argv, argc);
+    run_inline(c, e, argv, argc);
+    return SRV_ROUTE_DONE;
+}
+
 /* The checks before running, in Redis's order: known command, arity
  * (also a subcommand's), authentication. Returns false after replying. */
 static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
@@ -333,6 +353,8 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
     }
     if (e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED))
         return run_published(c, e, argv, argc);
+    if (d->fn == cmd_scan)
+        return route_scan(c, e, argv, argc);
     if ((d->flags & CMD_ALLKEYS) || needs_exclusive(e, sub))
         return run_exclusive(c, e, argv, argc);
     if (d->first_key <= 0 || (size_t)d->first_key >= argc) {

@@ -14,7 +14,7 @@ import random
 import select
 import unittest
 
-from fcserver import RawClient, ServerTestCase, fast_cache_only
+from fcserver import RawClient, RespError, ServerTestCase, fast_cache_only
 
 
 @fast_cache_only
@@ -80,6 +80,38 @@ class TestIntrospectionDoesNotPark(ServerTestCase):
         self.assertEqual(excl(), before)
         self.assertEqual(len(c.call("KEYS", "*")), 20)
         self.assertEqual(excl(), before + 1)
+
+    def test_scan_runs_on_the_cursor_shard_owner(self):
+        # A full SCAN over two workers: every key once, with MATCH and
+        # COUNT, and no worker ever parked (each call runs on the owner of
+        # the shard in its cursor).
+        n = 700
+        c = self.raw()
+        c.send(b"".join(RawClient.encode("SET", "s%d" % i, "v")
+                        for i in range(n)))
+        for _ in range(n):
+            self.assertEqual(c.read_reply(), b"OK")
+        before = self.r.info("stats")["exclusive_sections"]
+        seen, cursor, calls = [], b"0", 0
+        while True:
+            cursor, keys = c.call("SCAN", cursor, "COUNT", 50)
+            seen += keys
+            calls += 1
+            if cursor == b"0" or calls > 100000:  # bounded
+                break
+        self.assertEqual(sorted(seen), sorted(b"s%d" % i for i in range(n)))
+        matched, cursor, calls = [], b"0", 0
+        while True:
+            cursor, keys = c.call("SCAN", cursor, "MATCH", "s1*")
+            matched += keys
+            calls += 1
+            if cursor == b"0" or calls > 100000:
+                break
+        self.assertEqual(sorted(matched),
+                         sorted(b"s%d" % i for i in range(n)
+                                if str(i).startswith("1")))
+        self.assertEqual(self.r.info("stats")["exclusive_sections"], before)
+        self.assertEqual(c.call("SCAN", "x"), RespError("ERR invalid cursor"))
 
     def test_own_writes_are_seen(self):
         # A pipeline of writes to keys of both workers, then DBSIZE and
