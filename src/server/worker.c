@@ -121,12 +121,17 @@ static spsc_chan *chan(const srv_worker *w, uint32_t src, uint32_t dst)
 
 int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m)
 {
+    /* Read m before the push: once queued, the other side may consume and
+     * free it at any moment. */
+    bool request = m->origin == w->id;
+    size_t bytes = m->bytes;
+    if (request)
+        m->owner = dst;
     if (spsc_chan_send(chan(w, w->id, dst), m))
         return -1;
-    if (m->origin == w->id) {
-        m->owner = dst;
+    if (request) {
         w->inflight[dst]++;
-        w->inflight_bytes[dst] += m->bytes;
+        w->inflight_bytes[dst] += bytes;
     }
     w->wake_dst[dst] = true;
     return 0;
