@@ -44,6 +44,9 @@ typedef struct cmd_ctx {
     /* SCAN stops at the end of the cursor's shard (the server routes each
      * SCAN call to the owner of that shard alone). */
     bool scan_one_shard;
+    /* RANDOMKEY looks only at shards own_first, own_first + own_stride,
+     * ... (one worker's, when the server routes it there); stride 0 = all. */
+    uint32_t own_first, own_stride;
 } cmd_ctx;
 
 static inline eng_shard *cmd_shard(const cmd_ctx *c, uint64_t hash)

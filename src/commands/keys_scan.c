@@ -205,21 +205,25 @@ void cmd_randomkey(cmd_ctx *c)
 {
     uint64_t local = 0;
     uint64_t *rng = c->rng ? c->rng : &local;
+    uint32_t first = c->own_stride ? c->own_first : 0;
+    uint32_t step = c->own_stride ? c->own_stride : 1;
     cmd_now(c);
     for (int tries = 0; tries < 16; tries++) {
         size_t total = 0;
-        for (uint32_t s = 0; s < shard_count(c); s++)
+        for (uint32_t s = first; s < shard_count(c); s += step)
             total += eng_len(c->shards[s]);
         if (total == 0)
             break;
         uint64_t r = next_rand(rng, c->now) % total;
-        uint32_t s = 0;
-        while (r >= eng_len(c->shards[s]))
-            r -= eng_len(c->shards[s++]);
+        uint32_t s = first;
+        while (r >= eng_len(c->shards[s])) {
+            r -= eng_len(c->shards[s]);
+            s += step;
+        }
         if (reply_key(c, eng_random(c->shards[s], rng, c->now)))
             return;
     }
-    for (uint32_t s = 0; s < shard_count(c); s++) {
+    for (uint32_t s = first; s < shard_count(c); s += step) {
         if (reply_key(c, eng_random(c->shards[s], rng, c->now)))
             return;
     }

@@ -50,6 +50,18 @@ void srv_pub_sum(const srv_worker *self, srv_keyspace *out)
     }
 }
 
+uint64_t srv_pub_keys(const srv_worker *self, uint32_t i)
+{
+    const srv_server *s = self->srv;
+    if (i != self->id)
+        return atomic_load_explicit(&s->workers[i].pub_keys,
+                                    memory_order_relaxed);
+    uint64_t n = 0;
+    for (uint32_t k = self->id; k < s->nshards; k += s->nworkers)
+        n += eng_len(s->shards[k]);
+    return n;
+}
+
 /* Overrides the data command of the same name (server families come first
  * in the table): same definition, answered from published figures. */
 static void cmd_dbsize_pub(srv_exec *x)

@@ -38,5 +38,7 @@ void srv_pub_refresh(struct srv_worker *w);
 void srv_pub_refresh_all(struct srv_server *s);
 /* Whole-server figures as seen by worker self (its shards exact). */
 void srv_pub_sum(const struct srv_worker *self, srv_keyspace *out);
+/* Worker i's key count as seen by self (exact when i is self). */
+uint64_t srv_pub_keys(const struct srv_worker *self, uint32_t i);
 
 #endif /* FC_SERVER_PUBSTATS_H */

@@ -50,6 +50,8 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .rng = &w->rng,
         .hash_seed = s->hash_seed,
         .scan_one_shard = s->nworkers > 1,
+        .own_first = w->id,
+        .own_stride = s->nworkers > 1 ? s->nworkers : 0,
     };
     size_t before = wr->out->len;
     /* Back to back, one clock read per command rather than two: a command
@@ -259,6 +261,38 @@ static enum srv_route_res route_scan(conn *c, const srv_cmdent *e,
     return SRV_ROUTE_DONE;
 }
 
+/* RANDOMKEY: a worker picked with probability proportional to its
+ * published key count (pubstats.h), which then picks among its own shards
+ * (cmd_ctx own_first/own_stride): nobody is parked. */
+static enum srv_route_res route_randomkey(conn *c, const srv_cmdent *e,
+                                          const resp_arg *argv, size_t argc)
+{
+    srv_worker *w = c->w;
+    srv_server *s = w->srv;
+    uint64_t total = 0, pick;
+    uint32_t owner = w->id;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        total += srv_pub_keys(w, i);
+    if (total) {
+        uint64_t x = w->rng ? w->rng : 0x9e3779b97f4a7c15ULL;
+        x ^= x << 13; /* xorshift64, the worker's RANDOMKEY state */
+        x ^= x >> 7;
+        x ^= x << 17;
+        w->rng = x;
+        pick = x % total;
+        for (owner = 0; owner + 1 < s->nworkers; owner++) {
+            uint64_t k = srv_pub_keys(w, owner);
+            if (pick < k)
+                break;
+            pick -= k;
+        }
+    }
+    if (owner != w->id)
+        return run_remote(c, e, owner, argv, argc);
+    run_inline(c, e, argv, argc);
+    return SRV_ROUTE_DONE;
+}
+
 /* The checks before running, in Redis's order: known command, arity
  * (also a subcommand's), authentication. Returns false after replying. */
 static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
@@ -355,6 +389,8 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
         return run_published(c, e, argv, argc);
     if (d->fn == cmd_scan)
         return route_scan(c, e, argv, argc);
+    if (d->fn == cmd_randomkey)
+        return route_randomkey(c, e, argv, argc);
     if ((d->flags & CMD_ALLKEYS) || needs_exclusive(e, sub))
         return run_exclusive(c, e, argv, argc);
     if (d->first_key <= 0 || (size_t)d->first_key >= argc) {

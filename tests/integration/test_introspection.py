@@ -113,6 +113,24 @@ class TestIntrospectionDoesNotPark(ServerTestCase):
         self.assertEqual(self.r.info("stats")["exclusive_sections"], before)
         self.assertEqual(c.call("SCAN", "x"), RespError("ERR invalid cursor"))
 
+    def test_randomkey_without_parking(self):
+        c = self.raw()
+        self.assertIsNone(c.call("RANDOMKEY"))
+        n = 200
+        c.send(b"".join(RawClient.encode("SET", "r%d" % i, "v")
+                        for i in range(n)))
+        for _ in range(n):
+            self.assertEqual(c.read_reply(), b"OK")
+        before = self.r.info("stats")["exclusive_sections"]
+        c.send(RawClient.encode("RANDOMKEY") * 300)
+        got = [c.read_reply() for _ in range(300)]
+        names = set(b"r%d" % i for i in range(n))
+        self.assertTrue(set(got) <= names, set(got) - names)
+        # Drawn from every worker: 300 draws over all 200 keys give ~155
+        # distinct ones; over one worker's ~100 keys they could not pass 100.
+        self.assertGreater(len(set(got)), 120)
+        self.assertEqual(self.r.info("stats")["exclusive_sections"], before)
+
     def test_own_writes_are_seen(self):
         # A pipeline of writes to keys of both workers, then DBSIZE and
         # INFO on the same connection: they wait for the writes to be back.
