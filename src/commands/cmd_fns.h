@@ -60,6 +60,9 @@ void cmd_persist(cmd_ctx *c);
 /* keys_scan.c */
 void cmd_keys(cmd_ctx *c);
 void cmd_scan(cmd_ctx *c);
+/* SCAN's cursor argument, parsed as cmd_scan does (for routing by the
+ * shard in its low bits: cursor & shard_mask). false when invalid. */
+bool cmd_scan_cursor(const resp_arg *a, uint64_t *out);
 void cmd_randomkey(cmd_ctx *c);
 void cmd_dbsize(cmd_ctx *c);
 void cmd_flushdb(cmd_ctx *c); /* also FLUSHALL */

@@ -41,6 +41,12 @@ typedef struct cmd_ctx {
     int64_t wall_offset_ms;   /* unix ms = monotonic ms + wall_offset_ms */
     uint64_t *rng;            /* per-worker state for RANDOMKEY etc. */
     uint64_t hash_seed;       /* the shards' key hash seed (eng_hash_seeded) */
+    /* SCAN stops at the end of the cursor's shard (the server routes each
+     * SCAN call to the owner of that shard alone). */
+    bool scan_one_shard;
+    /* RANDOMKEY looks only at shards own_first, own_first + own_stride,
+     * ... (one worker's, when the server routes it there); stride 0 = all. */
+    uint32_t own_first, own_stride;
 } cmd_ctx;
 
 static inline eng_shard *cmd_shard(const cmd_ctx *c, uint64_t hash)

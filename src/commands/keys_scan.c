@@ -88,7 +88,7 @@ void cmd_keys(cmd_ctx *c)
 
 /* Redis's parseScanCursorOrReply (strtoul semantics: an optional sign, a
  * negative value wraps; "" reads as 0). */
-static bool parse_cursor(const resp_arg *a, uint64_t *out)
+bool cmd_scan_cursor(const resp_arg *a, uint64_t *out)
 {
     const char *p = a->ptr, *end = a->ptr + a->len;
     bool neg = false;
@@ -143,7 +143,7 @@ void cmd_scan(cmd_ctx *c)
     uint64_t cursor;
     int64_t count = 10;
     collect col;
-    if (!parse_cursor(&c->argv[1], &cursor)) {
+    if (!cmd_scan_cursor(&c->argv[1], &cursor)) {
         resp_error(c->w, "ERR invalid cursor");
         return;
     }
@@ -166,6 +166,8 @@ void cmd_scan(cmd_ctx *c)
             done = true;
             break;
         }
+        if (cur == 0 && c->scan_one_shard)
+            break; /* the next shard may be another worker's */
     }
     uint64_t next = done ? 0 : (cur << bits) | s;
     char num[24];
@@ -203,21 +205,25 @@ void cmd_randomkey(cmd_ctx *c)
 {
     uint64_t local = 0;
     uint64_t *rng = c->rng ? c->rng : &local;
+    uint32_t first = c->own_stride ? c->own_first : 0;
+    uint32_t step = c->own_stride ? c->own_stride : 1;
     cmd_now(c);
     for (int tries = 0; tries < 16; tries++) {
         size_t total = 0;
-        for (uint32_t s = 0; s < shard_count(c); s++)
+        for (uint32_t s = first; s < shard_count(c); s += step)
             total += eng_len(c->shards[s]);
         if (total == 0)
             break;
         uint64_t r = next_rand(rng, c->now) % total;
-        uint32_t s = 0;
-        while (r >= eng_len(c->shards[s]))
-            r -= eng_len(c->shards[s++]);
+        uint32_t s = first;
+        while (r >= eng_len(c->shards[s])) {
+            r -= eng_len(c->shards[s]);
+            s += step;
+        }
         if (reply_key(c, eng_random(c->shards[s], rng, c->now)))
             return;
     }
-    for (uint32_t s = 0; s < shard_count(c); s++) {
+    for (uint32_t s = first; s < shard_count(c); s += step) {
         if (reply_key(c, eng_random(c->shards[s], rng, c->now)))
             return;
     }

@@ -27,7 +27,7 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
         "db=0 sub=0 psub=0 ssub=0 multi=%lld qbuf=%zu qbuf-free=%zu "
         "argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu "
         "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d "
-        "lib-name=%s lib-ver=%s\n",
+        "lib-name=%s lib-ver=%s worker=%u\n",
         (unsigned long long)c->id, c->addr, c->laddr, c->io.fd,
         c->name ? c->name : "", (long long)((now - c->ctime_ms) / 1000),
         (long long)((now - c->atime_ms) / 1000),
@@ -37,7 +37,8 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
         c->io.rbuf.cap - c->io.rbuf.len, c->io.rbuf.cap, c->io.wbuf.len,
         sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap, c->last_cmd,
         c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->wr.proto,
-        c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+        c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "",
+        c->w->id); /* ours: the worker thread serving the connection */
     if (n > 0)
         fc_buf_append(b, line,
                       (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);

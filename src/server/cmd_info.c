@@ -6,9 +6,9 @@
  * what we cannot measure (used_memory_peak, avg_ttl) is left out rather
  * than made up.
  *
- * Threads: INFO runs exclusively (every other worker parked), because
- * keyspace and memory sum eng_len/eng_memory over every shard and clients
- * walks every worker's connections.
+ * Threads: INFO runs inline on the client's worker, without parking the
+ * others: keyspace and memory come from the per-worker figures each worker
+ * publishes (pubstats.h), everything else from atomics.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fastcache.h"
+#include "server/pubstats.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -141,10 +142,10 @@ static uint64_t rss_bytes(void)
 static void sec_memory(srv_exec *x, fc_buf *b)
 {
     srv_server *s = x->srv;
-    uint64_t used = 0, rss = rss_bytes();
-    /* While loading, the main thread owns the shards. */
-    for (uint32_t i = 0; !atomic_load(&s->loading) && i < s->nshards; i++)
-        used += eng_memory(s->shards[i]);
+    srv_keyspace ks = {0};
+    if (!atomic_load(&s->loading)) /* the main thread owns the shards */
+        srv_pub_sum(x->w, &ks);
+    uint64_t used = ks.memory, rss = rss_bytes();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     uint64_t rss_peak = (uint64_t)ru.ru_maxrss * 1024;
@@ -203,6 +204,7 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "total_error_replies:%llu", (unsigned long long)errors);
     add(b, "client_output_buffer_limit_disconnections:%llu",
         (unsigned long long)SUM(s, stat_obuf_disconn));
+    add(b, "exclusive_sections:%llu", (unsigned long long)SUM(s, stat_excl));
 }
 
 static void sec_replication(srv_exec *x, fc_buf *b)
@@ -298,12 +300,10 @@ static void sec_commandstats(srv_exec *x, fc_buf *b)
 
 static void sec_keyspace(srv_exec *x, fc_buf *b)
 {
-    srv_server *s = x->srv;
-    uint64_t keys = 0, expires = 0;
-    for (uint32_t i = 0; !atomic_load(&s->loading) && i < s->nshards; i++) {
-        keys += eng_len(s->shards[i]);
-        expires += eng_expires_count(s->shards[i]);
-    }
+    srv_keyspace ks = {0};
+    if (!atomic_load(&x->srv->loading)) /* the main thread owns the shards */
+        srv_pub_sum(x->w, &ks);
+    uint64_t keys = ks.keys, expires = ks.expires;
     add(b, "# Keyspace");
     if (keys)
         add(b, "db0:keys=%llu,expires=%llu", (unsigned long long)keys,
@@ -369,7 +369,7 @@ static const srv_cmd cmds[] = {
     {{"info", -1, CMD_NOSCRIPT, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
       "Returns information and statistics about the server.", "1.0.0"},
      cmd_info,
-     SRV_CMD_EXCL,
+     SRV_CMD_PUBLISHED,
      NULL},
 };
 

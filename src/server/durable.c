@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/log.h"
+#include "server/pubstats.h"
 
 #define SNAP_BUDGET 4096          /* table slots per snapshot turn */
 #define SNAP_CHECK_MS 1000        /* periodic trigger check */
@@ -140,6 +141,9 @@ void srv_dur_iteration(srv_worker *w)
         if (!ps)
             return;
         bind_lane(w, ps);
+        /* The main thread filled our shards while we were not looking:
+         * publish what they hold now (INFO, DBSIZE read it). */
+        srv_pub_refresh(w);
     }
     ps_lane_handoff(w->lane);
     if (!w->dur_always)

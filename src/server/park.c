@@ -58,6 +58,12 @@ void srv_excl_begin(srv_worker *w)
         backoff(&spins);
     }
     uint64_t gen = ++s->park_gen;
+    /* Counted (INFO stats exclusive_sections) so that operators and tests
+     * can see which commands stop the world. */
+    atomic_store_explicit(
+        &w->stat_excl,
+        atomic_load_explicit(&w->stat_excl, memory_order_relaxed) + 1,
+        memory_order_relaxed);
     for (uint32_t i = 0; i < s->nworkers; i++) {
         if (i == w->id)
             continue;

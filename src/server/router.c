@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "commands/cmd_fns.h"
 #include "server/durable.h"
 #include "server/log.h"
 #include "server/multi.h"
+#include "server/pubstats.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -49,6 +51,9 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .wall_offset_ms = w->wall_offset_ms,
         .rng = &w->rng,
         .hash_seed = s->hash_seed,
+        .scan_one_shard = s->nworkers > 1,
+        .own_first = w->id,
+        .own_stride = s->nworkers > 1 ? s->nworkers : 0,
     };
     if (__builtin_expect(s->cfg.persistence.enabled, 0) &&
         !srv_dur_gate(w, e, wr))
@@ -70,6 +75,10 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
     srv_cmdstat *st = &w->cmdstats[e->index];
+    /* Reads leave the published figures alone (a lazily expired key shows
+     * up at the next write or sweep): a read-only workload pays nothing. */
+    if (!(e->def->flags & CMD_READONLY))
+        w->pub_dirty = true;
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
     stat_add(&st->nsec, t1 - t0);
@@ -159,7 +168,19 @@ static enum srv_route_res run_exclusive(conn *c, const srv_cmdent *e,
     srv_excl_begin(c->w);
     c->w->exec_mark_ns = 0; /* the wait for the others is not the command's */
     run_inline(c, e, argv, argc);
+    srv_pub_refresh_all(c->w->srv); /* it may have changed any shard */
     srv_excl_end(c->w);
+    return SRV_ROUTE_DONE;
+}
+
+/* SRV_CMD_PUBLISHED: inline, after this client's earlier requests are back
+ * so that it sees its own writes (pubstats.h). */
+static enum srv_route_res run_published(conn *c, const srv_cmdent *e,
+                                        const resp_arg *argv, size_t argc)
+{
+    if (c->slot_head)
+        return SRV_ROUTE_WAIT; /* resumed when the slots drain */
+    run_inline(c, e, argv, argc);
     return SRV_ROUTE_DONE;
 }
 
@@ -230,6 +251,56 @@ static bool needs_exclusive(const srv_cmdent *e, const srv_subcmd *sub)
 static bool check_arity(int arity, size_t argc)
 {
     return arity >= 0 ? argc == (size_t)arity : argc >= (size_t)-arity;
+}
+
+/* SCAN touches only the shard in its cursor's low bits (cmd_ctx
+ * scan_one_shard), so it runs on that shard's owner, parking nobody. A bad
+ * cursor runs inline, where the command rejects it before touching any
+ * shard. */
+static enum srv_route_res route_scan(conn *c, const srv_cmdent *e,
+                                     const resp_arg *argv, size_t argc)
+{
+    uint64_t cursor;
+    srv_server *s = c->w->srv;
+    uint32_t owner = c->w->id;
+    if (cmd_scan_cursor(&argv[1], &cursor))
+        owner = srv_shard_owner(s, (uint32_t)(cursor & (s->nshards - 1)));
+    if (owner != c->w->id)
+        return run_remote(c, e, owner, argv, argc);
+    run_inline(c, e, argv, argc);
+    return SRV_ROUTE_DONE;
+}
+
+/* RANDOMKEY: a worker picked with probability proportional to its
+ * published key count (pubstats.h), which then picks among its own shards
+ * (cmd_ctx own_first/own_stride): nobody is parked. */
+static enum srv_route_res route_randomkey(conn *c, const srv_cmdent *e,
+                                          const resp_arg *argv, size_t argc)
+{
+    srv_worker *w = c->w;
+    srv_server *s = w->srv;
+    uint64_t total = 0, pick;
+    uint32_t owner = w->id;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        total += srv_pub_keys(w, i);
+    if (total) {
+        uint64_t x = w->rng ? w->rng : 0x9e3779b97f4a7c15ULL;
+        x ^= x << 13; /* xorshift64, the worker's RANDOMKEY state */
+        x ^= x >> 7;
+        x ^= x << 17;
+        w->rng = x;
+        pick = x % total;
+        for (owner = 0; owner + 1 < s->nworkers; owner++) {
+            uint64_t k = srv_pub_keys(w, owner);
+            if (pick < k)
+                break;
+            pick -= k;
+        }
+    }
+    if (owner != w->id)
+        return run_remote(c, e, owner, argv, argc);
+    run_inline(c, e, argv, argc);
+    return SRV_ROUTE_DONE;
 }
 
 /* The checks before running, in Redis's order: known command, arity
@@ -333,6 +404,12 @@ enum srv_route_res srv_route(conn *c, const resp_arg *argv, size_t argc)
         run_inline(c, e, argv, argc);
         return SRV_ROUTE_DONE;
     }
+    if (e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED))
+        return run_published(c, e, argv, argc);
+    if (d->fn == cmd_scan)
+        return route_scan(c, e, argv, argc);
+    if (d->fn == cmd_randomkey)
+        return route_randomkey(c, e, argv, argc);
     if ((d->flags & CMD_ALLKEYS) || needs_exclusive(e, sub))
         return run_exclusive(c, e, argv, argc);
     if (d->first_key <= 0 || (size_t)d->first_key >= argc) {
@@ -352,6 +429,8 @@ void srv_msg_execute(srv_worker *w, srv_msg *m)
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
     w->exec_wrote = false;
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
+    if (!(m->cmd->def->flags & CMD_READONLY))
+        srv_pub_refresh(w); /* before the reply: see pubstats.h */
     if (srv_dur_hold_msg(w, m))
         return; /* sent once its WAL records are durable */
     if (srv_worker_send(w, m->origin, m)) {

@@ -133,7 +133,7 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
         if (srv_worker_init(&s->workers[i], s, i, err, errlen))
             return -1;
     }
-    return 0;
+    return srv_listen_steer(s, err, errlen);
 }
 
 static void ps_log(int level, const char *fmt, ...)
@@ -210,6 +210,10 @@ static int load_data(srv_server *s)
     s->observer.ctx = ps;
     s->observer.fn = ps_observe;
     atomic_store_explicit(&s->loading, 0, memory_order_release);
+    /* Each worker binds its WAL lane and republishes its figures on its
+     * next turn; idle ones sleep without a timer, so wake them. */
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        srv_worker_wake(&s->workers[i]);
     return 0;
 }
 

@@ -3,8 +3,9 @@
  * the channels between them, process-wide counters, start and shutdown.
  *
  * Shape (see docs/ARCHITECTURE.md): W workers, one thread each (pinned to
- * CPU w only with pin_threads, see worker.c); each accepts on the shared
- * listening socket (worker.c), has its own event loop, and owns the shards
+ * CPU w only with pin_threads, see worker.c); each accepts on its own
+ * SO_REUSEPORT socket steered to this process only (worker.c), has its own
+ * event loop, and owns the shards
  * s with s % W == w.
  * The shards live in ONE array shared by all workers (cmd_ctx.shards), but
  * a worker touches another's shard only while that worker is parked

@@ -55,6 +55,10 @@ enum srv_cmd_flag {
     SRV_CMD_STALE_OK = 1u << 1, /* informational (COMMAND flags) */
     SRV_CMD_TX = 1u << 2,       /* MULTI, EXEC, ...: routed by multi.c */
     SRV_CMD_NO_MULTI = 1u << 3, /* refused inside MULTI (SHUTDOWN) */
+    /* Answered from per-worker published figures (pubstats.h): inline, no
+     * parking, once the connection's earlier requests are back. Wins over
+     * the def's CMD_ALLKEYS. */
+    SRV_CMD_PUBLISHED = 1u << 4,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's
@@ -91,6 +95,7 @@ void srv_info_persistence(struct srv_server *s, struct fc_buf *b);
 /* Appends one INFO line ("field:value" + CRLF) (cmd_info.c). */
 void srv_info_line(struct fc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+const srv_cmd *srv_cmds_pub(size_t *n); /* pubstats.c */
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {

@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "server/durable.h"
 #include "server/log.h"
+#include "server/pubstats.h"
 #include "server/router.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */
@@ -35,7 +37,21 @@
  * same user do. The workers share it (worker 0 binds, the others accept on
  * a dup of it): each one's loop waits on it and the kernel hands each new
  * connection to one of them. */
-static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
+/* One process per port, and every worker accepting.
+ *
+ * Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads
+ * connections (a single shared socket sent every connection of a
+ * sequential client to one worker). Two guards keep other processes out:
+ *  - before the first bind, a plain socket (no SO_REUSEPORT) is bound to
+ *    the port and closed: it fails with "Address already in use" whenever
+ *    any listener holds the port, reuseport or not;
+ *  - once all workers listen, a classic BPF program attached to the group
+ *    picks a random socket among OUR n (indices 0..n-1, the sockets in bind
+ *    order): a socket another process adds later gets an index >= n and is
+ *    never chosen, so it receives nothing.
+ * The window between the probe and the first bind is microseconds wide. */
+static int listen_socket(const srv_config *cfg, bool reuseport, char *err,
+                         size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -53,7 +69,10 @@ static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
                     res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 511)) {
+        (reuseport &&
+         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+        bind(fd, res->ai_addr, res->ai_addrlen) ||
+        (reuseport && listen(fd, 511))) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->bind,
                  cfg->port, strerror(errno));
         if (fd >= 0)
@@ -62,6 +81,24 @@ static int listen_socket(const srv_config *cfg, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     return fd;
+}
+
+int srv_listen_steer(srv_server *s, char *err, size_t errlen)
+{
+    struct sock_filter code[] = {
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
+        {BPF_ALU | BPF_MOD | BPF_K, 0, 0, s->nworkers},
+        {BPF_RET | BPF_A, 0, 0, 0},
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]),
+                              .filter = code};
+    if (setsockopt(s->workers[0].listen_fd, SOL_SOCKET,
+                   SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog))) {
+        snprintf(err, errlen, "cannot steer connections to the workers: %s",
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
@@ -81,14 +118,13 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (id == 0) {
-        w->listen_fd = listen_socket(&s->cfg, err, errlen);
-    } else {
-        w->listen_fd = fcntl(s->workers[0].listen_fd, F_DUPFD_CLOEXEC, 0);
-        if (w->listen_fd < 0)
-            snprintf(err, errlen, "dup of the listening socket: %s",
-                     strerror(errno));
+    if (id == 0) { /* the probe: fails when anyone holds the port */
+        int probe = listen_socket(&s->cfg, false, err, errlen);
+        if (probe < 0)
+            return -1;
+        close(probe);
     }
+    w->listen_fd = listen_socket(&s->cfg, true, err, errlen);
     if (w->listen_fd < 0)
         return -1;
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -263,9 +299,11 @@ static void sweep(srv_worker *w)
                 break; /* few expired keys here: the next tick will do */
         }
     }
-    if (removed)
+    if (removed) {
         atomic_fetch_add_explicit(&w->stat_expired, removed,
                                   memory_order_relaxed);
+        w->pub_dirty = true;
+    }
 }
 
 static void sample_ops(srv_worker *w)
@@ -436,6 +474,8 @@ void *srv_worker_main(void *arg)
         }
         drain(w);
         conn_resume_drained(w);
+        if (w->pub_dirty)
+            srv_pub_refresh(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
         if (s->cfg.persistence.enabled)

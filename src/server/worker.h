@@ -115,6 +115,10 @@ typedef struct srv_worker {
     uint64_t stat_errors; /* every error reply (total_error_replies) */
     srv_errstat errstats[SRV_ERRSTAT_MAX];
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
+    _Atomic uint64_t stat_excl;         /* exclusive sections it ran */
+    /* Published keyspace figures (pubstats.h). */
+    _Atomic uint64_t pub_keys, pub_expires, pub_memory;
+    bool pub_dirty; /* a command ran or keys expired since the last one */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
     uint32_t ops_idx;
@@ -141,6 +145,9 @@ typedef struct srv_worker {
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
                     size_t errlen);
+/* After every worker's init: makes connections reach only this process's
+ * listening sockets (worker.c's listen_socket explains). -1 with err. */
+int srv_listen_steer(srv_server *s, char *err, size_t errlen);
 /* After the thread has been joined (or never started). */
 void srv_worker_destroy(srv_worker *w);
 /* The thread's entry point (arg = srv_worker *). */

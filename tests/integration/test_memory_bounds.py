@@ -13,10 +13,24 @@ import socket
 import time
 import unittest
 
-from fcserver import (ConnectionClosed, RawClient, RespError, ServerTestCase,
-                      fast_cache_only)
+from fcserver import (RawClient, RespError, ServerTestCase, fast_cache_only,
+                      server_path)
 
 MiB = 1024 * 1024
+
+
+def _sanitized():
+    """AddressSanitizer keeps freed memory in quarantine (256 MiB by
+    default) and pads every block, so RSS bounds get three times the room
+    in the ASan build; they stay far below what the server took before."""
+    try:
+        with open(server_path(), "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+SLACK = 3 if _sanitized() else 1
 
 
 def rss_bytes(pid):
@@ -84,7 +98,7 @@ class TestOutputBackpressure(_Base):
         growth = peak - base
         print("\n  [output back-pressure] RSS growth %.1f MiB (bound %.0f)"
               % (growth / MiB, self.BOUND / MiB))
-        self.assertLess(growth, self.BOUND,
+        self.assertLess(growth, self.BOUND * SLACK,
                         "server RSS grew by %.0f MiB for a client that does "
                         "not read" % (growth / MiB))
         # The victim was only paused: reading resumes it, and every reply
@@ -118,7 +132,7 @@ class TestOutputBackpressureTwoWorkers(TestOutputBackpressure):
             150, lambda i: self.assertEqual(bystander.call("PING"), b"PONG"))
         print("\n  [output back-pressure, remote keys] RSS growth %.1f MiB"
               % ((peak - base) / MiB))
-        self.assertLess(peak - base, self.BOUND)
+        self.assertLess(peak - base, self.BOUND * SLACK)
 
 
 class TestOutputBackpressureEpoll(TestOutputBackpressure):
@@ -248,7 +262,7 @@ class TestUnauthenticatedInput(_Base):
             50, lambda i: self.assertEqual(bystander.call("PING"), b"PONG"))
         growth = peak - base
         print("\n  [unauth flood] RSS growth %.1f MiB" % (growth / MiB))
-        self.assertLess(growth, 48 * MiB)
+        self.assertLess(growth, 48 * MiB * SLACK)
         for v in victims:
             self.assertTrue(v.expect_closed(timeout=10))
         self.assertEqual(self.r.exists("k"), 0)
@@ -314,7 +328,7 @@ class TestCrossWorkerPipelines(_Base):
         peak = max(peak, self.rss())
         growth = peak - base
         print("\n  [cross-worker pipelines] RSS growth %.1f MiB" % (growth / MiB))
-        self.assertLess(growth, self.BOUND)
+        self.assertLess(growth, self.BOUND * SLACK)
         for j in range(self.CLIENTS):
             for k in range(8):
                 last = max(i for i in range(self.PER_CLIENT) if i % 8 == k)
