@@ -195,7 +195,7 @@ uint64_t ps_lane_handoff(ps_lane *l)
     l->buf = NULL;
     l->len = l->cap = 0;
     l->nrec = 0;
-    l->gen++;
+    uint64_t gen = l->gen++; /* c is the writer's once queued */
     pthread_mutex_lock(&w->mu);
     while (w->queued >= w->o.capacity && w->queue.head && !w->stop)
         pthread_cond_wait(&w->cv_space, &w->mu);
@@ -203,7 +203,7 @@ uint64_t ps_lane_handoff(ps_lane *l)
     w->queued += c->nrec;
     pthread_cond_signal(&w->cv_work);
     pthread_mutex_unlock(&w->mu);
-    return c->gen;
+    return gen;
 }
 
 /* --- writer: segments ------------------------------------------------ */
