@@ -28,6 +28,7 @@
 #include "persist/format.h"
 
 #define UNSYNCED_MAX ((size_t)64 * 1024 * 1024)
+#define WRITER_NAP_MS 2 /* interval/no: chunks wait at most this for write() */
 
 typedef struct chunk {
     struct chunk *next;
@@ -54,6 +55,7 @@ struct ps_wal {
     chunk_list queue; /* handed off, not taken by the writer */
     size_t queued;    /* records in queue */
     bool stop;
+    bool writer_untimed; /* the writer sleeps until signalled */
     uint64_t roll_req, roll_done, rolled_segno;
     uint64_t sync_req, sync_done;
     ps_wal_stats st;
@@ -123,7 +125,10 @@ static bool lane_reserve(ps_lane *l, size_t n)
 {
     if (l->cap - l->len >= n)
         return true;
-    size_t cap = l->cap ? l->cap : 4096;
+    /* A chunk is about as big as the last one (one loop iteration's
+     * writes): start there rather than growing through every power of
+     * two each iteration. */
+    size_t cap = l->cap ? l->cap : l->last_len > 4096 ? l->last_len : 4096;
     while (cap - l->len < n)
         cap *= 2;
     uint8_t *p = realloc(l->buf, cap);
@@ -192,6 +197,7 @@ uint64_t ps_lane_handoff(ps_lane *l)
     c->nrec = l->nrec;
     c->lane = l->id;
     c->gen = l->gen;
+    l->last_len = l->len + l->len / 4;
     l->buf = NULL;
     l->len = l->cap = 0;
     l->nrec = 0;
@@ -201,7 +207,14 @@ uint64_t ps_lane_handoff(ps_lane *l)
         pthread_cond_wait(&w->cv_space, &w->mu);
     list_push(&w->queue, c);
     w->queued += c->nrec;
-    pthread_cond_signal(&w->cv_work);
+    /* A worker hands off every loop iteration: waking the writer for each
+     * (a futex call, and a context switch when both share a core) cost
+     * more than the write itself. Wake it when a reply waits for it
+     * (always), when it sleeps with nothing due, or when the queue fills;
+     * otherwise it comes back within WRITER_NAP_MS by itself. */
+    if (w->o.fsync == PS_FSYNC_ALWAYS || w->writer_untimed ||
+        w->queued >= w->o.capacity / 4)
+        pthread_cond_signal(&w->cv_work);
     pthread_mutex_unlock(&w->mu);
     return gen;
 }
@@ -292,10 +305,25 @@ static int cut_prealloc(ps_wal *w)
 }
 
 /* fsync; on success everything unsynced is durable: publish and free. */
+static void settle(ps_wal *w);
+
 static int do_sync(ps_wal *w)
 {
     if (fdatasync(w->fd))
         return errno ? errno : EIO;
+    settle(w);
+    pthread_mutex_lock(&w->mu);
+    w->st.fsyncs++;
+    w->st.last_fsync_unix_ms = unix_ms();
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+/* What was written is as durable as the policy makes it: publish the
+ * generations and free the chunks (after an fsync, or after the write
+ * itself with fsync = no). */
+static void settle(ps_wal *w)
+{
     w->seg_synced = w->seg_size;
     w->last_sync_ms = mono_ms();
     chunk *c = w->unsynced.head;
@@ -319,11 +347,6 @@ static int do_sync(ps_wal *w)
                 w->o.on_durable(w->o.ctx, i);
         }
     }
-    pthread_mutex_lock(&w->mu);
-    w->st.fsyncs++;
-    w->st.last_fsync_unix_ms = unix_ms();
-    pthread_mutex_unlock(&w->mu);
-    return 0;
 }
 
 static int roll(ps_wal *w)
@@ -357,6 +380,7 @@ static int roll_swap(ps_wal *w)
 static int write_pending(ps_wal *w)
 {
     chunk *c;
+    uint64_t recs = 0, bytes = 0;
     while ((c = w->pending.head)) {
         if (w->seg_size + c->len > w->o.segment_size &&
             w->seg_size > PF_SEG_HEADER_LEN) {
@@ -375,9 +399,13 @@ static int write_pending(ps_wal *w)
         w->seg_size += c->len;
         w->unsynced_bytes += c->len;
         list_push(&w->unsynced, c);
+        recs += c->nrec;
+        bytes += c->len;
+    }
+    if (recs) {
         pthread_mutex_lock(&w->mu);
-        w->st.records += c->nrec;
-        w->st.bytes += c->len;
+        w->st.records += recs;
+        w->st.bytes += bytes;
         pthread_mutex_unlock(&w->mu);
     }
     return 0;
@@ -437,8 +465,17 @@ static void *writer_main(void *arg)
                 wait = w->o.fsync_interval_ms - (mono_ms() - w->last_sync_ms);
             else
                 timed = false; /* nothing due: sleep until work arrives */
+            /* Unsignalled hand-offs (see ps_lane_handoff) are picked up
+             * within a nap whenever something was written lately. */
+            if (w->o.fsync != PS_FSYNC_ALWAYS && !failed && w->unsynced.head &&
+                (!timed || wait > WRITER_NAP_MS)) {
+                timed = true;
+                wait = WRITER_NAP_MS;
+            }
             if (!timed) {
+                w->writer_untimed = true;
                 pthread_cond_wait(&w->cv_work, &w->mu);
+                w->writer_untimed = false;
             } else if (wait > 0) {
                 struct timespec ts;
                 deadline(&ts, wait);
@@ -462,8 +499,8 @@ static void *writer_main(void *arg)
         if (!e && sync_due(w, stopping || roll_want ||
                                   sync_want != w->sync_done))
             e = do_sync(w);
-        if (!e && w->o.fsync == PS_FSYNC_NO && !w->unsynced.head)
-            w->seg_synced = w->seg_size;
+        if (!e && w->o.fsync == PS_FSYNC_NO)
+            settle(w); /* the OS decides: written is all we promise */
         if (!e && roll_want)
             e = roll_swap(w);
         if (e)

@@ -63,6 +63,7 @@ typedef struct ps_lane {
     size_t len, cap;
     uint32_t nrec;
     uint32_t id;
+    size_t last_len; /* the previous chunk's size: the next one's first guess */
     uint64_t gen;                 /* generation of the chunk being filled */
     _Atomic uint64_t durable_gen; /* written by the writer */
     _Atomic uint64_t appended;    /* records so far (stats, triggers) */
