@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #include "protocol/resp.h"
-#include "server/ev.h"
+#include "server/net/ev.h"
 
 struct srv_worker;
 struct srv_gather;

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/log.h"
+#include "server/config/log.h"
 #include "server/multi.h"
-#include "server/obuf_limit.h"
+#include "server/config/obuf_limit.h"
 #include "server/router.h"
 #include "server/worker.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/log.h"
+#include "server/config/log.h"
 #include "server/pubstats.h"
 
 #define SNAP_BUDGET 4096          /* table slots per snapshot turn */

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "fastcache.h"
-#include "server/config.h"
-#include "server/log.h"
+#include "server/config/config.h"
+#include "server/config/log.h"
 #include "server/server.h"
 
 /* Features that do not exist yet stop the server (exit 2) rather than

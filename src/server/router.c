@@ -11,7 +11,7 @@
 
 #include "commands/cmd_fns.h"
 #include "server/durable.h"
-#include "server/log.h"
+#include "server/config/log.h"
 #include "server/multi.h"
 #include "server/pubstats.h"
 

@@ -15,7 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "server/log.h"
+#include "server/config/log.h"
 #include "server/multi.h"
 #include "server/router.h"
 #include "server/worker.h"

@@ -33,8 +33,8 @@
 
 #include "engine/engine.h"
 #include "persist/persist.h"
-#include "server/config.h"
-#include "server/ev.h"
+#include "server/config/config.h"
+#include "server/net/ev.h"
 #include "server/spsc.h"
 #include "server/srvcmd.h"
 

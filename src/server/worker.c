@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "server/durable.h"
-#include "server/log.h"
+#include "server/config/log.h"
 #include "server/pubstats.h"
 #include "server/router.h"
 

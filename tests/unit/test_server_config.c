@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "server/config.h"
+#include "server/config/config.h"
 
 typedef struct fixture {
     char path[64];

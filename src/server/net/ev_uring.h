@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "server/ev.h"
+#include "server/net/ev.h"
 
 #define UR_SQ_ENTRIES 1024u /* the CQ gets 8x: multishot ops post many */
 #define UR_CQE_BATCH 256u

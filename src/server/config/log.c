@@ -1,4 +1,4 @@
-#include "server/log.h"
+#include "server/config/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

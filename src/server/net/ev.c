@@ -3,7 +3,7 @@
  * that it joins the build by its file alone (ev_uring.c defines
  * ev_uring_backend); until then `--io uring` says it is unavailable.
  */
-#include "server/ev.h"
+#include "server/net/ev.h"
 
 #include <stdio.h>
 #include <string.h>

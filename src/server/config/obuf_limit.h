@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/config.h"
+#include "server/config/config.h"
 
 /* Redis 7's defaults: normal 0 0 0, replica 256mb 64mb 60, pubsub 32mb 8mb
  * 60. */

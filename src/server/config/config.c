@@ -2,7 +2,7 @@
  * config.c — defaults, the config file (inih) and value parsers. The command
  * line lives in config_args.c.
  */
-#include "server/config.h"
+#include "server/config/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "fastcache.h"
-#include "server/obuf_limit.h"
+#include "server/config/obuf_limit.h"
 
 void srv_config_defaults(srv_config *c)
 {

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "server/ev_uring.h"
+#include "server/net/ev_uring.h"
 
 static bool env_on(const char *name)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fastcache.h"
-#include "server/config.h"
+#include "server/config/config.h"
 
 typedef int (*flag_fn)(srv_config *c, const char *v, char *err, size_t errlen);
 

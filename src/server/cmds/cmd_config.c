@@ -13,8 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/log.h"
-#include "server/obuf_limit.h"
+#include "server/config/log.h"
+#include "server/config/obuf_limit.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"

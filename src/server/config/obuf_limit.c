@@ -3,7 +3,7 @@
  * disconnect rule (see obuf_limit.h).
  */
 #define _GNU_SOURCE
-#include "server/obuf_limit.h"
+#include "server/config/obuf_limit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/ev.h"
+#include "server/net/ev.h"
 
 #define EP_MAX_EVENTS 256
 #define EP_ACCEPT_BATCH 64

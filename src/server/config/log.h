@@ -11,7 +11,7 @@
 #ifndef FC_SERVER_LOG_H
 #define FC_SERVER_LOG_H
 
-#include "server/config.h"
+#include "server/config/config.h"
 
 void srv_log_set_level(int level);
 int srv_log_level(void);

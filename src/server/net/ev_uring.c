@@ -43,7 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/ev_uring.h"
+#include "server/net/ev_uring.h"
 
 #define UR_MAX_IO (1u << 30)     /* bytes per recv/send SQE (len is u32) */
 #define UR_WBUSY_KEEP (4u << 20) /* a sent wbusy larger than this is freed */
