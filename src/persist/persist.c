@@ -41,6 +41,7 @@ struct ps_persist {
     int64_t last_save_mono, last_save_unix;
     int last_status;
     int64_t last_duration_ms, bgsave_started_unix;
+    bool scheduled; /* BGSAVE SCHEDULE: one more once the running one ends */
     uint64_t last_bytes, last_keys, last_raw, saves;
     ps_recover_result recovered;
 };
@@ -369,6 +370,13 @@ int ps_bgsave(ps_persist *p)
     return e;
 }
 
+void ps_bgsave_schedule(ps_persist *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->scheduled = true;
+    pthread_mutex_unlock(&p->mu);
+}
+
 bool ps_snapshot_running(const ps_persist *p)
 {
     return ps_snap_running(p->snap);
@@ -399,9 +407,18 @@ bool ps_snapshot_due(ps_persist *p, int64_t now_mono_ms)
     int64_t cur = atomic_load_explicit(&p->wall_offset, memory_order_relaxed);
     if (!p->cfg.wall_offset && (off > cur + 1 || off < cur - 1))
         atomic_store_explicit(&p->wall_offset, off, memory_order_relaxed);
-    if (p->cfg.snapshot_every_s <= 0 || ps_snap_running(p->snap))
+    if (ps_snap_running(p->snap))
         return false;
     pthread_mutex_lock(&p->mu);
+    if (p->scheduled) {
+        p->scheduled = false;
+        pthread_mutex_unlock(&p->mu);
+        return true;
+    }
+    if (p->cfg.snapshot_every_s <= 0) {
+        pthread_mutex_unlock(&p->mu);
+        return false;
+    }
     bool due = now_mono_ms - p->last_save_mono >=
                    p->cfg.snapshot_every_s * 1000 &&
                total_appended(p) - p->writes_at_save >=

@@ -114,6 +114,9 @@ int ps_write_error(const ps_persist *p);
  * then serialize with ps_snapshot_work. EBUSY when one runs. */
 int ps_bgsave(ps_persist *p);
 bool ps_snapshot_running(const ps_persist *p);
+/* BGSAVE SCHEDULE while one runs: ps_snapshot_due answers true once it
+ * has ended, so the periodic check starts the next one. */
+void ps_bgsave_schedule(ps_persist *p);
 /* Serializes slices of the running snapshot for shards first, first +
  * stride, ... (the caller holds them), up to budget slots in all. */
 enum ps_work { PS_WORK_DONE = 0, PS_WORK_MORE = 1, PS_WORK_BUSY = 2 };

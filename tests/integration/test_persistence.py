@@ -169,6 +169,20 @@ class TestSnapshotAndWal(PersistCase, unittest.TestCase):
         with s.raw() as c:
             self.assertEqual(values(c), want)
 
+    def test_bgsave_schedule_runs_after_the_running_one(self):
+        s = self.srv()
+        with s.raw(timeout=60) as c:
+            set_many(c, b"key", 200000)
+            self.assertEqual(c.call("BGSAVE"), b"Background saving started")
+            r = c.call("BGSAVE", "SCHEDULE")
+            if r == b"Background saving scheduled":
+                wait_info(c, "rdb_saves", "2", timeout=30)
+            else:  # the first one had already finished: this one started
+                self.assertEqual(r, b"Background saving started")
+                wait_info(c, "rdb_saves", "2", timeout=30)
+            self.assertEqual(c.call("BGSAVE", "NOW"),
+                             RespError("ERR syntax error"))
+
     def test_sigterm_during_bgsave_still_saves(self):
         """SIGTERM while a BGSAVE runs: the running one is abandoned (or
         has just finished) and a final snapshot of the state at exit is

@@ -70,8 +70,9 @@ static void cmd_bgsave(srv_exec *x)
         return;
     int e = srv_dur_bgsave(x->srv);
     if (e == EBUSY && schedule) {
-        /* Redis runs a scheduled save after the current one; ours are
-         * incremental and cheap to start again, so say it is running. */
+        /* As Redis: the next one starts once the running one has ended
+         * (worker 0's once-a-second snapshot check starts it). */
+        ps_bgsave_schedule(ps);
         resp_simple(x->c->w, "Background saving scheduled");
         return;
     }
