@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "persist/persist.h"
+#include "persist/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,13 +51,6 @@ static __thread struct {
     ps_persist *p;
     ps_lane *lane;
 } tls;
-
-static int64_t clock_ms(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void quiet_log(int level, const char *fmt, ...)
 {
@@ -169,7 +163,7 @@ static void on_snap_done(void *ctx, const ps_snap_result *r)
     p->last_duration_ms = r->duration_ms;
     if (r->status == 0) {
         p->last_save_unix = r->started_unix_ms;
-        p->last_save_mono = clock_ms(CLOCK_MONOTONIC) - r->duration_ms;
+        p->last_save_mono = ps_clock_ms(CLOCK_MONOTONIC) - r->duration_ms;
         p->last_bytes = r->bytes;
         p->last_keys = r->keys;
         p->last_raw = r->raw_bytes;
@@ -240,9 +234,9 @@ int ps_open(ps_persist **out, const ps_config *cfg, eng_shard **shards,
     p->epoch = rr->max_epoch + 1;
     p->next_snap_id = rr->max_snap_id + 1;
     p->last_save_unix = rr->have_snapshot ? rr->snap_created_unix_ms : 0;
-    p->last_save_mono = clock_ms(CLOCK_MONOTONIC);
+    p->last_save_mono = ps_clock_ms(CLOCK_MONOTONIC);
     atomic_store(&p->wall_offset,
-                 clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_MONOTONIC));
+                 ps_clock_ms(CLOCK_REALTIME) - ps_clock_ms(CLOCK_MONOTONIC));
     p->nlanes = (cfg->lane_mode == PS_LANES_PER_SHARD ? nshards : cfg->nlanes) +
                 1;
     ps_wal_opts wo = {.dir = cfg->dir,
@@ -355,7 +349,7 @@ int ps_bgsave(ps_persist *p)
                         .wal_from_segno = segno,
                         .seed = p->seed,
                         .nshards = p->nshards,
-                        .created_unix_ms = clock_ms(CLOCK_REALTIME)};
+                        .created_unix_ms = ps_clock_ms(CLOCK_REALTIME)};
     uint64_t writes = total_appended(p);
     pthread_mutex_unlock(&p->mu);
     int e = ps_snap_start(p->snap, &h);
@@ -364,7 +358,7 @@ int ps_bgsave(ps_persist *p)
         p->next_snap_id++;
         p->writes_at_save = writes;
         p->bgsave_started_unix = h.created_unix_ms;
-        p->last_save_mono = clock_ms(CLOCK_MONOTONIC); /* next trigger */
+        p->last_save_mono = ps_clock_ms(CLOCK_MONOTONIC); /* next trigger */
         pthread_mutex_unlock(&p->mu);
     }
     return e;
@@ -403,7 +397,7 @@ bool ps_snapshot_due(ps_persist *p, int64_t now_mono_ms)
     /* Also the place where the unix/monotonic offset follows clock steps
      * (records store absolute unix expiry); adopted only past the 1 ms
      * jitter of reading two clocks, as the server's workers do. */
-    int64_t off = clock_ms(CLOCK_REALTIME) - clock_ms(CLOCK_MONOTONIC);
+    int64_t off = ps_clock_ms(CLOCK_REALTIME) - ps_clock_ms(CLOCK_MONOTONIC);
     int64_t cur = atomic_load_explicit(&p->wall_offset, memory_order_relaxed);
     if (!p->cfg.wall_offset && (off > cur + 1 || off < cur - 1))
         atomic_store_explicit(&p->wall_offset, off, memory_order_relaxed);

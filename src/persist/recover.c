@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "persist/recover.h"
+#include "persist/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,13 +45,6 @@ typedef struct mapped {
     size_t len;
     int fd;
 } mapped;
-
-static int64_t clock_ms(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static int map_file(const char *dir, const char *name, bool rw, mapped *m)
 {
@@ -155,7 +149,7 @@ size_t ps_list_snapshots(const char *dir, uint64_t *ids, size_t cap)
 static void progress(rctx *rc, size_t more)
 {
     rc->bytes_done += more;
-    int64_t now = clock_ms(CLOCK_MONOTONIC);
+    int64_t now = ps_clock_ms(CLOCK_MONOTONIC);
     if (now < rc->next_progress_ms || !rc->o->log)
         return;
     if (rc->next_progress_ms) {
@@ -696,8 +690,8 @@ int ps_recover(const ps_recover_opts *o_in, ps_recover_result *res, char *err,
     const ps_recover_opts *o = &opts;
     memset(res, 0, sizeof(*res));
     rctx rc = {.o = o, .res = res, .err = err, .errlen = errlen};
-    rc.now_mono = clock_ms(CLOCK_MONOTONIC);
-    rc.now_unix = clock_ms(CLOCK_REALTIME);
+    rc.now_mono = ps_clock_ms(CLOCK_MONOTONIC);
+    rc.now_unix = ps_clock_ms(CLOCK_REALTIME);
     rc.woff = o->have_wall_offset ? o->wall_offset : rc.now_unix - rc.now_mono;
     /* A crash during a snapshot leaves its temporary file: never valid. */
     list_files(o->dir, "snap-", ".tmp", NULL, 0, true);
@@ -711,6 +705,6 @@ int ps_recover(const ps_recover_opts *o_in, ps_recover_result *res, char *err,
             eng_sweep(o->shards[i], (size_t)1 << 40, rc.now_mono);
     for (uint32_t i = 0; i < o->nshards; i++)
         res->keys += eng_len(o->shards[i]);
-    res->duration_ms = clock_ms(CLOCK_MONOTONIC) - rc.now_mono;
+    res->duration_ms = ps_clock_ms(CLOCK_MONOTONIC) - rc.now_mono;
     return r;
 }

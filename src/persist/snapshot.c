@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "persist/snapshot.h"
+#include "persist/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,13 +60,6 @@ struct ps_snapper {
     size_t zcap;
     ps_snap_result r;
 };
-
-static int64_t unix_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void tmp_name(char *buf, size_t n, uint64_t id)
 {
@@ -215,7 +209,7 @@ static void *snap_main(void *arg)
         }
     }
     sn->r.status = e;
-    sn->r.duration_ms = unix_ms() - sn->r.started_unix_ms;
+    sn->r.duration_ms = ps_unix_ms() - sn->r.started_unix_ms;
     if (sn->on_done)
         sn->on_done(sn->ctx, &sn->r);
     pthread_mutex_lock(&sn->mu);
@@ -253,7 +247,7 @@ int ps_snap_start(ps_snapper *sn, const pf_snap_header *h)
     memset(&sn->r, 0, sizeof(sn->r));
     sn->r.snap_id = h->snap_id;
     sn->r.wal_from_segno = h->wal_from_segno;
-    sn->r.started_unix_ms = unix_ms();
+    sn->r.started_unix_ms = ps_unix_ms();
     int e = 0;
     char tmp[64];
     tmp_name(tmp, sizeof(tmp), h->snap_id);

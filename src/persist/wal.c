@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "persist/wal.h"
+#include "persist/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -72,20 +73,6 @@ struct ps_wal {
     int64_t last_sync_ms;
     bool rewind_needed; /* a failure left bytes past seg_synced */
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void list_push(chunk_list *l, chunk *c)
 {
@@ -234,7 +221,7 @@ static int open_segment(ps_wal *w, uint64_t segno)
                          .epoch = w->o.epoch,
                          .seed = w->o.seed,
                          .nshards = w->o.nshards,
-                         .created_unix_ms = unix_ms()};
+                         .created_unix_ms = ps_unix_ms()};
     pf_seg_header_encode(h, &hdr);
     if (write(fd, h, sizeof(h)) != (ssize_t)sizeof(h) || fdatasync(fd) ||
         fsync(w->dirfd)) {
@@ -314,7 +301,7 @@ static int do_sync(ps_wal *w)
     settle(w);
     pthread_mutex_lock(&w->mu);
     w->st.fsyncs++;
-    w->st.last_fsync_unix_ms = unix_ms();
+    w->st.last_fsync_unix_ms = ps_unix_ms();
     pthread_mutex_unlock(&w->mu);
     return 0;
 }
@@ -325,7 +312,7 @@ static int do_sync(ps_wal *w)
 static void settle(ps_wal *w)
 {
     w->seg_synced = w->seg_size;
-    w->last_sync_ms = mono_ms();
+    w->last_sync_ms = ps_mono_ms();
     chunk *c = w->unsynced.head;
     while (c) {
         chunk *n = c->next;
@@ -434,7 +421,7 @@ static bool sync_due(const ps_wal *w, bool forced)
         w->unsynced_bytes >= UNSYNCED_MAX)
         return true;
     return w->o.fsync == PS_FSYNC_INTERVAL &&
-           mono_ms() - w->last_sync_ms >= w->o.fsync_interval_ms;
+           ps_mono_ms() - w->last_sync_ms >= w->o.fsync_interval_ms;
 }
 
 static void deadline(struct timespec *ts, int64_t ms)
@@ -462,7 +449,7 @@ static void *writer_main(void *arg)
             if (failed)
                 wait = PS_RETRY_MS;
             else if (w->unsynced.head && w->o.fsync == PS_FSYNC_INTERVAL)
-                wait = w->o.fsync_interval_ms - (mono_ms() - w->last_sync_ms);
+                wait = w->o.fsync_interval_ms - (ps_mono_ms() - w->last_sync_ms);
             else
                 timed = false; /* nothing due: sleep until work arrives */
             /* Unsignalled hand-offs (see ps_lane_handoff) are picked up
@@ -586,7 +573,7 @@ int ps_wal_open(ps_wal **out, const ps_wal_opts *o, char *err, size_t errlen)
                  strerror(e));
         goto fail;
     }
-    w->last_sync_ms = mono_ms();
+    w->last_sync_ms = ps_mono_ms();
     w->st.segno = w->segno;
     w->st.segment_bytes = w->seg_size;
     if ((e = pthread_create(&w->thread, NULL, writer_main, w))) {
