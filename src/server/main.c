@@ -29,14 +29,10 @@ static int refuse_missing(const srv_config *c, char *err, size_t errlen)
                  "[replication] role = \"%s\": replication is "
                  "not implemented yet (use \"primary\")",
                  role);
-    else if (c->replication.upstream)
+    else if (c->replication.enabled || c->replication.replica_of)
         snprintf(err, errlen,
-                 "[replication] upstream: replication is not "
-                 "implemented yet (remove it)");
-    else if (c->replication.bind_addr)
-        snprintf(err, errlen,
-                 "[replication] bind_addr: replication is not "
-                 "implemented yet (remove it)");
+                 "[replication]: replication is not implemented yet "
+                 "(set enabled = false)");
     else
         return 0;
     return -1;

@@ -38,6 +38,21 @@ void srv_config_defaults(srv_config *c)
     c->persistence.wal_channel_capacity = 16384;
     c->persistence.fsync = strdup("interval");
     c->replication.role = strdup("primary");
+    c->replication.bind_addr = strdup("127.0.0.1:7631");
+    c->replication.compression = strdup("none");
+    c->replication.zstd_level = 3;
+    c->replication.send_policy = strdup("batch");
+    c->replication.batch_max_records = 512;
+    c->replication.batch_max_bytes = (size_t)1 << 20;
+    c->replication.batch_max_delay_us = 750;
+    c->replication.backlog_bytes = (size_t)64 << 20;
+    c->replication.snapshot_chunk_bytes = (size_t)1 << 20;
+    c->replication.queue_capacity = 16384;
+    c->replication.max_replicas = 16;
+    c->replication.connect_timeout_ms = 500;
+    c->replication.write_timeout_ms = 500;
+    c->replication.reconnect_backoff_ms = 200;
+    c->replication.subscriber_channel_capacity = 1024;
 }
 
 void srv_config_free(srv_config *c)
@@ -51,8 +66,10 @@ void srv_config_free(srv_config *c)
     free(c->tiers.path);
     free(c->replication.role);
     free(c->replication.bind_addr);
-    free(c->replication.upstream);
+    free(c->replication.replica_of);
     free(c->replication.auth_token);
+    free(c->replication.compression);
+    free(c->replication.send_policy);
     memset(c, 0, sizeof(*c));
 }
 
@@ -403,8 +420,8 @@ static int replication_key(file_ctx *f, const char *k, const char *v)
     }
     if (!strcmp(k, "bind_addr"))
         return set_str(f, &c->replication.bind_addr, k, v);
-    if (!strcmp(k, "upstream"))
-        return set_str(f, &c->replication.upstream, k, v);
+    if (!strcmp(k, "replica_of"))
+        return set_str(f, &c->replication.replica_of, k, v);
     if (!strcmp(k, "auth_token"))
         return set_str(f, &c->replication.auth_token, k, v);
     return -1;

@@ -85,11 +85,28 @@ typedef struct srv_config {
         bool enabled;
         char *path;
     } tiers;
+    /* [replication]: the seed's 19 keys (../shared/spec/replication.md
+     * §1) with its defaults; see fast-cache.toml.example. */
     struct {
-        char *role; /* "primary"/"master", "replica"/"slave" or "none" */
-        char *bind_addr;
-        char *upstream;
-        char *auth_token;
+        bool enabled;       /* also turned on by any replication flag */
+        char *role;         /* "primary" or "replica" */
+        char *bind_addr;    /* "127.0.0.1:7631": where a primary listens */
+        char *replica_of;   /* "host:port" of the primary (replica role) */
+        char *auth_token;   /* NULL = none */
+        char *compression;  /* "none", "zstd" or "lz4" */
+        int64_t zstd_level; /* 3 */
+        char *send_policy;  /* "batch" or "immediate" */
+        int64_t batch_max_records;           /* 512 */
+        size_t batch_max_bytes;              /* 1 MiB */
+        int64_t batch_max_delay_us;          /* 750 */
+        size_t backlog_bytes;                /* 64 MiB */
+        size_t snapshot_chunk_bytes;         /* 1 MiB */
+        int64_t queue_capacity;              /* 16384 */
+        int64_t max_replicas;                /* 16 */
+        int64_t connect_timeout_ms;          /* 500 */
+        int64_t write_timeout_ms;            /* 500 */
+        int64_t reconnect_backoff_ms;        /* 200: first delay */
+        int64_t subscriber_channel_capacity; /* 1024 frames */
     } replication;
 } srv_config;
 
