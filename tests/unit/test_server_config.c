@@ -112,7 +112,7 @@ static void test_valid_file(void **state)
                     "[replication]\n"
                     "role = \"replica\"\n"
                     "bind_addr = \"127.0.0.1:7100\"\n"
-                    "upstream = \"10.0.0.1:7100\"\n"
+                    "replica_of = \"10.0.0.1:7100\"\n"
                     "auth_token = \"tok \\\"q\\\"\"\n");
     assert_int_equal(r, 0);
     srv_config *c = &f->cfg;
@@ -139,7 +139,7 @@ static void test_valid_file(void **state)
     assert_string_equal(c->tiers.path, "/mnt/ssd");
     assert_string_equal(c->replication.role, "replica");
     assert_string_equal(c->replication.bind_addr, "127.0.0.1:7100");
-    assert_string_equal(c->replication.upstream, "10.0.0.1:7100");
+    assert_string_equal(c->replication.replica_of, "10.0.0.1:7100");
     assert_string_equal(c->replication.auth_token, "tok \"q\"");
     assert_string_equal(c->config_file, f->path);
 }
