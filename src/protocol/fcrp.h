@@ -63,7 +63,11 @@ enum fcrp_kind {
 #define FCRP_F_CHECK 0x04u     /* 4-byte XXH3 trailer after the payload */
 #define FCRP_F_CAP_CHECK 0x10u /* Hello only: sender can check frames */
 #define FCRP_F_CAP_LZ4 0x20u   /* Hello only: sender can decode lz4 */
-#define FCRP_F_CAPS (FCRP_F_CAP_CHECK | FCRP_F_CAP_LZ4)
+/* Hello only: "I am fast-cache": the replica sends Ack frames (our primary
+ * reads them: WAIT, lag) and a primary's Hello watermarks end with one more
+ * value, the sequence base of its history (src/repl/hub.h). */
+#define FCRP_F_CAP_FC 0x40u
+#define FCRP_F_CAPS (FCRP_F_CAP_CHECK | FCRP_F_CAP_LZ4 | FCRP_F_CAP_FC)
 
 enum fcrp_status {
     FCRP_OK = 0,
