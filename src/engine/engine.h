@@ -184,6 +184,10 @@ void eng_clear(eng_shard *sh);
 size_t eng_len(const eng_shard *sh);
 size_t eng_memory(const eng_shard *sh); /* bytes: entries + table arrays */
 uint64_t eng_seq(const eng_shard *sh);
+/* Sets where the shard's sequence continues from (the next mutation gets
+ * seq + 1). A replication primary starts its shards at a base unique to
+ * its run, so that sequences never repeat across runs. */
+void eng_set_seq(eng_shard *sh, uint64_t seq);
 size_t eng_expires_count(const eng_shard *sh); /* keys with a TTL */
 /* Active expiry: examines up to `budget` slots from a cursor that persists
  * across calls, and does a bounded step of any incremental resize. Returns

@@ -328,6 +328,11 @@ uint64_t eng_seq(const eng_shard *sh)
     return sh->seq;
 }
 
+void eng_set_seq(eng_shard *sh, uint64_t seq)
+{
+    sh->seq = seq;
+}
+
 size_t eng_expires_count(const eng_shard *sh)
 {
     return sh->expires;

@@ -135,3 +135,15 @@ const repl_frame *repl_backlog_next(const repl_backlog *bl, const uint64_t *w,
     *cursor = first + bl->count;
     return NULL;
 }
+
+uint64_t repl_backlog_first_id(const repl_backlog *bl)
+{
+    return bl->count ? at(bl, 0)->id : bl->next_id;
+}
+
+const repl_frame *repl_backlog_at(const repl_backlog *bl, uint64_t id)
+{
+    if (!bl->count || id < at(bl, 0)->id || id >= bl->next_id)
+        return NULL;
+    return &at(bl, (size_t)(id - at(bl, 0)->id))->f;
+}

@@ -74,6 +74,13 @@ int repl_backlog_check(const repl_backlog *bl, const uint64_t *w, uint32_t n);
 const repl_frame *repl_backlog_next(const repl_backlog *bl, const uint64_t *w,
                                     uint32_t n, uint64_t *cursor);
 
+/* Cursor-style access for a consumer that keeps its own position: the id
+ * of the oldest retained frame (next_id when empty; a consumer whose
+ * position is below it has lost frames), and the frame with that id, or
+ * NULL when it is not (or no longer, or not yet) retained. */
+uint64_t repl_backlog_first_id(const repl_backlog *bl);
+const repl_frame *repl_backlog_at(const repl_backlog *bl, uint64_t id);
+
 static inline uint64_t repl_backlog_hi(const repl_backlog *bl, uint32_t s)
 {
     return s < bl->nshards ? bl->hi[s] : 0;

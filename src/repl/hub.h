@@ -39,8 +39,8 @@
  *
  * Snapshot walk. While repl_hub_walk_gen() is non-zero, every producer
  * walks the shards it holds with a repl_walker (walk.h), a slice per loop
- * turn, handing chunks of encoded entries to repl_hub_walk_put, and calls
- * repl_hub_walk_done once per shard finished. The hub asks for a walk
+ * turn, handing chunks of encoded entries to repl_hub_walk_put, which also
+ * counts the shards finished. The hub asks for a walk
  * (cfg.walk_wanted) when a session needs one and none runs; sessions that
  * arrive during a walk wait for the next one. The entries queued and not
  * yet sent are bounded (REPL_WALK_QUEUE_MAX): repl_hub_walk_busy tells
@@ -84,6 +84,7 @@ typedef struct repl_hub_cfg {
     /* Called (hub thread) when a peer's Ack raised its watermarks: WAIT. */
     void (*acked)(void *ctx);
     void *ctx;
+    /* level: 0 debug, 1 verbose, 2 notice, 3 warning (the server's) */
     void (*log)(int level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 } repl_hub_cfg;
@@ -106,11 +107,12 @@ void repl_hub_publish(repl_hub *h, repl_frame *f);
 /* Snapshot walk (see above). gen 0: no walk. */
 uint64_t repl_hub_walk_gen(const repl_hub *h);
 bool repl_hub_walk_busy(const repl_hub *h);
-/* One chunk's entries (entry encodings back to back, fcrp_entry_put) for
- * walk gen; copied. Ignored when gen is no longer the running walk. */
+/* Entries for walk gen (entry encodings back to back, fcrp_entry_put;
+ * copied; len 0 is fine), and how many shards this producer finished with
+ * them: their entries are all in this or an earlier put. Ignored when gen
+ * is no longer the running walk. */
 void repl_hub_walk_put(repl_hub *h, uint64_t gen, const void *entries,
-                       size_t len, uint32_t count);
-void repl_hub_walk_done(repl_hub *h, uint64_t gen, uint32_t shards_done);
+                       size_t len, uint32_t count, uint32_t shards_done);
 
 /* WAIT: how many replicas (role 1, past their handshake) have acknowledged
  * at least target[s] for every shard s. */

@@ -18,21 +18,10 @@
  * a configuration that says otherwise. */
 static int refuse_missing(const srv_config *c, char *err, size_t errlen)
 {
-    const char *role = c->replication.role;
     if (c->tiers.enabled)
         snprintf(err, errlen,
                  "[tiers] enabled = true: the disk tier is not "
                  "implemented yet (set it to false)");
-    else if (role && strcmp(role, "primary") && strcmp(role, "master") &&
-             strcmp(role, "none"))
-        snprintf(err, errlen,
-                 "[replication] role = \"%s\": replication is "
-                 "not implemented yet (use \"primary\")",
-                 role);
-    else if (c->replication.enabled || c->replication.replica_of)
-        snprintf(err, errlen,
-                 "[replication]: replication is not implemented yet "
-                 "(set enabled = false)");
     else
         return 0;
     return -1;

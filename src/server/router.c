@@ -14,6 +14,7 @@
 #include "server/config/log.h"
 #include "server/multi.h"
 #include "server/pubstats.h"
+#include "server/replication.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -58,6 +59,8 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     if (__builtin_expect(s->cfg.persistence.enabled, 0) &&
         !srv_dur_gate(w, e, wr))
         return;
+    if (__builtin_expect(srv_repl_gated(s), 0) && !srv_repl_gate(w, e, wr))
+        return;
     uint64_t mark = srv_dur_mark(w);
     size_t before = wr->out->len;
     /* Back to back, one clock read per command rather than two: a command
@@ -74,6 +77,8 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     if (w->lane)
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
+    if (e->def->flags & CMD_ALLKEYS) /* FLUSHALL: CLEARs go out first */
+        srv_repl_after_clear(w);
     srv_cmdstat *st = &w->cmdstats[e->index];
     /* Reads leave the published figures alone (a lazily expired key shows
      * up at the next write or sweep): a read-only workload pays nothing. */

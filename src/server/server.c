@@ -18,6 +18,7 @@
 #include "server/config/log.h"
 #include "server/multi.h"
 #include "server/router.h"
+#include "server/replication.h"
 #include "server/worker.h"
 
 static void make_run_id(char out[41])
@@ -133,7 +134,9 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
         if (srv_worker_init(&s->workers[i], s, i, err, errlen))
             return -1;
     }
-    return srv_listen_steer(s, err, errlen);
+    if (srv_listen_steer(s, err, errlen))
+        return -1;
+    return srv_repl_init(s, err, errlen);
 }
 
 static void ps_log(int level, const char *fmt, ...)
@@ -207,8 +210,7 @@ static int load_data(srv_server *s)
                (unsigned long long)r->wal_applied,
                (unsigned long long)r->expired_dropped);
     s->ps = ps;
-    s->observer.ctx = ps;
-    s->observer.fn = ps_observe;
+    srv_repl_start(s); /* the observer: the WAL, and replicas if any */
     atomic_store_explicit(&s->loading, 0, memory_order_release);
     /* Each worker binds its WAL lane and republishes its figures on its
      * next turn; idle ones sleep without a timer, so wake them. */
@@ -307,6 +309,8 @@ int srv_run(srv_server *s)
         if (s->cfg.persistence.enabled && load_data(s)) {
             rc = -1;
         } else {
+            if (!s->cfg.persistence.enabled)
+                srv_repl_start(s);
             srv_notice("Ready to accept connections tcp (%s:%d, %u threads, "
                        "%u shards, io=%s)",
                        s->cfg.bind, s->cfg.port, s->nworkers, s->nshards,
@@ -320,6 +324,7 @@ int srv_run(srv_server *s)
     for (uint32_t i = 0; i < s->nworkers; i++)
         if (s->workers[i].started)
             pthread_join(s->workers[i].thread, NULL);
+    srv_replica_stop_all(s);
     drain_chans(s);
     close_data(s);
     if (rc == 0)
@@ -333,6 +338,7 @@ void srv_destroy(srv_server *s)
         ps_close(s->ps);
         s->ps = NULL;
     }
+    srv_repl_destroy(s);
     for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
         srv_worker_destroy(&s->workers[i]);
     free(s->workers);

@@ -99,6 +99,19 @@ typedef struct srv_server {
     _Atomic int loading;
     _Atomic int shutdown_save; /* SRV_SAVE_*: what SHUTDOWN asked */
     int64_t loading_start_unix_ms;
+    /* Replication (replication.h). hub: the primary's listener and
+     * backlog (NULL when not a primary). repl_seq: each shard's last seq
+     * observed, for WAIT (written by the shard's holder, relaxed).
+     * replica: the link and its queues, changed under repl_mu. The gate
+     * flags are read by every command (relaxed). */
+    struct repl_hub *_Atomic hub;
+    uint64_t seq_base;
+    _Atomic uint64_t *repl_seq;
+    struct srv_replica *replica;
+    pthread_mutex_t repl_mu;
+    _Atomic int repl_gate;    /* replica_mode || repl_loading */
+    _Atomic int replica_mode; /* client writes get -READONLY */
+    _Atomic int repl_loading; /* a full sync is loading: -LOADING */
     /* WATCH (multi.h): per-bucket write versions, the number of clients
      * watching something, and the FLUSHDB/FLUSHALL generation. */
     _Atomic uint32_t *watch_ver;

@@ -89,6 +89,7 @@ const srv_cmd *srv_cmds_server(size_t *n);
 const srv_cmd *srv_cmds_multi(size_t *n);
 const srv_cmd *srv_cmds_script(size_t *n);
 const srv_cmd *srv_cmds_persist(size_t *n);
+const srv_cmd *srv_cmds_repl(size_t *n);
 /* INFO's Persistence section (cmd_persist.c). */
 struct fc_buf;
 void srv_info_persistence(struct srv_server *s, struct fc_buf *b);

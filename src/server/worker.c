@@ -23,6 +23,7 @@
 #include "server/durable.h"
 #include "server/config/log.h"
 #include "server/pubstats.h"
+#include "server/replication.h"
 #include "server/router.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */
@@ -348,7 +349,9 @@ static int timers(srv_worker *w)
     const srv_config *cfg = &w->srv->cfg;
     int dur = cfg->persistence.enabled ? srv_dur_timers(w) : -1;
     int t = timers_base(w);
-    return dur < 0 ? t : t < 0 || dur < t ? dur : t;
+    t = dur < 0 ? t : t < 0 || dur < t ? dur : t;
+    int rep = w->rbatch ? srv_repl_timers(w) : -1;
+    return rep < 0 ? t : t < 0 || rep < t ? rep : t;
 }
 
 static int timers_base(srv_worker *w)
@@ -478,6 +481,8 @@ void *srv_worker_main(void *arg)
             srv_pub_refresh(w);
         if (w->kill_pending)
             srv_worker_reap_killed(w);
+        if (w->rbatch)
+            srv_repl_iteration(w);
         if (s->cfg.persistence.enabled)
             srv_dur_iteration(w);
         send_pending(w);

@@ -138,6 +138,16 @@ typedef struct srv_worker {
     struct srv_msg *held_head, *held_tail; /* replies that wait */
     int64_t next_snap_check_ms;
 
+    /* Replication (replication.h): this worker's shards' batches and
+     * snapshot walker (primary), the records queued for it (replica),
+     * connections waiting in WAIT. */
+    struct repl_batcher *rbatch;
+    struct repl_walker *rwalk;
+    uint64_t repl_cmds_mark; /* stat_cmds at the last turn's end */
+    struct srv_inbox *inbox;
+    struct srv_wait *waits;
+    _Atomic int wait_poke; /* acks arrived: look at the waits */
+
     /* Scratch for scatter/gather sub-argv. */
     resp_arg *sub_argv;
     size_t sub_cap;

@@ -127,7 +127,8 @@ static void hello_reply(srv_exec *x)
     resp_bulk_cstr(w, "mode");
     resp_bulk_cstr(w, "standalone");
     resp_bulk_cstr(w, "role");
-    resp_bulk_cstr(w, "master");
+    resp_bulk_cstr(w, atomic_load(&x->srv->replica_mode) ? "replica"
+                                                         : "master");
     resp_bulk_cstr(w, "modules");
     resp_array(w, 0);
 }

@@ -25,6 +25,7 @@
 #include "fastcache.h"
 #include "server/pubstats.h"
 #include "server/server.h"
+#include "server/replication.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
 
@@ -209,12 +210,7 @@ static void sec_stats(srv_exec *x, fc_buf *b)
 
 static void sec_replication(srv_exec *x, fc_buf *b)
 {
-    add(b, "# Replication");
-    add(b, "role:master");
-    add(b, "connected_slaves:0");
-    add(b, "master_failover_state:no-failover");
-    add(b, "master_replid:%s", x->srv->run_id);
-    add(b, "master_repl_offset:0");
+    srv_repl_info(x->srv, b);
 }
 
 static void sec_cpu(srv_exec *x, fc_buf *b)

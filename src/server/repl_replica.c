@@ -1,0 +1,517 @@
+/*
+ * repl_replica.c — the replica's side of replication in the server
+ * (replication.h): the applier the link thread calls, the per-worker
+ * queues it fills, REPLICAOF, the gate, INFO replication and ROLE.
+ *
+ * Queue items: u8 op | u32 key_len | u32 value_len | i64 expire (unix ms,
+ * 0 none) | key | value; or a BARRIER carrying a pointer. A worker applies
+ * its items in order, so a key's changes keep the stream's order (a key
+ * always goes to the same worker).
+ */
+#define _GNU_SOURCE
+#include "server/replication.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "repl/hub.h"
+#include "repl/link.h"
+#include "repl/sock.h"
+#include "server/config/log.h"
+
+enum { IT_SET = 1, IT_DEL = 2, IT_EXPIRE = 3, IT_CLEAR = 5, IT_BARRIER = 9 };
+#define IT_HEAD 17
+
+typedef struct inbox_blk {
+    struct inbox_blk *next;
+    fc_buf b;
+} inbox_blk;
+
+typedef struct srv_inbox {
+    pthread_mutex_t mu;
+    inbox_blk *head, *tail;
+    _Atomic int has;
+} srv_inbox;
+
+/* A sync's completion: the last worker to pass it ends the loading. */
+typedef struct sync_barrier {
+    _Atomic uint32_t left;
+    uint64_t gen;
+} sync_barrier;
+
+typedef struct srv_replica {
+    srv_server *s;
+    repl_link *link;
+    char host[256];
+    uint16_t port;
+    fc_buf *stage; /* [nworkers]: items staged by the link thread */
+    pthread_mutex_t bp_mu;
+    pthread_cond_t bp_cv;
+    _Atomic int bp_waiting;
+    _Atomic int stopping;
+    _Atomic uint64_t sync_gen;
+} srv_replica;
+
+static _Atomic size_t g_queued; /* bytes in every inbox of the process */
+static srv_replica *_Atomic g_bp; /* the replica to signal on drain */
+
+static void set_gate(srv_server *s)
+{
+    atomic_store(&s->repl_gate, atomic_load(&s->replica_mode) ||
+                                    atomic_load(&s->repl_loading));
+}
+
+int srv_inbox_init(srv_worker *w)
+{
+    w->inbox = calloc(1, sizeof *w->inbox);
+    if (!w->inbox)
+        return -1;
+    pthread_mutex_init(&w->inbox->mu, NULL);
+    return 0;
+}
+
+void srv_inbox_free(srv_worker *w)
+{
+    srv_inbox *in = w->inbox;
+    if (!in)
+        return;
+    for (inbox_blk *b = in->head, *n; b; b = n) {
+        n = b->next;
+        fc_buf_free(&b->b);
+        free(b);
+    }
+    pthread_mutex_destroy(&in->mu);
+    free(in);
+    w->inbox = NULL;
+}
+
+/* --- applying (worker thread) ------------------------------------------ */
+
+static void apply_one(srv_worker *w, uint8_t op, const uint8_t *key,
+                      uint32_t kl, const uint8_t *val, uint32_t vl,
+                      int64_t exp_unix)
+{
+    srv_server *s = w->srv;
+    if (op == IT_CLEAR) {
+        for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+            eng_clear(s->shards[i]);
+        return;
+    }
+    uint64_t hash = eng_hash_seeded(s->hash_seed, key, kl);
+    eng_shard *sh = s->shards[hash & (s->nshards - 1)];
+    int64_t exp = 0;
+    if (exp_unix) {
+        exp = exp_unix - w->wall_offset_ms;
+        if (exp <= 0)
+            exp = 1; /* long past: the engine removes the key */
+    }
+    int rc = FC_OK;
+    switch (op) {
+    case IT_SET:
+        rc = eng_set(sh, hash, key, kl, val, vl, exp, 0, w->now, NULL, NULL);
+        break;
+    case IT_DEL:
+        eng_del(sh, hash, key, kl, w->now, NULL);
+        break;
+    case IT_EXPIRE:
+        eng_set_expire(sh, hash, key, kl, exp, w->now);
+        break;
+    }
+    if (rc != FC_OK)
+        srv_warning("Replication: cannot apply a write of %u bytes: %s",
+                    vl, fc_strerror(rc));
+}
+
+static void pass_barrier(srv_worker *w, sync_barrier *b)
+{
+    if (atomic_fetch_sub(&b->left, 1) != 1)
+        return;
+    srv_server *s = w->srv;
+    pthread_mutex_lock(&s->repl_mu);
+    srv_replica *r = s->replica;
+    if (r && atomic_load(&r->sync_gen) == b->gen) {
+        atomic_store(&s->repl_loading, 0);
+        set_gate(s);
+        srv_notice("Replication: MASTER <-> REPLICA sync: finished, "
+                   "serving the replicated data set");
+    }
+    pthread_mutex_unlock(&s->repl_mu);
+    free(b);
+}
+
+void srv_inbox_drain(srv_worker *w)
+{
+    srv_inbox *in = w->inbox;
+    if (!atomic_load_explicit(&in->has, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&in->mu);
+    inbox_blk *list = in->head;
+    in->head = in->tail = NULL;
+    atomic_store(&in->has, 0);
+    pthread_mutex_unlock(&in->mu);
+    size_t bytes = 0;
+    for (inbox_blk *b = list, *n; b; b = n) {
+        n = b->next;
+        const uint8_t *p = (const uint8_t *)b->b.data,
+                      *end = p + b->b.len;
+        while (p + IT_HEAD <= end) {
+            uint8_t op = p[0];
+            uint32_t kl = fcrp_get32(p + 1), vl = fcrp_get32(p + 5);
+            int64_t exp = (int64_t)fcrp_get64(p + 9);
+            p += IT_HEAD;
+            if (op == IT_BARRIER) {
+                sync_barrier *sb;
+                memcpy(&sb, p, sizeof sb);
+                p += sizeof sb;
+                pass_barrier(w, sb);
+                continue;
+            }
+            apply_one(w, op, p, kl, p + kl, vl, exp);
+            p += (size_t)kl + vl;
+        }
+        bytes += b->b.len;
+        fc_buf_free(&b->b);
+        free(b);
+    }
+    w->pub_dirty = true;
+    size_t left = atomic_fetch_sub(&g_queued, bytes) - bytes;
+    srv_replica *r = atomic_load(&g_bp);
+    if (r && left < REPL_INBOX_MAX / 2 && atomic_load(&r->bp_waiting)) {
+        pthread_mutex_lock(&r->bp_mu);
+        pthread_cond_signal(&r->bp_cv);
+        pthread_mutex_unlock(&r->bp_mu);
+    }
+}
+
+/* --- the applier (link thread) ------------------------------------------ */
+
+static void stage(srv_replica *r, uint32_t worker, uint8_t op,
+                  const uint8_t *key, uint32_t kl, const uint8_t *val,
+                  uint32_t vl, int64_t exp)
+{
+    fc_buf *b = &r->stage[worker];
+    uint8_t h[IT_HEAD];
+    h[0] = op;
+    fcrp_put32(h + 1, kl);
+    fcrp_put32(h + 5, vl);
+    fcrp_put64(h + 9, (uint64_t)exp);
+    fc_buf_append(b, h, sizeof h);
+    fc_buf_append(b, key, kl);
+    fc_buf_append(b, val, vl);
+}
+
+static uint32_t worker_of(srv_server *s, const uint8_t *key, uint32_t kl)
+{
+    uint64_t hash = eng_hash_seeded(s->hash_seed, key, kl);
+    return srv_shard_owner(s, (uint32_t)(hash & (s->nshards - 1)));
+}
+
+static void stage_all(srv_replica *r, uint8_t op)
+{
+    for (uint32_t i = 0; i < r->s->nworkers; i++)
+        stage(r, i, op, NULL, 0, NULL, 0, 0);
+}
+
+static int ap_snapshot_begin(void *ctx)
+{
+    srv_replica *r = ctx;
+    srv_server *s = r->s;
+    atomic_fetch_add(&r->sync_gen, 1);
+    atomic_store(&s->repl_loading, 1);
+    set_gate(s);
+    srv_notice("Replication: MASTER <-> REPLICA sync: receiving a snapshot "
+               "from %s:%u (data commands get -LOADING meanwhile)",
+               r->host, r->port);
+    stage_all(r, IT_CLEAR);
+    return 0;
+}
+
+static int ap_entry(void *ctx, const fcrp_entry *e)
+{
+    srv_replica *r = ctx;
+    int64_t exp = e->expire_at_ms == FCRP_NO_EXPIRY ? 0
+                                                    : (int64_t)e->expire_at_ms;
+    if (e->expire_at_ms != FCRP_NO_EXPIRY && exp <= 0)
+        exp = 1;
+    stage(r, worker_of(r->s, e->key, e->key_len), IT_SET, e->key, e->key_len,
+          e->value, e->value_len, exp);
+    return 0;
+}
+
+static int ap_snapshot_end(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int ap_record(void *ctx, const fcrp_record *rec, uint8_t op)
+{
+    srv_replica *r = ctx;
+    if (op == FCRP_OP_CLEAR) {
+        stage_all(r, IT_CLEAR);
+        return 0;
+    }
+    int64_t exp = 0;
+    if ((op == FCRP_OP_SET || op == FCRP_OP_EXPIRE) &&
+        rec->expire_at_ms != FCRP_NO_EXPIRY)
+        exp = rec->expire_at_ms ? (int64_t)rec->expire_at_ms : 1;
+    uint8_t it = op == FCRP_OP_SET      ? IT_SET
+                 : op == FCRP_OP_EXPIRE ? IT_EXPIRE
+                                        : IT_DEL;
+    stage(r, worker_of(r->s, rec->key, rec->key_len), it, rec->key,
+          rec->key_len, it == IT_SET ? rec->value : NULL,
+          it == IT_SET ? rec->value_len : 0, exp);
+    return 0;
+}
+
+static void ap_synced(void *ctx)
+{
+    srv_replica *r = ctx;
+    sync_barrier *b = malloc(sizeof *b);
+    if (!b)
+        return; /* stays loading until the next sync: never half-served */
+    atomic_init(&b->left, r->s->nworkers);
+    b->gen = atomic_load(&r->sync_gen);
+    for (uint32_t i = 0; i < r->s->nworkers; i++) {
+        uint8_t h[IT_HEAD] = {IT_BARRIER};
+        fc_buf_append(&r->stage[i], h, sizeof h);
+        fc_buf_append(&r->stage[i], &b, sizeof b);
+    }
+}
+
+static void ap_flush(void *ctx)
+{
+    srv_replica *r = ctx;
+    srv_server *s = r->s;
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        fc_buf *st = &r->stage[i];
+        if (!st->len)
+            continue;
+        inbox_blk *b = calloc(1, sizeof *b);
+        if (!b || st->oom) {
+            /* Cannot queue: the copy would diverge. Nothing better than to
+             * log; the next sync (a reconnect) repairs it. */
+            srv_warning("Replication: out of memory queueing writes");
+            free(b);
+            st->len = 0;
+            st->oom = false;
+            continue;
+        }
+        b->b = *st;
+        memset(st, 0, sizeof *st);
+        srv_inbox *in = s->workers[i].inbox;
+        atomic_fetch_add(&g_queued, b->b.len);
+        pthread_mutex_lock(&in->mu);
+        if (in->tail)
+            in->tail->next = b;
+        else
+            in->head = b;
+        in->tail = b;
+        atomic_store_explicit(&in->has, 1, memory_order_release);
+        pthread_mutex_unlock(&in->mu);
+        srv_worker_wake(&s->workers[i]);
+    }
+    /* Back-pressure: the primary's socket fills while we wait here. */
+    while (atomic_load(&g_queued) > REPL_INBOX_MAX &&
+           !atomic_load(&r->stopping)) {
+        pthread_mutex_lock(&r->bp_mu);
+        atomic_store(&r->bp_waiting, 1);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (atomic_load(&g_queued) > REPL_INBOX_MAX &&
+            !atomic_load(&r->stopping))
+            pthread_cond_timedwait(&r->bp_cv, &r->bp_mu, &ts);
+        atomic_store(&r->bp_waiting, 0);
+        pthread_mutex_unlock(&r->bp_mu);
+    }
+}
+
+static const repl_apply_ops ops = {
+    .snapshot_begin = ap_snapshot_begin,
+    .entry = ap_entry,
+    .snapshot_end = ap_snapshot_end,
+    .record = ap_record,
+    .synced = ap_synced,
+    .flush = ap_flush,
+};
+
+static void link_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void link_log(int level, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    srv_log(level, "Replication: %s", msg);
+}
+
+/* --- role changes (repl_mu held) --------------------------------------- */
+
+static void replica_free(srv_replica *r)
+{
+    if (!r)
+        return;
+    atomic_store(&r->stopping, 1);
+    pthread_mutex_lock(&r->bp_mu);
+    pthread_cond_broadcast(&r->bp_cv);
+    pthread_mutex_unlock(&r->bp_mu);
+    repl_link_stop(r->link);
+    atomic_store(&g_bp, NULL);
+    for (uint32_t i = 0; r->stage && i < r->s->nworkers; i++)
+        fc_buf_free(&r->stage[i]);
+    free(r->stage);
+    pthread_cond_destroy(&r->bp_cv);
+    pthread_mutex_destroy(&r->bp_mu);
+    free(r);
+}
+
+static int replica_new(srv_server *s, const char *host, uint16_t port,
+                       char *err, size_t errlen)
+{
+    srv_replica *r = calloc(1, sizeof *r);
+    if (!r || !(r->stage = calloc(s->nworkers, sizeof *r->stage))) {
+        free(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->s = s;
+    snprintf(r->host, sizeof r->host, "%s", host);
+    r->port = port;
+    pthread_mutex_init(&r->bp_mu, NULL);
+    pthread_cond_init(&r->bp_cv, NULL);
+    const srv_config *c = &s->cfg;
+    repl_link_cfg lc;
+    repl_link_cfg_default(&lc);
+    lc.host = r->host;
+    lc.port = port;
+    lc.token = c->replication.auth_token;
+    lc.connect_timeout_ms = (uint32_t)c->replication.connect_timeout_ms;
+    lc.write_timeout_ms = (uint32_t)c->replication.write_timeout_ms;
+    lc.backoff_ms = (uint32_t)c->replication.reconnect_backoff_ms;
+    lc.ops = &ops;
+    lc.ctx = r;
+    lc.log = link_log;
+    atomic_store(&g_bp, r);
+    if (repl_link_start(&r->link, &lc, err, errlen)) {
+        r->link = NULL;
+        replica_free(r);
+        return -1;
+    }
+    s->replica = r;
+    return 0;
+}
+
+static void promote(srv_server *s)
+{
+    atomic_store(&s->replica_mode, 0);
+    atomic_store(&s->repl_loading, 0);
+    set_gate(s);
+    if (!atomic_load(&s->hub) && s->cfg.replication.enabled) {
+        char err[256];
+        /* A replica does not listen; once promoted it serves replicas. */
+        if (srv_repl_open_hub(s, err, sizeof err))
+            srv_warning("Replication: promoted, but cannot listen for "
+                        "replicas: %s", err);
+    }
+}
+
+int srv_repl_replicaof(srv_server *s, const char *host, uint16_t port,
+                       char *err, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->repl_mu);
+    srv_replica *old = s->replica;
+    if (!host) {
+        s->replica = NULL;
+        pthread_mutex_unlock(&s->repl_mu);
+        replica_free(old);
+        pthread_mutex_lock(&s->repl_mu);
+        promote(s);
+        if (old)
+            srv_notice("Replication: MASTER MODE enabled (REPLICAOF NO ONE): "
+                       "the data set is kept and writes are accepted");
+        pthread_mutex_unlock(&s->repl_mu);
+        return 0;
+    }
+    if (old && !strcmp(old->host, host) && old->port == port) {
+        pthread_mutex_unlock(&s->repl_mu);
+        return 1; /* already */
+    }
+    s->replica = NULL;
+    atomic_store(&s->replica_mode, 1);
+    set_gate(s);
+    pthread_mutex_unlock(&s->repl_mu);
+    replica_free(old); /* outside the lock: its barrier may want it */
+    pthread_mutex_lock(&s->repl_mu);
+    rc = replica_new(s, host, port, err, errlen);
+    if (rc == 0)
+        srv_notice("Replication: connecting to MASTER %s:%u", host, port);
+    pthread_mutex_unlock(&s->repl_mu);
+    return rc;
+}
+
+void srv_replica_start_cfg(srv_server *s)
+{
+    const srv_config *c = &s->cfg;
+    if (!c->replication.enabled || !c->replication.role ||
+        strcmp(c->replication.role, "replica") || !c->replication.replica_of)
+        return;
+    char host[256], err[256];
+    uint16_t port;
+    if (repl_parse_addr(c->replication.replica_of, host, sizeof host, &port,
+                        err, sizeof err) ||
+        srv_repl_replicaof(s, host, port, err, sizeof err) < 0)
+        srv_warning("Replication: %s", err);
+}
+
+void srv_replica_stop_all(srv_server *s)
+{
+    pthread_mutex_lock(&s->repl_mu);
+    srv_replica *r = s->replica;
+    s->replica = NULL;
+    pthread_mutex_unlock(&s->repl_mu);
+    replica_free(r);
+}
+
+/* --- gate ---------------------------------------------------------------- */
+
+bool srv_repl_gate(srv_worker *w, const srv_cmdent *e, resp_writer *wr)
+{
+    srv_server *s = w->srv;
+    if ((e->def->flags & CMD_WRITE) && atomic_load(&s->replica_mode)) {
+        resp_error(wr, "READONLY You can't write against a read only "
+                       "replica.");
+        return false;
+    }
+    if (atomic_load(&s->repl_loading) && !(e->scmd && e->def->first_key == 0 &&
+                                           !(e->def->flags & CMD_ALLKEYS))) {
+        resp_error(wr, "LOADING fast-cache is loading the dataset in memory");
+        return false;
+    }
+    return true;
+}
+
+bool srv_replica_stats(srv_server *s, repl_link_stats *st, char *host,
+                       size_t hostlen, uint16_t *port)
+{
+    pthread_mutex_lock(&s->repl_mu);
+    srv_replica *r = s->replica;
+    if (r) {
+        repl_link_stats_get(r->link, st);
+        snprintf(host, hostlen, "%s", r->host);
+        *port = r->port;
+    }
+    pthread_mutex_unlock(&s->repl_mu);
+    return r != NULL;
+}
