@@ -38,15 +38,26 @@ class TestRefuseAtStart(unittest.TestCase):
         self.assertNotIn("Ready to accept", out)
 
     def test_replica_role(self):
+        # "slave" is stored as "replica", the name the message shows.
         for role in ("replica", "slave"):
             self.assertRefused('[replication]\nrole = "%s"\n' % role,
-                               ["replication is not implemented", role])
+                               ["replication is not implemented", "replica"])
 
     def test_replication_upstream_and_listener(self):
+        # The seed has no `upstream` key (it is replica_of): unknown.
         self.assertRefused('[replication]\nupstream = "127.0.0.1:7380"\n',
-                           ["upstream", "not implemented"])
-        self.assertRefused('[replication]\nbind_addr = "127.0.0.1:7380"\n',
-                           ["bind_addr", "not implemented"])
+                           ["unknown key 'upstream' in section "
+                            "[replication]"])
+        self.assertRefused('[replication]\nenabled = true\n'
+                           'bind_addr = "127.0.0.1:7380"\n',
+                           ["[replication]", "not implemented"])
+        self.assertRefused(None, ["[replication]", "not implemented"],
+                           args=["--replication-bind", "127.0.0.1:7380"])
+        # A bad section is reported as such before the refusal.
+        self.assertRefused('[replication]\nenabled = true\n'
+                           'bind_addr = "nowhere"\n',
+                           ["[replication] bind_addr: 'nowhere' is not "
+                            "HOST:PORT"])
 
     def test_tiers(self):
         self.assertRefused("[tiers]\nenabled = true\n",

@@ -162,6 +162,18 @@ static void test_shipped_example(void **state)
     assert_null(f->cfg.requirepass); /* "" means none */
     assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
     assert_false(f->cfg.persistence.enabled);
+    /* Its [replication] section spells out the defaults, and they pass the
+     * checks once replication is turned on. */
+    assert_false(f->cfg.replication.enabled);
+    assert_string_equal(f->cfg.replication.role, "primary");
+    assert_string_equal(f->cfg.replication.bind_addr, "127.0.0.1:7631");
+    assert_null(f->cfg.replication.replica_of);
+    assert_null(f->cfg.replication.auth_token);
+    assert_int_equal(f->cfg.replication.backlog_bytes, 64u << 20);
+    assert_int_equal(f->cfg.replication.batch_max_delay_us, 750);
+    f->cfg.replication.enabled = true;
+    assert_int_equal(
+        srv_config_check_replication(&f->cfg, f->err, sizeof(f->err)), 0);
 }
 
 static void test_ipv6_and_bare_host(void **state)
@@ -310,10 +322,276 @@ static void test_help_and_version(void **state)
     fflush(out);
     assert_non_null(strstr(text, "--port PORT"));
     assert_non_null(strstr(text, "--config FILE"));
+    assert_non_null(strstr(text, "--replication-bind ADDR:PORT"));
+    assert_non_null(strstr(text, "--replica-of HOST:PORT"));
+    assert_non_null(strstr(text, "--replication-token TOKEN"));
     assert_int_equal(args(f, out, 2, "--version"), SRV_CONFIG_EXIT);
     fclose(out);
     assert_non_null(strstr(text, "fast-cache-server v="));
     free(text);
+}
+
+/* --- [replication] ---------------------------------------------------------
+ */
+
+static void test_replication_defaults(void **state)
+{
+    fixture *f = *state;
+    srv_config *c = &f->cfg;
+    assert_false(c->replication.enabled);
+    assert_string_equal(c->replication.role, "primary");
+    assert_string_equal(c->replication.bind_addr, "127.0.0.1:7631");
+    assert_null(c->replication.replica_of);
+    assert_null(c->replication.auth_token);
+    assert_string_equal(c->replication.compression, "none");
+    assert_int_equal(c->replication.zstd_level, 3);
+    assert_string_equal(c->replication.send_policy, "batch");
+    assert_int_equal(c->replication.batch_max_records, 512);
+    assert_int_equal(c->replication.batch_max_bytes, 1u << 20);
+    assert_int_equal(c->replication.batch_max_delay_us, 750);
+    assert_int_equal(c->replication.backlog_bytes, 64u << 20);
+    assert_int_equal(c->replication.snapshot_chunk_bytes, 1u << 20);
+    assert_int_equal(c->replication.queue_capacity, 16384);
+    assert_int_equal(c->replication.max_replicas, 16);
+    assert_int_equal(c->replication.connect_timeout_ms, 500);
+    assert_int_equal(c->replication.write_timeout_ms, 500);
+    assert_int_equal(c->replication.reconnect_backoff_ms, 200);
+    assert_int_equal(c->replication.subscriber_channel_capacity, 1024);
+    /* The defaults are valid once turned on (a primary needs nothing). */
+    c->replication.enabled = true;
+    assert_int_equal(srv_config_check_replication(c, f->err, sizeof(f->err)),
+                     0);
+}
+
+static void test_replication_every_key(void **state)
+{
+    fixture *f = *state;
+    int r = load(f, "[replication]\n"
+                    "enabled = true\n"
+                    "role = \"replica\"\n"
+                    "bind_addr = \"0.0.0.0:7700\"\n"
+                    "replica_of = '[::1]:7631'\n"
+                    "auth_token = \"s3cret\"\n"
+                    "compression = \"zstd\"\n"
+                    "zstd_level = 19\n"
+                    "send_policy = \"immediate\"\n"
+                    "batch_max_records = 64\n"
+                    "batch_max_bytes = \"256kb\"\n"
+                    "batch_max_delay_us = 0\n"
+                    "backlog_bytes = 2mb\n"
+                    "snapshot_chunk_bytes = 65536\n"
+                    "queue_capacity = 100\n"
+                    "max_replicas = 1\n"
+                    "connect_timeout_ms = 1500\n"
+                    "write_timeout_ms = 2500\n"
+                    "reconnect_backoff_ms = 50\n"
+                    "subscriber_channel_capacity = 8\n");
+    assert_int_equal(r, 0);
+    srv_config *c = &f->cfg;
+    assert_true(c->replication.enabled);
+    assert_string_equal(c->replication.role, "replica");
+    assert_string_equal(c->replication.bind_addr, "0.0.0.0:7700");
+    assert_string_equal(c->replication.replica_of, "[::1]:7631");
+    assert_string_equal(c->replication.auth_token, "s3cret");
+    assert_string_equal(c->replication.compression, "zstd");
+    assert_int_equal(c->replication.zstd_level, 19);
+    assert_string_equal(c->replication.send_policy, "immediate");
+    assert_int_equal(c->replication.batch_max_records, 64);
+    assert_int_equal(c->replication.batch_max_bytes, 256u * 1024);
+    assert_int_equal(c->replication.batch_max_delay_us, 0);
+    assert_int_equal(c->replication.backlog_bytes, 2u << 20);
+    assert_int_equal(c->replication.snapshot_chunk_bytes, 65536);
+    assert_int_equal(c->replication.queue_capacity, 100);
+    assert_int_equal(c->replication.max_replicas, 1);
+    assert_int_equal(c->replication.connect_timeout_ms, 1500);
+    assert_int_equal(c->replication.write_timeout_ms, 2500);
+    assert_int_equal(c->replication.reconnect_backoff_ms, 50);
+    assert_int_equal(c->replication.subscriber_channel_capacity, 8);
+    assert_int_equal(srv_config_check_replication(c, f->err, sizeof(f->err)),
+                     0);
+    /* lz4 is ours (negotiated in Hello); Redis's role names are aliases,
+     * stored under our names. */
+    assert_int_equal(load(f, "[replication]\ncompression = \"lz4\"\n"
+                             "role = \"master\"\n"),
+                     0);
+    assert_string_equal(c->replication.compression, "lz4");
+    assert_string_equal(c->replication.role, "primary");
+    assert_int_equal(load(f, "[replication]\nrole = \"slave\"\n"), 0);
+    assert_string_equal(c->replication.role, "replica");
+}
+
+static void test_replication_bad_values(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load(f, "[replication]\nrole = \"leader\"\n"), -1);
+    assert_err(f, ":2: 'role' must be \"primary\" or \"replica\" (or "
+                  "\"master\", \"slave\"), got \"leader\"");
+    assert_int_equal(load(f, "[replication]\nrole = \"none\"\n"), -1);
+    assert_int_equal(load(f, "[replication]\ncompression = \"gzip\"\n"), -1);
+    assert_err(f, ":2: 'compression' must be \"none\", \"zstd\" or \"lz4\", "
+                  "got \"gzip\"");
+    assert_int_equal(load(f, "[replication]\nsend_policy = \"lazy\"\n"), -1);
+    assert_err(f, ":2: 'send_policy' must be \"batch\" or \"immediate\", got "
+                  "\"lazy\"");
+    assert_int_equal(load(f, "[replication]\nenabled = sure\n"), -1);
+    assert_err(f, ":2: 'enabled' must be true or false, got 'sure'");
+    assert_int_equal(load(f, "[replication]\nbatch_max_records = -1\n"), -1);
+    assert_err(f, ":2: 'batch_max_records' must be an integer in [0, "
+                  "16777216], got '-1'");
+    assert_int_equal(load(f, "[replication]\nmax_replicas = many\n"), -1);
+    assert_int_equal(load(f, "[replication]\nbacklog_bytes = \"lots\"\n"), -1);
+    assert_err(f, ":2: 'backlog_bytes' must be a size in bytes (suffixes k, "
+                  "kb, m, mb, g, gb), got \"lots\"");
+    assert_int_equal(load(f, "[replication]\nsnapshot_chunk_bytes = 1tb\n"),
+                     -1);
+    /* The seed spec has no `upstream` (it is replica_of). */
+    assert_int_equal(load(f, "[replication]\nupstream = \"h:1\"\n"), -1);
+    assert_err(f, ":2: unknown key 'upstream' in section [replication]");
+}
+
+/* Loads text, then runs the checks the start-up path runs. */
+static const char *check_text(fixture *f, const char *text)
+{
+    srv_config_free(&f->cfg);
+    srv_config_defaults(&f->cfg);
+    if (load(f, text))
+        return f->err;
+    if (srv_config_check_replication(&f->cfg, f->err, sizeof(f->err)))
+        return f->err;
+    return "ok";
+}
+
+static void test_replication_checks(void **state)
+{
+    fixture *f = *state;
+#define ON "[replication]\nenabled = true\n"
+    /* Nothing is judged while replication is off. */
+    assert_string_equal(check_text(f, "[replication]\nbind_addr = \"\"\n"
+                                      "zstd_level = 99\nmax_replicas = 0\n"),
+                        "ok");
+    assert_string_equal(check_text(f, ON), "ok");
+    assert_string_equal(check_text(f, ON "bind_addr = \"  \"\n"),
+                        "[replication] bind_addr must be set");
+    assert_string_equal(check_text(f, ON "bind_addr = \"localhost\"\n"),
+                        "[replication] bind_addr: 'localhost' is not "
+                        "HOST:PORT");
+    assert_string_equal(check_text(f, ON "bind_addr = \"h:99999\"\n"),
+                        "[replication] bind_addr: 'h:99999' is not "
+                        "HOST:PORT");
+    assert_string_equal(check_text(f, ON "bind_addr = \"[::1]:0\"\n"), "ok");
+    assert_string_equal(check_text(f, ON "role = \"replica\"\n"),
+                        "[replication] replica_of must be set for the "
+                        "replica role (replica_of = \"host:port\" or "
+                        "--replica-of HOST:PORT)");
+    assert_string_equal(
+        check_text(f, ON "role = \"slave\"\nreplica_of = \"10.1.1.1\"\n"),
+        "[replication] replica_of: '10.1.1.1' is not HOST:PORT");
+    assert_string_equal(
+        check_text(f, ON "role = \"replica\"\nreplica_of = \"h:0\"\n"),
+        "[replication] replica_of: port must be 1..65535, got 'h:0'");
+    assert_string_equal(
+        check_text(f, ON "role = \"replica\"\nreplica_of = \"h:7631\"\n"),
+        "ok");
+    assert_string_equal(check_text(f, ON "replica_of = \"h:7631\"\n"),
+                        "[replication] replica_of is set but role is "
+                        "primary (set role = \"replica\", or use "
+                        "--replica-of)");
+    assert_string_equal(check_text(f, ON "auth_token = \"\"\n"),
+                        "[replication] auth_token must not be empty");
+    assert_string_equal(check_text(f, ON "zstd_level = 0\n"),
+                        "[replication] zstd_level must be 1..22, got 0");
+    assert_string_equal(check_text(f, ON "zstd_level = 23\n"),
+                        "[replication] zstd_level must be 1..22, got 23");
+    assert_string_equal(check_text(f, ON "zstd_level = 22\n"), "ok");
+    static const char *const positive[] = {
+        "batch_max_records",           "batch_max_bytes",    "backlog_bytes",
+        "snapshot_chunk_bytes",        "queue_capacity",     "max_replicas",
+        "subscriber_channel_capacity", "connect_timeout_ms", "write_timeout_ms",
+        "reconnect_backoff_ms"};
+    for (size_t i = 0; i < sizeof(positive) / sizeof(positive[0]); i++) {
+        char text[256], want[128];
+        snprintf(text, sizeof(text), ON "%s = 0\n", positive[i]);
+        snprintf(want, sizeof(want), "[replication] %s must be > 0",
+                 positive[i]);
+        assert_string_equal(check_text(f, text), want);
+    }
+    /* 0 is a valid delay: flush at every tick. */
+    assert_string_equal(check_text(f, ON "batch_max_delay_us = 0\n"), "ok");
+    assert_string_equal(check_text(f, ON "batch_max_bytes = 33mb\n"),
+                        "[replication] batch_max_bytes must be at most "
+                        "33554432 bytes (32mb: a frame's payload is capped "
+                        "at 64 MiB)");
+    assert_string_equal(check_text(f, ON "snapshot_chunk_bytes = 32mb\n"),
+                        "ok");
+#undef ON
+}
+
+static void test_replication_flags(void **state)
+{
+    fixture *f = *state;
+    srv_config *c = &f->cfg;
+    assert_int_equal(args(f, stdout, 5, "--replication-bind", "127.0.0.1:7711",
+                          "--replication-token", "tok"),
+                     0);
+    assert_true(c->replication.enabled);
+    assert_string_equal(c->replication.role, "primary");
+    assert_string_equal(c->replication.bind_addr, "127.0.0.1:7711");
+    assert_string_equal(c->replication.auth_token, "tok");
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), 0);
+
+    srv_config_free(c);
+    srv_config_defaults(c);
+    assert_int_equal(args(f, stdout, 2, "--replica-of=127.0.0.1:7711"), 0);
+    assert_true(c->replication.enabled);
+    assert_string_equal(c->replication.role, "replica");
+    assert_string_equal(c->replication.replica_of, "127.0.0.1:7711");
+    assert_null(c->replication.auth_token);
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), 0);
+
+    assert_int_equal(args(f, stdout, 3, "--replica-of", "nowhere"), -1);
+    assert_string_equal(f->err, "invalid value 'nowhere' for --replica-of: "
+                                "expected HOST:PORT (port 1..65535)");
+    assert_int_equal(args(f, stdout, 3, "--replication-bind", "h:0"), -1);
+    assert_string_equal(f->err, "invalid value 'h:0' for --replication-bind: "
+                                "expected HOST:PORT (port 1..65535)");
+    assert_int_equal(args(f, stdout, 3, "--replication-token", ""), -1);
+    assert_string_equal(f->err, "invalid value '' for --replication-token: "
+                                "empty token");
+    assert_int_equal(args(f, stdout, 2, "--replicaof"), -1);
+    assert_string_equal(f->err, "unknown option '--replicaof' (see --help)");
+}
+
+/* Flags and the file are judged together, after both are applied. */
+static void test_replication_flags_and_file(void **state)
+{
+    fixture *f = *state;
+    srv_config *c = &f->cfg;
+    write_file(f, "[replication]\nenabled = true\nrole = \"replica\"\n"
+                  "replica_of = \"h:1\"\nmax_replicas = 0\n");
+    assert_int_equal(args(f, stdout, 3, "--config", f->path), 0);
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), -1);
+    assert_string_equal(f->err, "[replication] max_replicas must be > 0");
+
+    srv_config_free(c);
+    srv_config_defaults(c);
+    write_file(f, "[replication]\nrole = \"replica\"\n"
+                  "auth_token = \"from-file\"\n");
+    assert_int_equal(args(f, stdout, 3, "--config", f->path), 0);
+    assert_false(c->replication.enabled);
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), 0);
+    /* The flag turns it on: now role replica needs replica_of... */
+    assert_int_equal(args(f, stdout, 5, "--replication-bind", "127.0.0.1:7712",
+                          "--config", f->path),
+                     0);
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), -1);
+    assert_non_null(strstr(f->err, "replica_of must be set"));
+    /* ...which --replica-of gives; the flag's token wins over the file's. */
+    assert_int_equal(args(f, stdout, 7, "--config", f->path, "--replica-of",
+                          "127.0.0.1:7713", "--replication-token", "flag"),
+                     0);
+    assert_string_equal(c->replication.replica_of, "127.0.0.1:7713");
+    assert_string_equal(c->replication.auth_token, "flag");
+    assert_int_equal(srv_config_resolve(c, 2, f->err, sizeof(f->err)), 0);
 }
 
 static void test_resolve(void **state)
@@ -373,6 +651,12 @@ int main(void)
         T(test_cli_overrides_file),
         T(test_cli_bad_file),
         T(test_help_and_version),
+        T(test_replication_defaults),
+        T(test_replication_every_key),
+        T(test_replication_bad_values),
+        T(test_replication_checks),
+        T(test_replication_flags),
+        T(test_replication_flags_and_file),
         T(test_resolve),
         T(test_parsers),
     };

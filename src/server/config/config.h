@@ -127,9 +127,17 @@ int srv_config_from_args(srv_config *c, int argc, char **argv, FILE *out,
 /* Fills in what depends on the machine: threads (online cores when 0) and
  * shards (64 per thread rounded up to a power of two, at most
  * FC_MAX_SHARDS, when 0). -1 with err when shards is not a power of two or
- * fewer than threads. */
+ * fewer than threads, or when srv_config_check_replication fails. */
 int srv_config_resolve(srv_config *c, long online_cpus, char *err,
                        size_t errlen);
+
+/* The [replication] rules when replication is enabled (spec §1.1 plus
+ * ours): bind_addr set and HOST:PORT (port 0 lets the kernel pick), role
+ * replica <=> replica_of set, as HOST:PORT, auth_token not empty, zstd_level
+ * 1..22, every limit, capacity and timeout > 0, batch_max_bytes and
+ * snapshot_chunk_bytes at most 32 MiB. 0, or -1 with a message naming the
+ * key. srv_config_resolve ends with it. */
+int srv_config_check_replication(const srv_config *c, char *err, size_t errlen);
 
 /* Parsers shared with CONFIG SET. 0 or -1. */
 int srv_parse_bool(const char *s, bool *out);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fastcache.h"
+#include "repl/sock.h"
 #include "server/config/config.h"
 
 typedef int (*flag_fn)(srv_config *c, const char *v, char *err, size_t errlen);
@@ -110,8 +111,7 @@ static int f_io(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->io, v, err, errlen);
 }
 
-static int f_persistence(srv_config *c, const char *v, char *err,
-                         size_t errlen)
+static int f_persistence(srv_config *c, const char *v, char *err, size_t errlen)
 {
     if (srv_parse_bool(v, &c->persistence.enabled))
         return bad_value("persistence", v, "expected yes or no", err, errlen);
@@ -145,6 +145,44 @@ static int f_hash_seed(srv_config *c, const char *v, char *err, size_t errlen)
     c->hash_seed = (uint64_t)n;
     c->hash_seed_set = true;
     return 0;
+}
+
+/* Replication flags turn the section on; the rules that involve several
+ * keys (role replica needs replica_of, ...) are checked with the file's in
+ * srv_config_check_replication. */
+static int repl_addr_flag(const char *flag, char **dst, const char *v,
+                          char *err, size_t errlen)
+{
+    char host[256], why[300];
+    uint16_t port;
+    if (repl_parse_addr(v, host, sizeof(host), &port, why, sizeof(why)) ||
+        port == 0)
+        return bad_value(flag, v, "expected HOST:PORT (port 1..65535)", err,
+                         errlen);
+    return set_string(dst, v, err, errlen);
+}
+
+static int f_repl_bind(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    c->replication.enabled = true;
+    return repl_addr_flag("replication-bind", &c->replication.bind_addr, v, err,
+                          errlen);
+}
+
+static int f_replica_of(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    c->replication.enabled = true;
+    if (set_string(&c->replication.role, "replica", err, errlen))
+        return -1;
+    return repl_addr_flag("replica-of", &c->replication.replica_of, v, err,
+                          errlen);
+}
+
+static int f_repl_token(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return bad_value("replication-token", v, "empty token", err, errlen);
+    return set_string(&c->replication.auth_token, v, err, errlen);
 }
 
 static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
@@ -188,6 +226,16 @@ static const flag flags[] = {
      "WAL fsync policy (default interval: every fsync_interval_ms)"},
     {"repair-wal", NULL, NULL,
      "start even if the WAL is damaged, keeping its valid prefix"},
+    {"replication-bind", f_repl_bind, "ADDR:PORT",
+     "accept replicas on this FCRP address (not the client port; default "
+     "127.0.0.1:7631); turns replication on, as a primary unless "
+     "--replica-of is given too"},
+    {"replica-of", f_replica_of, "HOST:PORT",
+     "follow the primary whose FCRP address (its --replication-bind, not "
+     "its client port) this is; turns replication on as a replica"},
+    {"replication-token", f_repl_token, "TOKEN",
+     "shared secret: a primary accepts only replicas presenting it, a "
+     "replica presents it"},
     {"hash-seed", f_hash_seed, "N",
      "key hash seed, for reproducible key placement in tests (default: "
      "random per process)"},
