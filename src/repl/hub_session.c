@@ -192,7 +192,8 @@ static void on_hello(repl_hub *h, session *s, const fcrp_frame *f,
     bool fc = s->agreed & FCRP_F_CAP_FC;
     wm[n] = h->cfg.seq_base;
     fc_buf b = {0};
-    fcrp_hello ans = {.version = FCRP_VERSION, .role = FCRP_ROLE_REPLICA};
+    fcrp_hello ans = {
+        .version = FCRP_VERSION, .role = FCRP_ROLE_REPLICA, .has_since = true};
     fcrp_hello_put(&b, &ans, wm, fc ? n + 1 : n);
     /* Our Hello: plain, with the agreed capabilities in its flags. */
     size_t before = s->out.len;

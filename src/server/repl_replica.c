@@ -216,6 +216,8 @@ static void stage_all(srv_replica *r, uint8_t op)
         stage(r, i, op, NULL, 0, NULL, 0, 0);
 }
 
+static void ap_flush(void *ctx);
+
 static int ap_snapshot_begin(void *ctx)
 {
     srv_replica *r = ctx;
@@ -281,6 +283,7 @@ static void ap_synced(void *ctx)
         fc_buf_append(&r->stage[i], h, sizeof h);
         fc_buf_append(&r->stage[i], &b, sizeof b);
     }
+    ap_flush(ctx); /* do not wait for the next read to end the loading */
 }
 
 static void ap_flush(void *ctx)
@@ -353,7 +356,7 @@ static void link_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    srv_log(level, "Replication: %s", msg);
+    srv_log(level, "%s", msg); /* the link names itself */
 }
 
 /* --- role changes (repl_mu held) --------------------------------------- */
