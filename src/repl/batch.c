@@ -12,7 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define INITIAL_CAP (64u * 1024)
+#define INITIAL_CAP ((size_t)2048) /* grows by doubling; a big start costs malloc time per batch */
 
 void repl_batch_cfg_default(repl_batch_cfg *c)
 {

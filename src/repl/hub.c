@@ -73,6 +73,10 @@ void repl_hub_publish(repl_hub *h, repl_frame *f)
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&h->st_bytes_pub, len, memory_order_relaxed);
     atomic_fetch_add(&h->published, 1);
+}
+
+void repl_hub_kick(repl_hub *h)
+{
     wake(h);
 }
 
@@ -244,9 +248,14 @@ static void fill_live(repl_hub *h, session *s)
         drop_slow(h, s, "its next batch left the backlog");
         return;
     }
+    /* Once it has caught up, a peer that falls further behind than its
+     * channel would hold (capacity frames per shard) is too slow; during
+     * the first catch-up only the backlog bounds it. */
     uint64_t behind = h->bl.next_id - s->cursor;
-    if (behind > (uint64_t)h->cfg.channel_capacity * h->cfg.nshards) {
-        drop_slow(h, s, "too many batches queued for it");
+    if (s->caught_up &&
+        behind > (uint64_t)h->cfg.channel_capacity * h->cfg.nshards) {
+        drop_slow(h, s, "more batches queued for it than "
+                        "subscriber_channel_capacity per shard");
         return;
     }
     const repl_frame *f;
@@ -259,6 +268,8 @@ static void fill_live(repl_hub *h, session *s)
         atomic_fetch_add_explicit(&h->st_frames_sent, 1,
                                   memory_order_relaxed);
     }
+    if (s->cursor == h->bl.next_id)
+        s->caught_up = true;
 }
 
 static void walk_free_queue(repl_hub *h)

@@ -101,8 +101,12 @@ uint16_t repl_hub_port(const repl_hub *h);
 
 /* Producers: takes ownership of *f (zeroed on return, whatever happens).
  * A frame the backlog refuses (overlap) is dropped and counted: the
- * backlog then sees the range as lost, which forces snapshots. */
+ * backlog then sees the range as lost, which forces snapshots. The hub
+ * thread is not woken: call repl_hub_kick once after a run of publishes
+ * (a worker: at the end of its loop turn), so a stream of small frames
+ * costs one wakeup per turn rather than one per frame. */
 void repl_hub_publish(repl_hub *h, repl_frame *f);
+void repl_hub_kick(repl_hub *h);
 
 /* Snapshot walk (see above). gen 0: no walk. */
 uint64_t repl_hub_walk_gen(const repl_hub *h);

@@ -56,6 +56,7 @@ typedef struct session {
     int64_t last_ack_ms;
     uint64_t walk_gen;
     uint64_t chunk_index;
+    bool caught_up; /* reached the backlog's head once */
     uint32_t events; /* epoll interest registered */
     _Atomic uint64_t bytes_sent, frames_sent;
 } session;

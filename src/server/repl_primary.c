@@ -21,7 +21,6 @@
 #include "server/router.h"
 
 #define WALK_BUDGET 4096 /* table slots per walk turn */
-#define LIGHT_TURN 16    /* a turn with fewer commands flushes every batch */
 
 
 typedef struct srv_wait {
@@ -32,7 +31,8 @@ typedef struct srv_wait {
     int64_t deadline; /* monotonic ms; INT64_MAX = none */
 } srv_wait;
 
-static __thread bool tls_cleared; /* the current command emitted a CLEAR */
+static __thread bool tls_cleared;   /* the current command emitted a CLEAR */
+static __thread bool tls_published; /* frames published, hub not kicked */
 
 static void repl_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -213,8 +213,10 @@ void srv_repl_destroy(srv_server *s)
 static void publish(repl_hub *h, repl_batcher *b, uint32_t shard)
 {
     repl_frame f;
-    if (repl_batcher_take(b, shard, &f) == 1)
+    if (repl_batcher_take(b, shard, &f) == 1) {
         repl_hub_publish(h, &f);
+        tls_published = true;
+    }
 }
 
 static void push(srv_server *s, repl_hub *h, const fc_mutation *m)
@@ -294,21 +296,19 @@ void srv_repl_after_clear(srv_worker *w)
      * every batch now, so the CLEARs precede anything written later. */
     for (uint32_t i = 0; i < s->nshards; i++)
         publish(h, s->workers[srv_shard_owner(s, i)].rbatch, i);
+    tls_published = false;
+    repl_hub_kick(h);
 }
 
 static void flush_batches(srv_worker *w, repl_hub *h)
 {
     repl_batcher *b = w->rbatch;
-    uint64_t cmds = atomic_load_explicit(&w->stat_cmds, memory_order_relaxed);
-    bool light = cmds - w->repl_cmds_mark < LIGHT_TURN;
-    w->repl_cmds_mark = cmds;
     if (!b->npending)
         return;
     srv_server *s = w->srv;
     uint64_t now_us = (uint64_t)w->now * 1000u;
     for (uint32_t i = w->id; i < s->nshards && b->npending; i += s->nworkers)
-        if (repl_batcher_records(b, i) &&
-            (light || repl_batcher_due(b, i, now_us)))
+        if (repl_batcher_due(b, i, now_us))
             publish(h, b, i);
 }
 
@@ -399,8 +399,13 @@ void srv_repl_iteration(srv_worker *w)
     if (w->inbox)
         srv_inbox_drain(w);
     repl_hub *h = hub_of(w->srv);
-    if (h)
+    if (h) {
         flush_batches(w, h);
+        if (tls_published) {
+            tls_published = false;
+            repl_hub_kick(h);
+        }
+    }
     if (w->waits)
         waits_check(w, h);
 }

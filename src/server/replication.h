@@ -6,9 +6,9 @@
  * address: the shards' observer hands every mutation to the batcher of the
  * shard's owner (the executing thread holds the shard: its owner, or an
  * exclusive section while the owner is parked); a worker publishes a
- * shard's batch into the hub when it is full, when its oldest record is
- * batch_max_delay_us old, or at the end of a loop turn that ran few
- * commands (the worker is about to go idle: waiting would only add lag).
+ * shard's batch into the hub when it is full or when its oldest record is
+ * batch_max_delay_us old (the clock is the loop turn's millisecond, so a
+ * batch waits up to about 1 ms), and wakes the hub thread once per turn.
  * A FLUSHALL's CLEAR records are published before anything written after
  * it (the replica clears everything on a CLEAR: link.h). Snapshot walks
  * are served a slice per loop turn. Shards start at a sequence base unique

@@ -143,7 +143,6 @@ typedef struct srv_worker {
      * connections waiting in WAIT. */
     struct repl_batcher *rbatch;
     struct repl_walker *rwalk;
-    uint64_t repl_cmds_mark; /* stat_cmds at the last turn's end */
     struct srv_inbox *inbox;
     struct srv_wait *waits;
     _Atomic int wait_poke; /* acks arrived: look at the waits */
