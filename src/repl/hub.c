@@ -522,6 +522,26 @@ static void flush_all(repl_hub *h, int64_t now)
     }
 }
 
+/* After a flush: whether a session could take more right now (its socket
+ * took everything, and frames or chunks wait), so the loop must turn
+ * again at once instead of sleeping until the next publish. */
+static bool work_left(repl_hub *h)
+{
+    bool left = false;
+    pthread_mutex_lock(&h->mu);
+    uint64_t gen = atomic_load(&h->walk_gen);
+    for (session *s = h->sessions; s && !left; s = s->next) {
+        if (sess_pending(s))
+            continue; /* EPOLLOUT wakes us */
+        if (s->state == SS_LIVE)
+            left = s->cursor < h->bl.next_id;
+        else if (s->state == SS_SNAP && s->walk_gen == gen)
+            left = h->wq_head || h->walk_done >= h->cfg.nshards;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return left;
+}
+
 static void *hub_main(void *arg)
 {
     repl_hub *h = arg;
@@ -554,6 +574,8 @@ static void *hub_main(void *arg)
             h->cfg.walk_wanted(h->cfg.ctx);
         flush_all(h, now);
         timeout = reap(h, now);
+        if (timeout != 0 && work_left(h))
+            timeout = 0;
     }
     /* Tell the peers why the stream ends. */
     int64_t now = hub_now_ms();

@@ -497,8 +497,11 @@ bool srv_repl_gate(srv_worker *w, const srv_cmdent *e, resp_writer *wr)
                        "replica.");
         return false;
     }
-    if (atomic_load(&s->repl_loading) && !(e->scmd && e->def->first_key == 0 &&
-                                           !(e->def->flags & CMD_ALLKEYS))) {
+    /* What Redis allows while loading: commands that touch no keys, except
+     * DBSIZE (its count would describe a half-loaded data set). */
+    if (atomic_load(&s->repl_loading) &&
+        !(e->scmd && e->def->first_key == 0 &&
+          !(e->def->flags & CMD_ALLKEYS) && strcmp(e->def->name, "dbsize"))) {
         resp_error(wr, "LOADING fast-cache is loading the dataset in memory");
         return false;
     }
