@@ -63,6 +63,9 @@ enum {
     FC_EIO = -12,      /* persistence: the data directory cannot be used or
                           the disk refused a write (fc_store_open with a
                           data_dir: damaged files, locked directory) */
+    FC_EREADONLY = -13, /* a write call on a replica's store
+                           (fc_replica_store): only the primary writes */
+    FC_ETIMEDOUT = -14, /* fc_replica_wait_synced: not in sync in time */
 };
 
 /* Returns a static, human-readable string for a code above. */
@@ -325,6 +328,77 @@ size_t fc_local_tick(fc_local *l, size_t budget);
 int fc_local_mset(fc_local *l, const fc_kv *items, size_t n, int *results);
 int fc_local_mget(fc_local *l, const fc_slice *keys, size_t n, fc_mget_fn fn,
                   void *ctx);
+
+/* ---------------------------------------------------------------------
+ * Embedded replica: an in-process, read-only copy of a remote fast-cache
+ * server (its replication listener, --replication-bind), kept current by
+ * one background thread that speaks FCRP: a snapshot when it starts (or
+ * when it fell too far behind), then the primary's writes as they happen;
+ * after a disconnect it resumes from where it was, retrying with capped,
+ * jittered exponential backoff.
+ *
+ * fc_replica_store gives an ordinary fc_store for every read call (fc_get,
+ * fc_get_view, fc_mget, fc_exists, fc_pttl, fc_len...); its write calls
+ * return FC_EREADONLY (fc_clear does nothing) and fc_store_close on it
+ * does nothing: fc_replica_close frees it. While a snapshot loads (status
+ * SYNC) the store holds part of the data: fc_replica_status says when the
+ * copy is complete, and fc_replica_wait_synced waits for that. Expiry
+ * times arrive as the primary's wall-clock times and become TTLs on this
+ * machine's clock (so clock skew between the two shifts them): reads never
+ * return a key past its TTL, and a write that arrives already expired
+ * deletes the key.
+ * ------------------------------------------------------------------- */
+typedef struct fc_replica fc_replica;
+
+typedef struct fc_replica_options {
+    const char *primary; /* "host:port" or "[v6]:port" (required) */
+    const char *token;   /* the primary's auth token; NULL: none */
+    fc_options store;    /* the local store: shards, initial_capacity,
+                            hash_seed (data_dir must be NULL) */
+    /* Zero fields mean the defaults in brackets. */
+    uint32_t connect_timeout_ms;       /* [500] connect, and the handshake */
+    uint32_t write_timeout_ms;         /* [500] */
+    uint32_t reconnect_backoff_ms;     /* [200] first retry delay */
+    uint32_t reconnect_backoff_max_ms; /* [5000] cap of the doubling */
+} fc_replica_options;
+
+enum fc_replica_state {
+    FC_REPLICA_CONNECTING = 0, /* connecting, or waiting for the handshake */
+    FC_REPLICA_SYNC = 1,       /* loading a snapshot: the store is partial */
+    FC_REPLICA_CATCHUP = 2,    /* applying what the primary had meanwhile */
+    FC_REPLICA_ONLINE = 3,     /* complete, following the primary */
+    FC_REPLICA_DOWN = 4,       /* disconnected, waiting to retry */
+    FC_REPLICA_STOPPED = 5,
+};
+
+typedef struct fc_replica_info {
+    int state;              /* enum fc_replica_state */
+    const char *state_name; /* "connecting", "sync", "catchup", "online",
+                               "down", "stopped" (static) */
+    int synced;             /* 1 while ONLINE: the copy is complete */
+    int synced_once;        /* it was complete at least once */
+    uint64_t offset;        /* the primary's writes applied so far */
+    uint64_t records_applied, records_skipped; /* writes; duplicates */
+    uint64_t entries_loaded, snapshots;        /* snapshot keys, snapshots */
+    uint64_t reconnects, gaps, bytes_in;
+    int64_t last_io_unix_ms;         /* last byte from the primary; 0 never */
+    int64_t link_down_since_unix_ms; /* 0 while connected */
+    char last_error[160]; /* why the last connection ended ("" none) */
+} fc_replica_info;
+
+/* Opens the local store and starts following the primary (returns at
+ * once: see fc_replica_wait_synced). FC_EINVAL (no or bad primary address,
+ * bad store options, a data_dir), FC_ENOMEM. */
+int fc_replica_open(fc_replica **out, const fc_replica_options *o);
+/* The replica's store, for reads; valid until fc_replica_close. */
+fc_store *fc_replica_store(fc_replica *r);
+int fc_replica_status(fc_replica *r, fc_replica_info *out);
+/* Waits until the copy is complete (ONLINE). timeout_ms < 0: forever.
+ * FC_OK, or FC_ETIMEDOUT. */
+int fc_replica_wait_synced(fc_replica *r, int timeout_ms);
+/* Stops the thread and frees the store. No call on its store may be in
+ * flight. NULL is fine. */
+void fc_replica_close(fc_replica *r);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,10 @@ const char *fc_strerror(int code)
         return "operation against a key holding the wrong kind of value";
     case FC_EIO:
         return "persistence I/O error (see stderr)";
+    case FC_EREADONLY:
+        return "read-only replica: writes go to the primary";
+    case FC_ETIMEDOUT:
+        return "timed out";
     default:
         return "unknown error";
     }

@@ -46,6 +46,10 @@ struct fc_store {
     uint32_t nshards;
     uint64_t seed;         /* key hash seed (fc_options.hash_seed) */
     eng_observer observer; /* the engine keeps a pointer to this */
+    /* A replica's store (replica.c): write calls return FC_EREADONLY,
+     * fc_store_close leaves it to fc_replica_close. Set before the store
+     * is shared, never changed while it is. */
+    struct fc_replica *replica;
 
     /* Written by fc_tick callers: kept off the read-mostly line. */
     _Alignas(LIB_CACHELINE) _Atomic uint32_t tick_cursor;

@@ -101,7 +101,7 @@ uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len)
 
 void fc_store_close(fc_store *s)
 {
-    if (!s)
+    if (!s || s->replica) /* a replica's: fc_replica_close frees it */
         return;
     fc_stop_expiry_thread(s);
     lib_persist_close(s);
@@ -122,6 +122,8 @@ int fc_set_get(fc_store *s, const void *key, size_t klen, const void *val,
         *old = NULL;
     if (!s || (old && !old_len))
         return FC_EINVAL;
+    if (s->replica)
+        return FC_EREADONLY;
     if (s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     int64_t now = ENG_NOW_LAZY;
@@ -190,6 +192,8 @@ int fc_get_view(fc_store *s, const void *key, size_t klen, fc_view_fn fn,
 
 int fc_del(fc_store *s, const void *key, size_t klen)
 {
+    if (s && s->replica)
+        return FC_EREADONLY;
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (!s)
@@ -218,6 +222,8 @@ int fc_exists(fc_store *s, const void *key, size_t klen)
  * it is rejected rather than destroy the key. */
 int fc_pexpire(fc_store *s, const void *key, size_t klen, int64_t ttl_ms)
 {
+    if (s && s->replica)
+        return FC_EREADONLY;
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (!s || ttl_ms == FC_TTL_NONE)
@@ -264,6 +270,8 @@ int64_t fc_ttl(fc_store *s, const void *key, size_t klen)
 
 int fc_persist(fc_store *s, const void *key, size_t klen)
 {
+    if (s && s->replica)
+        return FC_EREADONLY;
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (!s)
@@ -280,6 +288,8 @@ int fc_persist(fc_store *s, const void *key, size_t klen)
 int fc_incrby(fc_store *s, const void *key, size_t klen, int64_t delta,
               int64_t *result)
 {
+    if (s && s->replica)
+        return FC_EREADONLY;
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (!s || !result)

@@ -27,7 +27,7 @@ size_t fc_len(fc_store *s)
 
 void fc_clear(fc_store *s)
 {
-    if (!s)
+    if (!s || s->replica) /* read-only: only the primary's CLEAR empties it */
         return;
     for (uint32_t i = 0; i < s->nshards; i++) {
         lib_lock_acquire(&s->shards[i].lock);

@@ -193,6 +193,8 @@ static void mset_chunk(fc_store *s, const fc_kv *items, size_t m, int *results,
 
 int fc_mset(fc_store *s, const fc_kv *items, size_t n, int *results)
 {
+    if (s && s->replica)
+        return FC_EREADONLY;
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (!s || (!items && n))
@@ -209,6 +211,11 @@ int fc_mset(fc_store *s, const fc_kv *items, size_t n, int *results)
 
 int fc_mdel(fc_store *s, const fc_slice *keys, size_t n, size_t *removed)
 {
+    if (s && s->replica) {
+        if (removed)
+            *removed = 0;
+        return FC_EREADONLY;
+    }
     if (s && s->ps && lib_persist_check(s))
         return FC_EIO; /* the WAL cannot take it */
     if (removed)

@@ -16,9 +16,26 @@
  *     the last chunk and End present (§9.4); nothing is held in memory
  *     beyond one frame (§9.3);
  *   - `synced` once per (re)sync, when the applied watermarks have reached
- *     what the primary had when it finished the snapshot (or at once after
- *     a backlog catch-up): only then is the copy complete;
- *   - nothing after an applier error: the link drops and resyncs.
+ *     what the primary had when it finished the snapshot (SnapshotEnd's),
+ *     or after a backlog catch-up what it had when it answered our Hello:
+ *     only then is the copy complete. A primary that holds nothing we lack
+ *     is synced at once; a snapshot it sends anyway is another resync;
+ *   - nothing after an applier error: the link drops and resyncs (from the
+ *     watermarks; after a failure between SnapshotBegin and SnapshotEnd,
+ *     with a full sync).
+ * Position: a fresh link says has_since = 0; once it has a position (the
+ * end of a snapshot, or records after a fresh Hello) every later Hello
+ * carries its watermarks, across reconnects, so the primary can resume
+ * from its backlog. It forgets them (and reconnects at once, with a full
+ * sync) when the primary's shard count changes or the primary is behind
+ * them (another history: a restarted seed primary). A fresh session that
+ * gets records without a snapshot (a seed primary serving seq 1.. from
+ * its backlog) first empties the applier with an empty snapshot_begin /
+ * snapshot_end pair when it may hold a failed sync's part.
+ * Shards are the primary's: a record's `shard` indexes the watermarks,
+ * and SnapshotBegin/End must carry one watermark per primary shard. The
+ * per-chunk watermarks of SnapshotChunk are not checked (the seed repeats
+ * W_b; ours may differ).
  * Reads keep a reassembly buffer and never discard a partial frame (§9.2);
  * the thread sleeps in poll() on the socket and a stop pipe, never on a
  * timer loop (§9.1). After a failure it waits reconnect_backoff_ms, doubling
@@ -26,14 +43,21 @@
  * reconnect in lockstep); a session that reached ONLINE resets the delay.
  *
  * With a fast-cache primary (both Hellos carry FCRP_F_CAP_FC) the link also
- * sends Ack frames with its watermarks after each read that applied
- * records, and every second while idle; a seed primary never reads after
- * Hello, so it is never sent any.
+ * sends Ack frames with its watermarks (one per primary shard, no base)
+ * after each read that applied records (once `flush` returned), and every
+ * second while idle; none while a snapshot loads. A seed primary never
+ * reads after Hello, so it is never sent any, and the link then sleeps in
+ * poll() with no timeout at all.
+ * Capabilities: our Hello advertises FCRP_F_CAP_CHECK | CAP_LZ4 | CAP_FC;
+ * what both Hellos carry holds for every later frame both ways (checked
+ * frames required when CAP_CHECK is agreed; Acks are never compressed).
  *
  * Owns: its thread, socket, buffers, watermarks. Threads: the applier's
  *   callbacks run on the link thread; start/stop/stats from any thread
- *   (stats are atomics or under the link's mutex). Memory: the config's
- *   strings are copied at start.
+ *   (stats: a copy the thread publishes under the link's mutex at each
+ *   state change and after each read). Memory: the config's strings are
+ *   copied at start. Not interruptible: name resolution (getaddrinfo) and
+ *   the applier's callbacks; repl_link_stop waits for them.
  */
 #ifndef FC_REPL_LINK_H
 #define FC_REPL_LINK_H
@@ -82,12 +106,23 @@ typedef struct repl_link_cfg {
     fcrp_limits lim;
     const repl_apply_ops *ops;
     void *ctx;
+    /* NULL: silent. Levels as the server's log (REPL_LOG_*). */
     void (*log)(int level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 } repl_link_cfg;
 
+/* The levels the link logs at: the server's SRV_LOG_* values. */
+enum {
+    REPL_LOG_DEBUG = 0,
+    REPL_LOG_VERBOSE = 1,
+    REPL_LOG_NOTICE = 2,
+    REPL_LOG_WARNING = 3
+};
+
 /* Defaults: role replica, 500/500 ms, backoff 200 ms up to 5 s, default
- * limits. host, port and ops are the caller's to set. */
+ * limits. host, port and ops are the caller's to set (ops: all but synced
+ * and flush required). At start, zero durations become 1 ms, a cap below
+ * the first delay becomes it, and zero limits the defaults. */
 void repl_link_cfg_default(repl_link_cfg *c);
 
 enum repl_link_state {
@@ -104,8 +139,12 @@ typedef struct repl_link_stats {
     int state;                  /* enum repl_link_state */
     bool synced_once;           /* the copy was complete at least once */
     int64_t last_io_unix_ms;    /* last byte received; 0 never */
-    int64_t link_down_since_unix_ms; /* 0 while up */
+    int64_t link_down_since_unix_ms; /* 0 while up (past the Hellos) */
     int64_t sync_started_unix_ms;    /* current/last snapshot */
+    /* records_skipped: duplicates (seq <= watermark); entries_loaded:
+     * live snapshot entries passed on; catchups: resumes that reached
+     * sync without a snapshot; gaps: sessions dropped on a gap;
+     * reconnects: connection attempts after the first. */
     uint64_t bytes_in, frames_in, batches, records_applied,
         records_skipped, entries_loaded, snapshots, catchups, gaps,
         reconnects, acks_sent;
@@ -115,17 +154,19 @@ typedef struct repl_link_stats {
      * when it is not a fast-cache primary). */
     uint64_t offset;
     uint32_t primary_shards;
+    uint32_t backoff_ms;  /* the last reconnect delay (jitter included) */
     char last_error[160]; /* why the last session ended ("" none) */
 } repl_link_stats;
 
 typedef struct repl_link repl_link;
 
 /* Starts the thread. The link begins with no watermarks (a full sync).
- * -1 with err (bad config, no memory, no thread). */
+ * -1 with err (bad config, no memory, no thread) and *out NULL. */
 int repl_link_start(repl_link **out, const repl_link_cfg *cfg, char *err,
                     size_t errlen);
 /* Stops the thread (closing the socket) and frees. After it returns no
- * callback runs. NULL is fine. */
+ * callback runs. NULL is fine. Prompt in every wait (connect, Hello,
+ * stream, write, backoff): they all poll a stop pipe. */
 void repl_link_stop(repl_link *l);
 void repl_link_stats_get(repl_link *l, repl_link_stats *out);
 

@@ -417,7 +417,8 @@ static void test_strerror_hash_now(void **state)
     (void)state;
     const int codes[] = {FC_OK,        FC_ENOTFOUND, FC_EEXISTS, FC_ENOMEM,
                          FC_EINVAL,    FC_ETOOBIG,   FC_ENOTINT, FC_EOVERFLOW,
-                         FC_ENOTLOCAL, FC_ETRUNC,    FC_ENOTSET, FC_EWRONGTYPE};
+                         FC_ENOTLOCAL, FC_ETRUNC,    FC_ENOTSET, FC_EWRONGTYPE,
+                         FC_EIO,       FC_EREADONLY, FC_ETIMEDOUT};
     const char *unknown = fc_strerror(-1000);
     assert_non_null(unknown);
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
