@@ -29,6 +29,7 @@ enum { IT_SET = 1, IT_DEL = 2, IT_EXPIRE = 3, IT_CLEAR = 5, IT_BARRIER = 9 };
 typedef struct inbox_blk {
     struct inbox_blk *next;
     fc_buf b;
+    size_t items;
 } inbox_blk;
 
 typedef struct srv_inbox {
@@ -49,6 +50,8 @@ typedef struct srv_replica {
     char host[256];
     uint16_t port;
     fc_buf *stage; /* [nworkers]: items staged by the link thread */
+    size_t *staged;  /* [nworkers]: how many */
+    size_t max_items; /* queue_capacity */
     pthread_mutex_t bp_mu;
     pthread_cond_t bp_cv;
     _Atomic int bp_waiting;
@@ -57,6 +60,7 @@ typedef struct srv_replica {
 } srv_replica;
 
 static _Atomic size_t g_queued; /* bytes in every inbox of the process */
+static _Atomic size_t g_items;  /* and items */
 static srv_replica *_Atomic g_bp; /* the replica to signal on drain */
 
 static void set_gate(srv_server *s)
@@ -153,8 +157,9 @@ void srv_inbox_drain(srv_worker *w)
     in->head = in->tail = NULL;
     atomic_store(&in->has, 0);
     pthread_mutex_unlock(&in->mu);
-    size_t bytes = 0;
+    size_t bytes = 0, items = 0;
     for (inbox_blk *b = list, *n; b; b = n) {
+        items += b->items;
         n = b->next;
         const uint8_t *p = (const uint8_t *)b->b.data,
                       *end = p + b->b.len;
@@ -179,8 +184,10 @@ void srv_inbox_drain(srv_worker *w)
     }
     w->pub_dirty = true;
     size_t left = atomic_fetch_sub(&g_queued, bytes) - bytes;
+    size_t left_items = atomic_fetch_sub(&g_items, items) - items;
     srv_replica *r = atomic_load(&g_bp);
-    if (r && left < REPL_INBOX_MAX / 2 && atomic_load(&r->bp_waiting)) {
+    if (r && left < REPL_INBOX_MAX / 2 && left_items <= r->max_items / 2 &&
+        atomic_load(&r->bp_waiting)) {
         pthread_mutex_lock(&r->bp_mu);
         pthread_cond_signal(&r->bp_cv);
         pthread_mutex_unlock(&r->bp_mu);
@@ -194,6 +201,7 @@ static void stage(srv_replica *r, uint32_t worker, uint8_t op,
                   uint32_t vl, int64_t exp)
 {
     fc_buf *b = &r->stage[worker];
+    r->staged[worker]++;
     uint8_t h[IT_HEAD];
     h[0] = op;
     fcrp_put32(h + 1, kl);
@@ -286,6 +294,12 @@ static void ap_synced(void *ctx)
     ap_flush(ctx); /* do not wait for the next read to end the loading */
 }
 
+static bool full(const srv_replica *r)
+{
+    return atomic_load(&g_queued) > REPL_INBOX_MAX ||
+           atomic_load(&g_items) > r->max_items;
+}
+
 static void ap_flush(void *ctx)
 {
     srv_replica *r = ctx;
@@ -302,12 +316,16 @@ static void ap_flush(void *ctx)
             free(b);
             st->len = 0;
             st->oom = false;
+            r->staged[i] = 0;
             continue;
         }
         b->b = *st;
+        b->items = r->staged[i];
         memset(st, 0, sizeof *st);
+        r->staged[i] = 0;
         srv_inbox *in = s->workers[i].inbox;
         atomic_fetch_add(&g_queued, b->b.len);
+        atomic_fetch_add(&g_items, b->items);
         pthread_mutex_lock(&in->mu);
         if (in->tail)
             in->tail->next = b;
@@ -319,8 +337,7 @@ static void ap_flush(void *ctx)
         srv_worker_wake(&s->workers[i]);
     }
     /* Back-pressure: the primary's socket fills while we wait here. */
-    while (atomic_load(&g_queued) > REPL_INBOX_MAX &&
-           !atomic_load(&r->stopping)) {
+    while (full(r) && !atomic_load(&r->stopping)) {
         pthread_mutex_lock(&r->bp_mu);
         atomic_store(&r->bp_waiting, 1);
         struct timespec ts;
@@ -330,8 +347,7 @@ static void ap_flush(void *ctx)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        if (atomic_load(&g_queued) > REPL_INBOX_MAX &&
-            !atomic_load(&r->stopping))
+        if (full(r) && !atomic_load(&r->stopping))
             pthread_cond_timedwait(&r->bp_cv, &r->bp_mu, &ts);
         atomic_store(&r->bp_waiting, 0);
         pthread_mutex_unlock(&r->bp_mu);
@@ -374,6 +390,7 @@ static void replica_free(srv_replica *r)
     for (uint32_t i = 0; r->stage && i < r->s->nworkers; i++)
         fc_buf_free(&r->stage[i]);
     free(r->stage);
+    free(r->staged);
     pthread_cond_destroy(&r->bp_cv);
     pthread_mutex_destroy(&r->bp_mu);
     free(r);
@@ -383,12 +400,16 @@ static int replica_new(srv_server *s, const char *host, uint16_t port,
                        char *err, size_t errlen)
 {
     srv_replica *r = calloc(1, sizeof *r);
-    if (!r || !(r->stage = calloc(s->nworkers, sizeof *r->stage))) {
+    if (!r || !(r->stage = calloc(s->nworkers, sizeof *r->stage)) ||
+        !(r->staged = calloc(s->nworkers, sizeof *r->staged))) {
+        if (r)
+            free(r->stage);
         free(r);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     r->s = s;
+    r->max_items = (size_t)s->cfg.replication.queue_capacity;
     snprintf(r->host, sizeof r->host, "%s", host);
     r->port = port;
     pthread_mutex_init(&r->bp_mu, NULL);

@@ -20,7 +20,11 @@
  * by this process's hash, not the primary's); workers apply their queue
  * at every loop turn. While a snapshot loads, data commands get -LOADING;
  * client writes always get -READONLY. The link thread blocks when the
- * queues hold REPL_INBOX_MAX bytes, which back-pressures the primary.
+ * queues hold more than queue_capacity writes or REPL_INBOX_MAX bytes,
+ * which back-pressures the primary (its socket fills). That is our use of
+ * the seed's queue_capacity: our primary has no queue of ready batches
+ * (workers publish straight into the backlog), so the bound sits where
+ * work can pile up, before the replica's workers.
  * REPLICAOF switches roles at run time; promotion keeps the data.
  *
  * Threads: as said per function. Memory: the server owns the hub and the
