@@ -147,3 +147,9 @@ const repl_frame *repl_backlog_at(const repl_backlog *bl, uint64_t id)
         return NULL;
     return &at(bl, (size_t)(id - at(bl, 0)->id))->f;
 }
+
+void repl_backlog_advance(repl_backlog *bl, uint32_t shard, uint64_t seq)
+{
+    if (shard < bl->nshards && seq > bl->hi[shard])
+        bl->hi[shard] = bl->floor[shard] = seq;
+}

@@ -74,6 +74,10 @@ int repl_backlog_check(const repl_backlog *bl, const uint64_t *w, uint32_t n);
 const repl_frame *repl_backlog_next(const repl_backlog *bl, const uint64_t *w,
                                     uint32_t n, uint64_t *cursor);
 
+/* Nothing of shard up to seq will ever be pushed (a snapshot covers it):
+ * raises hi and floor to seq when they are below. */
+void repl_backlog_advance(repl_backlog *bl, uint32_t shard, uint64_t seq);
+
 /* Cursor-style access for a consumer that keeps its own position: the id
  * of the oldest retained frame (next_id when empty; a consumer whose
  * position is below it has lost frames), and the frame with that id, or

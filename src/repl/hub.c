@@ -77,7 +77,10 @@ void repl_hub_publish(repl_hub *h, repl_frame *f)
 
 void repl_hub_kick(repl_hub *h)
 {
-    wake(h);
+    /* Nobody to send to: the frames wait in the backlog, and the thread
+     * sleeps on (a peer's handshake looks at the backlog itself). */
+    if (atomic_load_explicit(&h->nfed, memory_order_relaxed))
+        wake(h);
 }
 
 uint64_t repl_hub_walk_gen(const repl_hub *h)
@@ -92,7 +95,8 @@ bool repl_hub_walk_busy(const repl_hub *h)
 }
 
 void repl_hub_walk_put(repl_hub *h, uint64_t gen, const void *entries,
-                       size_t len, uint32_t count, uint32_t shards_done)
+                       size_t len, uint32_t count, const uint32_t *done,
+                       const uint64_t *cut, uint32_t ndone)
 {
     walk_chunk *c = NULL;
     if (count) {
@@ -125,7 +129,13 @@ void repl_hub_walk_put(repl_hub *h, uint64_t gen, const void *entries,
         h->wq_tail = c;
         atomic_fetch_add(&h->walk_queued, len);
     }
-    h->walk_done += shards_done;
+    for (uint32_t i = 0; i < ndone; i++) {
+        if (done[i] >= h->cfg.nshards)
+            continue;
+        h->walk_cut[done[i]] = cut[i];
+        repl_backlog_advance(&h->bl, done[i], cut[i]);
+        h->walk_done++;
+    }
     pthread_mutex_unlock(&h->mu);
     atomic_fetch_add(&h->walk_puts, 1);
     wake(h);
@@ -322,6 +332,7 @@ static bool walk_start(repl_hub *h)
     uint32_t n = h->cfg.nshards;
     h->walk_seq++;
     memcpy(h->walk_wb, h->bl.hi, n * sizeof *h->walk_wb);
+    memcpy(h->walk_cut, h->bl.hi, n * sizeof *h->walk_cut);
     h->walk_done = 0;
     atomic_store_explicit(&h->walk_gen, h->walk_seq, memory_order_release);
     hub_log(h, 2, "replication: snapshot walk %llu started",
@@ -373,14 +384,14 @@ static void walk_pump(repl_hub *h)
     for (session *s = h->sessions; s; s = s->next) {
         if (s->state != SS_SNAP || s->walk_gen != gen)
             continue;
-        put_chunk(s, s->chunk_index++, true, h->walk_wb, n, NULL);
+        put_chunk(s, s->chunk_index++, true, h->walk_cut, n, NULL);
         put_wm(s, FCRP_SNAPSHOT_END, h->bl.hi, n);
-        if (repl_backlog_check(&h->bl, h->walk_wb, n) != REPL_CATCHUP_OK) {
+        if (repl_backlog_check(&h->bl, h->walk_cut, n) != REPL_CATCHUP_OK) {
             drop_slow(h, s, "the backlog no longer holds the writes made "
                             "during its snapshot (raise backlog_bytes)");
             continue;
         }
-        memcpy(s->since, h->walk_wb, n * sizeof *s->since);
+        memcpy(s->since, h->walk_cut, n * sizeof *s->since);
         s->cursor = repl_backlog_first_id(&h->bl);
         s->state = SS_LIVE;
         atomic_fetch_add(&h->st_snapshots, 1);
@@ -472,9 +483,11 @@ static void accept_all(repl_hub *h, int64_t now)
 static int reap(repl_hub *h, int64_t now)
 {
     int64_t next = -1;
+    uint32_t fed = 0;
     pthread_mutex_lock(&h->mu);
     for (session **pp = &h->sessions; *pp;) {
         session *s = *pp;
+        fed += s->state >= SS_WAIT_SNAP && s->state <= SS_LIVE;
         bool dead = s->state == SS_DEAD ||
                     (s->state == SS_CLOSING &&
                      (!sess_pending(s) || now >= s->close_deadline)) ||
@@ -502,6 +515,7 @@ static int reap(repl_hub *h, int64_t now)
         pp = &s->next;
     }
     pthread_mutex_unlock(&h->mu);
+    atomic_store_explicit(&h->nfed, fed, memory_order_relaxed);
     if (next < 0)
         return -1;
     return next <= now ? 0 : (int)(next - now);
@@ -616,9 +630,10 @@ int repl_hub_open(repl_hub **out, const repl_hub_cfg *cfg, char *err,
     uint32_t n = cfg->nshards;
     uint64_t *base = calloc(n ? n : 1, sizeof *base);
     h->walk_wb = calloc(n ? n : 1, sizeof *h->walk_wb);
+    h->walk_cut = calloc(n ? n : 1, sizeof *h->walk_cut);
     for (uint32_t i = 0; base && i < n; i++)
         base[i] = cfg->seq_base;
-    if (!base || !h->walk_wb || !n ||
+    if (!base || !h->walk_wb || !h->walk_cut || !n ||
         repl_backlog_init(&h->bl, n, cfg->backlog_bytes, base) != FC_OK) {
         free(base);
         snprintf(err, errlen, "replication: out of memory");
@@ -681,6 +696,7 @@ void repl_hub_close(repl_hub *h)
         close(h->epfd);
     pthread_mutex_destroy(&h->mu);
     free(h->walk_wb);
+    free(h->walk_cut);
     free(h->cfg.bind_host);
     free(h->cfg.token);
     free(h);

@@ -32,6 +32,13 @@
  *     live stream, from one cursor: no gap and no duplicate beyond the
  *     overlap the replica's skip rule removes. If the frames after W_b
  *     were evicted meanwhile the session is dropped and resyncs.
+ *   - Lazy start: until a first peer says Hello nothing is batched (the
+ *     backlog starts empty at that moment; repl_hub_active). The first
+ *     peer always needs a snapshot, and a snapshot's cut per shard is the
+ *     shard's seq when its walk began (the walker publishes the shard's
+ *     pending batch first), carried in the last chunk; the backlog is
+ *     advanced to it (repl_backlog_advance), so everything after the cut
+ *     is in the backlog even though nothing before activation ever was.
  *   - Sequence base: seqs are unique across the primary's runs (the server
  *     starts every shard at a base that grows with its start time), so a
  *     replica's watermarks from another run can never look covered by this
@@ -55,6 +62,7 @@
 #ifndef FC_REPL_HUB_H
 #define FC_REPL_HUB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,11 +120,18 @@ void repl_hub_kick(repl_hub *h);
 uint64_t repl_hub_walk_gen(const repl_hub *h);
 bool repl_hub_walk_busy(const repl_hub *h);
 /* Entries for walk gen (entry encodings back to back, fcrp_entry_put;
- * copied; len 0 is fine), and how many shards this producer finished with
- * them: their entries are all in this or an earlier put. Ignored when gen
- * is no longer the running walk. */
+ * copied; len 0 is fine), and the shards this producer finished with them
+ * (their entries are all in this or an earlier put), each with its cut:
+ * the shard's seq when its walk began, after its pending batch was
+ * published. Ignored when gen is no longer the running walk. */
 void repl_hub_walk_put(repl_hub *h, uint64_t gen, const void *entries,
-                       size_t len, uint32_t count, uint32_t shards_done);
+                       size_t len, uint32_t count, const uint32_t *done,
+                       const uint64_t *cut, uint32_t ndone);
+
+/* Whether producers must batch and publish at all: from the first peer's
+ * handshake on (as Redis creates its backlog with the first replica), so a
+ * primary nobody replicates from pays nothing. */
+static inline bool repl_hub_active(const repl_hub *h);
 
 /* WAIT: how many replicas (role 1, past their handshake) have acknowledged
  * at least target[s] for every shard s. */
@@ -149,5 +164,17 @@ typedef struct repl_hub_stats {
 void repl_hub_stats_get(repl_hub *h, repl_hub_stats *out);
 /* Up to max peers' info; returns how many were written. */
 uint32_t repl_hub_peers(repl_hub *h, repl_peer_info *out, uint32_t max);
+
+/* The inline accessor's view of the hub: its first member. */
+typedef struct repl_hub_head {
+    _Atomic int active;
+} repl_hub_head;
+
+static inline bool repl_hub_active(const repl_hub *h)
+{
+    return atomic_load_explicit(&((const repl_hub_head *)(const void *)h)
+                                     ->active,
+                                memory_order_acquire);
+}
 
 #endif /* FC_REPL_HUB_H */

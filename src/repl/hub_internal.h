@@ -62,6 +62,7 @@ typedef struct session {
 } session;
 
 struct repl_hub {
+    repl_hub_head head; /* first: repl_hub_active reads it */
     repl_hub_cfg cfg;
     uint16_t port;
     int lfd, efd, epfd;
@@ -72,6 +73,7 @@ struct repl_hub {
     _Atomic uint64_t published; /* frames published, ever */
     uint64_t seen_published;    /* hub thread: at its last pump */
     _Atomic uint64_t walk_puts; /* chunks put, ever */
+    _Atomic uint32_t nfed; /* sessions past the handshake (kicks wake) */
     uint64_t seen_walk_puts;
 
     pthread_mutex_t mu;
@@ -82,6 +84,7 @@ struct repl_hub {
     _Atomic uint64_t walk_gen; /* running walk, 0 none */
     uint64_t walk_seq;
     uint64_t *walk_wb; /* [nshards] Begin watermarks */
+    uint64_t *walk_cut; /* [nshards] each shard's cut (the last chunk's) */
     uint32_t walk_done;
     walk_chunk *wq_head, *wq_tail;
     _Atomic size_t walk_queued;

@@ -161,6 +161,8 @@ static void on_hello(repl_hub *h, session *s, const fcrp_frame *f,
         return;
     }
     s->role = hello.role;
+    /* From now on producers batch (lazy start: hub.h). */
+    atomic_store_explicit(&h->head.active, 1, memory_order_release);
     uint32_t n = h->cfg.nshards;
     uint64_t *wm = calloc((size_t)n + 1, sizeof *wm);
     uint64_t *want = calloc(hello.has_since && hello.since.n > n

@@ -235,6 +235,12 @@ static int on_chunk(repl_link *l, const uint8_t *pl, size_t pn, size_t flen,
         l->st.entries_loaded++;
     }
     l->snap_last = c.is_last;
+    /* A fast-cache primary's last chunk carries each shard's cut: the seq
+     * at which its walk began, at or above Begin's (hub.h). Records up to
+     * it are in the image, and the stream continues from it. */
+    if (c.is_last && l->fc && c.wm.n == l->n)
+        for (uint32_t i = 0; i < l->n; i++)
+            l->wm[i] = fcrp_wm_get(&c.wm, i);
     return LINK_GO_ON;
 }
 

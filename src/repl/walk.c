@@ -14,7 +14,10 @@ int repl_walker_init(repl_walker *wk, uint32_t nshards, size_t chunk_bytes)
     memset(wk, 0, sizeof *wk);
     wk->pos = calloc(nshards, sizeof *wk->pos);
     wk->state = calloc(nshards, 1);
-    if (!wk->pos || !wk->state) {
+    wk->cut = calloc(nshards, sizeof *wk->cut);
+    wk->done = calloc(nshards, sizeof *wk->done);
+    wk->done_cut = calloc(nshards, sizeof *wk->done_cut);
+    if (!wk->pos || !wk->state || !wk->cut || !wk->done || !wk->done_cut) {
         repl_walker_free(wk);
         return FC_ENOMEM;
     }
@@ -27,6 +30,9 @@ void repl_walker_free(repl_walker *wk)
 {
     free(wk->pos);
     free(wk->state);
+    free(wk->cut);
+    free(wk->done);
+    free(wk->done_cut);
     fc_buf_free(&wk->chunk);
     memset(wk, 0, sizeof *wk);
 }
@@ -57,19 +63,20 @@ static void encode_entry(void *ctx, const eng_entry *e)
         x->wk->count++;
 }
 
-static void hand_over(repl_walker *wk, repl_hub *h, uint32_t done)
+static void hand_over(repl_walker *wk, repl_hub *h)
 {
-    if (wk->count || done)
+    if (wk->count || wk->ndone)
         repl_hub_walk_put(h, wk->gen, wk->chunk.data, wk->chunk.len,
-                          wk->count, done);
+                          wk->count, wk->done, wk->done_cut, wk->ndone);
+    wk->ndone = 0;
     wk->chunk.len = 0;
     wk->chunk.oom = false;
     wk->count = 0;
 }
 
-int repl_walker_step(repl_walker *wk, repl_hub *h, eng_shard **shards,
-                      uint32_t first, uint32_t stride, size_t budget,
-                      int64_t now, int64_t wall_offset_ms)
+int repl_walker_step(repl_walker *wk, repl_hub *h, repl_batcher *b,
+                     eng_shard **shards, uint32_t first, uint32_t stride,
+                     size_t budget, int64_t now, int64_t wall_offset_ms)
 {
     uint64_t gen = repl_hub_walk_gen(h);
     if (!gen)
@@ -79,6 +86,7 @@ int repl_walker_step(repl_walker *wk, repl_hub *h, eng_shard **shards,
         memset(wk->state, 0, wk->nshards);
         wk->chunk.len = 0;
         wk->count = 0;
+        wk->ndone = 0;
         wk->gen = gen;
     }
     if (repl_hub_walk_busy(h))
@@ -86,7 +94,6 @@ int repl_walker_step(repl_walker *wk, repl_hub *h, eng_shard **shards,
     enc_ctx x = {.wk = wk, .wall_offset = wall_offset_ms};
     size_t slots = 0;
     bool left = false;
-    uint32_t done = 0;
     uint32_t step = stride ? stride : wk->nshards;
     for (uint32_t s = first; s < wk->nshards; s += step) {
         if (wk->state[s] == 2)
@@ -95,24 +102,35 @@ int repl_walker_step(repl_walker *wk, repl_hub *h, eng_shard **shards,
             left = true;
             break;
         }
-        wk->state[s] = 1;
+        if (wk->state[s] == 0) {
+            /* The cut: everything up to it is in the image, everything
+             * after it goes through the backlog. Publish what is pending
+             * first, so nothing at or below the cut is published later. */
+            repl_frame f;
+            if (b && repl_batcher_take(b, s, &f) == 1) {
+                repl_hub_publish(h, &f);
+                repl_hub_kick(h);
+            }
+            wk->cut[s] = eng_seq(shards[s]);
+            wk->state[s] = 1;
+        }
         do {
             wk->pos[s] = eng_scan(shards[s], wk->pos[s], SCAN_STEP, now,
                                   encode_entry, &x);
             slots += SCAN_STEP;
-            if (wk->chunk.len >= wk->chunk_bytes) {
-                hand_over(wk, h, done);
-                done = 0;
-            }
+            if (wk->chunk.len >= wk->chunk_bytes)
+                hand_over(wk, h);
         } while (wk->pos[s] != 0 && slots < budget);
         if (wk->pos[s] == 0) {
             wk->state[s] = 2;
-            done++; /* counted with the put that carries its last entries */
+            /* reported with the put that carries its last entries */
+            wk->done[wk->ndone] = s;
+            wk->done_cut[wk->ndone++] = wk->cut[s];
         } else {
             left = true;
         }
     }
-    if (!left || done) /* else the chunk keeps filling next turn */
-        hand_over(wk, h, done);
+    if (!left || wk->ndone) /* else the chunk keeps filling next turn */
+        hand_over(wk, h);
     return left ? REPL_WALK_MORE : REPL_WALK_IDLE;
 }

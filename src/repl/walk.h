@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "repl/batch.h"
 #include "repl/hub.h"
 #include "util/buf.h"
 
@@ -23,6 +24,10 @@ typedef struct repl_walker {
     uint32_t nshards;  /* of the store */
     uint64_t *pos;     /* [nshards] eng_scan cursors */
     uint8_t *state;    /* [nshards] 0 not started, 1 walking, 2 done */
+    uint64_t *cut;     /* [nshards] seq when the shard's walk began */
+    uint32_t *done;    /* shards finished, not yet reported */
+    uint64_t *done_cut;
+    uint32_t ndone;
     fc_buf chunk;      /* entries waiting to be handed over */
     uint32_t count;
     size_t chunk_bytes;
@@ -38,8 +43,10 @@ enum repl_walk_res {
     REPL_WALK_MORE = 1, /* more to walk: call again next turn */
     REPL_WALK_BUSY = 2, /* the hub has enough queued: try again later */
 };
-int repl_walker_step(repl_walker *wk, repl_hub *h, eng_shard **shards,
-                      uint32_t first, uint32_t stride, size_t budget,
-                      int64_t now, int64_t wall_offset_ms);
+/* b: the batcher holding these shards' pending records; a shard's batch
+ * is published before its cut is read. */
+int repl_walker_step(repl_walker *wk, repl_hub *h, repl_batcher *b,
+                     eng_shard **shards, uint32_t first, uint32_t stride,
+                     size_t budget, int64_t now, int64_t wall_offset_ms);
 
 #endif /* FC_REPL_WALK_H */

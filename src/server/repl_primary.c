@@ -279,7 +279,7 @@ void srv_observe(void *ctx, const fc_mutation *m)
     atomic_store_explicit(&s->repl_seq[m->shard], m->seq,
                           memory_order_relaxed);
     repl_hub *h = hub_of(s);
-    if (h)
+    if (h && repl_hub_active(h))
         push(s, h, m);
 }
 
@@ -416,8 +416,9 @@ int srv_repl_timers(srv_worker *w)
     repl_hub *h = hub_of(s);
     int t = -1;
     if (h && repl_hub_walk_gen(h)) {
-        int r = repl_walker_step(w->rwalk, h, s->shards, w->id, s->nworkers,
-                                 WALK_BUDGET, w->now, w->wall_offset_ms);
+        int r = repl_walker_step(w->rwalk, h, w->rbatch, s->shards, w->id,
+                                 s->nworkers, WALK_BUDGET, w->now,
+                                 w->wall_offset_ms);
         t = r == REPL_WALK_MORE ? 0 : r == REPL_WALK_BUSY ? 1 : -1;
     }
     if (h && w->rbatch->npending) {
