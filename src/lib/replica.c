@@ -34,8 +34,7 @@ struct fc_replica {
     int64_t wall_off; /* unix - monotonic ms; the link thread's */
 };
 
-/* --- the applier (link thread) ---------------------------------------------
- */
+/* --- the applier (link thread) -------------------------------------------- */
 
 static void refresh_offset(fc_replica *r)
 {
@@ -155,8 +154,7 @@ static const repl_apply_ops replica_ops = {
     .flush = on_flush,
 };
 
-/* --- public calls ------------------------------------------------------------
- */
+/* --- public calls --------------------------------------------------------- */
 
 static void replica_free(fc_replica *r)
 {

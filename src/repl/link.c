@@ -126,8 +126,7 @@ static int io_end(ssize_t r)
     return r == LINK_IO_STOP ? LINK_END_STOP : LINK_END_FAIL;
 }
 
-/* --- position --------------------------------------------------------------
- */
+/* --- position ------------------------------------------------------------- */
 
 static bool reached(const repl_link *l)
 {
@@ -183,8 +182,7 @@ static void check_synced(repl_link *l)
         l->cfg.ops->synced(l->cfg.ctx);
 }
 
-/* --- frames ----------------------------------------------------------------
- */
+/* --- frames --------------------------------------------------------------- */
 
 static int on_begin(repl_link *l, const uint8_t *pl, size_t pn, size_t flen)
 {
@@ -323,6 +321,8 @@ static int on_frame(repl_link *l, const fcrp_frame *f, size_t flen,
         fcrp_error e;
         if (fcrp_error_decode(pl, pn, &e) != FCRP_OK)
             return link_fail(l, "the primary sent a bad Error frame");
+        if (e.code == FCRP_ERR_RESYNC)
+            l->have_wm = false; /* it cannot serve our position */
         return link_fail(l, "primary: %.*s", (int)e.msg_len, e.msg);
     }
     default: /* Hello, Ack: nothing for a replica (the seed ignores them) */
@@ -377,8 +377,7 @@ static int drain(repl_link *l)
     return end;
 }
 
-/* --- session ---------------------------------------------------------------
- */
+/* --- session -------------------------------------------------------------- */
 
 /* The primary's Hello: shard count, base, whether our position still
  * holds, and where catching up ends. */
@@ -481,6 +480,8 @@ static int handshake(repl_link *l)
         fcrp_error e;
         if (fcrp_error_decode(pl, pn, &e) != FCRP_OK)
             return link_fail(l, "the primary sent a bad Error frame");
+        if (e.code == FCRP_ERR_RESYNC)
+            l->have_wm = false;
         return link_fail(l, "primary refused us: %.*s", (int)e.msg_len, e.msg);
     }
     if (f.h.kind != FCRP_HELLO)
@@ -574,8 +575,7 @@ static void *link_main(void *arg)
     return NULL;
 }
 
-/* --- lifecycle -------------------------------------------------------------
- */
+/* --- lifecycle ------------------------------------------------------------ */
 
 static void link_free(repl_link *l)
 {

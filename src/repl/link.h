@@ -28,7 +28,8 @@
  * carries its watermarks, across reconnects, so the primary can resume
  * from its backlog. It forgets them (and reconnects at once, with a full
  * sync) when the primary's shard count changes or the primary is behind
- * them (another history: a restarted seed primary). A fresh session that
+ * them (another history: a restarted seed primary), and after an Error
+ * "resync required" (then after the backoff). A fresh session that
  * gets records without a snapshot (a seed primary serving seq 1.. from
  * its backlog) first empties the applier with an empty snapshot_begin /
  * snapshot_end pair when it may hold a failed sync's part.

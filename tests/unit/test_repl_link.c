@@ -28,8 +28,7 @@
 #define NO_EXP FCRP_NO_EXPIRY
 #define ALL_CAPS (FCRP_F_CAP_CHECK | FCRP_F_CAP_LZ4 | FCRP_F_CAP_FC)
 
-/* --- a recording applier ---------------------------------------------------
- */
+/* --- a recording applier -------------------------------------------------- */
 
 #define MAX_EV 256
 
@@ -266,8 +265,7 @@ static bool hello_in(script_ctx *x, fp_conn *c)
     return true;
 }
 
-/* --- handshake, snapshot, batches, Ack --------------------------------------
- */
+/* --- handshake, snapshot, batches, Ack ------------------------------------ */
 
 /* 2 shards, base 1000: a snapshot at W_b = [1003, 1000] with three live
  * entries and an expired one, ending at W_e = [1005, 1001]; batches that
@@ -362,8 +360,7 @@ static void test_snapshot_then_batches(void **state)
     app_free(&a);
 }
 
-/* --- refusal and backoff -----------------------------------------------------
- */
+/* --- refusal and backoff -------------------------------------------------- */
 
 static void script_refuse(fp_conn *c, void *ctx)
 {
@@ -402,8 +399,7 @@ static void test_wrong_token_backoff(void **state)
     app_free(&a);
 }
 
-/* --- gap: resume from the watermarks ----------------------------------------
- */
+/* --- gap: resume from the watermarks -------------------------------------- */
 
 /* A seed-like primary (no capabilities, 1 shard). */
 static void script_gap(fp_conn *c, void *ctx)
@@ -473,8 +469,7 @@ static void test_gap_resumes_from_watermarks(void **state)
     app_free(&a);
 }
 
-/* --- snapshot validation: full resyncs --------------------------------------
- */
+/* --- snapshot validation: full resyncs ------------------------------------ */
 
 static void script_bad_snapshots(fp_conn *c, void *ctx)
 {
@@ -534,8 +529,7 @@ static void test_bad_snapshot_full_resync(void **state)
     app_free(&a);
 }
 
-/* --- Acks: after records and when idle ---------------------------------------
- */
+/* --- Acks: after records and when idle ------------------------------------ */
 
 static void script_idle_ack(fp_conn *c, void *ctx)
 {
@@ -586,8 +580,7 @@ static void test_acks(void **state)
     app_free(&a);
 }
 
-/* --- one byte at a time ------------------------------------------------------
- */
+/* --- one byte at a time --------------------------------------------------- */
 
 static void script_trickle(fp_conn *c, void *ctx)
 {
@@ -640,8 +633,7 @@ static void test_one_byte_writes(void **state)
     app_free(&a);
 }
 
-/* --- applier errors ----------------------------------------------------------
- */
+/* --- applier errors ------------------------------------------------------- */
 
 static void script_applier(fp_conn *c, void *ctx)
 {
@@ -695,8 +687,7 @@ static void test_applier_error_resyncs(void **state)
     app_free(&a);
 }
 
-/* --- the primary changes shape: full resyncs ---------------------------------
- */
+/* --- the primary changes shape: full resyncs ------------------------------ */
 
 static void script_shape(fp_conn *c, void *ctx)
 {
@@ -770,8 +761,47 @@ static void test_primary_shape_change(void **state)
     app_free(&a);
 }
 
-/* --- prompt stops ------------------------------------------------------------
- */
+/* --- Error "resync required": forget the position ------------------------- */
+
+static void script_resync(fp_conn *c, void *ctx)
+{
+    script_ctx *x = ctx;
+    if (!hello_in(x, c))
+        return;
+    const uint64_t w1[1] = {1}, w0[1] = {0};
+    fp_send_hello(c, w1, 1, 0, 0);
+    if (c->index == 0) {
+        fp_send_wm(c, FCRP_SNAPSHOT_BEGIN, w0, 1);
+        fp_send_chunk(c, 0, true, w0, 1, NULL, 0);
+        fp_send_wm(c, FCRP_SNAPSHOT_END, w0, 1);
+        fcrp_record r = fp_rec(0, 1, FCRP_OP_SET, "a", "1", NO_EXP);
+        fp_send_batch(c, &r, 1);
+        sleep_ms(50);
+        fp_send_error(c, FCRP_ERR_RESYNC);
+    }
+    x->s[c->index].closed = fp_wait_closed(c, 3000) == 0;
+}
+
+static void test_resync_error_forgets_position(void **state)
+{
+    script_ctx x = {0};
+    app a;
+    app_init(&a);
+    fp *f;
+    assert_int_equal(fp_start(&f, script_resync, &x), 0);
+    repl_link *l = start_link(f, &a, NULL, 10, 50);
+    assert_true(EVENTUALLY(fp_conns(f) >= 2, 5000));
+    repl_link_stats s = stats(l);
+    repl_link_stop(l);
+    fp_stop(f);
+    assert_int_equal(a.synced, 1);
+    assert_true(x.s[0].closed);
+    assert_false(x.s[1].has_since);
+    assert_non_null(strstr(s.last_error, "resync required"));
+    app_free(&a);
+}
+
+/* --- prompt stops --------------------------------------------------------- */
 
 static void script_silent(fp_conn *c, void *ctx)
 {
@@ -889,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_one_byte_writes),
         cmocka_unit_test(test_applier_error_resyncs),
         cmocka_unit_test(test_primary_shape_change),
+        cmocka_unit_test(test_resync_error_forgets_position),
         cmocka_unit_test(test_stop_is_prompt),
         cmocka_unit_test(test_bad_config),
     };

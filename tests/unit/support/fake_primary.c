@@ -150,8 +150,7 @@ void fp_stop(fp *f)
     free(f);
 }
 
-/* --- I/O -------------------------------------------------------------------
- */
+/* --- I/O ------------------------------------------------------------------ */
 
 /* Waits for input up to timeout_ms (in ticks, so a stop is seen): 1 ready,
  * 0 timeout or stop. */
@@ -241,8 +240,7 @@ static int send_frame(fp_conn *c, uint8_t kind, const fcrp_tx *tx,
     return rc == FCRP_OK ? 0 : -1;
 }
 
-/* --- frames ----------------------------------------------------------------
- */
+/* --- frames --------------------------------------------------------------- */
 
 int fp_read_hello(fp_conn *c, int timeout_ms)
 {
