@@ -25,7 +25,8 @@
  *   - Catch-up: when the backlog covers the peer's watermarks, the frames
  *     after them; otherwise a snapshot: SnapshotBegin with the watermarks
  *     W_b of the backlog when the walk starts, chunks as the producers walk
- *     their shards (walk below), a last empty chunk with is_last, then
+ *     their shards (walk below), a last empty chunk with is_last and the
+ *     per-shard cuts (below), then
  *     SnapshotEnd carrying the watermarks the backlog had when the walk
  *     ended (a seed replica ignores them; ours stays "catching up" until it
  *     has applied that far). The backlog frames after W_b follow, then the
