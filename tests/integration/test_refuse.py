@@ -37,27 +37,21 @@ class TestRefuseAtStart(unittest.TestCase):
             self.assertIn(w, out)
         self.assertNotIn("Ready to accept", out)
 
-    def test_replica_role(self):
-        # "slave" is stored as "replica", the name the message shows.
-        for role in ("replica", "slave"):
-            self.assertRefused('[replication]\nrole = "%s"\n' % role,
-                               ["replication is not implemented", "replica"])
-
-    def test_replication_upstream_and_listener(self):
+    def test_replication_config_errors(self):
         # The seed has no `upstream` key (it is replica_of): unknown.
         self.assertRefused('[replication]\nupstream = "127.0.0.1:7380"\n',
                            ["unknown key 'upstream' in section "
                             "[replication]"])
-        self.assertRefused('[replication]\nenabled = true\n'
-                           'bind_addr = "127.0.0.1:7380"\n',
-                           ["[replication]", "not implemented"])
-        self.assertRefused(None, ["[replication]", "not implemented"],
-                           args=["--replication-bind", "127.0.0.1:7380"])
-        # A bad section is reported as such before the refusal.
+        # A replica needs its primary; "slave" is stored as "replica".
+        for role in ("replica", "slave"):
+            self.assertRefused('[replication]\nenabled = true\n'
+                               'role = "%s"\n' % role, ["replica_of"])
         self.assertRefused('[replication]\nenabled = true\n'
                            'bind_addr = "nowhere"\n',
                            ["[replication] bind_addr: 'nowhere' is not "
                             "HOST:PORT"])
+        self.assertRefused(None, ["HOST:PORT"],
+                           args=["--replica-of", "localhost"])
 
     def test_tiers(self):
         self.assertRefused("[tiers]\nenabled = true\n",
