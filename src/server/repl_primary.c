@@ -173,11 +173,13 @@ oom:
 void srv_repl_start(srv_server *s)
 {
     if (s->cfg.persistence.enabled) {
+        /* Still loading: no worker touches the shards or reads the
+         * observer until the caller clears `loading`. */
         for (uint32_t i = 0; i < s->nshards; i++)
             eng_set_seq(s->shards[i], s->seq_base);
+        s->observer.ctx = s;
+        s->observer.fn = srv_observe;
     }
-    s->observer.ctx = s;
-    s->observer.fn = srv_observe;
     srv_replica_start_cfg(s);
 }
 

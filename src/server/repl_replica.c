@@ -52,16 +52,19 @@ typedef struct srv_replica {
     fc_buf *stage; /* [nworkers]: items staged by the link thread */
     size_t *staged;  /* [nworkers]: how many */
     size_t max_items; /* queue_capacity */
-    pthread_mutex_t bp_mu;
-    pthread_cond_t bp_cv;
-    _Atomic int bp_waiting;
     _Atomic int stopping;
     _Atomic uint64_t sync_gen;
 } srv_replica;
 
 static _Atomic size_t g_queued; /* bytes in every inbox of the process */
 static _Atomic size_t g_items;  /* and items */
-static srv_replica *_Atomic g_bp; /* the replica to signal on drain */
+/* Back-pressure between the link thread and the workers. Process-wide
+ * rather than in the srv_replica, so a worker never touches a replica
+ * that REPLICAOF may be freeing. */
+static pthread_mutex_t g_bp_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_bp_cv = PTHREAD_COND_INITIALIZER;
+static _Atomic int g_bp_waiting;
+static _Atomic size_t g_max_items = 16384;
 
 static void set_gate(srv_server *s)
 {
@@ -185,12 +188,11 @@ void srv_inbox_drain(srv_worker *w)
     w->pub_dirty = true;
     size_t left = atomic_fetch_sub(&g_queued, bytes) - bytes;
     size_t left_items = atomic_fetch_sub(&g_items, items) - items;
-    srv_replica *r = atomic_load(&g_bp);
-    if (r && left < REPL_INBOX_MAX / 2 && left_items <= r->max_items / 2 &&
-        atomic_load(&r->bp_waiting)) {
-        pthread_mutex_lock(&r->bp_mu);
-        pthread_cond_signal(&r->bp_cv);
-        pthread_mutex_unlock(&r->bp_mu);
+    if (left < REPL_INBOX_MAX / 2 && left_items <= atomic_load(&g_max_items) / 2 &&
+        atomic_load(&g_bp_waiting)) {
+        pthread_mutex_lock(&g_bp_mu);
+        pthread_cond_signal(&g_bp_cv);
+        pthread_mutex_unlock(&g_bp_mu);
     }
 }
 
@@ -294,10 +296,10 @@ static void ap_synced(void *ctx)
     ap_flush(ctx); /* do not wait for the next read to end the loading */
 }
 
-static bool full(const srv_replica *r)
+static bool full(void)
 {
     return atomic_load(&g_queued) > REPL_INBOX_MAX ||
-           atomic_load(&g_items) > r->max_items;
+           atomic_load(&g_items) > atomic_load(&g_max_items);
 }
 
 static void ap_flush(void *ctx)
@@ -337,9 +339,9 @@ static void ap_flush(void *ctx)
         srv_worker_wake(&s->workers[i]);
     }
     /* Back-pressure: the primary's socket fills while we wait here. */
-    while (full(r) && !atomic_load(&r->stopping)) {
-        pthread_mutex_lock(&r->bp_mu);
-        atomic_store(&r->bp_waiting, 1);
+    while (full() && !atomic_load(&r->stopping)) {
+        pthread_mutex_lock(&g_bp_mu);
+        atomic_store(&g_bp_waiting, 1);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000;
@@ -347,10 +349,10 @@ static void ap_flush(void *ctx)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
-        if (full(r) && !atomic_load(&r->stopping))
-            pthread_cond_timedwait(&r->bp_cv, &r->bp_mu, &ts);
-        atomic_store(&r->bp_waiting, 0);
-        pthread_mutex_unlock(&r->bp_mu);
+        if (full() && !atomic_load(&r->stopping))
+            pthread_cond_timedwait(&g_bp_cv, &g_bp_mu, &ts);
+        atomic_store(&g_bp_waiting, 0);
+        pthread_mutex_unlock(&g_bp_mu);
     }
 }
 
@@ -382,17 +384,14 @@ static void replica_free(srv_replica *r)
     if (!r)
         return;
     atomic_store(&r->stopping, 1);
-    pthread_mutex_lock(&r->bp_mu);
-    pthread_cond_broadcast(&r->bp_cv);
-    pthread_mutex_unlock(&r->bp_mu);
+    pthread_mutex_lock(&g_bp_mu);
+    pthread_cond_broadcast(&g_bp_cv);
+    pthread_mutex_unlock(&g_bp_mu);
     repl_link_stop(r->link);
-    atomic_store(&g_bp, NULL);
     for (uint32_t i = 0; r->stage && i < r->s->nworkers; i++)
         fc_buf_free(&r->stage[i]);
     free(r->stage);
     free(r->staged);
-    pthread_cond_destroy(&r->bp_cv);
-    pthread_mutex_destroy(&r->bp_mu);
     free(r);
 }
 
@@ -412,8 +411,6 @@ static int replica_new(srv_server *s, const char *host, uint16_t port,
     r->max_items = (size_t)s->cfg.replication.queue_capacity;
     snprintf(r->host, sizeof r->host, "%s", host);
     r->port = port;
-    pthread_mutex_init(&r->bp_mu, NULL);
-    pthread_cond_init(&r->bp_cv, NULL);
     const srv_config *c = &s->cfg;
     repl_link_cfg lc;
     repl_link_cfg_default(&lc);
@@ -426,7 +423,7 @@ static int replica_new(srv_server *s, const char *host, uint16_t port,
     lc.ops = &ops;
     lc.ctx = r;
     lc.log = link_log;
-    atomic_store(&g_bp, r);
+    atomic_store(&g_max_items, r->max_items);
     if (repl_link_start(&r->link, &lc, err, errlen)) {
         r->link = NULL;
         replica_free(r);
