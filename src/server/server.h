@@ -35,7 +35,7 @@
 #include "persist/persist.h"
 #include "server/config/config.h"
 #include "server/net/ev.h"
-#include "server/spsc.h"
+#include "server/route/spsc.h"
 #include "server/srvcmd.h"
 
 #define SRV_VERSION "7.0.15" /* Redis version whose behaviour we match */
