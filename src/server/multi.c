@@ -230,17 +230,17 @@ static enum srv_route_res run(conn *c, const srv_cmdent *e,
     srv_worker *w = c->w;
     if (excl && w->srv->nworkers > 1) {
         /* Earlier requests of this client still run elsewhere: they
-         * must be visible to this command (as router.c's exclusive
+         * must be visible to this command (as route/router.c's exclusive
          * path). */
         if (c->slot_head)
             return SRV_ROUTE_WAIT;
-        srv_excl_begin(w);
+        srv_excl_begin(&w->rt);
         w->exec_mark_ns = 0;
     }
     c->wr.out = conn_out(c);
     srv_execute(w, e, argv, argc, &c->wr, c);
     if (excl && w->srv->nworkers > 1)
-        srv_excl_end(w);
+        srv_excl_end(&w->rt);
     return SRV_ROUTE_DONE;
 }
 
