@@ -135,13 +135,16 @@ void srv_run_parked(const srv_req *r)
     srv_pub_refresh_all(w->srv); /* it may have changed any shard */
 }
 
-static bool needs_exclusive(const srv_cmdent *e, const srv_subcmd *sub)
+/* A routing flag (SRV_CMD_EXCL, SRV_CMD_EVERY) on the command or its
+ * subcommand. */
+static bool route_flag(const srv_cmdent *e, const srv_subcmd *sub,
+                       unsigned flag)
 {
     if (!e->scmd)
         return false;
-    if (e->scmd->sflags & SRV_CMD_EXCL)
+    if (e->scmd->sflags & flag)
         return true;
-    return sub && (sub->sflags & SRV_CMD_EXCL);
+    return sub && (sub->sflags & flag);
 }
 
 static bool check_arity(int arity, size_t argc)
@@ -216,7 +219,8 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
         .wr = &c->wr,
         .behind = c->slot_head != NULL,
         .published = e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED),
-        .exclusive = needs_exclusive(e, sub),
+        .exclusive = route_flag(e, sub, SRV_CMD_EXCL),
+        .every = route_flag(e, sub, SRV_CMD_EVERY),
     };
     enum srv_route_res res = srv_route(&r);
     if (res == SRV_ROUTE_WAIT_ROOM) {

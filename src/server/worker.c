@@ -214,6 +214,9 @@ static void drain(srv_worker *w)
                  * (before the slot completes, which may run one). */
                 conn_chan_wake(w);
                 srv_msg_returned(&w->rt, m);
+            } else if (m->visit) {
+                srv_msg_visit(&w->rt, m); /* srv_every's part */
+                w->exec_mark_ns = 0;      /* its time is no command's */
             } else {
                 srv_msg_execute(w, m);
             }

@@ -1,12 +1,14 @@
 /*
- * gather.c — split commands over several workers: one part per owner
- * (argv[0], any arguments before the first or after the last key, and the
- * owner's key groups in input order), and the merge of the parts' replies
- * by the command's split rule once they are all back.
+ * gather.c — requests over several workers: split commands (one part per
+ * owner: argv[0], any arguments before the first or after the last key,
+ * and the owner's key groups in input order, merged by the command's split
+ * rule) and srv_every (one visit per worker, merged by the command's
+ * function), once all parts are back.
  *
  * The local part runs first and inline, then the remote ones are sent: the
  * slot can therefore only complete (and merge) after the local part is in.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,7 @@ void srv_gather_free(srv_gather *g)
             fc_buf_free(&g->part[i]);
     free(g->part);
     free(g->group_owner);
+    free(g->arg);
     free(g);
 }
 
@@ -166,6 +169,56 @@ void srv_scatter(const srv_req *r, size_t first, size_t last, size_t step)
     free(p.bytes);
 }
 
+/* --- every worker ----------------------------------------------------- */
+
+int srv_every(srv_router *rt, struct conn *c, int proto, srv_part_fn part,
+              srv_merge_fn merge, const void *arg, size_t len)
+{
+    uint32_t nw = rt->mesh->nworkers, me = rt->id;
+    assert(nw > 1 && len <= SRV_EVERY_ARG_MAX);
+    srv_gather *g = calloc(1, sizeof(*g));
+    conn_slot *slot = NULL;
+    if (g) {
+        g->proto = (uint8_t)proto;
+        g->nworkers = nw;
+        g->merge = merge;
+        g->origin = rt->worker;
+        g->part = calloc(nw, sizeof(*g->part));
+        g->arg = malloc(len ? len : 1);
+        if (g->part && g->arg) {
+            memcpy(g->arg, arg, len);
+            slot = conn_slot_open(c, SLOT_GATHER, nw - 1);
+        }
+    }
+    if (!slot) {
+        srv_gather_free(g);
+        return -1;
+    }
+    slot->g = g;
+    /* First, so that what it does to its own connection (CLIENT KILL of
+     * itself: close after the reply) already sees the slot. */
+    part(rt->worker, g->arg, &g->part[me]);
+    for (uint32_t o = 0; o < nw; o++) {
+        if (o == me)
+            continue;
+        srv_msg *m = srv_msg_alloc(NULL, 0, len);
+        if (m) {
+            memcpy(m->argv, arg, len);
+            m->visit = part;
+            m->slot = slot;
+            m->origin = me;
+            m->part = o;
+            m->proto = (uint8_t)proto;
+            if (srv_msg_send(rt, o, m) == 0)
+                continue;
+            free(m);
+        }
+        g->part[o].oom = true; /* the merge answers out of memory */
+        conn_slot_part_done(slot);
+    }
+    return 0;
+}
+
 /* --- merge ------------------------------------------------------------- */
 
 static bool parse_num(const char *p, size_t n, char lead, long long *out,
@@ -224,6 +277,16 @@ void srv_gather_merge(const srv_gather *g, fc_buf *out)
 {
     resp_writer wr = {.out = out, .proto = g->proto};
     long long sum = 0;
+    if (g->merge) {
+        for (uint32_t o = 0; o < g->nworkers; o++) {
+            if (g->part[o].oom) {
+                srv_reply_oom(&wr);
+                return;
+            }
+        }
+        g->merge(g->origin, g->arg, g->part, g->nworkers, &wr);
+        return;
+    }
     for (size_t gi = 0; gi < g->ngroups; gi++) {
         const fc_buf *b = &g->part[g->group_owner[gi]];
         if (b->len == 0 || b->oom) {

@@ -12,7 +12,9 @@
  * reply bytes into m->reply and sends the same block back; the origin
  * stores the bytes in the message's reply slot (route.h) and frees the
  * block. So a message is allocated and freed by its origin worker; only
- * m->reply's buffer is allocated by the owner.
+ * m->reply's buffer is allocated by the owner. A visit (m->visit set, see
+ * srv_every in route.h) carries a function and its argument bytes instead
+ * of a command: the owner runs the function over its own state.
  *
  * In-flight bounds. A worker may have at most SRV_CHAN_INFLIGHT requests
  * (and SRV_CHAN_INFLIGHT_BYTES of their arguments) in flight to another
@@ -77,8 +79,15 @@ struct srv_worker; /* the core's (worker.h): handed back to the hooks */
 struct srv_cmdent; /* the command table's entry (srvcmd.h): opaque here */
 struct conn_slot;  /* route.h */
 
+/* A visit: runs on worker w over what w holds for itself, with the
+ * argument bytes its origin copied into the message; writes its part into
+ * out, in whatever format the merge reading it expects (route.h). */
+typedef void (*srv_part_fn)(struct srv_worker *w, const void *arg,
+                            fc_buf *out);
+
 typedef struct srv_msg {
-    const struct srv_cmdent *cmd; /* the request's command */
+    const struct srv_cmdent *cmd; /* the request's command; NULL: a visit */
+    srv_part_fn visit;            /* a visit's function (srv_every) */
     struct conn_slot *slot; /* the origin's; only the origin dereferences it */
     uint32_t origin;
     uint32_t part;  /* gather part index (the owner's worker id) */
@@ -89,7 +98,8 @@ typedef struct srv_msg {
     uint64_t dur_gen;      /* owner: held until its lane reaches it */
     struct srv_msg *hnext; /* owner: the held FIFO (durable.h) */
     size_t argc;
-    resp_arg argv[]; /* followed by the argument bytes */
+    resp_arg argv[]; /* followed by the argument bytes (a visit's: its
+                        argument, aligned as argv) */
 } srv_msg;
 
 struct srv_router;

@@ -20,6 +20,9 @@
  *    every other worker parked (mesh.h);
  *  - published (INFO, DBSIZE): inline, from figures every worker
  *    publishes, once the client's earlier requests are back;
+ *  - every worker (CLIENT LIST, CLIENT KILL): inline, once there is room
+ *    towards every worker; the command gathers each worker's part by
+ *    message (srv_every);
  *  - SCAN on the owner of its cursor's shard, RANDOMKEY on a worker picked
  *    by published key counts (srv_pub_pick).
  *
@@ -35,7 +38,8 @@
  *
  * Owns: messages it allocated until they are sent; a slot's gather state
  *   (srv_gather_free). Connections and slots are the core's (conn.c).
- * Threads: everything runs on the request's origin worker.
+ * Threads: everything runs on the request's origin worker, except
+ *   srv_msg_visit, which runs on the worker a visit was sent to.
  */
 #ifndef FC_SERVER_ROUTE_ROUTE_H
 #define FC_SERVER_ROUTE_ROUTE_H
@@ -55,7 +59,7 @@ struct srv_gather; /* below */
 enum conn_slot_kind {
     SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
     SLOT_REMOTE = 1, /* one request executed by another worker */
-    SLOT_GATHER = 2, /* a split command: parts from several workers */
+    SLOT_GATHER = 2, /* parts from several workers (scatter, srv_every) */
 };
 
 typedef struct conn_slot {
@@ -68,15 +72,27 @@ typedef struct conn_slot {
     size_t acct;          /* bytes of out counted in conn.slot_bytes */
 } conn_slot;
 
-/* Merge state of a SLOT_GATHER slot: one reply buffer per worker, and
- * for each key group (in input order) the worker that owns it. */
+/* srv_every: writes the reply from every worker's part (part[i] is
+ * worker i's, in the format its srv_part_fn wrote; none is oom), on the
+ * origin worker w, with the argument the parts got. An error it writes
+ * is its own to count (errorstats): srv_execute has returned long ago. */
+typedef void (*srv_merge_fn)(struct srv_worker *w, const void *arg,
+                             const fc_buf *part, uint32_t nparts,
+                             resp_writer *wr);
+
+/* Merge state of a SLOT_GATHER slot: one part buffer per worker. A
+ * scatter notes, for each key group (in input order), the worker that
+ * owns it and merges by the command's rule; srv_every has a function. */
 typedef struct srv_gather {
     enum cmd_split rule;
     uint8_t proto;
     uint32_t nworkers;
     size_t ngroups;
-    uint32_t *group_owner; /* [ngroups] */
-    fc_buf *part;          /* [nworkers]; unused ones stay empty */
+    uint32_t *group_owner;     /* [ngroups] */
+    fc_buf *part;              /* [nworkers]; unused ones stay empty */
+    srv_merge_fn merge;        /* srv_every: composes the reply */
+    struct srv_worker *origin; /* srv_every: handed to merge */
+    void *arg;                 /* srv_every: the parts' argument */
 } srv_gather;
 
 /* An admitted request, as exec.c hands it to the router. */
@@ -92,6 +108,7 @@ typedef struct srv_req {
     bool behind;     /* earlier replies of the connection are outstanding */
     bool published;  /* SRV_CMD_PUBLISHED (srvcmd.h) */
     bool exclusive;  /* SRV_CMD_EXCL, on the command or its subcommand */
+    bool every;      /* SRV_CMD_EVERY, on the command or its subcommand */
 } srv_req;
 
 enum srv_route_res {
@@ -110,9 +127,29 @@ enum srv_route_res srv_route(const srv_req *r);
 /* Origin: a reply came back: its room is freed (srv_msg_back), its bytes
  * go into their slot, and the message is freed. */
 void srv_msg_returned(srv_router *rt, srv_msg *m);
+/* Owner: runs a visit over this worker and sends it back. */
+void srv_msg_visit(srv_router *rt, srv_msg *m);
 /* Shutdown (single-threaded): releases a message wherever it was. */
 void srv_msg_discard(srv_msg *m);
 void srv_reply_oom(resp_writer *wr);
+
+/* The largest argument srv_every takes (what srv_route reserves room for
+ * on top of the request's own bytes). */
+#define SRV_EVERY_ARG_MAX 512
+
+/* For a command that reads or changes what every worker holds for itself
+ * (its connections), running inline on its connection's worker: part runs
+ * on this worker now and on every other one by message (a visit, which
+ * counts no command and passes no gate: it must not touch keys); merge
+ * writes the reply once all parts are back, into the connection's next
+ * reply slot, so the caller writes no reply of its own. Replies keep
+ * pipeline order; the parts a worker gets from one origin run in the
+ * order they were sent. arg (len <= SRV_EVERY_ARG_MAX bytes) is copied
+ * into every message and kept for merge. Only where srv_route admitted an
+ * `every` request (it made sure of the room) and with more than one
+ * worker. -1 on OOM, with nothing sent: the caller replies. */
+int srv_every(srv_router *rt, struct conn *c, int proto, srv_part_fn part,
+              srv_merge_fn merge, const void *arg, size_t len);
 
 /* Frees gather state (with its part buffers). */
 void srv_gather_free(srv_gather *g);

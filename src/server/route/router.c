@@ -1,10 +1,10 @@
 /*
  * router.c — where an admitted request runs: inline, on its keys' owner,
- * scattered over several owners, exclusively, or from published figures
- * (route.h and docs/ARCHITECTURE.md), and the return of replies from other
- * workers. Scatter/gather is in gather.c, parking in park.c; the checks
- * before routing (command, arity, auth) and execution itself are the
- * core's (exec.c).
+ * scattered over several owners, exclusively, from published figures or
+ * over every worker's part (route.h and docs/ARCHITECTURE.md), and the
+ * return of replies from other workers. Scatter/gather is in gather.c,
+ * parking in park.c; the checks before routing (command, arity, auth) and
+ * execution itself are the core's (exec.c).
  */
 #include "server/route/route.h"
 
@@ -79,6 +79,17 @@ static enum srv_route_res run_remote(const srv_req *r, uint32_t owner)
         free(m);
         conn_slot_part_done(slot);
     }
+    return SRV_ROUTE_DONE;
+}
+
+/* SRV_CMD_EVERY: inline, where the command sends one visit to every
+ * other worker (srv_every); it cannot wait for room by then, so the room
+ * is made sure of here. */
+static enum srv_route_res run_every(const srv_req *r)
+{
+    if (!srv_msg_can_send_all(r->rt, arg_bytes(r) + SRV_EVERY_ARG_MAX))
+        return SRV_ROUTE_WAIT_ROOM;
+    run_inline(r);
     return SRV_ROUTE_DONE;
 }
 
@@ -158,6 +169,8 @@ enum srv_route_res srv_route(const srv_req *r)
     }
     if (r->published)
         return run_published(r);
+    if (r->every)
+        return run_every(r);
     if (d->fn == cmd_scan)
         return route_scan(r);
     if (d->fn == cmd_randomkey)
@@ -175,7 +188,7 @@ void srv_msg_returned(srv_router *rt, srv_msg *m)
 {
     conn_slot *slot = m->slot;
     srv_msg_back(rt, m);
-    if (m->reply.oom) {
+    if (m->reply.oom && !m->visit) { /* a visit's merge sees the flag */
         fc_buf_free(&m->reply);
         resp_writer wr = {.out = &m->reply, .proto = m->proto};
         srv_reply_oom(&wr);
@@ -190,6 +203,15 @@ void srv_msg_returned(srv_router *rt, srv_msg *m)
     fc_buf_free(&m->reply);
     free(m);
     conn_slot_part_done(slot);
+}
+
+/* Like srv_msg_execute's reply, the visit always goes back: it holds room
+ * the origin counted (mesh.h). */
+void srv_msg_visit(srv_router *rt, srv_msg *m)
+{
+    m->visit(rt->worker, (const void *)m->argv, &m->reply);
+    if (srv_msg_send(rt, m->origin, m))
+        abort(); /* the in-flight accounting is broken */
 }
 
 void srv_msg_discard(srv_msg *m)
