@@ -18,9 +18,10 @@
  * message ever points at a freed connection or slot.
  *
  * Owns: its argv array, slots, names, and (through io) rbuf/wbuf/wbusy.
- * Threads: only its worker touches a connection, except CLIENT LIST/KILL,
- *   which read it (and set kill_req) from another worker while this one is
- *   parked.
+ * Threads: only its worker touches a connection (CLIENT LIST/KILL ask
+ *   each worker for its part by message), except inside EXEC's exclusive
+ *   section, where CLIENT LIST/KILL read it (and set kill_req) from
+ *   another worker while this one is parked.
  * Memory: freed in conn_on_closed (after the backend is done with it).
  */
 #ifndef FC_SERVER_CLIENT_H
@@ -63,7 +64,7 @@ typedef struct conn {
     resp_writer wr;           /* .out is set per command (conn_out) */
     bool authed;
     bool blocked;    /* an exclusive command waits for the slots to drain */
-    bool kill_req;   /* CLIENT KILL from another worker: close at next tick */
+    bool kill_req;   /* CLIENT KILL: closed at the end of the iteration */
     bool in_process; /* conn_process is on the stack */
     bool quit;       /* close once every reply is out (QUIT, errors) */
     size_t rpos;     /* rbuf bytes already executed */
