@@ -43,8 +43,8 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
         (long long)((now - c->atime_ms) / 1000),
         srv_tx_active(c) ? "x" : "N", /* Redis's flag for "in MULTI" */
         srv_tx_active(c) ? (long long)c->tx->nqueued : -1LL,
-        c->io.rbuf.len - c->rpos,
-        c->io.rbuf.cap - c->io.rbuf.len, c->io.rbuf.cap, c->io.wbuf.len,
+        c->io.rbuf.len - c->rpos, c->io.rbuf.cap - c->io.rbuf.len,
+        c->io.rbuf.cap, c->io.wbuf.len,
         sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap, c->last_cmd,
         c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->wr.proto,
         c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "",
@@ -89,8 +89,7 @@ typedef struct list_arg {
     long long only_id; /* -1 = all */
 } list_arg;
 
-static void list_own(srv_worker *w, const list_arg *a, int64_t now,
-                     fc_buf *b)
+static void list_own(srv_worker *w, const list_arg *a, int64_t now, fc_buf *b)
 {
     for (conn *cn = w->conns; cn; cn = cn->next)
         if (!cn->kill_req && !cn->io.closing &&
@@ -141,8 +140,8 @@ static void client_list(srv_exec *x)
         for (uint32_t i = 0; i < s->nworkers; i++)
             list_own(&s->workers[i], &a, x->w->now, &b);
         reply_text(c->w, &b);
-    } else if (srv_every(&x->w->rt, x->conn, c->w->proto, list_part,
-                         list_merge, &a, sizeof(a))) {
+    } else if (srv_every(&x->w->rt, x->conn, c->w->proto, list_part, list_merge,
+                         &a, sizeof(a))) {
         resp_error(c->w, "ERR out of memory");
     }
 }

@@ -82,19 +82,18 @@ struct conn_slot;  /* route.h */
 /* A visit: runs on worker w over what w holds for itself, with the
  * argument bytes its origin copied into the message; writes its part into
  * out, in whatever format the merge reading it expects (route.h). */
-typedef void (*srv_part_fn)(struct srv_worker *w, const void *arg,
-                            fc_buf *out);
+typedef void (*srv_part_fn)(struct srv_worker *w, const void *arg, fc_buf *out);
 
 typedef struct srv_msg {
     const struct srv_cmdent *cmd; /* the request's command; NULL: a visit */
     srv_part_fn visit;            /* a visit's function (srv_every) */
     struct conn_slot *slot; /* the origin's; only the origin dereferences it */
     uint32_t origin;
-    uint32_t part;  /* gather part index (the owner's worker id) */
-    uint8_t proto;  /* 2 or 3 */
-    uint32_t owner; /* the worker a request was sent to (srv_msg_send) */
-    size_t bytes;   /* argument bytes: the in-flight byte accounting */
-    fc_buf reply;   /* written by the owner */
+    uint32_t part;         /* gather part index (the owner's worker id) */
+    uint8_t proto;         /* 2 or 3 */
+    uint32_t owner;        /* the worker a request was sent to (srv_msg_send) */
+    size_t bytes;          /* argument bytes: the in-flight byte accounting */
+    fc_buf reply;          /* written by the owner */
     uint64_t dur_gen;      /* owner: held until its lane reaches it */
     struct srv_msg *hnext; /* owner: the held FIFO (durable.h) */
     size_t argc;
@@ -121,10 +120,10 @@ typedef struct srv_router {
     srv_mesh *mesh;
     struct srv_worker *worker; /* the core's worker, for the hooks */
     uint32_t id;
-    bool *wake_dst;         /* [nworkers]: pushed to dst this iteration */
-    uint32_t ovf_dsts;      /* channels of ours with overflow waiting */
-    uint32_t *inflight;     /* [nworkers]: our requests there, not back */
-    size_t *inflight_bytes; /* [nworkers]: their argument bytes */
+    bool *wake_dst;            /* [nworkers]: pushed to dst this iteration */
+    uint32_t ovf_dsts;         /* channels of ours with overflow waiting */
+    uint32_t *inflight;        /* [nworkers]: our requests there, not back */
+    size_t *inflight_bytes;    /* [nworkers]: their argument bytes */
     _Atomic uint64_t park_req; /* generation to park for, 0 = none */
     _Atomic uint64_t parked;   /* last generation acknowledged */
     _Atomic int exited;        /* left its loop: counts as parked */
@@ -163,8 +162,7 @@ void srv_router_destroy(srv_router *rt);
 
 /* A message with room for argc arguments and `bytes` argument bytes;
  * fill it with srv_msg_push, starting at (char *)(m->argv + argc). */
-srv_msg *srv_msg_alloc(const struct srv_cmdent *e, size_t argc,
-                       size_t bytes);
+srv_msg *srv_msg_alloc(const struct srv_cmdent *e, size_t argc, size_t bytes);
 char *srv_msg_push(srv_msg *m, char *dst, const resp_arg *a);
 
 /* Sends a message to worker dst (request or reply). A request (m->origin

@@ -112,9 +112,9 @@ typedef struct srv_req {
 } srv_req;
 
 enum srv_route_res {
-    SRV_ROUTE_DONE = 0, /* executed, sent, or answered with an error */
-    SRV_ROUTE_WAIT = 1, /* must wait until the connection's slots drain;
-                           nothing was executed: call again later */
+    SRV_ROUTE_DONE = 0,      /* executed, sent, or answered with an error */
+    SRV_ROUTE_WAIT = 1,      /* must wait until the connection's slots drain;
+                                nothing was executed: call again later */
     SRV_ROUTE_WAIT_ROOM = 2, /* no room in flight towards another worker:
                                 nothing was executed; call again once
                                 replies come back (exec.c queues the
