@@ -162,6 +162,25 @@ class TestClientList(ClientsOnEveryWorker):
         err = self.r.info("errorstats")
         self.assertEqual(err["errorstat_ERR"], "count=3")
 
+    def test_reply_bytes_counted(self):
+        # The merged reply is written after the command's own run: it still
+        # counts in total_net_output_bytes (INFO's own reply counts after
+        # the figure it prints).
+        by_worker = self.spread(per_worker=2)
+        me, _ = by_worker["1"][0]
+
+        def out_bytes():
+            text = me.call("INFO", "stats")
+            for line in text.decode().split("\r\n"):
+                if line.startswith("total_net_output_bytes:"):
+                    return int(line.split(":")[1]), len(text)
+            raise AssertionError("no total_net_output_bytes")
+
+        a, info_len = out_bytes()
+        listing = me.call("CLIENT", "LIST")
+        b, _ = out_bytes()
+        self.assertGreaterEqual(b - a, info_len + len(listing))
+
     def test_pipelined_in_order(self):
         by_worker = self.spread(per_worker=1)
         me, _ = by_worker["2"][0]

@@ -71,15 +71,25 @@ static bool walks_all(const srv_exec *x)
     return x->srv->nworkers == 1 || x->w->rt.holds_token;
 }
 
-/* An error a merge writes, long after srv_execute counted the call:
- * counted as srv_execute counts errors. */
-static void count_error(srv_worker *w, const fc_buf *out, size_t at)
+static void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
+    /* Single writer (this worker), as srv_execute's counters. */
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* A reply a merge writes (out from at), long after srv_execute timed the
+ * call and found no output: counted as srv_execute counts output and
+ * errors. */
+static void count_reply(srv_worker *w, const fc_buf *out, size_t at)
+{
+    if (out->len <= at)
+        return;
+    stat_add(&w->stat_net_out, out->len - at);
+    if (out->data[at] != '-')
+        return;
     const srv_cmdent *e = srv_cmdtab_find(&w->srv->cmds, "client", 6);
-    _Atomic uint64_t *failed = &w->cmdstats[e->index].failed;
-    atomic_store_explicit(
-        failed, atomic_load_explicit(failed, memory_order_relaxed) + 1,
-        memory_order_relaxed);
+    stat_add(&w->cmdstats[e->index].failed, 1);
     srv_errstat_count(w, out->data + at, out->len - at);
 }
 
@@ -109,10 +119,12 @@ static void list_merge(srv_worker *w, const void *arg, const fc_buf *part,
                        uint32_t nparts, resp_writer *wr)
 {
     fc_buf b = {0};
+    size_t at = wr->out->len;
     for (uint32_t i = 0; i < nparts; i++)
         if (part[i].len)
             fc_buf_append(&b, part[i].data, part[i].len);
     reply_text(wr, &b);
+    count_reply(w, wr->out, at);
 }
 
 static void client_list(srv_exec *x)
@@ -200,19 +212,14 @@ static long long kill_own(srv_worker *w, const kill_filter *f)
     return n;
 }
 
-static void kill_reply(srv_worker *w, const kill_filter *f, long long n,
-                       resp_writer *wr)
+static void kill_reply(const kill_filter *f, long long n, resp_writer *wr)
 {
-    if (!f->old_style) {
+    if (!f->old_style)
         resp_int(wr, n);
-    } else if (n) {
+    else if (n)
         resp_ok(wr);
-    } else {
-        size_t at = wr->out->len;
+    else
         resp_error(wr, "ERR No such client");
-        if (w)
-            count_error(w, wr->out, at);
-    }
 }
 
 /* A worker's part: how many it marked, as a long long. */
@@ -232,7 +239,9 @@ static void kill_merge(srv_worker *w, const void *arg, const fc_buf *part,
         memcpy(&k, part[i].data, sizeof(k));
         n += k;
     }
-    kill_reply(w, arg, n, wr);
+    size_t at = wr->out->len;
+    kill_reply(arg, n, wr);
+    count_reply(w, wr->out, at);
 }
 
 static void kill_run(srv_exec *x, kill_filter *f)
@@ -243,7 +252,7 @@ static void kill_run(srv_exec *x, kill_filter *f)
         long long n = 0;
         for (uint32_t i = 0; i < s->nworkers; i++)
             n += kill_own(&s->workers[i], f);
-        kill_reply(NULL, f, n, x->c->w); /* srv_execute counts errors */
+        kill_reply(f, n, x->c->w);
     } else if (srv_every(&x->w->rt, x->conn, x->c->w->proto, kill_part,
                          kill_merge, f, sizeof(*f))) {
         resp_error(x->c->w, "ERR out of memory");
