@@ -74,7 +74,10 @@ tsan: deps
 	@cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && $(CTEST) -L unit
 
+# check_layers.py: no include cycle between src/server's folders (well
+# under a second).
 lint: deps
+	python3 scripts/check_layers.py
 	cppcheck --quiet --enable=warning,portability --std=c11 --inline-suppr \
 	  -I include -I src --error-exitcode=1 src
 

@@ -18,9 +18,10 @@
  * message ever points at a freed connection or slot.
  *
  * Owns: its argv array, slots, names, and (through io) rbuf/wbuf/wbusy.
- * Threads: only its worker touches a connection, except CLIENT LIST/KILL,
- *   which read it (and set kill_req) from another worker while this one is
- *   parked.
+ * Threads: only its worker touches a connection (CLIENT LIST/KILL ask
+ *   each worker for its part by message), except inside EXEC's exclusive
+ *   section, where CLIENT LIST/KILL read it (and set kill_req) from
+ *   another worker while this one is parked.
  * Memory: freed in conn_on_closed (after the backend is done with it).
  */
 #ifndef FC_SERVER_CLIENT_H
@@ -32,26 +33,10 @@
 
 #include "protocol/resp.h"
 #include "server/net/ev.h"
+#include "server/route/route.h" /* conn_slot: the reply slots */
 
 struct srv_worker;
-struct srv_gather;
 struct srv_tx;
-
-enum conn_slot_kind {
-    SLOT_LOCAL = 0,  /* inline replies queued behind a pending slot */
-    SLOT_REMOTE = 1, /* one request executed by another worker */
-    SLOT_GATHER = 2, /* a split command: parts from several workers */
-};
-
-typedef struct conn_slot {
-    struct conn_slot *next;
-    struct conn *conn;    /* NULL once orphaned */
-    uint32_t pending;     /* parts not back yet */
-    uint8_t kind;         /* enum conn_slot_kind */
-    fc_buf out;           /* the reply bytes once complete */
-    struct srv_gather *g; /* SLOT_GATHER only */
-    size_t acct;          /* bytes of out counted in conn.slot_bytes */
-} conn_slot;
 
 #define CONN_ADDR_LEN 64
 #define CONN_MAX_SLOTS 4096 /* requests in flight before parsing pauses */
@@ -79,7 +64,7 @@ typedef struct conn {
     resp_writer wr;           /* .out is set per command (conn_out) */
     bool authed;
     bool blocked;    /* an exclusive command waits for the slots to drain */
-    bool kill_req;   /* CLIENT KILL from another worker: close at next tick */
+    bool kill_req;   /* CLIENT KILL: closed at the end of the iteration */
     bool in_process; /* conn_process is on the stack */
     bool quit;       /* close once every reply is out (QUIT, errors) */
     size_t rpos;     /* rbuf bytes already executed */
@@ -125,8 +110,8 @@ void conn_destroy(conn *c);
 /* Parses and executes what rbuf holds from rpos, until it runs out of
  * complete requests or the connection blocks or closes. */
 void conn_process(conn *c);
-/* Where the reply of a request executed inline now must go. */
-fc_buf *conn_out(conn *c);
+/* conn_out (where an inline reply goes), conn_slot_open and
+ * conn_slot_part_done are declared in route/route.h: routing calls them. */
 /* Marks the connection as having output for this iteration's flush. */
 void conn_want_write(conn *c);
 /* Closes after the pending output is sent (QUIT, protocol errors). */
@@ -149,13 +134,5 @@ void conn_chan_wake(struct srv_worker *w);
 int srv_client_name_ok(const resp_arg *name);
 /* Sets (or, empty, clears) the name. -1 on OOM. */
 int srv_client_set_name(conn *c, const resp_arg *name);
-
-/* Appends a slot of the given kind (pending parts) at the tail. NULL on
- * OOM. */
-conn_slot *conn_slot_open(conn *c, enum conn_slot_kind kind, uint32_t pending);
-/* One part of s came back (its bytes already stored in s by the caller).
- * Frees orphans; moves completed head slots to wbuf; resumes a blocked
- * connection whose slots have drained. */
-void conn_slot_part_done(conn_slot *s);
 
 #endif /* FC_SERVER_CLIENT_H */

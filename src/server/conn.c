@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "server/config/log.h"
+#include "server/exec.h"
 #include "server/multi.h"
 #include "server/config/obuf_limit.h"
-#include "server/router.h"
 #include "server/worker.h"
 
 #define BUF_SHRINK_ABOVE (4u << 20) /* idle buffers bigger than this shrink */
@@ -434,7 +434,7 @@ static bool process_one(conn *c, const resp_limits *lim)
     switch (st) {
     case RESP_DONE:
         c->need = 0;
-        if (srv_route(c, c->argv, argc) == SRV_ROUTE_WAIT) {
+        if (srv_request(c, c->argv, argc) == SRV_ROUTE_WAIT) {
             hold_request(c, argc, consumed);
             c->blocked = true;
             return false;

@@ -105,7 +105,7 @@ static void release(srv_worker *w, uint64_t durable)
         w->held_head = m->hnext;
         if (!w->held_head)
             w->held_tail = NULL;
-        if (srv_worker_send(w, m->origin, m)) { /* OOM: retry next turn */
+        if (srv_msg_send(&w->rt, m->origin, m)) { /* OOM: retry next turn */
             m->hnext = w->held_head;
             w->held_head = m;
             if (!w->held_tail)

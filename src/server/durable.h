@@ -25,7 +25,7 @@
 #include <stdbool.h>
 
 #include "server/client.h"
-#include "server/router.h"
+#include "server/route/route.h"
 #include "server/worker.h"
 
 /* false when the command was refused (the error is written to wr). */

@@ -144,13 +144,17 @@ static bool runs_local(const srv_server *s, uint32_t me, const srv_cmdent *e,
     if (d->flags & CMD_ALLKEYS)
         return false;
     if (e->scmd) {
-        if (e->scmd->sflags & SRV_CMD_EXCL)
+        /* An SRV_CMD_EVERY command cannot gather parts by message from
+         * inside EXEC (its reply belongs in EXEC's array): parked, it
+         * reads every worker itself. */
+        unsigned all = SRV_CMD_EXCL | SRV_CMD_EVERY;
+        if (e->scmd->sflags & all)
             return false;
         const srv_subcmd *sub =
             e->scmd->subs && argc >= 2
                 ? srv_subcmd_find(e->scmd, argv[1].ptr, argv[1].len)
                 : NULL;
-        if (sub && (sub->sflags & SRV_CMD_EXCL))
+        if (sub && (sub->sflags & all))
             return false;
     }
     size_t first, last, step;
@@ -230,17 +234,17 @@ static enum srv_route_res run(conn *c, const srv_cmdent *e,
     srv_worker *w = c->w;
     if (excl && w->srv->nworkers > 1) {
         /* Earlier requests of this client still run elsewhere: they
-         * must be visible to this command (as router.c's exclusive
+         * must be visible to this command (as route/router.c's exclusive
          * path). */
         if (c->slot_head)
             return SRV_ROUTE_WAIT;
-        srv_excl_begin(w);
+        srv_excl_begin(&w->rt);
         w->exec_mark_ns = 0;
     }
     c->wr.out = conn_out(c);
     srv_execute(w, e, argv, argc, &c->wr, c);
     if (excl && w->srv->nworkers > 1)
-        srv_excl_end(w);
+        srv_excl_end(&w->rt);
     return SRV_ROUTE_DONE;
 }
 

@@ -64,7 +64,8 @@
 #include <string.h>
 
 #include "server/client.h"
-#include "server/router.h"
+#include "server/route/route.h"
+#include "server/server.h"
 #include "server/srvcmd.h"
 
 #define SRV_WATCH_BUCKETS_LOG2 18
@@ -133,7 +134,7 @@ static inline bool srv_tx_intercepts(const conn *c, const srv_cmdent *e)
 /* A command was refused (unknown, arity, auth) while queueing. */
 void srv_tx_flag_error(conn *c);
 /* Routing of a command while in MULTI, or of MULTI/EXEC/DISCARD/WATCH/
- * UNWATCH at any time (router.c calls it after the admission checks). */
+ * UNWATCH at any time (exec.c calls it after the admission checks). */
 enum srv_route_res srv_tx_route(conn *c, const srv_cmdent *e,
                                 const resp_arg *argv, size_t argc);
 /* RESET, close: leaves MULTI and unwatches everything. */

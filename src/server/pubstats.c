@@ -1,6 +1,7 @@
 /*
  * pubstats.c — publishing and summing per-worker keyspace figures (see
- * pubstats.h), and DBSIZE answered from them.
+ * pubstats.h), DBSIZE answered from them, and RANDOMKEY's pick of a worker
+ * weighted by them (srv_pub_pick, a hook of route/route.h).
  */
 #include "server/pubstats.h"
 
@@ -60,6 +61,30 @@ uint64_t srv_pub_keys(const srv_worker *self, uint32_t i)
     for (uint32_t k = self->id; k < s->nshards; k += s->nworkers)
         n += eng_len(s->shards[k]);
     return n;
+}
+
+uint32_t srv_pub_pick(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    uint64_t total = 0, pick;
+    uint32_t owner = w->id;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        total += srv_pub_keys(w, i);
+    if (total) {
+        uint64_t x = w->rng ? w->rng : 0x9e3779b97f4a7c15ULL;
+        x ^= x << 13; /* xorshift64, the worker's RANDOMKEY state */
+        x ^= x >> 7;
+        x ^= x << 17;
+        w->rng = x;
+        pick = x % total;
+        for (owner = 0; owner + 1 < s->nworkers; owner++) {
+            uint64_t k = srv_pub_keys(w, owner);
+            if (pick < k)
+                break;
+            pick -= k;
+        }
+    }
+    return owner;
 }
 
 /* Overrides the data command of the same name (server families come first

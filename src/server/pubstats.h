@@ -10,11 +10,11 @@
  * reply back: the reply's channel push (release) then orders the new
  * figures before the origin reads them (acquire). A connection's INFO or
  * DBSIZE waits until its earlier requests are back (SRV_CMD_PUBLISHED, see
- * router.c), so it always sees its own writes; other clients' concurrent
- * writes show up within an iteration. An exclusive command (FLUSHALL,
- * cross-worker RENAME...) republishes for every worker before releasing
- * them, since it may have changed their shards. The running worker's own
- * shards are always read directly (exact).
+ * route/router.c), so it always sees its own writes; other clients'
+ * concurrent writes show up within an iteration. An exclusive command
+ * (FLUSHALL, cross-worker RENAME...) republishes for every worker before
+ * releasing them, since it may have changed their shards. The running
+ * worker's own shards are always read directly (exact).
  *
  * Owns: nothing (the atomics live in srv_worker).
  * Threads: srv_pub_refresh on the worker's own thread, or on the holder of
@@ -40,5 +40,7 @@ void srv_pub_refresh_all(struct srv_server *s);
 void srv_pub_sum(const struct srv_worker *self, srv_keyspace *out);
 /* Worker i's key count as seen by self (exact when i is self). */
 uint64_t srv_pub_keys(const struct srv_worker *self, uint32_t i);
+/* srv_pub_pick (RANDOMKEY's worker, with probability proportional to its
+ * key count) is declared in route/route.h: the router calls it. */
 
 #endif /* FC_SERVER_PUBSTATS_H */

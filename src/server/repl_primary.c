@@ -18,7 +18,7 @@
 #include "repl/sock.h"
 #include "repl/walk.h"
 #include "server/config/log.h"
-#include "server/router.h"
+#include "server/route/route.h"
 
 #define WALK_BUDGET 4096 /* table slots per walk turn */
 

@@ -17,7 +17,6 @@
 
 #include "server/config/log.h"
 #include "server/multi.h"
-#include "server/router.h"
 #include "server/replication.h"
 #include "server/worker.h"
 
@@ -62,18 +61,8 @@ oom:
 
 static int init_chans(srv_server *s, char *err, size_t errlen)
 {
-    size_t n = (size_t)s->nworkers * s->nworkers;
-    s->chans = calloc(n, sizeof(*s->chans));
-    if (!s->chans)
-        goto oom;
-    for (uint32_t a = 0; a < s->nworkers; a++)
-        for (uint32_t b = 0; b < s->nworkers; b++)
-            if (a != b &&
-                spsc_chan_init_bounded(&s->chans[(size_t)a * s->nworkers + b],
-                                       SRV_CHAN_CAPACITY, SRV_CHAN_OVERFLOW))
-                goto oom;
-    return 0;
-oom:
+    if (srv_mesh_init(&s->mesh, s->nworkers, s->nshards, s->hash_seed) == 0)
+        return 0;
     snprintf(err, errlen, "out of memory creating worker channels");
     return -1;
 }
@@ -84,7 +73,6 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     s->cfg = *cfg; /* the strings now belong to s */
     s->nworkers = cfg->threads;
     s->nshards = cfg->shards;
-    atomic_init(&s->token, -1);
     atomic_init(&s->next_client_id, 1);
     atomic_init(&s->loading, cfg->persistence.enabled ? 1 : 0);
     s->start_mono_ms = eng_now_ms();
@@ -266,22 +254,6 @@ static void wait_for_stop(srv_server *s, const sigset_t *set)
     }
 }
 
-/* After the join: release every message still queued anywhere. */
-static void drain_chans(srv_server *s)
-{
-    size_t n = (size_t)s->nworkers * s->nworkers;
-    for (size_t i = 0; s->chans && i < n; i++) {
-        spsc_chan *ch = &s->chans[i];
-        void *m;
-        if (!ch->ring)
-            continue;
-        while ((m = spsc_ring_pop(ch->ring)))
-            srv_msg_discard(m);
-        while ((m = spsc_chan_take_overflow(ch)))
-            srv_msg_discard(m);
-    }
-}
-
 int srv_run(srv_server *s)
 {
     sigset_t set;
@@ -325,7 +297,7 @@ int srv_run(srv_server *s)
         if (s->workers[i].started)
             pthread_join(s->workers[i].thread, NULL);
     srv_replica_stop_all(s);
-    drain_chans(s);
+    srv_mesh_discard(&s->mesh); /* every message still queued anywhere */
     close_data(s);
     if (rc == 0)
         srv_notice("fast-cache is now ready to exit, bye bye...");
@@ -342,10 +314,7 @@ void srv_destroy(srv_server *s)
     for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
         srv_worker_destroy(&s->workers[i]);
     free(s->workers);
-    if (s->chans)
-        for (size_t i = 0; i < (size_t)s->nworkers * s->nworkers; i++)
-            spsc_chan_destroy(&s->chans[i]);
-    free(s->chans);
+    srv_mesh_destroy(&s->mesh);
     if (s->shards)
         for (uint32_t i = 0; i < s->nshards; i++)
             if (s->shards[i])

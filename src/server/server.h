@@ -9,11 +9,11 @@
  * s with s % W == w.
  * The shards live in ONE array shared by all workers (cmd_ctx.shards), but
  * a worker touches another's shard only while that worker is parked
- * (exclusive execution, worker.h).
+ * (exclusive execution, route/mesh.h).
  *
  * Owns: the config, the shard array and every shard, the workers array, the
- *   channel matrix chans[src * W + dst], the command table. srv_destroy frees
- *   all of it, after the workers have been joined.
+ *   mesh (the channel matrix between workers, route/mesh.h), the command
+ *   table. srv_destroy frees all of it, after the workers have been joined.
  * Threads: srv_init / srv_run / srv_destroy run on the main thread. Workers
  *   read the fields below without locks: they are written before the
  *   threads start, or are atomics, or (cfg) are written only by CONFIG SET
@@ -35,28 +35,10 @@
 #include "persist/persist.h"
 #include "server/config/config.h"
 #include "server/net/ev.h"
-#include "server/spsc.h"
+#include "server/route/mesh.h"
 #include "server/srvcmd.h"
 
 #define SRV_VERSION "7.0.15" /* Redis version whose behaviour we match */
-#define SRV_CHAN_CAPACITY 4096
-/* Requests one worker may have in flight to another (sent, reply not back
- * yet), and their argument bytes: past either, a connection that needs
- * that worker waits (back-pressure) instead of queueing more. At least one
- * request may always be in flight, however large. A channel src -> dst
- * then carries at most SRV_CHAN_INFLIGHT requests of src and as many
- * replies to dst's requests, which its ring plus a fixed overflow of
- * SRV_CHAN_OVERFLOW always hold: sending never allocates nor fails. */
-#ifndef SRV_CHAN_INFLIGHT /* overridable so tests can make them tiny */
-#define SRV_CHAN_INFLIGHT 4096
-#endif
-#ifndef SRV_CHAN_INFLIGHT_BYTES
-#define SRV_CHAN_INFLIGHT_BYTES ((size_t)32 << 20)
-#endif
-#define SRV_CHAN_OVERFLOW                                                      \
-    (2 * SRV_CHAN_INFLIGHT > SRV_CHAN_CAPACITY                                 \
-         ? 2 * SRV_CHAN_INFLIGHT - SRV_CHAN_CAPACITY                           \
-         : 0)
 
 struct srv_worker;
 
@@ -65,7 +47,7 @@ typedef struct srv_server {
     const ev_backend *be;
     uint32_t nworkers;
     struct srv_worker *workers; /* [nworkers] */
-    spsc_chan *chans;           /* [src * nworkers + dst] */
+    srv_mesh mesh;              /* channels, token (route/mesh.h) */
     eng_shard **shards;         /* [nshards] */
     uint32_t nshards;           /* power of two */
     uint64_t hash_seed;         /* key hash seed: --hash-seed, else random */
@@ -74,9 +56,7 @@ typedef struct srv_server {
     int64_t start_unix_ms;
     char run_id[41];
     pthread_t main_thread;
-    _Atomic int stop;  /* shutdown requested */
-    _Atomic int token; /* worker holding exclusive execution, -1 = none */
-    uint64_t park_gen; /* exclusive sections so far; token holder only */
+    _Atomic int stop; /* shutdown requested */
     _Atomic uint64_t next_client_id;
     _Atomic uint32_t nclients;
     _Atomic uint64_t stat_conn_received;

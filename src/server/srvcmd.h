@@ -15,9 +15,12 @@
  *  - keyed ones (first_key > 0: MEMORY USAGE, OBJECT ...) are routed like
  *    data commands and may run on another worker: x->conn is then NULL, so
  *    they must not need it;
- *  - SRV_CMD_EXCL ones (INFO, CLIENT LIST/KILL, CONFIG SET, ...) read or
- *    write state of every worker: they run on the connection's worker with
- *    all other workers parked;
+ *  - SRV_CMD_EXCL ones (CONFIG SET, MEMORY STATS, ...) read or write
+ *    state of every worker: they run on the connection's worker with all
+ *    other workers parked;
+ *  - SRV_CMD_EVERY ones (CLIENT LIST, CLIENT KILL) concern what every
+ *    worker holds for itself: they run on the connection's worker and
+ *    gather each worker's part by message (srv_every, route/route.h);
  *  - the rest run inline on the connection's worker.
  *
  * The unified table (srv_cmdtab) merges these with the data commands of
@@ -59,6 +62,11 @@ enum srv_cmd_flag {
      * parking, once the connection's earlier requests are back. Wins over
      * the def's CMD_ALLKEYS. */
     SRV_CMD_PUBLISHED = 1u << 4,
+    /* Gathers every worker's part by message (srv_every): inline, no
+     * parking, once there is room towards every worker. Inside EXEC it
+     * counts as exclusive (multi.c), and the command then reads every
+     * worker directly (its srv_router holds the token). */
+    SRV_CMD_EVERY = 1u << 5,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's
@@ -68,7 +76,7 @@ typedef struct srv_subcmd {
     int arity;        /* counts the parent: CLIENT ID = 2 */
     unsigned flags;   /* enum cmd_flag */
     unsigned sflags;  /* enum srv_cmd_flag: SRV_CMD_EXCL routes exclusively
-                         (CLIENT LIST) while the parent does not */
+                         (CONFIG SET) while the parent does not */
     const char *summary;
 } srv_subcmd;
 

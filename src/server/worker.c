@@ -1,7 +1,8 @@
 /*
  * worker.c — a worker's life: listening socket, the loop iteration, timers
  * (active expiry, ops/sec sampling), draining and feeding the channels, and
- * shutdown. Exclusive execution (token + parking) is in park.c.
+ * shutdown. What travels on the channels, and exclusive execution, are
+ * routing's (route/mesh.h).
  */
 #define _GNU_SOURCE
 #include "server/worker.h"
@@ -22,9 +23,9 @@
 
 #include "server/durable.h"
 #include "server/config/log.h"
+#include "server/exec.h"
 #include "server/pubstats.h"
 #include "server/replication.h"
-#include "server/router.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */
 #define SWEEP_ROUNDS 8   /* more rounds while a shard keeps expiring */
@@ -111,11 +112,8 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
     w->listen_fd = -1;
     w->wake_fd = -1;
     w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);
-    w->wake_dst = calloc(s->nworkers, sizeof(*w->wake_dst));
     w->cmdstats = calloc(s->cmds.count, sizeof(*w->cmdstats));
-    w->inflight = calloc(s->nworkers, sizeof(*w->inflight));
-    w->inflight_bytes = calloc(s->nworkers, sizeof(*w->inflight_bytes));
-    if (!w->wake_dst || !w->cmdstats || !w->inflight || !w->inflight_bytes) {
+    if (srv_router_init(&w->rt, &s->mesh, w, id) || !w->cmdstats) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -145,17 +143,10 @@ void srv_worker_destroy(srv_worker *w)
         close(w->listen_fd);
     if (w->wake_fd >= 0)
         close(w->wake_fd);
-    free(w->wake_dst);
     free(w->cmdstats);
-    free(w->sub_argv);
-    free(w->inflight);
-    free(w->inflight_bytes);
-    w->inflight = NULL;
-    w->inflight_bytes = NULL;
+    srv_router_destroy(&w->rt);
     w->loop = NULL;
-    w->wake_dst = NULL;
     w->cmdstats = NULL;
-    w->sub_argv = NULL;
 }
 
 void srv_worker_wake(srv_worker *w)
@@ -167,40 +158,7 @@ void srv_worker_wake(srv_worker *w)
 
 static spsc_chan *chan(const srv_worker *w, uint32_t src, uint32_t dst)
 {
-    return &w->srv->chans[(size_t)src * w->srv->nworkers + dst];
-}
-
-int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m)
-{
-    /* Read before the push: once in the channel, a reply may be freed by
-     * its origin at any moment. */
-    bool request = m->origin == w->id;
-    size_t bytes = m->bytes;
-    if (request)
-        m->owner = dst;
-    if (spsc_chan_send(chan(w, w->id, dst), m))
-        return -1;
-    if (request) {
-        w->inflight[dst]++;
-        w->inflight_bytes[dst] += bytes;
-    }
-    w->wake_dst[dst] = true;
-    return 0;
-}
-
-bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes)
-{
-    if (w->inflight[dst] == 0)
-        return true; /* one always goes, however large */
-    return w->inflight[dst] < SRV_CHAN_INFLIGHT &&
-           w->inflight_bytes[dst] + bytes <= SRV_CHAN_INFLIGHT_BYTES;
-}
-
-void srv_worker_returned(srv_worker *w, const struct srv_msg *m)
-{
-    w->inflight[m->owner]--;
-    w->inflight_bytes[m->owner] -= m->bytes;
-    conn_chan_wake(w);
+    return srv_mesh_chan(&w->srv->mesh, src, dst);
 }
 
 /* Through the loop when the backend can (a MSG_RING riding on the next
@@ -217,14 +175,14 @@ static void wake_target(srv_worker *w, srv_worker *t)
 static void send_pending(srv_worker *w)
 {
     srv_server *s = w->srv;
-    w->ovf_dsts = 0;
+    w->rt.ovf_dsts = 0;
     for (uint32_t d = 0; d < s->nworkers; d++) {
-        if (!w->wake_dst[d])
+        if (!w->rt.wake_dst[d])
             continue;
         if (spsc_chan_flush(chan(w, w->id, d)) > 0)
-            w->ovf_dsts++; /* still marked: retried next iteration */
+            w->rt.ovf_dsts++; /* still marked: retried next iteration */
         else
-            w->wake_dst[d] = false;
+            w->rt.wake_dst[d] = false;
         /* Pairs with the fence in about_to_sleep: either the target sees
          * our push before it sleeps, or we see it sleeping and wake it. */
         atomic_thread_fence(memory_order_seq_cst);
@@ -252,10 +210,17 @@ static void drain(srv_worker *w)
         spsc_ring *r = chan(w, src, w->id)->ring;
         struct srv_msg *m;
         for (int i = 0; i < DRAIN_BATCH && (m = spsc_ring_pop(r)); i++) {
-            if (m->origin == w->id)
-                srv_msg_returned(w, m);
-            else
+            if (m->origin == w->id) {
+                /* Its room frees: connections waiting for room go on
+                 * (before the slot completes, which may run one). */
+                conn_chan_wake(w);
+                srv_msg_returned(&w->rt, m);
+            } else if (m->visit) {
+                srv_msg_visit(&w->rt, m); /* srv_every's part */
+                w->exec_mark_ns = 0;      /* its time is no command's */
+            } else {
                 srv_msg_execute(w, m);
+            }
         }
     }
     w->exec_mark_ns = 0;
@@ -385,13 +350,13 @@ static int about_to_sleep(srv_worker *w, int timeout)
 {
     if (w->kill_pending || w->resume)
         return 0; /* CLIENT KILL from a parked section: reap first */
-    if (w->ovf_dsts)
+    if (w->rt.ovf_dsts)
         return 1; /* a target's ring is full: retry soon, without spinning */
     if (timeout == 0)
         return 0;
     atomic_store(&w->sleeping, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!inbox_empty(w) || atomic_load(&w->park_req) ||
+    if (!inbox_empty(w) || atomic_load(&w->rt.park_req) ||
         atomic_load(&w->srv->stop)) {
         atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
         return 0;
@@ -442,7 +407,7 @@ static void worker_shutdown(srv_worker *w)
      * is fsynced by the main thread before the process exits. */
     for (struct srv_msg *m = w->held_head, *n; m; m = n) {
         n = m->hnext;
-        if (srv_worker_send(w, m->origin, m))
+        if (srv_msg_send(&w->rt, m->origin, m))
             srv_msg_discard(m);
     }
     w->held_head = w->held_tail = NULL;
@@ -456,7 +421,7 @@ static void worker_shutdown(srv_worker *w)
         w->loop->be->poll(w->loop, 10);
         w->loop->be->flush(w->loop);
     }
-    atomic_store(&w->exited, 1);
+    atomic_store(&w->rt.exited, 1);
 }
 
 void *srv_worker_main(void *arg)
@@ -467,7 +432,7 @@ void *srv_worker_main(void *arg)
     pin(w);
     update_time(w);
     while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
-        srv_park_point(w);
+        srv_park_point(&w->rt);
         int timeout = about_to_sleep(w, timers(w));
         if (loop->be->poll(loop, timeout) < 0) {
             srv_warning("worker %u: event loop failed: %s", w->id,
@@ -500,6 +465,11 @@ void srv_on_awake(srv_worker *w)
     /* Before anything is dispatched: the wait may have lasted any time,
      * and the commands about to run take their clock from here. */
     update_time(w);
+}
+
+void srv_on_park(srv_worker *w)
+{
+    srv_dur_handoff(w);
 }
 
 void srv_on_wakeup(srv_worker *w)

@@ -1,6 +1,7 @@
 /*
  * worker.h — one worker thread: its event loop, connections, time, active
- * expiry, the cross-worker channels it drains, and exclusive execution.
+ * expiry, and its place in the mesh of workers (its router, rt: channels,
+ * in-flight accounting, exclusive execution; route/mesh.h).
  *
  * Loop iteration (worker.c):
  *   park point -> timers (sweep, stats) -> poll (submit, wait, read
@@ -22,21 +23,12 @@
  * expiry only while owned shards hold keys with a TTL, ops/sec sampling
  * only until the rate has decayed to zero.
  *
- * Exclusive execution. A worker that must run a command over every shard
- * (CMD_ALLKEYS, multi-owner without split rule, SRV_CMD_EXCL) takes the
- * process-wide token (srv_server.token), then sets park_req on every other
- * worker and wakes it; each parks at its next safe point (between loop
- * iterations, or while it is itself waiting for the token), acknowledges
- * with `parked` and waits until park_req changes. park_req carries a
- * generation number (one per exclusive section) rather than a flag, so a
- * stale acknowledgement of the previous section is never mistaken for a new
- * one. A worker waiting for
- * the token keeps answering park requests, so two requesters never
- * deadlock. A worker leaving its loop for good marks itself parked forever.
- * Acquire/release on park_req/parked orders the holder's accesses to the
- * parked workers' shards and connections with theirs.
+ * Exclusive execution (route/mesh.h): the loop's park point is at the top
+ * of each iteration; a worker leaving its loop for good marks itself
+ * exited (rt.exited), which counts as parked forever.
  *
- * Owns: its loop, listening socket, eventfd, connections, stats arrays.
+ * Owns: its loop, listening socket, eventfd, connections, stats arrays,
+ *   its router's arrays (srv_router_init).
  * Threads: everything here runs on the worker's own thread, except
  *   srv_worker_wake (any thread) and the atomics, which other workers read.
  */
@@ -49,9 +41,8 @@
 #include <stdint.h>
 
 #include "server/client.h"
+#include "server/route/route.h"
 #include "server/server.h"
-
-struct srv_msg;
 
 /* Per-command counters of one worker; summed by INFO commandstats. Written
  * by the worker only (relaxed), read by an exclusive INFO. */
@@ -74,6 +65,7 @@ typedef struct srv_errstat {
 } srv_errstat;
 
 typedef struct srv_worker {
+    srv_router rt; /* routing: channels, in-flight, parking (route/mesh.h) */
     srv_server *srv;
     uint32_t id;
     pthread_t thread;
@@ -94,17 +86,9 @@ typedef struct srv_worker {
     bool kill_pending; /* some conn has kill_req set */
     conn *resume;      /* drained after back-pressure (conn.c) */
 
-    /* Cross-worker. */
-    bool *wake_dst;    /* [nworkers]: pushed to dst this iteration */
-    uint32_t ovf_dsts; /* channels of ours with overflow waiting */
-    uint32_t *inflight;      /* [nworkers]: our requests there, not back */
-    size_t *inflight_bytes;  /* [nworkers]: their argument bytes */
+    /* Cross-worker (the rest is in rt). */
     conn *chan_wait;         /* connections waiting for in-flight room */
     _Atomic int sleeping;
-    _Atomic uint64_t park_req; /* generation to park for, 0 = none */
-    _Atomic uint64_t parked;   /* last generation acknowledged */
-    _Atomic int exited;        /* left its loop: counts as parked */
-    bool holds_token;
 
     /* Statistics (see srv_cmdstat for the access rule). */
     srv_cmdstat *cmdstats; /* [srv->cmds.count] */
@@ -115,7 +99,6 @@ typedef struct srv_worker {
     uint64_t stat_errors; /* every error reply (total_error_replies) */
     srv_errstat errstats[SRV_ERRSTAT_MAX];
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
-    _Atomic uint64_t stat_excl;         /* exclusive sections it ran */
     /* Published keyspace figures (pubstats.h). */
     _Atomic uint64_t pub_keys, pub_expires, pub_memory;
     bool pub_dirty; /* a command ran or keys expired since the last one */
@@ -146,10 +129,6 @@ typedef struct srv_worker {
     struct srv_inbox *inbox;
     struct srv_wait *waits;
     _Atomic int wait_poke; /* acks arrived: look at the waits */
-
-    /* Scratch for scatter/gather sub-argv. */
-    resp_arg *sub_argv;
-    size_t sub_cap;
 } srv_worker;
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
@@ -161,25 +140,8 @@ int srv_listen_steer(srv_server *s, char *err, size_t errlen);
 void srv_worker_destroy(srv_worker *w);
 /* The thread's entry point (arg = srv_worker *). */
 void *srv_worker_main(void *arg);
-/* Any thread: interrupts the worker's poll. */
-void srv_worker_wake(srv_worker *w);
-
-/* Sends a message to worker dst (request or reply). A request must have
- * been admitted by srv_worker_can_send first; it then counts as in flight
- * until srv_worker_returned. -1 only when that bound was broken (the
- * message stays the caller's). */
-int srv_worker_send(srv_worker *w, uint32_t dst, struct srv_msg *m);
-/* Whether a request of `bytes` argument bytes may be sent to dst now. */
-bool srv_worker_can_send(const srv_worker *w, uint32_t dst, size_t bytes);
-/* One of our requests came back from m->owner: its room is free again. */
-void srv_worker_returned(srv_worker *w, const struct srv_msg *m);
-
-/* Exclusive execution (see above). begin returns once every other worker is
- * parked; end releases them. No-op pair with one worker. */
-void srv_excl_begin(srv_worker *w);
-void srv_excl_end(srv_worker *w);
-/* Safe point: parks here while another worker holds exclusive execution. */
-void srv_park_point(srv_worker *w);
+/* srv_worker_wake (any thread: interrupts the worker's poll) and
+ * srv_on_park are declared in route/mesh.h: parking calls them. */
 
 /* Counts an error reply ("-PREFIX message\r\n") in errorstats. */
 void srv_errstat_count(srv_worker *w, const char *reply, size_t len);

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "server/spsc.h"
+#include "server/route/spsc.h"
 
 static void *tok(uintptr_t i)
 {

@@ -2,18 +2,28 @@
  * cmd_client.c — CLIENT ID / SETNAME / GETNAME / SETINFO / INFO / LIST /
  * KILL / HELP.
  *
- * Threads: LIST and KILL run exclusively (they read, and mark for closing,
- * connections of every worker while those are parked); the others touch
- * only their own connection and run inline. A connection of another worker
- * is never closed from here: it gets kill_req, and its worker closes it at
- * its next iteration.
+ * Threads: only a connection's own worker touches it. LIST and KILL
+ * (SRV_CMD_EVERY) check their arguments on the client's worker, then
+ * gather each worker's part by message (srv_every, route/route.h): every
+ * worker lists, or marks for closing, its own connections, and the
+ * client's worker merges the parts into the reply. Nobody is parked; a
+ * listing is therefore no single instant across workers, but the parts of
+ * one client's requests run in order on each worker (KILL then LIST never
+ * lists the victim). Inside EXEC, which holds every other worker parked
+ * when it queues LIST or KILL (multi.c), and with one worker, they walk
+ * every worker's connections themselves instead. A connection of another
+ * worker is never closed from here, even by its own worker's part: it gets
+ * kill_req, and its worker closes it at the end of its iteration. The
+ * other subcommands touch only their own connection.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/client.h"
 #include "server/multi.h"
+#include "server/route/route.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -33,8 +43,8 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
         (long long)((now - c->atime_ms) / 1000),
         srv_tx_active(c) ? "x" : "N", /* Redis's flag for "in MULTI" */
         srv_tx_active(c) ? (long long)c->tx->nqueued : -1LL,
-        c->io.rbuf.len - c->rpos,
-        c->io.rbuf.cap - c->io.rbuf.len, c->io.rbuf.cap, c->io.wbuf.len,
+        c->io.rbuf.len - c->rpos, c->io.rbuf.cap - c->io.rbuf.len,
+        c->io.rbuf.cap, c->io.wbuf.len,
         sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap, c->last_cmd,
         c->last_sub ? "|" : "", c->last_sub ? c->last_sub : "", c->wr.proto,
         c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "",
@@ -44,13 +54,77 @@ static void client_line(const conn *c, int64_t now, fc_buf *b)
                       (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void reply_text(srv_exec *x, fc_buf *b)
+static void reply_text(resp_writer *wr, fc_buf *b)
 {
     if (b->oom)
-        resp_error(x->c->w, "ERR out of memory");
+        resp_error(wr, "ERR out of memory");
     else
-        resp_verbatim(x->c->w, "txt", b->data ? b->data : "", b->len);
+        resp_verbatim(wr, "txt", b->data ? b->data : "", b->len);
     fc_buf_free(b);
+}
+
+/* Whether the command must read every worker itself: with one worker, or
+ * inside EXEC with the others parked (srv_every is for the rest). */
+static bool walks_all(const srv_exec *x)
+{
+    assert(x->conn); /* no keys: never run for another worker's client */
+    return x->srv->nworkers == 1 || x->w->rt.holds_token;
+}
+
+static void stat_add(_Atomic uint64_t *v, uint64_t n)
+{
+    /* Single writer (this worker), as srv_execute's counters. */
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* A reply a merge writes (out from at), long after srv_execute timed the
+ * call and found no output: counted as srv_execute counts output and
+ * errors. */
+static void count_reply(srv_worker *w, const fc_buf *out, size_t at)
+{
+    if (out->len <= at)
+        return;
+    stat_add(&w->stat_net_out, out->len - at);
+    if (out->data[at] != '-')
+        return;
+    const srv_cmdent *e = srv_cmdtab_find(&w->srv->cmds, "client", 6);
+    stat_add(&w->cmdstats[e->index].failed, 1);
+    srv_errstat_count(w, out->data + at, out->len - at);
+}
+
+/* --- LIST ------------------------------------------------------------- */
+
+typedef struct list_arg {
+    long long only_id; /* -1 = all */
+} list_arg;
+
+static void list_own(srv_worker *w, const list_arg *a, int64_t now, fc_buf *b)
+{
+    for (conn *cn = w->conns; cn; cn = cn->next)
+        if (!cn->kill_req && !cn->io.closing &&
+            (a->only_id < 0 || cn->id == (uint64_t)a->only_id))
+            client_line(cn, now, b);
+}
+
+/* A worker's part: its lines. */
+static void list_part(srv_worker *w, const void *arg, fc_buf *out)
+{
+    list_own(w, arg, w->now, out);
+}
+
+/* Every worker's lines, in worker order: the order the listing had when
+ * it walked every worker's list itself. */
+static void list_merge(srv_worker *w, const void *arg, const fc_buf *part,
+                       uint32_t nparts, resp_writer *wr)
+{
+    fc_buf b = {0};
+    size_t at = wr->out->len;
+    for (uint32_t i = 0; i < nparts; i++)
+        if (part[i].len)
+            fc_buf_append(&b, part[i].data, part[i].len);
+    reply_text(wr, &b);
+    count_reply(w, wr->out, at);
 }
 
 static void client_list(srv_exec *x)
@@ -72,62 +146,129 @@ static void client_list(srv_exec *x)
         resp_error(c->w, "ERR syntax error");
         return;
     }
-    fc_buf b = {0};
-    for (uint32_t i = 0; i < s->nworkers; i++)
-        for (conn *cn = s->workers[i].conns; cn; cn = cn->next)
-            if (!cn->kill_req && !cn->io.closing &&
-                (only_id < 0 || cn->id == (uint64_t)only_id))
-                client_line(cn, x->w->now, &b);
-    reply_text(x, &b);
+    list_arg a = {.only_id = only_id};
+    if (walks_all(x)) {
+        fc_buf b = {0};
+        for (uint32_t i = 0; i < s->nworkers; i++)
+            list_own(&s->workers[i], &a, x->w->now, &b);
+        reply_text(c->w, &b);
+    } else if (srv_every(&x->w->rt, x->conn, c->w->proto, list_part, list_merge,
+                         &a, sizeof(a))) {
+        resp_error(c->w, "ERR out of memory");
+    }
 }
 
+/* --- KILL ------------------------------------------------------------- */
+
+/* The filter, copied into every worker's message: addresses by value. */
 typedef struct kill_filter {
-    long long id;   /* -1 = any */
-    resp_arg addr;  /* len 0 = any */
-    resp_arg laddr; /* len 0 = any */
+    long long id; /* -1 = any */
+    uint64_t me;  /* the caller's client id */
     bool skipme;
+    bool old_style; /* CLIENT KILL ip:port: +OK, or an error when none */
+    /* 0 = any; CONN_ADDR_LEN = longer than any address: matches none */
+    uint8_t addr_len, laddr_len;
+    char addr[CONN_ADDR_LEN];
+    char laddr[CONN_ADDR_LEN];
 } kill_filter;
 
-static bool arg_eq_str(const resp_arg *a, const char *s)
+static bool addr_eq(const char *want, size_t len, const char *addr)
 {
-    return a->len == strlen(s) && memcmp(a->ptr, s, a->len) == 0;
+    return len < CONN_ADDR_LEN && len == strlen(addr) &&
+           memcmp(want, addr, len) == 0;
 }
 
-static bool kill_match(const kill_filter *f, const conn *cn, const conn *me)
+static bool kill_match(const kill_filter *f, const conn *cn)
 {
     if (cn->kill_req || cn->io.closing)
         return false;
-    if (f->skipme && cn == me)
+    if (f->skipme && cn->id == f->me)
         return false;
     if (f->id >= 0 && cn->id != (uint64_t)f->id)
         return false;
-    if (f->addr.len && !arg_eq_str(&f->addr, cn->addr))
+    if (f->addr_len && !addr_eq(f->addr, f->addr_len, cn->addr))
         return false;
-    if (f->laddr.len && !arg_eq_str(&f->laddr, cn->laddr))
+    if (f->laddr_len && !addr_eq(f->laddr, f->laddr_len, cn->laddr))
         return false;
     return true;
 }
 
-/* Marks the matches; returns how many. */
-static long long kill_apply(srv_exec *x, const kill_filter *f)
+/* Marks w's matches; returns how many. Only the caller's own worker ever
+ * finds the caller, whose reply goes out before it closes. */
+static long long kill_own(srv_worker *w, const kill_filter *f)
 {
-    srv_server *s = x->srv;
     long long n = 0;
-    for (uint32_t i = 0; i < s->nworkers; i++) {
-        srv_worker *w = &s->workers[i];
-        for (conn *cn = w->conns; cn; cn = cn->next) {
-            if (!kill_match(f, cn, x->conn))
-                continue;
-            n++;
-            if (cn == x->conn) {
-                conn_close_after_reply(cn); /* the reply goes out first */
-            } else {
-                cn->kill_req = true;
-                w->kill_pending = true;
-            }
+    for (conn *cn = w->conns; cn; cn = cn->next) {
+        if (!kill_match(f, cn))
+            continue;
+        n++;
+        if (cn->id == f->me) {
+            conn_close_after_reply(cn); /* the reply goes out first */
+        } else {
+            cn->kill_req = true;
+            w->kill_pending = true;
         }
     }
     return n;
+}
+
+static void kill_reply(const kill_filter *f, long long n, resp_writer *wr)
+{
+    if (!f->old_style)
+        resp_int(wr, n);
+    else if (n)
+        resp_ok(wr);
+    else
+        resp_error(wr, "ERR No such client");
+}
+
+/* A worker's part: how many it marked, as a long long. */
+static void kill_part(srv_worker *w, const void *arg, fc_buf *out)
+{
+    long long n = kill_own(w, arg);
+    fc_buf_append(out, &n, sizeof(n));
+}
+
+static void kill_merge(srv_worker *w, const void *arg, const fc_buf *part,
+                       uint32_t nparts, resp_writer *wr)
+{
+    long long n = 0;
+    for (uint32_t i = 0; i < nparts; i++) {
+        long long k;
+        assert(part[i].len == sizeof(k));
+        memcpy(&k, part[i].data, sizeof(k));
+        n += k;
+    }
+    size_t at = wr->out->len;
+    kill_reply(arg, n, wr);
+    count_reply(w, wr->out, at);
+}
+
+static void kill_run(srv_exec *x, kill_filter *f)
+{
+    srv_server *s = x->srv;
+    f->me = x->conn->id;
+    if (walks_all(x)) {
+        long long n = 0;
+        for (uint32_t i = 0; i < s->nworkers; i++)
+            n += kill_own(&s->workers[i], f);
+        kill_reply(f, n, x->c->w);
+    } else if (srv_every(&x->w->rt, x->conn, x->c->w->proto, kill_part,
+                         kill_merge, f, sizeof(*f))) {
+        resp_error(x->c->w, "ERR out of memory");
+    }
+}
+
+/* An address filter, by value: one longer than any address (ours fit in
+ * CONN_ADDR_LEN - 1) keeps only its length, and matches nothing. */
+static void set_addr(const resp_arg *v, char *dst, uint8_t *len)
+{
+    if (v->len >= CONN_ADDR_LEN) {
+        *len = CONN_ADDR_LEN;
+        return;
+    }
+    memcpy(dst, v->ptr, v->len);
+    *len = (uint8_t)v->len;
 }
 
 static int parse_kill(srv_exec *x, kill_filter *f)
@@ -143,9 +284,9 @@ static int parse_kill(srv_exec *x, kill_filter *f)
                 return -2;
             }
         } else if (srv_arg_is(k, "addr")) {
-            f->addr = *v;
+            set_addr(v, f->addr, &f->addr_len);
         } else if (srv_arg_is(k, "laddr")) {
-            f->laddr = *v;
+            set_addr(v, f->laddr, &f->laddr_len);
         } else if (srv_arg_is(k, "skipme")) {
             if (srv_arg_is(v, "yes"))
                 f->skipme = true;
@@ -177,12 +318,10 @@ static void client_kill(srv_exec *x)
     cmd_ctx *c = x->c;
     kill_filter f = {.id = -1, .skipme = true};
     if (c->argc == 3) { /* old style: CLIENT KILL ip:port */
-        f.addr = c->argv[2];
+        set_addr(&c->argv[2], f.addr, &f.addr_len);
         f.skipme = false;
-        if (kill_apply(x, &f) == 0)
-            resp_error(c->w, "ERR No such client");
-        else
-            resp_ok(c->w);
+        f.old_style = true;
+        kill_run(x, &f);
         return;
     }
     int r = parse_kill(x, &f);
@@ -190,7 +329,7 @@ static void client_kill(srv_exec *x)
         resp_error(c->w, "ERR syntax error");
     if (r)
         return;
-    resp_int(c->w, kill_apply(x, &f));
+    kill_run(x, &f);
 }
 
 static void client_setinfo(srv_exec *x)
@@ -277,7 +416,7 @@ static void cmd_client(srv_exec *x)
     } else if (srv_arg_is(sub, "info")) {
         fc_buf b = {0};
         client_line(x->conn, x->w->now, &b);
-        reply_text(x, &b);
+        reply_text(c->w, &b);
     } else if (srv_arg_is(sub, "list")) {
         client_list(x);
     } else if (srv_arg_is(sub, "kill")) {
@@ -301,8 +440,8 @@ static const srv_subcmd subs[] = {
     {"info", 2, CMD_NOSCRIPT, 0,
      "Returns information about the "
      "connection."},
-    {"list", -2, CMD_NOSCRIPT, SRV_CMD_EXCL, "Lists open connections."},
-    {"kill", -3, CMD_NOSCRIPT, SRV_CMD_EXCL, "Terminates open connections."},
+    {"list", -2, CMD_NOSCRIPT, SRV_CMD_EVERY, "Lists open connections."},
+    {"kill", -3, CMD_NOSCRIPT, SRV_CMD_EVERY, "Terminates open connections."},
     {"help", 2, 0, 0,
      "Returns helpful text about the different "
      "subcommands."},

@@ -31,7 +31,7 @@ static size_t categories(const cmd_def *d, unsigned sflags,
     else if (d->group && !strcmp(d->group, "connection"))
         out[n++] = "@connection";
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
-    if ((d->flags & CMD_ALLKEYS) || (sflags & SRV_CMD_EXCL))
+    if ((d->flags & CMD_ALLKEYS) || (sflags & (SRV_CMD_EXCL | SRV_CMD_EVERY)))
         out[n++] = "@dangerous";
     return n;
 }

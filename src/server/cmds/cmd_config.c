@@ -428,7 +428,7 @@ static void config_resetstat(srv_exec *x)
         w->stat_errors = 0;
         memset(w->errstats, 0, sizeof(w->errstats));
         atomic_store(&w->stat_obuf_disconn, 0);
-        atomic_store(&w->stat_excl, 0);
+        atomic_store(&w->rt.stat_excl, 0);
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);

@@ -205,7 +205,7 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "total_error_replies:%llu", (unsigned long long)errors);
     add(b, "client_output_buffer_limit_disconnections:%llu",
         (unsigned long long)SUM(s, stat_obuf_disconn));
-    add(b, "exclusive_sections:%llu", (unsigned long long)SUM(s, stat_excl));
+    add(b, "exclusive_sections:%llu", (unsigned long long)SUM(s, rt.stat_excl));
 }
 
 static void sec_replication(srv_exec *x, fc_buf *b)

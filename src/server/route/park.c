@@ -1,17 +1,16 @@
 /*
  * park.c — exclusive execution: the cross-worker token and parking (the
- * protocol is described in worker.h).
+ * protocol is described in mesh.h).
  *
  * Waiting is spin-then-sleep: a parked worker gives its core back after a
- * short spin, because exclusive sections (KEYS, FLUSHALL, INFO ...) are rare
+ * short spin, because exclusive sections (KEYS, FLUSHALL, MSET ...) are rare
  * and can be long, and the section's own worker may share that core.
  */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <time.h>
 
-#include "server/durable.h"
-#include "server/worker.h"
+#include "server/route/mesh.h"
 
 static void backoff(unsigned *spins)
 {
@@ -28,70 +27,70 @@ static void backoff(unsigned *spins)
     (*spins)++;
 }
 
-void srv_park_point(srv_worker *w)
+void srv_park_point(srv_router *rt)
 {
     uint64_t gen;
-    while ((gen = atomic_load_explicit(&w->park_req, memory_order_acquire))) {
+    while ((gen = atomic_load_explicit(&rt->park_req, memory_order_acquire))) {
         /* The holder may write our shards: our records must be queued
          * before its own (durable.h). */
-        srv_dur_handoff(w);
-        atomic_store_explicit(&w->parked, gen, memory_order_release);
+        srv_on_park(rt->worker);
+        atomic_store_explicit(&rt->parked, gen, memory_order_release);
         unsigned spins = 0;
-        while (atomic_load_explicit(&w->park_req, memory_order_acquire) == gen)
+        while (atomic_load_explicit(&rt->park_req, memory_order_acquire) == gen)
             backoff(&spins);
     }
 }
 
-void srv_excl_begin(srv_worker *w)
+void srv_excl_begin(srv_router *rt)
 {
-    srv_server *s = w->srv;
-    if (s->nworkers == 1)
+    srv_mesh *m = rt->mesh;
+    if (m->nworkers == 1)
         return;
     unsigned spins = 0;
     int expected = -1;
     while (!atomic_compare_exchange_weak_explicit(
-        &s->token, &expected, (int)w->id, memory_order_acquire,
+        &m->token, &expected, (int)rt->id, memory_order_acquire,
         memory_order_relaxed)) {
         expected = -1;
         /* The holder may be waiting for us: keep answering. */
-        srv_park_point(w);
+        srv_park_point(rt);
         backoff(&spins);
     }
-    uint64_t gen = ++s->park_gen;
+    uint64_t gen = ++m->park_gen;
     /* Counted (INFO stats exclusive_sections) so that operators and tests
      * can see which commands stop the world. */
     atomic_store_explicit(
-        &w->stat_excl,
-        atomic_load_explicit(&w->stat_excl, memory_order_relaxed) + 1,
+        &rt->stat_excl,
+        atomic_load_explicit(&rt->stat_excl, memory_order_relaxed) + 1,
         memory_order_relaxed);
-    for (uint32_t i = 0; i < s->nworkers; i++) {
-        if (i == w->id)
+    for (uint32_t i = 0; i < m->nworkers; i++) {
+        if (i == rt->id)
             continue;
-        atomic_store_explicit(&s->workers[i].park_req, gen,
+        atomic_store_explicit(&m->routers[i]->park_req, gen,
                               memory_order_release);
-        srv_worker_wake(&s->workers[i]);
+        srv_worker_wake(m->routers[i]->worker);
     }
-    for (uint32_t i = 0; i < s->nworkers; i++) {
-        srv_worker *o = &s->workers[i];
+    for (uint32_t i = 0; i < m->nworkers; i++) {
+        srv_router *o = m->routers[i];
         spins = 0;
-        while (i != w->id &&
+        while (i != rt->id &&
                atomic_load_explicit(&o->parked, memory_order_acquire) != gen &&
                !atomic_load_explicit(&o->exited, memory_order_acquire))
             backoff(&spins);
     }
-    w->holds_token = true;
+    rt->holds_token = true;
 }
 
-void srv_excl_end(srv_worker *w)
+void srv_excl_end(srv_router *rt)
 {
-    srv_server *s = w->srv;
-    if (s->nworkers == 1)
+    srv_mesh *m = rt->mesh;
+    if (m->nworkers == 1)
         return;
-    w->holds_token = false;
-    srv_dur_handoff(w); /* before the owners write their shards again */
-    for (uint32_t i = 0; i < s->nworkers; i++)
-        if (i != w->id)
-            atomic_store_explicit(&s->workers[i].park_req, 0,
+    rt->holds_token = false;
+    srv_on_park(rt->worker); /* before the owners write their shards again */
+    for (uint32_t i = 0; i < m->nworkers; i++)
+        if (i != rt->id)
+            atomic_store_explicit(&m->routers[i]->park_req, 0,
                                   memory_order_release);
-    atomic_store_explicit(&s->token, -1, memory_order_release);
+    atomic_store_explicit(&m->token, -1, memory_order_release);
 }

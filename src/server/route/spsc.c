@@ -1,4 +1,4 @@
-#include "server/spsc.h"
+#include "server/route/spsc.h"
 
 #include <stdint.h>
 #include <stdlib.h>

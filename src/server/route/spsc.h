@@ -23,8 +23,8 @@
  *   producer wrote into a message before pushing it is visible to the
  *   consumer after popping it.
  */
-#ifndef FC_SERVER_SPSC_H
-#define FC_SERVER_SPSC_H
+#ifndef FC_SERVER_ROUTE_SPSC_H
+#define FC_SERVER_ROUTE_SPSC_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -75,4 +75,4 @@ size_t spsc_chan_flush(spsc_chan *ch);
  * message, removed; NULL when none. For shutdown draining. */
 void *spsc_chan_take_overflow(spsc_chan *ch);
 
-#endif /* FC_SERVER_SPSC_H */
+#endif /* FC_SERVER_ROUTE_SPSC_H */

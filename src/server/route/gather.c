@@ -1,16 +1,18 @@
 /*
- * gather.c — split commands over several workers: one part per owner
- * (argv[0], any arguments before the first or after the last key, and the
- * owner's key groups in input order), and the merge of the parts' replies
- * by the command's split rule once they are all back.
+ * gather.c — requests over several workers: split commands (one part per
+ * owner: argv[0], any arguments before the first or after the last key,
+ * and the owner's key groups in input order, merged by the command's split
+ * rule) and srv_every (one visit per worker, merged by the command's
+ * function), once all parts are back.
  *
  * The local part runs first and inline, then the remote ones are sent: the
  * slot can therefore only complete (and merge) after the local part is in.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/router.h"
+#include "server/route/route.h"
 
 void srv_gather_free(srv_gather *g)
 {
@@ -21,6 +23,7 @@ void srv_gather_free(srv_gather *g)
             fc_buf_free(&g->part[i]);
     free(g->part);
     free(g->group_owner);
+    free(g->arg);
     free(g);
 }
 
@@ -52,51 +55,51 @@ static size_t plan_args(const split_plan *p, const srv_gather *g, uint32_t o,
     return n;
 }
 
-static bool grow_sub(srv_worker *w, size_t n)
+static bool grow_sub(srv_router *rt, size_t n)
 {
-    if (w->sub_cap >= n)
+    if (rt->sub_cap >= n)
         return true;
-    resp_arg *a = realloc(w->sub_argv, n * sizeof(*a));
+    resp_arg *a = realloc(rt->sub_argv, n * sizeof(*a));
     if (!a)
         return false;
-    w->sub_argv = a;
-    w->sub_cap = n;
+    rt->sub_argv = a;
+    rt->sub_cap = n;
     return true;
 }
 
-static void send_part(conn *c, const srv_cmdent *e, conn_slot *slot,
-                      const split_plan *p, uint32_t o, size_t sub_argc)
+static void send_part(const srv_req *r, conn_slot *slot, const split_plan *p,
+                      uint32_t o, size_t sub_argc)
 {
-    srv_worker *w = c->w;
+    srv_router *rt = r->rt;
     srv_gather *g = slot->g;
     srv_msg *m = NULL;
-    if (grow_sub(w, sub_argc))
-        m = srv_msg_alloc(e, sub_argc, p->fixed_bytes + p->bytes[o]);
+    if (grow_sub(rt, sub_argc))
+        m = srv_msg_alloc(r->cmd, sub_argc, p->fixed_bytes + p->bytes[o]);
     if (m) {
-        size_t n = plan_args(p, g, o, w->sub_argv);
+        size_t n = plan_args(p, g, o, rt->sub_argv);
         char *dst = (char *)(m->argv + sub_argc);
         for (size_t i = 0; i < n; i++)
-            dst = srv_msg_push(m, dst, &w->sub_argv[i]);
+            dst = srv_msg_push(m, dst, &rt->sub_argv[i]);
         m->slot = slot;
-        m->origin = w->id;
+        m->origin = rt->id;
         m->part = o;
-        m->proto = (uint8_t)c->wr.proto;
-        if (srv_worker_send(w, o, m) == 0)
+        m->proto = (uint8_t)r->wr->proto;
+        if (srv_msg_send(rt, o, m) == 0)
             return;
         free(m);
     }
-    resp_writer wr = {.out = &g->part[o], .proto = c->wr.proto};
+    resp_writer wr = {.out = &g->part[o], .proto = r->wr->proto};
     srv_reply_oom(&wr);
     conn_slot_part_done(slot);
 }
 
-static srv_gather *gather_new(const srv_cmdent *e, uint32_t nw, size_t ng,
+static srv_gather *gather_new(const cmd_def *d, uint32_t nw, size_t ng,
                               int proto)
 {
     srv_gather *g = calloc(1, sizeof(*g));
     if (!g)
         return NULL;
-    g->rule = e->def->split;
+    g->rule = d->split;
     g->proto = (uint8_t)proto;
     g->nworkers = nw;
     g->ngroups = ng;
@@ -109,15 +112,16 @@ static srv_gather *gather_new(const srv_cmdent *e, uint32_t nw, size_t ng,
     return g;
 }
 
-void srv_scatter(conn *c, const srv_cmdent *e, const resp_arg *argv,
-                 size_t argc, size_t first, size_t last, size_t step)
+void srv_scatter(const srv_req *r, size_t first, size_t last, size_t step)
 {
-    srv_worker *w = c->w;
-    srv_server *s = w->srv;
-    uint32_t nw = s->nworkers;
+    srv_router *rt = r->rt;
+    const resp_arg *argv = r->argv;
+    size_t argc = r->argc;
+    uint32_t nw = rt->mesh->nworkers, me = rt->id;
     split_plan p = {
         .argv = argv, .argc = argc, .first = first, .last = last, .step = step};
-    srv_gather *g = gather_new(e, nw, (last - first) / step + 1, c->wr.proto);
+    srv_gather *g =
+        gather_new(r->def, nw, (last - first) / step + 1, r->wr->proto);
     p.count = calloc(nw, sizeof(size_t));
     p.bytes = calloc(nw, sizeof(size_t));
     conn_slot *slot = NULL;
@@ -130,43 +134,89 @@ void srv_scatter(conn *c, const srv_cmdent *e, const resp_arg *argv,
         uint32_t nremote = 0;
         for (size_t gi = 0; gi < g->ngroups; gi++) {
             size_t k = first + gi * step;
-            uint32_t shard = (uint32_t)(eng_hash_seeded(s->hash_seed,
-                                                        argv[k].ptr,
-                                                        argv[k].len) &
-                                        (s->nshards - 1));
-            uint32_t o = srv_shard_owner(s, shard);
+            uint32_t o = srv_key_owner(rt->mesh, &argv[k]);
             g->group_owner[gi] = o;
-            if (p.count[o]++ == 0 && o != w->id)
+            if (p.count[o]++ == 0 && o != me)
                 nremote++;
             for (size_t j = 0; j < step; j++)
                 p.bytes[o] += argv[k + j].len;
         }
-        slot = conn_slot_open(c, SLOT_GATHER, nremote);
+        slot = conn_slot_open(r->conn, SLOT_GATHER, nremote);
     }
     if (!slot) {
         srv_gather_free(g);
         free(p.count);
         free(p.bytes);
-        c->wr.out = conn_out(c);
-        srv_reply_oom(&c->wr);
+        r->wr->out = conn_out(r->conn);
+        srv_reply_oom(r->wr);
         return;
     }
     slot->g = g;
-    if (p.count[w->id]) {
-        size_t n = p.fixed_n + p.count[w->id] * step;
-        resp_writer wr = {.out = &g->part[w->id], .proto = c->wr.proto};
-        if (grow_sub(w, n)) {
-            n = plan_args(&p, g, w->id, w->sub_argv);
-            srv_execute(w, e, w->sub_argv, n, &wr, c);
+    if (p.count[me]) {
+        size_t n = p.fixed_n + p.count[me] * step;
+        resp_writer wr = {.out = &g->part[me], .proto = r->wr->proto};
+        if (grow_sub(rt, n)) {
+            n = plan_args(&p, g, me, rt->sub_argv);
+            srv_execute(rt->worker, r->cmd, rt->sub_argv, n, &wr, r->conn);
         } else {
             srv_reply_oom(&wr);
         }
     }
     for (uint32_t o = 0; o < nw; o++)
-        if (o != w->id && p.count[o])
-            send_part(c, e, slot, &p, o, p.fixed_n + p.count[o] * step);
+        if (o != me && p.count[o])
+            send_part(r, slot, &p, o, p.fixed_n + p.count[o] * step);
     free(p.count);
     free(p.bytes);
+}
+
+/* --- every worker ----------------------------------------------------- */
+
+int srv_every(srv_router *rt, struct conn *c, int proto, srv_part_fn part,
+              srv_merge_fn merge, const void *arg, size_t len)
+{
+    uint32_t nw = rt->mesh->nworkers, me = rt->id;
+    assert(nw > 1 && len <= SRV_EVERY_ARG_MAX);
+    srv_gather *g = calloc(1, sizeof(*g));
+    conn_slot *slot = NULL;
+    if (g) {
+        g->proto = (uint8_t)proto;
+        g->nworkers = nw;
+        g->merge = merge;
+        g->origin = rt->worker;
+        g->part = calloc(nw, sizeof(*g->part));
+        g->arg = malloc(len ? len : 1);
+        if (g->part && g->arg) {
+            memcpy(g->arg, arg, len);
+            slot = conn_slot_open(c, SLOT_GATHER, nw - 1);
+        }
+    }
+    if (!slot) {
+        srv_gather_free(g);
+        return -1;
+    }
+    slot->g = g;
+    /* First, so that what it does to its own connection (CLIENT KILL of
+     * itself: close after the reply) already sees the slot. */
+    part(rt->worker, g->arg, &g->part[me]);
+    for (uint32_t o = 0; o < nw; o++) {
+        if (o == me)
+            continue;
+        srv_msg *m = srv_msg_alloc(NULL, 0, len);
+        if (m) {
+            memcpy(m->argv, arg, len);
+            m->visit = part;
+            m->slot = slot;
+            m->origin = me;
+            m->part = o;
+            m->proto = (uint8_t)proto;
+            if (srv_msg_send(rt, o, m) == 0)
+                continue;
+            free(m);
+        }
+        g->part[o].oom = true; /* the merge answers out of memory */
+        conn_slot_part_done(slot);
+    }
+    return 0;
 }
 
 /* --- merge ------------------------------------------------------------- */
@@ -227,6 +277,16 @@ void srv_gather_merge(const srv_gather *g, fc_buf *out)
 {
     resp_writer wr = {.out = out, .proto = g->proto};
     long long sum = 0;
+    if (g->merge) {
+        for (uint32_t o = 0; o < g->nworkers; o++) {
+            if (g->part[o].oom) {
+                srv_reply_oom(&wr);
+                return;
+            }
+        }
+        g->merge(g->origin, g->arg, g->part, g->nworkers, &wr);
+        return;
+    }
     for (size_t gi = 0; gi < g->ngroups; gi++) {
         const fc_buf *b = &g->part[g->group_owner[gi]];
         if (b->len == 0 || b->oom) {
