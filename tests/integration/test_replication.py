@@ -376,17 +376,20 @@ class TestRestarts(ReplCase):
 
 @fast_cache_only
 class TestHandshake(ReplCase):
-    """Hand-made FCRP handshakes against a primary that has a token and a
-    replica: each bad one gets an Error frame and a close; nothing else is
-    disturbed."""
+    """Hand-made FCRP handshakes against a primary that has a token: each
+    bad one gets an Error frame and a close; nothing else is disturbed.
+    The tests without a replica need only the primary side."""
 
     def setUp(self):
         super().setUp()
         self.p = self.primary(token=TOKEN)
         self.pc = self.client(self.p)
         fill(self.pc, b"a:", 300, ttl_every=3)
+
+    def with_replica(self):
         self.r = self.replica(self.p.rport, token=TOKEN)
         self.wait_online(self.r)
+        return self.client(self.r)
 
     def peer(self):
         c = FcrpPeer(self.p.rport)
@@ -403,9 +406,7 @@ class TestHandshake(ReplCase):
         self.assertTrue(closed, "connection left open after %r" % msg)
         return msg
 
-    def test_bad_handshakes_get_an_error_frame(self):
-        rc = self.client(self.r)
-        reconnects = repl(rc)["fc_repl_reconnects"]
+    def bad_handshakes(self):
         good = hello(TOKEN)
         self.rejected(frame(HELLO, good, version=2),
                       "unsupported FCRP version")
@@ -421,18 +422,35 @@ class TestHandshake(ReplCase):
                       "expected Hello frame")
         self.rejected(frame(HELLO, good + b"trailing"), "protocol error")
         self.rejected(frame(HELLO, hello(TOKEN, role=7)), "protocol error")
+        self.rejected(frame(HELLO, good, reserved=1), "protocol error")
         # Silence: the Hello must come within connect_timeout_ms (500).
         t0 = time.monotonic()
         self.rejected(b"", "expected Hello frame", timeout=5.0)
         self.assertLess(time.monotonic() - t0, 4.0)
         # Half a header, then silence: the same.
-        self.rejected(good[:7], "expected Hello frame", timeout=5.0)
+        self.rejected(frame(HELLO, good)[:7], "expected Hello frame",
+                      timeout=5.0)
+
+    def test_bad_handshakes_get_an_error_frame(self):
+        self.bad_handshakes()
         pi = repl(self.pc)
-        self.assertGreaterEqual(int(pi["fc_repl_rejected_version"]), 2, pi)
-        self.assertGreaterEqual(int(pi["fc_repl_rejected_auth"]), 3, pi)
-        self.assertGreaterEqual(int(pi["fc_repl_rejected_proto"]), 1, pi)
-        # Clients and the replica were never disturbed.
+        self.assertEqual(pi["fc_repl_rejected_version"], "2", pi)
+        self.assertEqual(pi["fc_repl_rejected_auth"], "3", pi)
+        self.assertGreaterEqual(int(pi["fc_repl_rejected_proto"]), 4, pi)
+        self.assertEqual(pi["connected_slaves"], "0")
+        # Clients never noticed.
         self.assertEqual(self.pc.call("PING"), b"PONG")
+        self.assertEqual(self.pc.call("SET", "after", "1"), b"OK")
+        self.assertEqual(self.pc.call("DBSIZE"), 301)
+        # And a good handshake still works.
+        c = self.peer()
+        c.send(frame(HELLO, hello(TOKEN, role=2)))
+        self.assertEqual(c.read_frame()[0], HELLO)
+
+    def test_bad_handshakes_leave_the_replica_alone(self):
+        rc = self.with_replica()
+        reconnects = repl(rc)["fc_repl_reconnects"]
+        self.bad_handshakes()
         fill(self.pc, b"after:", 100)
         self.assert_converged(self.p, self.r)
         i = repl(rc)
@@ -440,7 +458,47 @@ class TestHandshake(ReplCase):
         self.assertEqual(i["fc_repl_reconnects"], reconnects)
         self.assertEqual(repl(self.pc)["connected_slaves"], "1")
 
+    def test_max_replicas_with_raw_peers(self):
+        """max_replicas counts every peer past its Hello; the next one is
+        told so, and a freed place is taken again."""
+        conf = self.conf("[replication]\nmax_replicas = 2\n")
+        p = self.primary(conf=conf, token=TOKEN)
+        peers = []
+        for role in (1, 2):
+            c = FcrpPeer(p.rport)
+            self.addCleanup(c.close)
+            c.send(frame(HELLO, hello(TOKEN, role=role)))
+            self.assertEqual(c.read_frame()[0], HELLO)
+            peers.append(c)
+        c = FcrpPeer(p.rport)
+        self.addCleanup(c.close)
+        try:  # refused at once, or once its Hello is in
+            f = c.read_frame(1.0)
+        except socket.timeout:
+            c.send(frame(HELLO, hello(TOKEN)))
+            f = c.read_frame(10.0)
+        self.assertIsNotNone(f, "closed without an Error frame")
+        self.assertEqual(f[0], ERROR)
+        self.assertTrue(error_text(f[2]).startswith("max replicas reached"),
+                        error_text(f[2]))
+        self.assertIsNone(c.read_frame(5.0), "left open after the Error")
+        with p.raw() as pc:
+            self.assertEqual(counter(pc, "fc_repl_rejected_full"), 1)
+            self.assertEqual(counter(pc, "connected_slaves"), 1)
+            peers[0].close()
+            self.wait_until(lambda: counter(pc, "connected_slaves") == 0,
+                            "the closed peer is gone", 30)
+        c = self.peer_to(p)
+        c.send(frame(HELLO, hello(TOKEN)))
+        self.assertEqual(c.read_frame()[0], HELLO)
+
+    def peer_to(self, server):
+        c = FcrpPeer(server.rport)
+        self.addCleanup(c.close)
+        return c
+
     def test_replica_with_a_wrong_token_never_syncs(self):
+        self.with_replica()
         before = counter(self.pc, "fc_repl_rejected_auth")
         bad = self.replica(self.p.rport, token="not-it")
         self.wait_until(lambda: counter(self.pc, "fc_repl_rejected_auth") >=
@@ -461,6 +519,7 @@ class TestHandshake(ReplCase):
         """A peer that knows only the spec (no capability flags, role 2,
         no watermarks) gets Hello, SnapshotBegin, chunks, SnapshotEnd in
         the seed's layouts, holding exactly the primary's data."""
+        fill(self.pc, b"b:", 3000, vsize=1000, ttl_every=4)  # 3 MB: chunks
         want = dump(self.pc)
         c = self.peer()
         c.send(frame(HELLO, hello(TOKEN, role=2)))
@@ -484,6 +543,7 @@ class TestHandshake(ReplCase):
             idx += 1
             for k, v, exp in entries:
                 got[k] = (v, -1 if exp == NO_EXPIRY else exp)
+        self.assertGreaterEqual(idx, 3)
         kind, _, p = c.read_frame()
         self.assertEqual(kind, SNAP_END)
         self.assertEqual({k: v for k, (v, _) in got.items()},
