@@ -176,6 +176,11 @@ class ReplCase(unittest.TestCase):
             f.write(text)
         return path
 
+    def subdir(self, name):
+        path = os.path.join(self.tmp, name)
+        os.makedirs(path, exist_ok=True)
+        return path
+
     def primary(self, **kw):
         s = RServer("primary", **kw)
         self.servers.append(s)
@@ -219,7 +224,7 @@ class ReplCase(unittest.TestCase):
                 if got:
                     return got
                 last = got
-            except (NotReady, RespError, ConnectionClosed, OSError) as e:
+            except (NotReady, ConnectionClosed, OSError) as e:
                 last = e
             time.sleep(interval)
         self.fail("%s: not within %.0fs (last: %r)\n%s" %
@@ -232,8 +237,15 @@ class ReplCase(unittest.TestCase):
                 "replica %d fc_repl_state %s" % (replica.port, state), timeout)
 
     def wait_online(self, replica, timeout=SYNC_TIMEOUT):
+        """Until INFO says online. A server that still says role:master
+        5 s into the wait is not trying to be a replica: fail at once."""
+        t0 = time.monotonic()
+
         def online(c):
             i = repl(c)
+            if i.get("role") == "master" and time.monotonic() - t0 > 5:
+                self.fail("server %d is not a replica (role:master):\n%s"
+                          % (replica.port, self.logs()))
             return (i.get("fc_repl_state") == "online" and
                     i.get("master_link_status") == "up" and
                     i.get("master_sync_in_progress") == "0") and i

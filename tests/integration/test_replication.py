@@ -23,7 +23,7 @@ import struct
 import time
 import unittest
 
-from fcserver import RespError, fast_cache_only
+from fcserver import RespError, fast_cache_only, free_port
 from persistutil import pipeline
 from replutil import (ACK, BATCH, ERROR, HELLO, NO_EXPIRY, READONLY,
                       SNAP_BEGIN, SNAP_CHUNK, SNAP_END, FcrpPeer, ReplCase,
@@ -72,8 +72,8 @@ class TestSync(ReplCase):
             int(s0[f])
         self.assertGreater(int(pi["master_repl_offset"]), 0)
         self.assertEqual(pi["fc_repl_snapshots_served"], "1")
-        for f in ("catchups", "dropped_slow", "rejected_auth",
-                  "rejected_version", "rejected_proto", "rejected_full"):
+        for f in ("dropped_slow", "rejected_auth", "rejected_version",
+                  "rejected_proto", "rejected_full"):
             self.assertEqual(pi["fc_repl_" + f], "0", f)
         # ROLE, as Redis shapes it.
         role = pc.call("ROLE")
@@ -247,7 +247,7 @@ class TestRestarts(ReplCase):
     """Either side restarted or SIGKILLed; a cut inside a snapshot."""
 
     def test_primary_restart_with_persistence(self):
-        p = self.primary(data_dir=self.tmp)
+        p = self.primary(data_dir=self.subdir("primary"))
         pc = self.client(p)
         fill(pc, b"a:", 2000, vsize=64, ttl_every=3)
         px = self.proxy(p.rport)
@@ -269,7 +269,7 @@ class TestRestarts(ReplCase):
         self.assert_converged(p, r)
 
     def test_primary_sigkill_with_persistence(self):
-        p = self.primary(data_dir=self.tmp)
+        p = self.primary(data_dir=self.subdir("primary"))
         with p.raw() as pc:
             fill(pc, b"a:", 1000, ttl_every=4)
         px = self.proxy(p.rport)
@@ -349,7 +349,9 @@ class TestRestarts(ReplCase):
         px = self.proxy(p.rport, rate=40 << 20)  # ~5 s for the snapshot
         r = self.replica(px.port)
         rc = self.client(r)
-        self.wait_until(lambda: repl(rc)["fc_repl_state"] == "sync" and
+        self.wait_until(lambda: repl(rc).get("role") == "slave",
+                        "a replica", 10)
+        self.wait_until(lambda: repl(rc).get("fc_repl_state") == "sync" and
                         px.conn_down_bytes > (16 << 20),
                         "snapshot under way", 120, interval=0.02)
         i = repl(rc)
@@ -652,7 +654,11 @@ class TestReplicaSet(ReplCase):
         p = self.primary()
         pc = self.client(p)
         fill(pc, b"a:", 500, ttl_every=4)
-        r = self.replica(p.rport)
+        # Where it listens for replicas once promoted (the default,
+        # 127.0.0.1:7631, may be anyone's on a shared box).
+        bind = free_port()
+        r = self.replica(p.rport, extra=["--replication-bind",
+                                         "127.0.0.1:%d" % bind])
         rc = self.client(r)
         self.wait_online(r)
         self.assert_converged(p, r)
@@ -660,6 +666,7 @@ class TestReplicaSet(ReplCase):
         self.assertEqual(rc.call("REPLICAOF", "NO", "ONE"), b"OK")
         i = repl(rc)
         self.assertEqual(i["role"], "master")
+        self.assertEqual(i["fc_repl_listening"], "127.0.0.1:%d" % bind)
         self.assertEqual(rc.call("ROLE")[0], b"master")
         self.assertEqual(repl(rc).get("connected_slaves"), "0")
         got = dump(rc)
@@ -673,6 +680,10 @@ class TestReplicaSet(ReplCase):
                         "the old primary lost its replica", 30)
         self.assertIsNone(rc.call("GET", "theirs"))
         self.assertEqual(rc.call("GET", "mine"), b"1")
+        # The promoted server now serves a replica of its own.
+        r2 = self.replica(bind)
+        self.wait_online(r2)
+        self.assert_converged(r, r2)
 
     def test_replicaof_at_run_time(self):
         p = self.primary()
