@@ -103,6 +103,8 @@ class RServer(fcserver.Server):
         return self.start(keep_ports=True)
 
     def _start(self):
+        if self.log:  # a restart: the last run's log is in saved_log
+            self.log.close()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -288,16 +290,29 @@ class ReplCase(unittest.TestCase):
         with primary.raw(timeout=60) as pc, replica.raw(timeout=60) as rc:
             want = pipeline(pc, [("GET", k) for k in keys])
             n = pc.call("DBSIZE")
-
-            def same():
-                if rc.call("DBSIZE") != n:
-                    return False
-                got = pipeline(rc, [("GET", k) for k in keys])
-                if any(isinstance(g, RespError) for g in got):
-                    raise NotReady(got[0])
-                return got == want
-            self.wait_until(same, "replica %d holds the primary's %d keys" %
-                            (replica.port, n), timeout, interval=0.2)
+            last = "never compared"
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    got_n = rc.call("DBSIZE")
+                    if got_n == n:
+                        got = pipeline(rc, [("GET", k) for k in keys])
+                        bad = [(k, a, b) for k, a, b in zip(keys, want, got)
+                               if a != b]
+                        if not bad:
+                            return
+                        last = "values differ: %r" % bad[:3]
+                    else:
+                        last = "DBSIZE %r, primary %r" % (got_n, n)
+                except (ConnectionClosed, OSError) as e:
+                    last = repr(e)
+                time.sleep(0.2)
+            i = repl(rc)
+        self.fail("replica %d does not hold the primary's %d keys within "
+                  "%.0fs: %s; replica INFO: %s\n%s" % (
+                      replica.port, n, timeout, last,
+                      {k: v for k, v in i.items() if k.startswith("fc_repl")
+                       or k.startswith("master_")}, self.logs()))
 
 
 # --- INFO, ROLE, data ------------------------------------------------------
