@@ -39,8 +39,11 @@ void repl_walker_free(repl_walker *wk)
 
 typedef struct enc_ctx {
     repl_walker *wk;
+    repl_hub *h;
     int64_t wall_offset;
 } enc_ctx;
+
+static void hand_over(repl_walker *wk, repl_hub *h);
 
 static void encode_entry(void *ctx, const eng_entry *e)
 {
@@ -61,6 +64,8 @@ static void encode_entry(void *ctx, const eng_entry *e)
     };
     if (fcrp_entry_put(&x->wk->chunk, &en) == FCRP_OK)
         x->wk->count++;
+    if (x->wk->chunk.len >= x->wk->chunk_bytes) /* chunks near the target */
+        hand_over(x->wk, x->h);
 }
 
 static void hand_over(repl_walker *wk, repl_hub *h)
@@ -91,7 +96,7 @@ int repl_walker_step(repl_walker *wk, repl_hub *h, repl_batcher *b,
     }
     if (repl_hub_walk_busy(h))
         return REPL_WALK_BUSY;
-    enc_ctx x = {.wk = wk, .wall_offset = wall_offset_ms};
+    enc_ctx x = {.wk = wk, .h = h, .wall_offset = wall_offset_ms};
     size_t slots = 0;
     bool left = false;
     uint32_t step = stride ? stride : wk->nshards;
@@ -118,8 +123,6 @@ int repl_walker_step(repl_walker *wk, repl_hub *h, repl_batcher *b,
             wk->pos[s] = eng_scan(shards[s], wk->pos[s], SCAN_STEP, now,
                                   encode_entry, &x);
             slots += SCAN_STEP;
-            if (wk->chunk.len >= wk->chunk_bytes)
-                hand_over(wk, h);
         } while (wk->pos[s] != 0 && slots < budget);
         if (wk->pos[s] == 0) {
             wk->state[s] = 2;

@@ -4,6 +4,11 @@
  * SnapshotChunk entries (hub.h explains the walk and why a fuzzy image is
  * enough: every record after the Begin watermarks is replayed on top).
  *
+ * A table resized during the walk may yield a key twice (eng_scan repeats,
+ * never misses): the replica stores it twice, harmlessly, and counts it
+ * twice in entries_loaded. Chunks are handed over as soon as they reach
+ * chunk_bytes, so they exceed it by at most one entry.
+ *
  * Owns: one chunk buffer and a cursor per shard. Threads: one thread at a
  *   time per walker; the shards it is given must be held by that thread.
  */

@@ -22,6 +22,7 @@
 #include "repl/link.h"
 #include "repl/sock.h"
 #include "server/config/log.h"
+#include "server/pubstats.h"
 
 enum { IT_SET = 1, IT_DEL = 2, IT_EXPIRE = 3, IT_CLEAR = 5, IT_BARRIER = 9 };
 #define IT_HEAD 17
@@ -185,7 +186,9 @@ void srv_inbox_drain(srv_worker *w)
         fc_buf_free(&b->b);
         free(b);
     }
-    w->pub_dirty = true;
+    /* Publish the new figures now: an idle worker may sleep right after,
+     * and DBSIZE/INFO read what was published. */
+    srv_pub_refresh(w);
     size_t left = atomic_fetch_sub(&g_queued, bytes) - bytes;
     size_t left_items = atomic_fetch_sub(&g_items, items) - items;
     if (left < REPL_INBOX_MAX / 2 && left_items <= atomic_load(&g_max_items) / 2 &&

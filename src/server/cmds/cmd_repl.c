@@ -139,8 +139,8 @@ void srv_repl_info(srv_server *s, fc_buf *b)
     srv_info_line(b, "# Replication");
     srv_info_line(b, "role:%s", replica ? "slave" : "master");
     if (replica) {
-        bool up = ls.state == REPL_LINK_SYNC || ls.state == REPL_LINK_CATCHUP ||
-                  ls.state == REPL_LINK_ONLINE;
+        /* As Redis: the link is "up" once the snapshot is in. */
+        bool up = ls.state == REPL_LINK_CATCHUP || ls.state == REPL_LINK_ONLINE;
         int64_t now = unix_ms();
         srv_info_line(b, "master_host:%s", host);
         srv_info_line(b, "master_port:%u", port);
