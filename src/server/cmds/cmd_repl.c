@@ -162,9 +162,9 @@ void srv_repl_info(srv_server *s, fc_buf *b)
             srv_info_line(b, "master_link_down_since_seconds:%lld",
                           (long long)((now - ls.link_down_since_unix_ms) /
                                       1000));
-        srv_info_line(b, "slave_priority:100");
+        /* No slave_priority / replica_announced: there is no Sentinel
+         * here to read them, and a constant would only pretend. */
         srv_info_line(b, "slave_read_only:1");
-        srv_info_line(b, "replica_announced:1");
     }
     info_peers(s, b, h);
     srv_info_line(b, "master_failover_state:no-failover");
