@@ -133,8 +133,8 @@ static void on_hello(repl_hub *h, session *s, const fcrp_frame *f,
     if (rc == FCRP_OK && hello.version != FCRP_VERSION) {
         atomic_fetch_add(&h->st_rej_version, 1);
         char d[48];
-        snprintf(d, sizeof d, "peer speaks %u, we speak %u", hello.version,
-                 FCRP_VERSION);
+        snprintf(d, sizeof d, "peer speaks %u, we speak %u",
+                 (unsigned)hello.version, (unsigned)FCRP_VERSION);
         sess_fail(h, s, FCRP_ERR_VERSION, d);
         return;
     }
