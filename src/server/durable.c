@@ -16,7 +16,7 @@
 /* While loading, what Redis allows with CMD_LOADING: connection and server
  * commands that touch no keys (INFO, PING, AUTH, HELLO, CONFIG, CLIENT,
  * SHUTDOWN, ...). */
-static bool ok_while_loading(const srv_cmdent *e)
+bool srv_ok_while_loading(const srv_cmdent *e)
 {
     return e->scmd && e->def->first_key == 0 &&
            !(e->def->flags & CMD_ALLKEYS);
@@ -26,7 +26,7 @@ bool srv_dur_gate(srv_worker *w, const srv_cmdent *e, resp_writer *wr)
 {
     srv_server *s = w->srv;
     if (atomic_load_explicit(&s->loading, memory_order_acquire)) {
-        if (ok_while_loading(e))
+        if (srv_ok_while_loading(e))
             return true;
         resp_error(wr, "LOADING fast-cache is loading the dataset in memory");
         return false;

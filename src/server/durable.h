@@ -28,6 +28,9 @@
 #include "server/route/route.h"
 #include "server/worker.h"
 
+/* What may run while the data set is loading (Redis's CMD_LOADING):
+ * connection and server commands that touch no keys. */
+bool srv_ok_while_loading(const srv_cmdent *e);
 /* false when the command was refused (the error is written to wr). */
 bool srv_dur_gate(srv_worker *w, const srv_cmdent *e, resp_writer *wr);
 /* Before / after a command: notes whether it logged records. */

@@ -7,7 +7,6 @@
 #include "server/replication.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +32,6 @@ typedef struct srv_wait {
 
 static __thread bool tls_cleared;   /* the current command emitted a CLEAR */
 static __thread bool tls_published; /* frames published, hub not kicked */
-
-static void repl_log(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void repl_log(int level, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    srv_log(level, "%s", msg);
-}
 
 static repl_hub *hub_of(srv_server *s)
 {
@@ -112,7 +99,7 @@ int srv_repl_open_hub(srv_server *s, char *err, size_t errlen)
         .walk_wanted = walk_wanted,
         .acked = acked,
         .ctx = s,
-        .log = repl_log,
+        .log = srv_log, /* the same levels (hub.h) */
     };
     repl_batch_cfg bc;
     batch_cfg(c, &bc);

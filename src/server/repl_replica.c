@@ -12,7 +12,6 @@
 #include "server/replication.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "repl/link.h"
 #include "repl/sock.h"
 #include "server/config/log.h"
+#include "server/durable.h"
 #include "server/pubstats.h"
 
 enum { IT_SET = 1, IT_DEL = 2, IT_EXPIRE = 3, IT_CLEAR = 5, IT_BARRIER = 9 };
@@ -368,18 +368,6 @@ static const repl_apply_ops ops = {
     .flush = ap_flush,
 };
 
-static void link_log(int level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void link_log(int level, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    srv_log(level, "%s", msg); /* the link names itself */
-}
-
 /* --- role changes (repl_mu held) --------------------------------------- */
 
 static void replica_free(srv_replica *r)
@@ -425,7 +413,7 @@ static int replica_new(srv_server *s, const char *host, uint16_t port,
     lc.backoff_ms = (uint32_t)c->replication.reconnect_backoff_ms;
     lc.ops = &ops;
     lc.ctx = r;
-    lc.log = link_log;
+    lc.log = srv_log; /* the same levels (link.h) */
     atomic_store(&g_max_items, r->max_items);
     if (repl_link_start(&r->link, &lc, err, errlen)) {
         r->link = NULL;
@@ -521,8 +509,7 @@ bool srv_repl_gate(srv_worker *w, const srv_cmdent *e, resp_writer *wr)
     /* What Redis allows while loading: commands that touch no keys, except
      * DBSIZE (its count would describe a half-loaded data set). */
     if (atomic_load(&s->repl_loading) &&
-        !(e->scmd && e->def->first_key == 0 &&
-          !(e->def->flags & CMD_ALLKEYS) && strcmp(e->def->name, "dbsize"))) {
+        (!srv_ok_while_loading(e) || !strcmp(e->def->name, "dbsize"))) {
         resp_error(wr, "LOADING fast-cache is loading the dataset in memory");
         return false;
     }

@@ -100,6 +100,17 @@ static int64_t unix_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* "ip:port" -> ip (in out) and the port's text. */
+static const char *split_addr(const char *addr, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", addr);
+    char *colon = strrchr(out, ':');
+    if (!colon)
+        return "0";
+    *colon = 0;
+    return colon + 1;
+}
+
 static void info_peers(srv_server *s, fc_buf *b, repl_hub *h)
 {
     repl_peer_info *p = calloc(MAX_PEERS, sizeof *p);
@@ -112,13 +123,7 @@ static void info_peers(srv_server *s, fc_buf *b, repl_hub *h)
         if (p[i].role != FCRP_ROLE_REPLICA)
             continue;
         char ip[64];
-        snprintf(ip, sizeof ip, "%s", p[i].addr);
-        char *colon = strrchr(ip, ':');
-        const char *port = "0";
-        if (colon) {
-            *colon = 0;
-            port = colon + 1;
-        }
+        const char *port = split_addr(p[i].addr, ip, sizeof ip);
         srv_info_line(b, "slave%u:ip=%s,port=%s,state=%s,offset=%llu,lag=%lld",
                       k++, ip, port, p[i].state,
                       (unsigned long long)p[i].offset,
@@ -276,13 +281,7 @@ void srv_repl_role(srv_server *s, resp_writer *w)
         if (p[i].role != FCRP_ROLE_REPLICA)
             continue;
         char ip[64], off[24];
-        snprintf(ip, sizeof ip, "%s", p[i].addr);
-        char *colon = strrchr(ip, ':');
-        const char *pt = "0";
-        if (colon) {
-            *colon = 0;
-            pt = colon + 1;
-        }
+        const char *pt = split_addr(p[i].addr, ip, sizeof ip);
         snprintf(off, sizeof off, "%llu", (unsigned long long)p[i].offset);
         resp_array(w, 3);
         resp_bulk_cstr(w, ip);
