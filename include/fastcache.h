@@ -276,7 +276,9 @@ uint32_t fc_store_shards(const fc_store *s);
 
 /* Memory held by entries and tables, in bytes (allocator-reported). */
 size_t fc_store_memory(fc_store *s);
-/* The key's hash in this store (its hash_seed applied). */
+/* The key's hash in this store (its hash_seed applied; in session_prefix
+ * mode its low 16 bits, which pick the shard, come from the key's session
+ * prefix: see fc_store_route). */
 uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len);
 
 /* With a data_dir: writes a snapshot now (the store keeps serving; the
@@ -301,8 +303,8 @@ void fc_workers_close(fc_workers *w);
 unsigned fc_workers_count(const fc_workers *w);
 /* Handle of worker `index`; to be used by one thread only. */
 fc_local *fc_workers_local(fc_workers *w, unsigned index);
-/* The key's hash in this store (its hash_seed applied), for
- * fc_workers_owner. */
+/* The key's hash in this store (its hash_seed and route_mode applied, as
+ * fc_store_hash), for fc_workers_owner. */
 uint64_t fc_workers_hash(const fc_workers *w, const void *key, size_t len);
 /* Which worker owns a key (by hash from fc_workers_hash; fc_hash's is the
  * same for a store opened with hash_seed 0). */

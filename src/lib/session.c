@@ -6,6 +6,8 @@
  * function; here they are only exposed. A route is the store's lib_route
  * hash plus its shard: lookups with a route skip the hashing and do
  * exactly what the plain call does with the same hash. */
+#include <limits.h>
+
 #include "lib/lib.h"
 
 int fc_route_mode_parse(const char *name, int *mode)
@@ -161,12 +163,13 @@ static void session_chunk(fc_store *s, fc_local *l, const fc_session_write *w,
                         w->ttl_ms};
         at[k++] = (uint16_t)j;
     }
-    if (s)
-        fc_mset(s, kv, k, res);
-    else
-        fc_local_mset(l, kv, k, res);
+    /* An mset refused as a whole (FC_EIO: the WAL cannot take it) fills
+     * no result: those items get its code. */
     for (size_t q = 0; q < k; q++)
-        rc[at[q]] = res[q];
+        res[q] = INT_MIN;
+    int all = s ? fc_mset(s, kv, k, res) : fc_local_mset(l, kv, k, res);
+    for (size_t q = 0; q < k; q++)
+        rc[at[q]] = res[q] == INT_MIN ? all : res[q];
 }
 
 static int session_write(fc_store *s, fc_local *l, const fc_session_write *w,
