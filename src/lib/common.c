@@ -33,7 +33,8 @@ const char *fc_strerror(int code)
     case FC_EWRONGTYPE:
         return "operation against a key holding the wrong kind of value";
     case FC_EIO:
-        return "persistence I/O error (see stderr)";
+        return "I/O error: the disk (persistence; see stderr) or the device "
+               "(a transfer backend)";
     case FC_EREADONLY:
         return "read-only replica: writes go to the primary";
     case FC_ETIMEDOUT:
