@@ -64,16 +64,38 @@ struct ctx {
 };
 
 enum kind {
-    ROUTE, GET, GET_ROUTED, MGET, MGET_PACKED, SESS_MGET, SESS_PACKED, SESS_XFER,
-    L_GET, L_GET_ROUTED, L_MGET, L_PACKED, L_REFS, L_SESS_PACKED, L_XFER,
+    ROUTE,
+    GET,
+    GET_ROUTED,
+    MGET,
+    MGET_PACKED,
+    SESS_MGET,
+    SESS_PACKED,
+    SESS_XFER,
+    L_GET,
+    L_GET_ROUTED,
+    L_MGET,
+    L_PACKED,
+    L_REFS,
+    L_SESS_PACKED,
+    L_XFER,
 };
 static const char *names[] = {
-    "route (hash) only", "shared get", "shared get, routed", "shared mget x16",
-    "shared mget_packed x16", "shared session mget x16",
-    "shared session mget_packed x16", "shared session transfer x16",
-    "local get", "local get_ref, routed", "local mget x16",
-    "local mget_packed x16", "local mget_refs x16",
-    "local session mget_packed x16", "local session transfer x16",
+    "route (hash) only",
+    "shared get",
+    "shared get, routed",
+    "shared mget x16",
+    "shared mget_packed x16",
+    "shared session mget x16",
+    "shared session mget_packed x16",
+    "shared session transfer x16",
+    "local get",
+    "local get_ref, routed",
+    "local mget x16",
+    "local mget_packed x16",
+    "local mget_refs x16",
+    "local session mget_packed x16",
+    "local session transfer x16",
 };
 
 static void mget_cb(void *c, size_t i, int st, const void *v, size_t n)
@@ -104,8 +126,7 @@ static void xfer(struct ctx *c, int local)
     fc_transfer_req t = {{c->sl[0].data, 9}, c->d, B};
     fc_transfer_stats st;
     if (local)
-        fc_local_transfer(c->l, &t, c->host, c->dst, sizeof(c->dst), NULL,
-                          &st);
+        fc_local_transfer(c->l, &t, c->host, c->dst, sizeof(c->dst), NULL, &st);
     else
         fc_transfer(c->s, &t, c->host, c->dst, sizeof(c->dst), NULL, &st);
     sink += st.bytes;
@@ -118,11 +139,11 @@ static size_t run(struct ctx *c, enum kind k)
     size_t len;
     const void *v;
     size_t done = 0;
-    for (uint32_t i = 0; i < nops; i += (k == ROUTE || k == GET ||
-                                         k == GET_ROUTED ||
-                                         k == L_GET || k == L_GET_ROUTED)
-                                            ? 1
-                                            : B) {
+    for (uint32_t i = 0; i < nops;
+         i += (k == ROUTE || k == GET || k == GET_ROUTED || k == L_GET ||
+               k == L_GET_ROUTED)
+                  ? 1
+                  : B) {
         uint32_t x = c->seq[i];
         switch (k) {
         case ROUTE: {
@@ -138,8 +159,8 @@ static size_t run(struct ctx *c, enum kind k)
             done++;
             continue;
         case GET_ROUTED:
-            fc_get_routed(c->s, &c->routes[x], c->keys[x], KL, buf,
-                          sizeof(buf), &len);
+            fc_get_routed(c->s, &c->routes[x], c->keys[x], KL, buf, sizeof(buf),
+                          &len);
             sink += len + (uint8_t)buf[0];
             done++;
             continue;
@@ -154,17 +175,23 @@ static size_t run(struct ctx *c, enum kind k)
             sink += len + ((const uint8_t *)v)[0];
             done++;
             continue;
-        case MGET: case MGET_PACKED: case L_MGET: case L_PACKED: case L_REFS:
+        case MGET:
+        case MGET_PACKED:
+        case L_MGET:
+        case L_PACKED:
+        case L_REFS:
             batch_random(c, i);
             break;
         default:
             batch_session(c, i);
         }
         switch (k) {
-        case MGET: case SESS_MGET:
+        case MGET:
+        case SESS_MGET:
             fc_mget(c->s, c->sl, B, mget_cb, NULL);
             break;
-        case MGET_PACKED: case SESS_PACKED:
+        case MGET_PACKED:
+        case SESS_PACKED:
             fc_mget_packed(c->s, c->sl, B, &c->p);
             sink += c->p.size + c->p.data[0];
             break;
@@ -174,7 +201,8 @@ static size_t run(struct ctx *c, enum kind k)
         case L_MGET:
             fc_local_mget(c->l, c->sl, B, mget_cb, NULL);
             break;
-        case L_PACKED: case L_SESS_PACKED:
+        case L_PACKED:
+        case L_SESS_PACKED:
             fc_local_mget_packed(c->l, c->sl, B, &c->p);
             sink += c->p.size + c->p.data[0];
             break;
@@ -208,7 +236,8 @@ static double best(struct ctx *c, enum kind k)
 static int setup(struct ctx *c, int mode)
 {
     memset(c, 0, sizeof(*c));
-    fc_options o = {.shards = 64, .initial_capacity = nkeys, .route_mode = mode};
+    fc_options o = {
+        .shards = 64, .initial_capacity = nkeys, .route_mode = mode};
     if (fc_store_open(&c->s, &o) || fc_workers_open(&c->w, &o, 1))
         return -1;
     c->l = fc_workers_local(c->w, 0);
@@ -272,6 +301,7 @@ int main(int argc, char **argv)
     }
     for (int k = ROUTE; k <= L_XFER; k++)
         printf("%-34s %12.1f %16.1f\n", names[k], r[0][k], r[1][k]);
-    printf("shared get / local get: %.2fx (full_key)\n", r[0][GET] / r[0][L_GET]);
+    printf("shared get / local get: %.2fx (full_key)\n",
+           r[0][GET] / r[0][L_GET]);
     return sink == 42; /* never: keeps the reads */
 }

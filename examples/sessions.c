@@ -39,8 +39,8 @@ int main(void)
         off[i] = (size_t)i * 7;
         len[i] = 7;
     }
-    fc_session_write w = {{"s:42", 4}, keys, CHUNKS, data, off, len,
-                          FC_TTL_NONE};
+    fc_session_write w = {{"s:42", 4}, keys, CHUNKS,     data,
+                          off,         len,  FC_TTL_NONE};
     if (check(fc_mset_session(s, &w, NULL), "session write"))
         return 1;
 
@@ -89,8 +89,7 @@ int main(void)
     fc_transfer_stats st;
     fc_backend *b;
     fc_backend_host(&b);
-    if (check(fc_transfer(s, &t, b, dst, sizeof(dst), status, &st),
-              "transfer"))
+    if (check(fc_transfer(s, &t, b, dst, sizeof(dst), status, &st), "transfer"))
         return 1;
     printf("transfer: %.*s (requested %llu, hit %llu, missed %llu, %llu "
            "bytes)\n",

@@ -384,8 +384,8 @@ int fc_store_route(const fc_store *s, const void *key, size_t klen,
 int fc_store_route_session(const fc_store *s, const void *prefix, size_t plen,
                            fc_route *out);
 /* fc_get with a route from fc_store_route for this key. */
-int fc_get_routed(fc_store *s, const fc_route *r, const void *key,
-                  size_t klen, void *buf, size_t cap, size_t *len);
+int fc_get_routed(fc_store *s, const fc_route *r, const void *key, size_t klen,
+                  void *buf, size_t cap, size_t *len);
 
 /* Packed batch read: every hit's value back to back in one buffer, in the
  * order the batch visits them: input order on a worker-local handle (and
@@ -452,8 +452,7 @@ typedef struct fc_session_write {
     int64_t ttl_ms;
 } fc_session_write;
 int fc_mset_session(fc_store *s, const fc_session_write *w, int *results);
-int fc_local_mset_session(fc_local *l, const fc_session_write *w,
-                          int *results);
+int fc_local_mset_session(fc_local *l, const fc_session_write *w, int *results);
 
 /* Worker-local routes, as fc_store_route; the owner is
  * fc_workers_owner(w, route.hash). */
@@ -487,21 +486,21 @@ typedef struct fc_transfer_req {
 
 /* Per-chunk status of a transfer. */
 enum fc_chunk_status {
-    FC_CHUNK_HIT = 0,       /* copied to dst + dst_offset */
-    FC_CHUNK_MISS = 1,      /* absent or expired */
-    FC_CHUNK_WRONG_LEN = 2, /* present, length != expected_len: not copied */
+    FC_CHUNK_HIT = 0,          /* copied to dst + dst_offset */
+    FC_CHUNK_MISS = 1,         /* absent or expired */
+    FC_CHUNK_WRONG_LEN = 2,    /* present, length != expected_len: not copied */
     FC_CHUNK_OUT_OF_RANGE = 3, /* dst_offset + length > dst_len */
-    FC_CHUNK_REJECTED = 4,  /* bad key, another worker's key, or the
-                               backend failed to copy */
+    FC_CHUNK_REJECTED = 4,     /* bad key, another worker's key, or the
+                                  backend failed to copy */
 };
 
 typedef struct fc_transfer_stats {
-    uint64_t requested;   /* chunks in the request */
-    uint64_t hit;         /* copied */
-    uint64_t missed;      /* FC_CHUNK_MISS */
-    uint64_t wrong_len;   /* FC_CHUNK_WRONG_LEN */
-    uint64_t failed;      /* OUT_OF_RANGE + REJECTED */
-    uint64_t bytes;       /* bytes copied */
+    uint64_t requested; /* chunks in the request */
+    uint64_t hit;       /* copied */
+    uint64_t missed;    /* FC_CHUNK_MISS */
+    uint64_t wrong_len; /* FC_CHUNK_WRONG_LEN */
+    uint64_t failed;    /* OUT_OF_RANGE + REJECTED */
+    uint64_t bytes;     /* bytes copied */
 } fc_transfer_stats;
 
 /* Sum of expected_len over the chunks (saturating); FC_ENOTFOUND when a
@@ -510,13 +509,13 @@ int fc_transfer_expected_bytes(const fc_transfer_req *t, uint64_t *total);
 
 /* The [cuda] settings (spec storage.md §5), with validation. */
 typedef struct fc_cuda_options {
-    int enabled;                 /* [0] */
-    uint32_t device_ordinal;     /* [0] */
-    uint64_t hot_tier_bytes;     /* [10 GiB] */
-    uint64_t pinned_host_bytes;  /* [512 MiB] pinned staging budget */
-    uint32_t transfer_stream_count;   /* [4] */
-    int layer_streaming;              /* [1] */
-    int prefer_direct_host_dma;       /* [1] */
+    int enabled;                    /* [0] */
+    uint32_t device_ordinal;        /* [0] */
+    uint64_t hot_tier_bytes;        /* [10 GiB] */
+    uint64_t pinned_host_bytes;     /* [512 MiB] pinned staging budget */
+    uint32_t transfer_stream_count; /* [4] */
+    int layer_streaming;            /* [1] */
+    int prefer_direct_host_dma;     /* [1] */
     uint64_t pinned_staging_threshold_bytes; /* [2 MiB]: chunks at least
                                                 this big go through pinned
                                                 staging */
@@ -549,9 +548,8 @@ void fc_backend_close(fc_backend *b);
  * fc_chunk_status; *stats (may be NULL) the totals. Returns FC_OK (misses
  * are not errors), FC_EINVAL (bad arguments), or FC_EIO when the backend
  * failed (those chunks are REJECTED). */
-int fc_transfer(fc_store *s, const fc_transfer_req *t, fc_backend *b,
-                void *dst, size_t dst_len, int *status,
-                fc_transfer_stats *stats);
+int fc_transfer(fc_store *s, const fc_transfer_req *t, fc_backend *b, void *dst,
+                size_t dst_len, int *status, fc_transfer_stats *stats);
 int fc_local_transfer(fc_local *l, const fc_transfer_req *t, fc_backend *b,
                       void *dst, size_t dst_len, int *status,
                       fc_transfer_stats *stats);

@@ -42,9 +42,9 @@ void fc_packed_free(fc_packed *p)
 /* The state of one packing batch. */
 struct pack_ctx {
     fc_packed *p;
-    int first;  /* lowest-index rejection (not a miss), FC_OK if none */
+    int first; /* lowest-index rejection (not a miss), FC_OK if none */
     size_t first_i;
-    bool oom;   /* the library's buffer could not grow */
+    bool oom; /* the library's buffer could not grow */
 };
 
 /* Makes room for the item arrays of an n-item batch. */
@@ -161,8 +161,8 @@ int fc_local_mget_packed_view(fc_local *l, const fc_slice *keys, size_t n,
     int rc = fc_local_mget_packed(l, keys, n, p);
     if (rc == FC_ENOMEM || rc == FC_EINVAL)
         return rc;
-    *out = (fc_packed_view){p->data, p->size, p->offset, p->length, p->n,
-                            p->hits};
+    *out =
+        (fc_packed_view){p->data, p->size, p->offset, p->length, p->n, p->hits};
     return rc;
 }
 

@@ -92,8 +92,8 @@ int fc_store_route_session(const fc_store *s, const void *prefix, size_t plen,
     return FC_OK;
 }
 
-int fc_get_routed(fc_store *s, const fc_route *r, const void *key,
-                  size_t klen, void *buf, size_t cap, size_t *len)
+int fc_get_routed(fc_store *s, const fc_route *r, const void *key, size_t klen,
+                  void *buf, size_t cap, size_t *len)
 {
     if (!s || !r || !len || (!buf && cap))
         return FC_EINVAL;
@@ -152,15 +152,15 @@ static void session_chunk(fc_store *s, fc_local *l, const fc_session_write *w,
         size_t i = base + j;
         const fc_slice *key = &w->keys[i];
         rc[j] = lib_check_key(key->data, key->len);
-        if (rc[j] == FC_OK && !in_session(lib_nonnull(key->data), key->len,
-                                          w->prefix))
+        if (rc[j] == FC_OK &&
+            !in_session(lib_nonnull(key->data), key->len, w->prefix))
             rc[j] = FC_EINVAL;
         if (rc[j] == FC_OK && w->length[i] && !data)
             rc[j] = FC_EINVAL;
         if (rc[j] != FC_OK)
             continue;
-        kv[k] = (fc_kv){*key, {data ? data + w->offset[i] : NULL, w->length[i]},
-                        w->ttl_ms};
+        kv[k] = (fc_kv){
+            *key, {data ? data + w->offset[i] : NULL, w->length[i]}, w->ttl_ms};
         at[k++] = (uint16_t)j;
     }
     /* An mset refused as a whole (FC_EIO: the WAL cannot take it) fills
@@ -198,8 +198,7 @@ int fc_mset_session(fc_store *s, const fc_session_write *w, int *results)
     return session_write(s, NULL, w, results);
 }
 
-int fc_local_mset_session(fc_local *l, const fc_session_write *w,
-                          int *results)
+int fc_local_mset_session(fc_local *l, const fc_session_write *w, int *results)
 {
     if (!l)
         return FC_EINVAL;

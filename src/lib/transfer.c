@@ -41,8 +41,7 @@ static int cuda_fail(char *err, size_t errlen, const char *msg)
     return FC_EINVAL;
 }
 
-int fc_cuda_options_validate(const fc_cuda_options *o, char *err,
-                             size_t errlen)
+int fc_cuda_options_validate(const fc_cuda_options *o, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -214,9 +213,8 @@ static int transfer(fc_store *s, fc_local *l, const fc_transfer_req *t,
     return c.io_failed ? FC_EIO : FC_OK;
 }
 
-int fc_transfer(fc_store *s, const fc_transfer_req *t, fc_backend *b,
-                void *dst, size_t dst_len, int *status,
-                fc_transfer_stats *stats)
+int fc_transfer(fc_store *s, const fc_transfer_req *t, fc_backend *b, void *dst,
+                size_t dst_len, int *status, fc_transfer_stats *stats)
 {
     if (!s) {
         if (stats)

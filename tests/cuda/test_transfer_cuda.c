@@ -46,8 +46,10 @@ static void run_case(const fc_cuda_options *o, const struct chunk_spec *c,
     int *st = calloc(n, sizeof(*st));
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        d[i] = (fc_chunk_desc){{c[i].key, strlen(c[i].key)}, (uint32_t)(i % 3),
-                               total, c[i].expect};
+        d[i] = (fc_chunk_desc){{c[i].key, strlen(c[i].key)},
+                               (uint32_t)(i % 3),
+                               total,
+                               c[i].expect};
         total += c[i].len;
     }
     uint8_t *want = malloc(total + 1), *got = malloc(total + 1);
@@ -58,9 +60,9 @@ static void run_case(const fc_cuda_options *o, const struct chunk_spec *c,
         uint8_t *v = malloc(c[i].len + 1);
         for (size_t b = 0; b < c[i].len; b++)
             v[b] = (uint8_t)(i * 31 + b * 7);
-        assert_int_equal(fc_set(s, c[i].key, strlen(c[i].key), v, c[i].len,
-                                FC_TTL_NONE, 0),
-                         FC_OK);
+        assert_int_equal(
+            fc_set(s, c[i].key, strlen(c[i].key), v, c[i].len, FC_TTL_NONE, 0),
+            FC_OK);
         if (c[i].expect == FC_LEN_ANY || c[i].expect == c[i].len)
             memcpy(want + d[i].dst_offset, v, c[i].len);
         free(v);

@@ -45,8 +45,9 @@ static void world_fill(struct world *w)
         if (next_rand() % 3 == 0)
             continue;
         uint64_t r = next_rand() % 10;
-        w->vlen[i] = r == 0 ? 0 : r == 1 ? 70000 + next_rand() % 1000
-                                         : next_rand() % 300;
+        w->vlen[i] = r == 0   ? 0
+                     : r == 1 ? 70000 + next_rand() % 1000
+                              : next_rand() % 300;
         w->val[i] = malloc(w->vlen[i] + 1);
         for (size_t b = 0; b < w->vlen[i]; b++)
             w->val[i][b] = (uint8_t)next_rand();
@@ -214,8 +215,8 @@ static void test_local_forms(void **state)
     for (int i = 0; i < NKEYS; i++) {
         if (!w->val[i])
             continue;
-        unsigned owner = fc_workers_owner(
-            ws, fc_workers_hash(ws, w->key[i], w->klen[i]));
+        unsigned owner =
+            fc_workers_owner(ws, fc_workers_hash(ws, w->key[i], w->klen[i]));
         assert_int_equal(fc_local_set(fc_workers_local(ws, owner), w->key[i],
                                       w->klen[i], w->val[i], w->vlen[i],
                                       FC_TTL_NONE, 0, NULL),
@@ -238,9 +239,11 @@ static void test_local_forms(void **state)
 
         fc_packed_view v;
         assert_int_equal(fc_local_mget_packed_view(l, keys, n, &v), want);
-        fc_packed as = {.data = (uint8_t *)v.data, .size = v.size,
+        fc_packed as = {.data = (uint8_t *)v.data,
+                        .size = v.size,
                         .offset = (size_t *)v.offset,
-                        .length = (size_t *)v.length, .n = v.n,
+                        .length = (size_t *)v.length,
+                        .n = v.n,
                         .hits = v.hits};
         check_same(&as, &pl, n, true);
 

@@ -47,7 +47,7 @@ static void test_prefix_grammar(void **state)
     expect_prefix("a@session%1@session%2", 1, "lmcache-session:1");
     expect_prefix("session%abc", 0, NULL); /* no '@' */
     expect_prefix("a@xsession%abc", 0, NULL);
-    expect_prefix("\xff@session%x", 0, NULL);       /* not UTF-8 */
+    expect_prefix("\xff@session%x", 0, NULL);                    /* not UTF-8 */
     expect_prefix("\xc3\xa9@session%x", 1, "lmcache-session:x"); /* é */
     expect_prefix("\xed\xa0\x80@session%x", 0, NULL); /* a surrogate */
 
@@ -123,8 +123,7 @@ static void test_colocate_shared(void **state)
             assert_int_equal(fc_store_route(s, K(k), &r), FC_OK);
             same += r.shard == sr.shard;
             /* The table bits are always the key's own hash. */
-            assert_true((r.hash >> 16) ==
-                        (fc_store_hash(s, K(k)) >> 16));
+            assert_true((r.hash >> 16) == (fc_store_hash(s, K(k)) >> 16));
             assert_true(r.hash == fc_store_hash(s, K(k)));
             assert_int_equal(fc_set(s, K(k), K("v"), FC_TTL_NONE, 0), FC_OK);
         }
@@ -249,8 +248,13 @@ static void sw_fill(struct sw *b, const char *session, size_t n)
         b->len[i] = (size_t)sprintf(b->data + at, "val%zu", i);
         at += b->len[i];
     }
-    b->w = (fc_session_write){{session, strlen(session)}, b->keys, n, b->data,
-                              b->off, b->len, FC_TTL_NONE};
+    b->w = (fc_session_write){{session, strlen(session)},
+                              b->keys,
+                              n,
+                              b->data,
+                              b->off,
+                              b->len,
+                              FC_TTL_NONE};
 }
 
 static void test_session_write_shared(void **state)
@@ -271,8 +275,8 @@ static void test_session_write_shared(void **state)
         assert_int_equal(b->res[i], i == 5 ? FC_EINVAL : FC_OK);
         char out[32];
         size_t len;
-        int rc = fc_get(s, b->keys[i].data, b->keys[i].len, out, sizeof(out),
-                        &len);
+        int rc =
+            fc_get(s, b->keys[i].data, b->keys[i].len, out, sizeof(out), &len);
         assert_int_equal(rc, i == 5 ? FC_ENOTFOUND : FC_OK);
         if (rc == FC_OK) {
             assert_int_equal(len, b->len[i]);
@@ -307,12 +311,11 @@ static void test_session_write_local(void **state)
         fc_route r;
         fc_workers_route(w, b->keys[i].data, b->keys[i].len, &r);
         assert_int_equal(fc_workers_owner(w, r.hash), owner);
-        assert_true(r.hash == fc_workers_hash(w, b->keys[i].data,
-                                              b->keys[i].len));
+        assert_true(r.hash ==
+                    fc_workers_hash(w, b->keys[i].data, b->keys[i].len));
     }
     fc_local *other = fc_workers_local(w, (owner + 1) % 4);
-    assert_int_equal(fc_local_mset_session(other, &b->w, b->res),
-                     FC_ENOTLOCAL);
+    assert_int_equal(fc_local_mset_session(other, &b->w, b->res), FC_ENOTLOCAL);
     for (size_t i = 0; i < CHUNKS; i++)
         assert_int_equal(b->res[i], FC_ENOTLOCAL);
     fc_local *mine = fc_workers_local(w, owner);

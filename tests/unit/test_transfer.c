@@ -35,8 +35,7 @@ static void test_transfer_shared(void **state)
                      FC_OK);
     assert_int_equal(fc_set(s, K("s:42:c:2"), K("CC"), FC_TTL_NONE, 0), FC_OK);
     assert_int_equal(fc_set(s, K("s:42:c:4"), K(""), FC_TTL_NONE, 0), FC_OK);
-    assert_int_equal(fc_set(s, K("s:42:c:5"), K("EEE"), FC_TTL_NONE, 0),
-                     FC_OK);
+    assert_int_equal(fc_set(s, K("s:42:c:5"), K("EEE"), FC_TTL_NONE, 0), FC_OK);
 
     fc_chunk_desc d[7] = {
         chunk("s:42:c:1", 1, 10, 6),          /* hit, out of order */
@@ -70,8 +69,7 @@ static void test_transfer_shared(void **state)
     assert_int_equal(ts.failed, 1);
     assert_int_equal(ts.bytes, 4 + 6 + 0 + 2);
     /* Every hit at its offset, nothing else written. */
-    assert_memory_equal(dst, "..AAAA....BBBBBB........CC..............",
-                        40);
+    assert_memory_equal(dst, "..AAAA....BBBBBB........CC..............", 40);
 
     uint64_t total;
     assert_int_equal(fc_transfer_expected_bytes(&t, &total), FC_ENOTFOUND);
@@ -116,9 +114,8 @@ static void test_transfer_many(void **state)
         snprintf(keys[i], sizeof(keys[i]), "s:big:c:%d", i);
         for (int b = 0; b < VL; b++)
             want[i * VL + b] = (uint8_t)(i * 7 + b);
-        assert_int_equal(fc_set(s, K(keys[i]), want + i * VL, VL, FC_TTL_NONE,
-                                0),
-                         FC_OK);
+        assert_int_equal(
+            fc_set(s, K(keys[i]), want + i * VL, VL, FC_TTL_NONE, 0), FC_OK);
         d[i] = chunk(keys[i], (uint32_t)i, (uint64_t)i * VL, VL);
     }
     fc_transfer_req t = {{"s:big", 5}, d, N};
@@ -142,9 +139,8 @@ static void test_transfer_local(void **state)
     unsigned owner = fc_workers_owner(w, fc_workers_hash(w, K("s:9:c:0")));
     fc_local *l = fc_workers_local(w, owner);
     fc_local *other = fc_workers_local(w, 1 - owner);
-    assert_int_equal(fc_local_set(l, K("s:9:c:0"), K("xy"), FC_TTL_NONE, 0,
-                                  NULL),
-                     FC_OK);
+    assert_int_equal(
+        fc_local_set(l, K("s:9:c:0"), K("xy"), FC_TTL_NONE, 0, NULL), FC_OK);
     fc_chunk_desc d[2] = {chunk("s:9:c:0", 0, 1, 2), chunk("s:9:c:1", 1, 3, 2)};
     fc_transfer_req t = {{"s:9", 3}, d, 2};
     fc_backend *b;
@@ -210,9 +206,8 @@ static void test_cuda_options(void **state)
     fc_cuda_options_default(&o);
     o.enabled = 1;
     o.transfer_stream_count = 0;
-    expect_invalid(&o,
-                   "cuda.transfer_stream_count must be > 0 when cuda is "
-                   "enabled");
+    expect_invalid(&o, "cuda.transfer_stream_count must be > 0 when cuda is "
+                       "enabled");
     fc_cuda_options_default(&o);
     o.enabled = 1;
     o.pinned_host_bytes = 0; /* fine with direct host DMA... */
@@ -240,8 +235,7 @@ static void test_cuda_options(void **state)
         assert_string_equal(fc_backend_name(b), "cuda");
         fc_backend_close(b);
     }
-    assert_string_equal(fc_strerror(FC_ENOTSUP),
-                        "not supported by this build");
+    assert_string_equal(fc_strerror(FC_ENOTSUP), "not supported by this build");
 }
 
 int main(void)

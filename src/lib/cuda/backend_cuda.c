@@ -43,16 +43,16 @@ static int cu_ok(cudaError_t e)
     return e == cudaSuccess ? FC_OK : FC_EIO;
 }
 
-static int cuda_copy(fc_backend *base, void *dst, uint64_t off,
-                     const void *src, size_t n, uint32_t layer)
+static int cuda_copy(fc_backend *base, void *dst, uint64_t off, const void *src,
+                     size_t n, uint32_t layer)
 {
     struct cuda_backend *b = (struct cuda_backend *)base;
     if (!n)
         return FC_OK;
     if (cudaSetDevice(b->device) != cudaSuccess)
         return FC_EIO;
-    uint32_t k = b->layer_streaming ? layer % b->nstreams
-                                    : b->next++ % b->nstreams;
+    uint32_t k =
+        b->layer_streaming ? layer % b->nstreams : b->next++ % b->nstreams;
     cudaStream_t st = b->streams[k];
     uint8_t *to = (uint8_t *)dst + off;
     bool stage = b->pinned && n <= b->slice &&
@@ -127,9 +127,8 @@ int lib_backend_cuda_open(fc_backend **out, const fc_cuda_options *o)
             return FC_EIO;
         }
     b->slice = (size_t)(o->pinned_host_bytes / b->nstreams);
-    if (b->slice &&
-        cudaHostAlloc((void **)&b->pinned, b->slice * b->nstreams,
-                      cudaHostAllocDefault) != cudaSuccess) {
+    if (b->slice && cudaHostAlloc((void **)&b->pinned, b->slice * b->nstreams,
+                                  cudaHostAllocDefault) != cudaSuccess) {
         cuda_close(&b->base);
         return FC_EIO;
     }
