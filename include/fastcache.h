@@ -66,6 +66,7 @@ enum {
     FC_EREADONLY = -13, /* a write call on a replica's store
                            (fc_replica_store): only the primary writes */
     FC_ETIMEDOUT = -14, /* fc_replica_wait_synced: not in sync in time */
+    FC_ENOTSUP = -15,   /* not built in (fc_backend_cuda without FC_CUDA) */
 };
 
 /* Returns a static, human-readable string for a code above. */
@@ -118,7 +119,20 @@ typedef struct fc_options {
      * seed (reproducible placement). Route keys yourself with
      * fc_store_hash / fc_workers_hash, which always use the store's seed. */
     uint64_t hash_seed;
+    /* How keys pick their shard: enum fc_route_mode [FC_ROUTE_FULL_KEY].
+     * FC_ROUTE_SESSION_PREFIX needs data_dir NULL (recovery places keys
+     * by their full hash). */
+    int route_mode;
 } fc_options;
+
+/* fc_options.route_mode. FULL_KEY: a key's shard comes from the hash of
+ * the whole key. SESSION_PREFIX: from the hash of its session prefix
+ * (fc_session_prefix), so that every chunk of a session lives in one shard
+ * (one lock, one worker); keys without a prefix route as FULL_KEY. */
+enum fc_route_mode {
+    FC_ROUTE_FULL_KEY = 0,
+    FC_ROUTE_SESSION_PREFIX = 1,
+};
 
 #define FC_HASH_SEED_RANDOM UINT64_MAX
 
@@ -262,7 +276,9 @@ uint32_t fc_store_shards(const fc_store *s);
 
 /* Memory held by entries and tables, in bytes (allocator-reported). */
 size_t fc_store_memory(fc_store *s);
-/* The key's hash in this store (its hash_seed applied). */
+/* The key's hash in this store (its hash_seed applied; in session_prefix
+ * mode its low 16 bits, which pick the shard, come from the key's session
+ * prefix: see fc_store_route). */
 uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len);
 
 /* With a data_dir: writes a snapshot now (the store keeps serving; the
@@ -287,8 +303,8 @@ void fc_workers_close(fc_workers *w);
 unsigned fc_workers_count(const fc_workers *w);
 /* Handle of worker `index`; to be used by one thread only. */
 fc_local *fc_workers_local(fc_workers *w, unsigned index);
-/* The key's hash in this store (its hash_seed applied), for
- * fc_workers_owner. */
+/* The key's hash in this store (its hash_seed and route_mode applied, as
+ * fc_store_hash), for fc_workers_owner. */
 uint64_t fc_workers_hash(const fc_workers *w, const void *key, size_t len);
 /* Which worker owns a key (by hash from fc_workers_hash; fc_hash's is the
  * same for a store opened with hash_seed 0). */
@@ -328,6 +344,215 @@ size_t fc_local_tick(fc_local *l, size_t budget);
 int fc_local_mset(fc_local *l, const fc_kv *items, size_t n, int *results);
 int fc_local_mget(fc_local *l, const fc_slice *keys, size_t n, fc_mget_fn fn,
                   void *ctx);
+
+/* ---------------------------------------------------------------------
+ * Sessions, routes, packed batches (both kinds of handle).
+ *
+ * A session's chunks are keys that share a session prefix: "s:<id>:c:<n>"
+ * has the prefix "s:<id>" (everything before the last ":c:"), and an
+ * LMCache key "...@session%<id>@..." has "lmcache-session:<id>". With
+ * route_mode FC_ROUTE_SESSION_PREFIX a session lives in one shard, so a
+ * batch of its chunks takes one shard lock (fc_store) or is local to one
+ * worker (fc_local).
+ * ------------------------------------------------------------------- */
+
+/* "full_key" / "session_prefix" to an enum fc_route_mode: FC_OK or
+ * FC_EINVAL. */
+int fc_route_mode_parse(const char *name, int *mode);
+/* The name of a mode ("full_key", "session_prefix", or "unknown"). */
+const char *fc_route_mode_name(int mode);
+
+/* The key's session prefix: 1 with its bytes in buf and its length in
+ * *len; 0 when the key has none (nothing written); FC_ETRUNC when cap is
+ * too small (*len = needed). */
+int fc_session_prefix(const void *key, size_t klen, void *buf, size_t cap,
+                      size_t *len);
+
+/* A precomputed route: hash a key once, reuse it for repeated lookups on
+ * the same store (a route from another store finds nothing useful, but is
+ * harmless). hash is what the store's table uses for the key; shard is
+ * hash's shard. */
+typedef struct fc_route {
+    uint64_t hash;
+    uint32_t shard;
+} fc_route;
+
+int fc_store_route(const fc_store *s, const void *key, size_t klen,
+                   fc_route *out);
+/* The route of a session prefix: shard is where its chunks live in
+ * session_prefix mode (hash is the prefix's hash, not a key's). */
+int fc_store_route_session(const fc_store *s, const void *prefix, size_t plen,
+                           fc_route *out);
+/* fc_get with a route from fc_store_route for this key. */
+int fc_get_routed(fc_store *s, const fc_route *r, const void *key, size_t klen,
+                  void *buf, size_t cap, size_t *len);
+
+/* Packed batch read: every hit's value back to back in one buffer, in the
+ * order the batch visits them: input order on a worker-local handle (and
+ * on a shared handle for keys of one shard, e.g. one session in
+ * session_prefix mode), shard by shard otherwise; so always find item i by
+ * offset[i]. Item i: offset[i] into data and length[i], or offset[i] ==
+ * FC_PACKED_MISS
+ * (length 0) for a miss. A key that is rejected (too long, another
+ * worker's) is a miss too, and the call returns its error code after
+ * finishing the batch. Init with fc_packed_init: buf == NULL lets the
+ * library own and grow data (reused across calls); otherwise data is the
+ * caller's buf of cap bytes, and a batch that does not fit returns
+ * FC_ETRUNC with size = the bytes it needs (offsets as they would be).
+ * The offset/length arrays are always the library's, reused across calls.
+ * fc_packed_free frees what the library owns. */
+#define FC_PACKED_MISS SIZE_MAX
+typedef struct fc_packed {
+    uint8_t *data;
+    size_t size;    /* bytes of values (needed, when FC_ETRUNC) */
+    size_t *offset; /* [n] */
+    size_t *length; /* [n] */
+    size_t n;       /* items of the last batch */
+    size_t hits;
+    /* private */
+    size_t cap, icap;
+    int caller_data;
+} fc_packed;
+
+void fc_packed_init(fc_packed *p, void *buf, size_t cap);
+void fc_packed_free(fc_packed *p);
+int fc_mget_packed(fc_store *s, const fc_slice *keys, size_t n, fc_packed *p);
+int fc_local_mget_packed(fc_local *l, const fc_slice *keys, size_t n,
+                         fc_packed *p);
+
+/* The same result in memory the handle owns: no allocation by the caller,
+ * valid until the next call on this handle (which reuses it). */
+typedef struct fc_packed_view {
+    const uint8_t *data;
+    size_t size;
+    const size_t *offset;
+    const size_t *length;
+    size_t n;
+    size_t hits;
+} fc_packed_view;
+int fc_local_mget_packed_view(fc_local *l, const fc_slice *keys, size_t n,
+                              fc_packed_view *out);
+/* Zero-copy: vals[i] points into the stored value ({NULL, 0} for a miss),
+ * valid until the next call on this handle. *hits may be NULL. */
+int fc_local_mget_refs(fc_local *l, const fc_slice *keys, size_t n,
+                       fc_slice *vals, size_t *hits);
+
+/* Packed session write: n chunks of one session, values back to back in
+ * data (value i = data + offset[i], length[i] bytes), one TTL for all.
+ * Every key's session prefix (or, for a key without one, the key itself)
+ * must equal prefix: a key that does not is FC_EINVAL in results[i] and is
+ * not written. Returns the lowest-index failure, as fc_mset. */
+typedef struct fc_session_write {
+    fc_slice prefix;
+    const fc_slice *keys;
+    size_t n;
+    const void *data;
+    const size_t *offset;
+    const size_t *length;
+    int64_t ttl_ms;
+} fc_session_write;
+int fc_mset_session(fc_store *s, const fc_session_write *w, int *results);
+int fc_local_mset_session(fc_local *l, const fc_session_write *w, int *results);
+
+/* Worker-local routes, as fc_store_route; the owner is
+ * fc_workers_owner(w, route.hash). */
+int fc_workers_route(const fc_workers *w, const void *key, size_t klen,
+                     fc_route *out);
+/* fc_local_get_ref with a route from fc_workers_route for this key. */
+int fc_local_get_ref_routed(fc_local *l, const fc_route *r, const void *key,
+                            size_t klen, const void **val, size_t *len,
+                            unsigned *owner);
+
+/* ---------------------------------------------------------------------
+ * Transfers: copy a session's chunks into a destination buffer (host
+ * memory, or device memory through the CUDA backend).
+ * ------------------------------------------------------------------- */
+
+/* FC_LEN_ANY: no expected length. */
+#define FC_LEN_ANY UINT64_MAX
+
+typedef struct fc_chunk_desc {
+    fc_slice key;
+    uint32_t layer;        /* layer index (passed to the backend) */
+    uint64_t dst_offset;   /* where the value goes in the destination */
+    uint64_t expected_len; /* FC_LEN_ANY or the value's exact length */
+} fc_chunk_desc;
+
+typedef struct fc_transfer_req {
+    fc_slice prefix; /* the session (checked non-NULL when len > 0) */
+    const fc_chunk_desc *chunks;
+    size_t n;
+} fc_transfer_req;
+
+/* Per-chunk status of a transfer. */
+enum fc_chunk_status {
+    FC_CHUNK_HIT = 0,          /* copied to dst + dst_offset */
+    FC_CHUNK_MISS = 1,         /* absent or expired */
+    FC_CHUNK_WRONG_LEN = 2,    /* present, length != expected_len: not copied */
+    FC_CHUNK_OUT_OF_RANGE = 3, /* dst_offset + length > dst_len */
+    FC_CHUNK_REJECTED = 4,     /* bad key, another worker's key, or the
+                                  backend failed to copy */
+};
+
+typedef struct fc_transfer_stats {
+    uint64_t requested; /* chunks in the request */
+    uint64_t hit;       /* copied */
+    uint64_t missed;    /* FC_CHUNK_MISS */
+    uint64_t wrong_len; /* FC_CHUNK_WRONG_LEN */
+    uint64_t failed;    /* OUT_OF_RANGE + REJECTED */
+    uint64_t bytes;     /* bytes copied */
+} fc_transfer_stats;
+
+/* Sum of expected_len over the chunks (saturating); FC_ENOTFOUND when a
+ * chunk has FC_LEN_ANY. */
+int fc_transfer_expected_bytes(const fc_transfer_req *t, uint64_t *total);
+
+/* The [cuda] settings (spec storage.md §5), with validation. */
+typedef struct fc_cuda_options {
+    int enabled;                    /* [0] */
+    uint32_t device_ordinal;        /* [0] */
+    uint64_t hot_tier_bytes;        /* [10 GiB] */
+    uint64_t pinned_host_bytes;     /* [512 MiB] pinned staging budget */
+    uint32_t transfer_stream_count; /* [4] */
+    int layer_streaming;            /* [1] */
+    int prefer_direct_host_dma;     /* [1] */
+    uint64_t pinned_staging_threshold_bytes; /* [2 MiB]: chunks at least
+                                                this big go through pinned
+                                                staging */
+    int allow_cpu_fallback; /* [1]: advice to the caller (use the host
+                               backend when fc_backend_cuda fails) */
+} fc_cuda_options;
+
+void fc_cuda_options_default(fc_cuda_options *o);
+/* FC_OK or FC_EINVAL with the spec's message in err (cap errlen; err may
+ * be NULL). Checked only when enabled: hot_tier_bytes > 0,
+ * transfer_stream_count > 0, pinned_host_bytes > 0 unless
+ * prefer_direct_host_dma. */
+int fc_cuda_options_validate(const fc_cuda_options *o, char *err,
+                             size_t errlen);
+
+/* A copy backend. Host: memcpy into host memory, always available. CUDA:
+ * cudaMemcpyAsync into device memory, only in a build with -DFC_CUDA=ON
+ * and the CUDA toolkit (FC_ENOTSUP otherwise; FC_EINVAL for options that
+ * fail validation or are not enabled; FC_EIO when the device cannot be
+ * used). One backend is used by one thread at a time. */
+typedef struct fc_backend fc_backend;
+int fc_backend_host(fc_backend **out);
+int fc_backend_cuda(fc_backend **out, const fc_cuda_options *o);
+const char *fc_backend_name(const fc_backend *b);
+void fc_backend_close(fc_backend *b);
+
+/* Runs a transfer: looks up each chunk in order and copies each hit to
+ * dst + dst_offset through b (the CUDA backend waits for its streams
+ * before returning). status[i] (may be NULL) gets the chunk's enum
+ * fc_chunk_status; *stats (may be NULL) the totals. Returns FC_OK (misses
+ * are not errors), FC_EINVAL (bad arguments), or FC_EIO when the backend
+ * failed (those chunks are REJECTED). */
+int fc_transfer(fc_store *s, const fc_transfer_req *t, fc_backend *b, void *dst,
+                size_t dst_len, int *status, fc_transfer_stats *stats);
+int fc_local_transfer(fc_local *l, const fc_transfer_req *t, fc_backend *b,
+                      void *dst, size_t dst_len, int *status,
+                      fc_transfer_stats *stats);
 
 /* ---------------------------------------------------------------------
  * Embedded replica: an in-process, read-only copy of a remote fast-cache

@@ -46,7 +46,7 @@ static inline cmd_key cmd_key_at(const cmd_ctx *c, size_t i)
     cmd_key k;
     k.p = c->argv[i].ptr;
     k.n = c->argv[i].len;
-    k.h = eng_hash_seeded(c->hash_seed, k.p, k.n);
+    k.h = eng_route_hash(c->hash_seed, c->route_mode, k.p, k.n);
     k.sh = cmd_shard(c, k.h);
     return k;
 }

@@ -41,6 +41,8 @@ typedef struct cmd_ctx {
     int64_t wall_offset_ms;   /* unix ms = monotonic ms + wall_offset_ms */
     uint64_t *rng;            /* per-worker state for RANDOMKEY etc. */
     uint64_t hash_seed;       /* the shards' key hash seed (eng_hash_seeded) */
+    int route_mode;           /* enum fc_route_mode: keys hash with
+                                 eng_route_hash(hash_seed, route_mode) */
     /* SCAN stops at the end of the cursor's shard (the server routes each
      * SCAN call to the owner of that shard alone). */
     bool scan_one_shard;

@@ -64,6 +64,35 @@ uint64_t eng_hash(const void *key, size_t len);
  * stored depends on it (a loaded key is hashed again locally). */
 uint64_t eng_hash_seeded(uint64_t seed, const void *key, size_t len);
 
+/* --- session prefixes and route hashes (session.c) --- */
+/* A key's session prefix: the bytes head[0..head_len) followed by
+ * p[0..n) (head is "lmcache-session:" for LMCache keys, else empty and p
+ * points into the key). */
+typedef struct eng_prefix {
+    const char *head;
+    size_t head_len;
+    const uint8_t *p;
+    size_t n;
+} eng_prefix;
+/* 1 and *out filled when key has a session prefix (spec grammar, see
+ * session.c), 0 when it has none (then *out is the key itself). */
+int eng_session_prefix(const void *key, size_t klen, eng_prefix *out);
+/* eng_hash_seeded of the prefix's bytes. */
+uint64_t eng_prefix_hash(uint64_t seed, const eng_prefix *pf);
+/* The shard bits (low 16) from the prefix's hash, the table's bits (16..63)
+ * from the key's. */
+#define ENG_ROUTE_SHARD_BITS 0xffffull
+static inline uint64_t eng_route_combine(uint64_t key_hash,
+                                         uint64_t prefix_hash)
+{
+    return (key_hash & ~ENG_ROUTE_SHARD_BITS) |
+           (prefix_hash & ENG_ROUTE_SHARD_BITS);
+}
+/* The hash every lookup of key uses in a store of this seed and route mode
+ * (enum fc_route_mode): the plain hash in full_key mode and for keys
+ * without a session prefix; else eng_route_combine(key's, prefix's). */
+uint64_t eng_route_hash(uint64_t seed, int mode, const void *key, size_t klen);
+
 /* --- entries (read-only accessors) --- */
 const uint8_t *eng_entry_key(const eng_entry *e, size_t *len);
 const uint8_t *eng_entry_value(const eng_entry *e, size_t *len);

@@ -33,11 +33,14 @@ const char *fc_strerror(int code)
     case FC_EWRONGTYPE:
         return "operation against a key holding the wrong kind of value";
     case FC_EIO:
-        return "persistence I/O error (see stderr)";
+        return "I/O error: the disk (persistence; see stderr) or the device "
+               "(a transfer backend)";
     case FC_EREADONLY:
         return "read-only replica: writes go to the primary";
     case FC_ETIMEDOUT:
         return "timed out";
+    case FC_ENOTSUP:
+        return "not supported by this build";
     default:
         return "unknown error";
     }
@@ -70,6 +73,17 @@ uint64_t lib_seed(const fc_options *opts)
         seed = (uint64_t)eng_now_ms() * 0x9e3779b97f4a7c15ULL ^
                (uint64_t)(uintptr_t)&seed;
     return seed == FC_HASH_SEED_RANDOM || seed == 0 ? 1 : seed;
+}
+
+int lib_route_mode(const fc_options *opts, int *mode)
+{
+    *mode = opts ? opts->route_mode : FC_ROUTE_FULL_KEY;
+    if (*mode != FC_ROUTE_FULL_KEY && *mode != FC_ROUTE_SESSION_PREFIX)
+        return FC_EINVAL;
+    /* Recovery and snapshots place keys by their full hash (persist/). */
+    if (*mode == FC_ROUTE_SESSION_PREFIX && opts->data_dir)
+        return FC_EINVAL;
+    return FC_OK;
 }
 
 int lib_ttl_to_expire(int64_t ttl_ms, int64_t *now, int64_t *expire_at)

@@ -45,6 +45,7 @@ struct fc_store {
     uint32_t mask;
     uint32_t nshards;
     uint64_t seed;         /* key hash seed (fc_options.hash_seed) */
+    int route_mode;        /* enum fc_route_mode; read-only after open */
     eng_observer observer; /* the engine keeps a pointer to this */
     /* A replica's store (replica.c): write calls return FC_EREADONLY,
      * fc_store_close leaves it to fc_replica_close. Set before the store
@@ -98,10 +99,14 @@ struct lib_wshard {
 struct fc_local {
     const struct lib_wshard *shards; /* the store's table, read-only */
     uint64_t seed;                   /* the store's key hash seed */
+    int route_mode;                  /* the store's enum fc_route_mode */
     uint32_t mask;
     uint32_t index;
     uint32_t nworkers;
     uint32_t tick_cursor; /* k-th own shard: index + k * nworkers */
+    /* fc_local_mget_packed_view's memory, made on first use, freed by
+     * fc_workers_close (packed.c). */
+    struct fc_packed *scratch;
 } __attribute__((aligned(LIB_CACHELINE)));
 
 struct fc_workers {
@@ -111,11 +116,26 @@ struct fc_workers {
     uint32_t nshards;
     uint32_t nworkers;
     uint64_t seed;
+    int route_mode;
     eng_observer observer;
 };
 
 /* The store's seed from fc_options.hash_seed (random when asked). */
 uint64_t lib_seed(const fc_options *opts);
+/* The route mode of opts: FC_OK with *mode, or FC_EINVAL (unknown mode,
+ * or session_prefix with a data_dir). */
+int lib_route_mode(const fc_options *opts, int *mode);
+
+/* THE hash of a key in a store: every lookup, insert and shard choice of
+ * the library goes through this (or through a route made by it), so that
+ * session_prefix mode places and finds a key in the same shard. */
+static inline uint64_t lib_route(uint64_t seed, int mode, const void *key,
+                                 size_t klen)
+{
+    if (__builtin_expect(mode == FC_ROUTE_FULL_KEY, 1))
+        return eng_hash_seeded(seed, key, klen);
+    return eng_route_hash(seed, mode, key, klen);
+}
 
 /* The key's shard when worker-local handle l owns it; otherwise NULL, with
  * the owner stored in *owner when owner is non-NULL. */
@@ -129,6 +149,16 @@ static inline eng_shard *lib_mine(const fc_local *l, uint64_t hash,
         *owner = ws->owner;
     return NULL;
 }
+
+/* fc_local_mget at one time `now` for every chunk (ENG_NOW_LAZY: read per
+ * chunk). With a fixed now an entry returned for one key is not freed as
+ * expired by a later lookup in the batch, so borrowed views of all hits
+ * stay valid together (fc_local_mget_refs). */
+int lib_local_mget_at(fc_local *l, const fc_slice *keys, size_t n,
+                      fc_mget_fn fn, void *ctx, int64_t now);
+
+/* Frees l's packed-view scratch (packed.c). */
+void lib_local_scratch_free(fc_local *l);
 
 /* A set after its arguments were checked and its TTL converted. */
 typedef struct lib_set_req {
@@ -176,7 +206,7 @@ static inline int lib_local_find(const fc_local *l, const void *key,
 {
     k->p = key;
     k->n = klen;
-    k->h = eng_hash_seeded(l->seed, key, klen);
+    k->h = lib_route(l->seed, l->route_mode, key, klen);
     k->sh = lib_mine(l, k->h, owner);
     return k->sh ? FC_OK : FC_ENOTLOCAL;
 }

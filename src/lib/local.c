@@ -12,7 +12,9 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
         return FC_EINVAL;
     *out = NULL;
     uint32_t n = opts && opts->shards ? opts->shards : LIB_DEFAULT_SHARDS;
-    if (n > FC_MAX_SHARDS || (n & (n - 1)) || workers == 0 || workers > n)
+    int mode;
+    if (n > FC_MAX_SHARDS || (n & (n - 1)) || workers == 0 || workers > n ||
+        lib_route_mode(opts, &mode))
         return FC_EINVAL;
     if (opts && opts->data_dir)
         return FC_EINVAL; /* durability: the shared handle only, for now */
@@ -28,9 +30,11 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
         fc_workers_close(w);
         return FC_ENOMEM;
     }
+    memset(w->locals, 0, sizeof(*w->locals) * workers);
     w->mask = n - 1;
     w->nworkers = workers;
     w->seed = lib_seed(opts);
+    w->route_mode = mode;
     /* nshards counts the shards created, so close can undo a partial open */
     for (uint32_t i = 0; i < n; i++, w->nshards++) {
         w->shards[i].owner = i % workers;
@@ -46,6 +50,7 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
         w->locals[k].shards = w->shards;
         w->locals[k].mask = w->mask;
         w->locals[k].seed = w->seed;
+        w->locals[k].route_mode = mode;
         w->locals[k].index = k;
         w->locals[k].nworkers = workers;
     }
@@ -59,6 +64,8 @@ void fc_workers_close(fc_workers *w)
         return;
     for (uint32_t i = 0; i < w->nshards; i++)
         eng_shard_free(w->shards[i].eng);
+    for (uint32_t k = 0; w->locals && k < w->nworkers; k++)
+        lib_local_scratch_free(&w->locals[k]);
     free(w->shards);
     free(w->locals);
     free(w);
@@ -76,7 +83,8 @@ fc_local *fc_workers_local(fc_workers *w, unsigned index)
 
 uint64_t fc_workers_hash(const fc_workers *w, const void *key, size_t len)
 {
-    return eng_hash_seeded(w ? w->seed : 0, lib_nonnull(key), len);
+    return w ? lib_route(w->seed, w->route_mode, lib_nonnull(key), len)
+             : eng_hash(lib_nonnull(key), len);
 }
 
 unsigned fc_workers_owner(const fc_workers *w, uint64_t hash)

@@ -70,6 +70,7 @@ struct mget_chunk {
     int rc[LIB_BATCH]; /* by input position: FC_OK = looked up */
     size_t next;       /* first input position not yet reported */
     size_t base;
+    int64_t now; /* ENG_NOW_LAZY, or one time for the whole batch */
     fc_mget_fn fn;
     void *ctx;
 };
@@ -113,16 +114,23 @@ static void mget_chunk(fc_local *l, const fc_slice *keys, size_t m,
         c->idx[n++] = (uint16_t)i;
     }
     c->next = 0;
-    eng_get_each(c->sh, n, c->h, c->key, c->klen, ENG_NOW_LAZY, mget_found, c);
+    eng_get_each(c->sh, n, c->h, c->key, c->klen, c->now, mget_found, c);
     report_skipped(c, m);
 }
 
 int fc_local_mget(fc_local *l, const fc_slice *keys, size_t n, fc_mget_fn fn,
                   void *ctx)
 {
+    return lib_local_mget_at(l, keys, n, fn, ctx, ENG_NOW_LAZY);
+}
+
+int lib_local_mget_at(fc_local *l, const fc_slice *keys, size_t n,
+                      fc_mget_fn fn, void *ctx, int64_t now)
+{
     if (!l || !fn || (!keys && n))
         return FC_EINVAL;
     struct mget_chunk c;
+    c.now = now;
     c.fn = fn;
     c.ctx = ctx;
     for (size_t base = 0; base < n; base += LIB_BATCH) {

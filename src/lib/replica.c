@@ -58,7 +58,7 @@ static int64_t to_mono(const fc_replica *r, uint64_t unix_ms)
 static struct lib_shard *key_shard(fc_store *s, const void *key, size_t klen,
                                    uint64_t *h)
 {
-    *h = eng_hash_seeded(s->seed, key, klen);
+    *h = lib_route(s->seed, s->route_mode, key, klen);
     return &s->shards[*h & s->mask];
 }
 

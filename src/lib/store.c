@@ -17,7 +17,7 @@ struct store_key {
 static inline struct store_key store_find(fc_store *s, const void *key,
                                           size_t klen)
 {
-    uint64_t h = eng_hash_seeded(s->seed, key, klen);
+    uint64_t h = lib_route(s->seed, s->route_mode, key, klen);
     return (struct store_key){key, klen, h, &s->shards[h & s->mask]};
 }
 
@@ -49,7 +49,8 @@ int fc_store_open(fc_store **out, const fc_options *opts)
         return FC_EINVAL;
     *out = NULL;
     uint32_t n = opts && opts->shards ? opts->shards : LIB_DEFAULT_SHARDS;
-    if (n > FC_MAX_SHARDS || (n & (n - 1)))
+    int mode;
+    if (n > FC_MAX_SHARDS || (n & (n - 1)) || lib_route_mode(opts, &mode))
         return FC_EINVAL;
     size_t cap = opts ? opts->initial_capacity : 0;
     size_t per_shard = cap ? (cap + n - 1) / n : 0;
@@ -65,6 +66,7 @@ int fc_store_open(fc_store **out, const fc_options *opts)
     }
     s->mask = n - 1;
     s->seed = lib_seed(opts);
+    s->route_mode = mode;
     atomic_init(&s->tick_cursor, 0);
     pthread_mutex_init(&s->exp_ctl, NULL);
     pthread_mutex_init(&s->exp_mu, NULL);
@@ -96,7 +98,8 @@ int fc_store_open(fc_store **out, const fc_options *opts)
 
 uint64_t fc_store_hash(const fc_store *s, const void *key, size_t len)
 {
-    return eng_hash_seeded(s ? s->seed : 0, lib_nonnull(key), len);
+    return s ? lib_route(s->seed, s->route_mode, lib_nonnull(key), len)
+             : eng_hash(lib_nonnull(key), len);
 }
 
 void fc_store_close(fc_store *s)

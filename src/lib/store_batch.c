@@ -75,7 +75,7 @@ struct chunk {
 static inline void chunk_add(struct chunk *c, fc_store *s, size_t n, size_t i,
                              const void *key, size_t klen)
 {
-    uint64_t h = eng_hash_seeded(s->seed, key, klen);
+    uint64_t h = lib_route(s->seed, s->route_mode, key, klen);
     uint32_t sid = (uint32_t)(h & s->mask);
     c->hash[i] = h;
     c->shard[i] = sid;

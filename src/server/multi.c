@@ -75,7 +75,7 @@ void srv_watch_touch_slow(srv_server *s, const cmd_def *d, const resp_arg *argv,
     if (!key_range(d, argc, &first, &last, &step))
         return;
     for (size_t k = first; k <= last; k += step)
-        bump(s, bucket_of(s, eng_hash_seeded(s->hash_seed, argv[k].ptr, argv[k].len)));
+        bump(s, bucket_of(s, eng_route_hash(s->hash_seed, s->route_mode, argv[k].ptr, argv[k].len)));
 }
 
 /* --- per-connection state ------------------------------------------- */
@@ -161,7 +161,7 @@ static bool runs_local(const srv_server *s, uint32_t me, const srv_cmdent *e,
     if (!key_range(d, argc, &first, &last, &step))
         return true;
     for (size_t k = first; k <= last; k += step) {
-        uint64_t h = eng_hash_seeded(s->hash_seed, argv[k].ptr, argv[k].len);
+        uint64_t h = eng_route_hash(s->hash_seed, s->route_mode, argv[k].ptr, argv[k].len);
         if (srv_shard_owner(s, (uint32_t)(h & (s->nshards - 1))) != me)
             return false;
     }
@@ -277,7 +277,7 @@ enum srv_route_res srv_tx_route(conn *c, const srv_cmdent *e,
     if (is_named(e, "watch") && !srv_tx_active(c)) {
         bool local = true;
         for (size_t i = 1; i < argc && local; i++) {
-            uint64_t h = eng_hash_seeded(s->hash_seed, argv[i].ptr, argv[i].len);
+            uint64_t h = eng_route_hash(s->hash_seed, s->route_mode, argv[i].ptr, argv[i].len);
             local = bucket_owner(s, bucket_of(s, h)) == c->w->id;
         }
         if (c->slot_head)
@@ -378,7 +378,7 @@ static int watch_add(srv_exec *x, srv_tx *t, const resp_arg *k)
         t->watch = nw;
         t->watch_cap = cap;
     }
-    uint64_t h = eng_hash_seeded(s->hash_seed, k->ptr, k->len);
+    uint64_t h = eng_route_hash(s->hash_seed, s->route_mode, k->ptr, k->len);
     /* Allowed: srv_tx_route runs WATCH on the key's owner or exclusively. */
     eng_entry *en = eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
     srv_watch *wk = &t->watch[t->nwatch];

@@ -109,7 +109,7 @@ static void apply_one(srv_worker *w, uint8_t op, const uint8_t *key,
             eng_clear(s->shards[i]);
         return;
     }
-    uint64_t hash = eng_hash_seeded(s->hash_seed, key, kl);
+    uint64_t hash = eng_route_hash(s->hash_seed, s->route_mode, key, kl);
     eng_shard *sh = s->shards[hash & (s->nshards - 1)];
     int64_t exp = 0;
     if (exp_unix) {
@@ -219,7 +219,7 @@ static void stage(srv_replica *r, uint32_t worker, uint8_t op,
 
 static uint32_t worker_of(srv_server *s, const uint8_t *key, uint32_t kl)
 {
-    uint64_t hash = eng_hash_seeded(s->hash_seed, key, kl);
+    uint64_t hash = eng_route_hash(s->hash_seed, s->route_mode, key, kl);
     return srv_shard_owner(s, (uint32_t)(hash & (s->nshards - 1)));
 }
 

@@ -48,6 +48,7 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
             (ssize_t)sizeof(s->hash_seed))
         s->hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
                        (uint64_t)(uintptr_t)s;
+    s->route_mode = s->cfg.route_mode;
     for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;
@@ -61,7 +62,8 @@ oom:
 
 static int init_chans(srv_server *s, char *err, size_t errlen)
 {
-    if (srv_mesh_init(&s->mesh, s->nworkers, s->nshards, s->hash_seed) == 0)
+    if (srv_mesh_init(&s->mesh, s->nworkers, s->nshards, s->hash_seed,
+                      s->route_mode) == 0)
         return 0;
     snprintf(err, errlen, "out of memory creating worker channels");
     return -1;

@@ -51,6 +51,8 @@ typedef struct srv_server {
     eng_shard **shards;         /* [nshards] */
     uint32_t nshards;           /* power of two */
     uint64_t hash_seed;         /* key hash seed: --hash-seed, else random */
+    int route_mode;             /* cfg.route_mode: keys hash with
+                                   eng_route_hash(hash_seed, route_mode) */
     srv_cmdtab cmds;
     int64_t start_mono_ms;
     int64_t start_unix_ms;

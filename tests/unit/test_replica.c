@@ -258,6 +258,67 @@ static void test_replica_follows_primary(void **state)
     assert_int_equal(x.since[1], 101);
 }
 
+/* A session_prefix replica (issue 12): what it applies lands where its own
+ * reads look, i.e. a session's chunks in the session's shard. */
+static void session_script(fp_conn *c, void *arg)
+{
+    (void)arg;
+    if (fp_read_hello(c, 3000) != 0)
+        return;
+    const uint64_t hw[1] = {103}, wb[1] = {100};
+    fp_send_hello(c, hw, 1, ALL_CAPS, 100);
+    fp_send_wm(c, FCRP_SNAPSHOT_BEGIN, wb, 1);
+    fcrp_entry e[3] = {fp_entry("s:5:c:0", "c0", NO_EXP),
+                       fp_entry("s:5:c:1", "c1", NO_EXP),
+                       fp_entry("plain", "p", NO_EXP)};
+    fp_send_chunk(c, 0, true, wb, 1, e, 3);
+    fp_send_wm(c, FCRP_SNAPSHOT_END, wb, 1);
+    fcrp_record r[3] = {fp_rec(0, 101, FCRP_OP_SET, "s:5:c:2", "c2", NO_EXP),
+                        fp_rec(0, 102, FCRP_OP_SET, "s:5:c:3", "c3", NO_EXP),
+                        fp_rec(0, 103, FCRP_OP_DEL, "s:5:c:1", NULL, NO_EXP)};
+    fp_send_batch(c, r, 3);
+    fp_hold(c);
+}
+
+static void test_replica_session_prefix(void **state)
+{
+    (void)state;
+    fp *f;
+    assert_int_equal(fp_start(&f, session_script, NULL), 0);
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", fp_port(f));
+    fc_replica_options o = {
+        .primary = addr,
+        .store = {.shards = 16, .route_mode = FC_ROUTE_SESSION_PREFIX},
+        .connect_timeout_ms = 5000};
+    fc_replica *r;
+    assert_int_equal(fc_replica_open(&r, &o), FC_OK);
+    fc_store *s = fc_replica_store(r);
+    assert_int_equal(fc_replica_wait_synced(r, 5000), FC_OK);
+    assert_true(EVENTUALLY(info(r).records_applied == 3, 3000));
+    has_value(s, "s:5:c:0", "c0");
+    has_value(s, "s:5:c:2", "c2");
+    has_value(s, "s:5:c:3", "c3");
+    has_value(s, "plain", "p");
+    assert_false(fc_exists(s, "s:5:c:1", 7));
+    fc_route sr, kr;
+    assert_int_equal(fc_store_route_session(s, "s:5", 3, &sr), FC_OK);
+    fc_slice keys[3] = {{"s:5:c:0", 7}, {"s:5:c:1", 7}, {"s:5:c:3", 7}};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fc_store_route(s, keys[i].data, keys[i].len, &kr),
+                         FC_OK);
+        assert_int_equal(kr.shard, sr.shard);
+    }
+    fc_packed p;
+    fc_packed_init(&p, NULL, 0);
+    assert_int_equal(fc_mget_packed(s, keys, 3, &p), FC_OK);
+    assert_int_equal(p.hits, 2);
+    assert_memory_equal(p.data, "c0c3", 4); /* one shard: input order */
+    fc_packed_free(&p);
+    fc_replica_close(r);
+    fp_stop(f);
+}
+
 static void test_replica_open_errors(void **state)
 {
     fc_replica *r = (fc_replica *)1;
@@ -316,6 +377,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replica_follows_primary),
+        cmocka_unit_test(test_replica_session_prefix),
         cmocka_unit_test(test_replica_open_errors),
         cmocka_unit_test(test_replica_no_primary),
     };

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "fastcache.h"
 #include "server/config/config.h"
 
 typedef struct fixture {
@@ -607,6 +608,32 @@ static void test_resolve(void **state)
     assert_string_equal(f->err, "shards (4) must be at least threads (8)");
 }
 
+/* route_mode (issue 12): full_key by default, session_prefix accepted,
+ * anything else refused; session_prefix needs persistence off. */
+static void test_route_mode(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(f->cfg.route_mode, FC_ROUTE_FULL_KEY);
+    assert_int_equal(load(f, "route_mode = \"session_prefix\"\n"), 0);
+    assert_int_equal(f->cfg.route_mode, FC_ROUTE_SESSION_PREFIX);
+    assert_int_equal(load(f, "route_mode = full_key\n"), 0);
+    assert_int_equal(f->cfg.route_mode, FC_ROUTE_FULL_KEY);
+    assert_int_equal(load(f, "route_mode = \"by_session\"\n"), -1);
+    assert_err(f, ":1: 'route_mode' must be \"full_key\" or "
+                  "\"session_prefix\", got \"by_session\"");
+    assert_int_equal(load(f, "route_mode = \"session_prefix\"\n"
+                             "[persistence]\nenabled = true\n"),
+                     0);
+    assert_int_equal(srv_config_resolve(&f->cfg, 2, f->err, sizeof(f->err)),
+                     -1);
+    assert_string_equal(f->err,
+                        "route_mode = \"session_prefix\" needs [persistence] "
+                        "enabled = false (recovery places keys by their full "
+                        "hash)");
+    f->cfg.persistence.enabled = false;
+    assert_int_equal(srv_config_resolve(&f->cfg, 2, f->err, sizeof(f->err)), 0);
+}
+
 static void test_parsers(void **state)
 {
     size_t sz;
@@ -658,6 +685,7 @@ int main(void)
         T(test_replication_flags),
         T(test_replication_flags_and_file),
         T(test_resolve),
+        T(test_route_mode),
         T(test_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,7 +67,7 @@ static void cmd_shutdown(srv_exec *x)
 
 static eng_entry *lookup(srv_exec *x, const resp_arg *k)
 {
-    uint64_t h = eng_hash_seeded(x->c->hash_seed, k->ptr, k->len);
+    uint64_t h = eng_route_hash(x->c->hash_seed, x->c->route_mode, k->ptr, k->len);
     return eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
 }
 

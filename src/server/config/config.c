@@ -313,6 +313,13 @@ static int top_string(file_ctx *f, const char *k, const char *v)
         if (!ok)
             snprintf(f->err, sizeof(f->err),
                      "'bind_addr' must be \"host:port\", got '%s'", v);
+    } else if (!strcmp(k, "route_mode")) {
+        ok = s && fc_route_mode_parse(s, &c->route_mode) == FC_OK;
+        if (!ok)
+            snprintf(f->err, sizeof(f->err),
+                     "'route_mode' must be \"full_key\" or "
+                     "\"session_prefix\", got %s",
+                     v);
     } else if (!strcmp(k, "loglevel")) {
         ok = s && srv_parse_loglevel(s, &c->loglevel) == 0;
         if (!ok)
@@ -740,6 +747,14 @@ int srv_config_resolve(srv_config *c, long online_cpus, char *err,
     if (c->shards < c->threads) {
         snprintf(err, errlen, "shards (%u) must be at least threads (%u)",
                  c->shards, c->threads);
+        return -1;
+    }
+    /* Recovery places keys by their full-key hash (persist/recover.c). */
+    if (c->route_mode == FC_ROUTE_SESSION_PREFIX && c->persistence.enabled) {
+        snprintf(err, errlen,
+                 "route_mode = \"session_prefix\" needs [persistence] "
+                 "enabled = false (recovery places keys by their full "
+                 "hash)");
         return -1;
     }
     /* Here rather than at each key: the file and the flags (which may turn

@@ -5,7 +5,7 @@
  * File layout (parsed with libinih; TOML's `key = value` and `[section]` are
  * inih-compatible): top-level bind_addr ("host:port"), max_connections,
  * shard_count, threads, pin_threads, requirepass, loglevel,
- * ttl_sweep_interval_ms,
+ * ttl_sweep_interval_ms, route_mode,
  * stats_interval_ms, io; sections [persistence], [tiers], [replication].
  * Strings may be "quoted"; booleans are true/false; integers are decimal.
  * Comments: whole lines starting with # or ;, and " # ..." at the end of a
@@ -67,6 +67,8 @@ typedef struct srv_config {
     srv_obuf_class obuf_limits[SRV_OBUF_NCLASS]; /* by SRV_OBUF_* */
     uint64_t hash_seed;  /* key hash seed when hash_seed_set (--hash-seed) */
     bool hash_seed_set;  /* else a random one per process */
+    int route_mode;      /* enum fc_route_mode: route_mode = "full_key"
+                            (default) or "session_prefix" */
     char *config_file;                /* the file loaded, if any (absolute or as
                                          given) */
     struct {

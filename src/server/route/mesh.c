@@ -12,12 +12,13 @@
 #include "server/route/route.h"
 
 int srv_mesh_init(srv_mesh *m, uint32_t nworkers, uint32_t nshards,
-                  uint64_t hash_seed)
+                  uint64_t hash_seed, int route_mode)
 {
     memset(m, 0, sizeof(*m));
     m->nworkers = nworkers;
     m->nshards = nshards;
     m->hash_seed = hash_seed;
+    m->route_mode = route_mode;
     atomic_init(&m->token, -1);
     size_t n = (size_t)nworkers * nworkers;
     m->chans = calloc(n, sizeof(*m->chans));
@@ -61,7 +62,7 @@ void srv_mesh_destroy(srv_mesh *m)
 
 uint32_t srv_key_owner(const srv_mesh *m, const resp_arg *key)
 {
-    uint64_t h = eng_hash_seeded(m->hash_seed, key->ptr, key->len);
+    uint64_t h = eng_route_hash(m->hash_seed, m->route_mode, key->ptr, key->len);
     return srv_mesh_owner(m, (uint32_t)(h & (m->nshards - 1)));
 }
 

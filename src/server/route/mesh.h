@@ -103,12 +103,14 @@ typedef struct srv_msg {
 
 struct srv_router;
 
-/* The process's mesh. nworkers, nshards and hash_seed are copies of the
+/* The process's mesh. nworkers, nshards, hash_seed and route_mode are
+ * copies of the
  * server's, fixed before any worker starts: key placement is routing's. */
 typedef struct srv_mesh {
     uint32_t nworkers;
     uint32_t nshards; /* power of two */
     uint64_t hash_seed;
+    int route_mode; /* enum fc_route_mode: eng_route_hash's mode */
     spsc_chan *chans;            /* [src * nworkers + dst] */
     struct srv_router **routers; /* [nworkers], filled by srv_router_init */
     _Atomic int token; /* worker holding exclusive execution, -1 = none */
@@ -135,7 +137,7 @@ typedef struct srv_router {
 
 /* Main thread, before the workers exist. -1 on OOM (destroy cleans up). */
 int srv_mesh_init(srv_mesh *m, uint32_t nworkers, uint32_t nshards,
-                  uint64_t hash_seed);
+                  uint64_t hash_seed, int route_mode);
 /* Main thread, after the workers are joined: releases every message
  * still queued on any channel (srv_msg_discard). */
 void srv_mesh_discard(srv_mesh *m);
