@@ -47,6 +47,25 @@ class TestSync(ReplCase):
         self.wait_online(r)
         return p, px, r, pc, self.client(r)
 
+    def test_compressed_streams(self):
+        # zstd (the seed's) and lz4 (negotiated) frames, snapshot and live;
+        # small chunks so the snapshot is many frames.
+        for comp in ("zstd", "lz4"):
+            with self.subTest(compression=comp):
+                conf = self.conf('[replication]\ncompression = "%s"\n'
+                                 'snapshot_chunk_bytes = "16kb"\n' % comp)
+                p = self.primary(conf=conf)
+                pc = self.client(p)
+                fill(pc, b"c:", 3000, vsize=300, ttl_every=5)
+                r = self.replica(p.rport)
+                self.wait_online(r)
+                fill(pc, b"live:", 500, vsize=300)
+                self.assert_converged(p, r)
+                # Compressible values really went out smaller than raw.
+                i = repl(pc)
+                self.assertLess(int(i["fc_repl_bytes_sent"]),
+                                3500 * 300)
+
     def test_fresh_replica_takes_a_snapshot(self):
         p, px, r, pc, rc = self.setup_pair(keys=5000)
         self.assert_converged(p, r)
