@@ -43,8 +43,8 @@
  * per-shard hand, scan resistance of second chance for keys read twice.
  *
  * The Redis policies: sampled, as Redis does (maxmemory-samples entries of
- * the shard, read from consecutive groups from a random one, whose keys are
- * in hash order and so a random sample), the best victim of the sample
+ * the shard, each from a random group; Redis also keeps a pool of the best
+ * candidates across evictions, which we do not), the best victim of the sample
  * evicted: largest idle time (LRU), smallest decayed counter (LFU),
  * nearest expiry (TTL), any (random); volatile-* look only at keys with a
  * TTL. The metadata is Redis's 24 bits (entry.h): the LRU clock in seconds
@@ -245,10 +245,13 @@ unsigned eng_entry_freq(const eng_shard *sh, const eng_entry *e, int64_t now)
 
 /* --- victims --- */
 
-/* The table victims come from: the old one while a resize drains it. */
+/* The table victims come from. evict_loop finishes any resize first: the
+ * keys still waiting in `old` are the oldest ones, and a sample of them
+ * alone (or a hand lapping that small array) would not be a sample of the
+ * shard. Finishing costs one pass over `old`, once per resize. */
 static struct ht_table *victim_table(eng_shard *sh)
 {
-    return sh->ht.old.g && sh->ht.old.count ? &sh->ht.old : &sh->ht.cur;
+    return &sh->ht.cur;
 }
 
 static bool pol_volatile(int pol)
@@ -275,8 +278,38 @@ static uint64_t victim_score(eng_shard *sh, int pol, const eng_entry *e,
     }
 }
 
-/* The best of up to `samples` entries from consecutive groups after a
- * random one. False when none qualifies within SAMPLE_MAX_GROUPS groups. */
+/* One qualifying entry from the first group at or after a random one
+ * that has any, picked at random inside it. False when none qualifies in
+ * SAMPLE_MAX_GROUPS groups. */
+static bool sample_one(eng_shard *sh, struct ht_table *t, bool vol,
+                       struct ht_ref *r)
+{
+    size_t gi = (size_t)(rng_next(sh) % t->n);
+    for (size_t walked = 0; walked < t->n && walked < SAMPLE_MAX_GROUPS;
+         walked++) {
+        struct ht_group *g = &t->g[gi];
+        uint64_t ok = 0;
+        for (uint64_t m = ctrl_full(g->ctrl); m; m &= m - 1)
+            if (!vol || ent_has_ttl(g->slot[ctrl_first(m)]))
+                ok |= m & -m;
+        if (ok) {
+            unsigned k = (unsigned)(rng_next(sh) %
+                                    (uint64_t)__builtin_popcountll(ok));
+            while (k--)
+                ok &= ok - 1;
+            *r = (struct ht_ref){.t = t, .g = g, .i = ctrl_first(ok)};
+            return true;
+        }
+        if (++gi == t->n)
+            gi = 0;
+    }
+    return false;
+}
+
+/* The best of `samples` entries drawn one at a time from random groups.
+ * Independent draws matter: a sample of neighbouring slots keeps coming
+ * back to groups its earlier victims were taken from, which hold only the
+ * survivors by then (the keys the policy wants to keep). */
 static bool pick_sampled(eng_shard *sh, int pol, int64_t *now, struct ht_ref *r)
 {
     struct ht_table *t = victim_table(sh);
@@ -288,27 +321,16 @@ static bool pick_sampled(eng_shard *sh, int pol, int64_t *now, struct ht_ref *r)
         return false;
     if (pol == ENG_POL_ALLKEYS_RANDOM || pol == ENG_POL_VOLATILE_RANDOM)
         want = 1;
-    size_t gi = (size_t)(rng_next(sh) % t->n);
-    for (size_t walked = 0; walked < t->n && walked < SAMPLE_MAX_GROUPS;
-         walked++) {
-        struct ht_group *g = &t->g[gi];
-        for (uint64_t m = ctrl_full(g->ctrl); m && want > 0; m &= m - 1) {
-            unsigned i = ctrl_first(m);
-            const eng_entry *e = g->slot[i];
-            if (vol && !ent_has_ttl(e))
-                continue;
-            uint64_t sc = victim_score(sh, pol, e, now);
-            if (!found || sc > best) {
-                found = true;
-                best = sc;
-                *r = (struct ht_ref){.t = t, .g = g, .i = i};
-            }
-            want--;
-        }
-        if (want <= 0)
+    for (int n = 0; n < want; n++) {
+        struct ht_ref c;
+        if (!sample_one(sh, t, vol, &c))
             break;
-        if (++gi == t->n)
-            gi = 0;
+        uint64_t sc = victim_score(sh, pol, c.g->slot[c.i], now);
+        if (!found || sc > best) {
+            found = true;
+            best = sc;
+            *r = c;
+        }
     }
     return found;
 }
@@ -376,6 +398,8 @@ static bool evict_loop(eng_shard *sh, size_t max, int64_t *now,
     }
     while (*removed < max && over_limit(sh)) {
         struct ht_ref r;
+        if (sh->ht.old.g)
+            ht_step_n(&sh->ht, sh->ht.old.n);
         bool got;
         if (pol == ENG_POL_NOEVICTION)
             got = false;

@@ -31,6 +31,12 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     w->mask = n - 1;
     w->nworkers = workers;
     w->seed = lib_seed(opts);
+    if (lib_budget_init(&w->budget, &w->evict_cb, opts) != FC_OK) {
+        fc_workers_close(w);
+        return FC_EINVAL;
+    }
+    if (opts)
+        atomic_store(&w->budget.limit, (uint64_t)opts->maxmemory);
     /* nshards counts the shards created, so close can undo a partial open */
     for (uint32_t i = 0; i < n; i++, w->nshards++) {
         w->shards[i].owner = i % workers;
@@ -40,6 +46,7 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
             return FC_ENOMEM;
         }
         eng_shard_set_seed(w->shards[i].eng, w->seed);
+        eng_shard_set_budget(w->shards[i].eng, &w->budget);
     }
     for (uint32_t k = 0; k < workers; k++) {
         memset(&w->locals[k], 0, sizeof(w->locals[k]));
