@@ -155,19 +155,20 @@ void shard_account_slow(eng_shard *sh, int64_t delta)
     sh->flushed += delta;
 }
 
-/* The total as this shard knows it: the budget's plus what it has not
- * added yet. */
-static int64_t total_used(const eng_shard *sh)
-{
-    return atomic_load_explicit(&sh->budget->used, memory_order_relaxed) +
-           ((int64_t)shard_used(sh) - sh->flushed);
-}
-
+/* Over the limit: by the budget's total, or by it plus what this shard
+ * has not added yet. Either view counts, so that a shard whose own
+ * unadded change is negative still sees a total that is over (it then
+ * evicts at most ENG_ACCT_STEP bytes more than it had to). */
 static bool over_limit(const eng_shard *sh)
 {
     uint64_t lim = atomic_load_explicit(&sh->budget->limit,
                                         memory_order_relaxed);
-    return lim && total_used(sh) > (int64_t)lim;
+    if (!lim)
+        return false;
+    int64_t used = atomic_load_explicit(&sh->budget->used,
+                                        memory_order_relaxed);
+    int64_t d = (int64_t)shard_used(sh) - sh->flushed;
+    return used > (int64_t)lim || used + d > (int64_t)lim;
 }
 
 static uint64_t rng_next(eng_shard *sh)
@@ -430,9 +431,16 @@ int shard_make_room_slow(eng_shard *sh, int64_t *now)
         return FC_OK;
     int pol = atomic_load_explicit(&sh->budget->policy, memory_order_relaxed);
     /* Nothing evictable here: allkeys policies let the write through (see
-     * the top); noeviction and volatile ones refuse it. */
-    if (pol == ENG_POL_NOEVICTION || pol_volatile(pol))
+     * the top); noeviction and volatile ones refuse it, after adding this
+     * shard's exact figure to the total, so that the other shards see the
+     * total over the limit too (as Redis refuses every growing write
+     * once used_memory is over). */
+    if (pol == ENG_POL_NOEVICTION || pol_volatile(pol)) {
+        int64_t d = (int64_t)shard_used(sh) - sh->flushed;
+        if (d)
+            shard_account_slow(sh, d);
         return FC_ENOMEM;
+    }
     return FC_OK;
 }
 

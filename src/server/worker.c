@@ -251,6 +251,8 @@ static void update_time(srv_worker *w)
     w->wall_offset_ms = cur;
 }
 
+#define EVICT_TICK_MAX 256 /* keys per shard per sweep tick */
+
 static void sweep(srv_worker *w)
 {
     srv_server *s = w->srv;
@@ -269,6 +271,16 @@ static void sweep(srv_worker *w)
         atomic_fetch_add_explicit(&w->stat_expired, removed,
                                   memory_order_relaxed);
         w->pub_dirty = true;
+    }
+    /* Over maxmemory while this worker's shards take no writes (the
+     * writes go elsewhere, or the limit was just lowered): they give back
+     * their share here, a bounded batch per tick. */
+    if (atomic_load_explicit(&s->budget.limit, memory_order_relaxed)) {
+        size_t evicted = 0;
+        for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+            evicted += eng_evict(s->shards[i], EVICT_TICK_MAX, w->now);
+        if (evicted)
+            w->pub_dirty = true;
     }
 }
 
