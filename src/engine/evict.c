@@ -171,6 +171,21 @@ static bool over_limit(const eng_shard *sh)
     return used > (int64_t)lim || used + d > (int64_t)lim;
 }
 
+void shard_account_freed(eng_shard *sh)
+{
+    uint64_t lim = atomic_load_explicit(&sh->budget->limit,
+                                        memory_order_relaxed);
+    int64_t d = (int64_t)shard_used(sh) - sh->flushed;
+    /* While the total is over the limit, what a delete frees counts at
+     * once: under noeviction the next write must see the room it made. */
+    if (d && lim &&
+        atomic_load_explicit(&sh->budget->used, memory_order_relaxed) >
+            (int64_t)lim)
+        shard_account_slow(sh, d);
+    else
+        shard_account(sh);
+}
+
 static uint64_t rng_next(eng_shard *sh)
 {
     uint64_t x = sh->rng; /* xorshift64* */

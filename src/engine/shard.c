@@ -305,7 +305,8 @@ int eng_del(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     }
     hand_over(sh, shard_remove(sh, &r, FC_MUT_DEL), detached);
     ht_maybe_shrink(&sh->ht);
-    shard_account(sh);
+    if (sh->budget)
+        shard_account_freed(sh);
     return FC_OK;
 }
 

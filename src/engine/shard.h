@@ -48,6 +48,10 @@ static inline void shard_account(eng_shard *sh)
         shard_account_slow(sh, d);
 }
 
+/* After a delete: as shard_account, but exact while the total is over
+ * the limit. */
+void shard_account_freed(eng_shard *sh);
+
 int shard_make_room_slow(eng_shard *sh, int64_t *now);
 
 /* The start of every write that may grow memory: FC_OK, or FC_ENOMEM when
