@@ -72,8 +72,11 @@ static inline int shard_make_room(eng_shard *sh, int64_t *now)
 #define SHARD_LRU_MASK 0xffffffu
 static inline uint32_t shard_clock(eng_shard *sh, const int64_t *now)
 {
-    if (*now != ENG_NOW_LAZY)
-        sh->clock_s = (uint32_t)(*now / 1000);
+    if (*now != ENG_NOW_LAZY) {
+        uint32_t c = (uint32_t)(*now / 1000);
+        if (sh->clock_s != c) /* once a second: the shard's line stays clean */
+            sh->clock_s = c;
+    }
     return sh->clock_s & SHARD_LRU_MASK;
 }
 

@@ -16,6 +16,8 @@ import time
 import unittest
 
 from fcserver import RespError, Server, ServerTestCase, fast_cache_only
+from persistutil import pipeline
+from replutil import ReplCase
 
 LIMIT = 2 * 1024 * 1024
 SHARDS = 8
@@ -230,6 +232,27 @@ class TestEvictionConfigFile(unittest.TestCase):
                                  b"3145728")
         finally:
             srv.stop_and_check()
+
+
+@fast_cache_only
+class TestEvictionReplicated(ReplCase):
+    def test_replica_applies_evictions_and_never_evicts(self):
+        p = self.primary(extra=("--maxmemory", "1mb"))
+        # A smaller limit of its own: ignored while it is a replica.
+        r = self.replica(p.rport, extra=("--maxmemory", "256kb",
+                                         "--maxmemory-policy", "noeviction"))
+        self.wait_online(r)
+        pc = self.client(p)
+        rnd = random.Random(3)
+        replies = pipeline(pc, [("SET", "k:%d" % rnd.randrange(1 << 30),
+                                 VALUE) for _ in range(10000)])
+        self.assertEqual(set(replies), {b"OK"})
+        self.assertGreater(int(info(pc, "stats")["evicted_keys"]), 3000)
+        # The primary's evictions reached the replica as deletes: same keys.
+        self.assert_converged(p, r)
+        rc = self.client(r)
+        self.assertEqual(int(info(rc, "stats")["evicted_keys"]), 0)
+        self.assertGreater(int(info(rc, "memory")["used_memory"]), 256 * 1024)
 
 
 if __name__ == "__main__":
