@@ -119,8 +119,7 @@ enum fc_evict_reason {
  * caller makes), on the thread whose call caused it, with the key's shard
  * locked (fc_store) or owned (fc_local): it must not call back into the
  * library on the same handle. key is valid only during the call. */
-typedef void (*fc_evict_fn)(void *ctx, const void *key, size_t len,
-                            int reason);
+typedef void (*fc_evict_fn)(void *ctx, const void *key, size_t len, int reason);
 
 typedef struct fc_options {
     uint32_t shards;     /* power of two, 1..FC_MAX_SHARDS; 0 = default (64) */
@@ -155,13 +154,13 @@ typedef struct fc_options {
      * The limit is global: one shard may use most of it. Zero fields mean
      * the defaults in brackets. A replica's store counts, never evicts. */
     size_t maxmemory;
-    int maxmemory_policy;      /* enum fc_policy [FC_POLICY_CLOCK] */
+    int maxmemory_policy;       /* enum fc_policy [FC_POLICY_CLOCK] */
     unsigned maxmemory_samples; /* keys sampled per LRU/LFU/TTL eviction,
                                    1..64 [5] */
-    int lfu_log_factor;        /* Redis's lfu-log-factor [10]; < 0: 0 */
-    int lfu_decay_time;        /* minutes per counter step down [1]; < 0: 0
-                                  (no decay) */
-    fc_evict_fn on_evict;      /* may be NULL */
+    int lfu_log_factor;         /* Redis's lfu-log-factor [10]; < 0: 0 */
+    int lfu_decay_time;         /* minutes per counter step down [1]; < 0: 0
+                                   (no decay) */
+    fc_evict_fn on_evict;       /* may be NULL */
     void *on_evict_ctx;
 } fc_options;
 

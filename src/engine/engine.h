@@ -86,14 +86,14 @@ typedef void (*eng_drop_fn)(void *ctx, uint32_t shard, const void *key,
 
 typedef struct eng_budget {
     /* Settings: read on every write (and the policy on every hit). */
-    _Atomic uint64_t limit; /* bytes; 0 = no limit */
-    _Atomic int policy;     /* enum eng_policy */
-    _Atomic int samples;    /* maxmemory-samples, 1..64 [5] */
+    _Atomic uint64_t limit;     /* bytes; 0 = no limit */
+    _Atomic int policy;         /* enum eng_policy */
+    _Atomic int samples;        /* maxmemory-samples, 1..64 [5] */
     _Atomic int lfu_log_factor; /* [10] */
     _Atomic int lfu_decay_time; /* minutes per halving step [1] */
-    _Atomic bool enforce;   /* false: count, never evict nor refuse
-                               (replicas, recovery) */
-    eng_drop_fn on_drop;    /* set before the shards are used; may be NULL */
+    _Atomic bool enforce;       /* false: count, never evict nor refuse
+                                   (replicas, recovery) */
+    eng_drop_fn on_drop; /* set before the shards are used; may be NULL */
     void *on_drop_ctx;
     /* Written by every shard: its own line. */
     _Alignas(64) _Atomic int64_t used;
@@ -123,8 +123,7 @@ uint64_t eng_evicted(const eng_shard *sh);
 /* OBJECT IDLETIME: seconds since the entry was last read or written (LRU
  * clock, wraps after 194 days as in Redis). Meaningful unless an LFU policy
  * is in force. */
-uint64_t eng_entry_idle_s(const eng_shard *sh, const eng_entry *e,
-                          int64_t now);
+uint64_t eng_entry_idle_s(const eng_shard *sh, const eng_entry *e, int64_t now);
 /* OBJECT FREQ: the LFU counter with its decay applied (not stored).
  * Meaningful under an LFU policy. */
 unsigned eng_entry_freq(const eng_shard *sh, const eng_entry *e, int64_t now);
@@ -168,8 +167,8 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 
 /* As eng_get (lazy expiry included) but leaves the access metadata alone:
  * OBJECT, MEMORY USAGE, TTL-style introspection. */
-eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key,
-                    size_t klen, int64_t now);
+eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    int64_t now);
 
 /* --- batched lookups: overlapping the cache misses of many keys ---
  *

@@ -87,7 +87,8 @@ static inline const uint8_t *ent_varint_get(const uint8_t *p, size_t *v)
 
 static inline size_t ent_hdr_size(size_t klen, size_t vlen, bool ttl)
 {
-    return sizeof(struct eng_entry) + ent_varint_size(klen) + ent_varint_size(vlen) + (ttl ? 8 : 0);
+    return sizeof(struct eng_entry) + ent_varint_size(klen) +
+           ent_varint_size(vlen) + (ttl ? 8 : 0);
 }
 
 static inline void ent_decode(const eng_entry *e, struct ent_view *v)

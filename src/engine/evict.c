@@ -62,7 +62,8 @@
 #include <strings.h>
 
 #define LFU_INIT_VAL 5
-#define EXPIRE_FIRST_SLOTS 256 /* a sweep's budget before evicting live keys */
+#define EXPIRE_FIRST_SLOTS 256 /* a sweep's budget before evicting live keys   \
+                                */
 #define EVICT_MAX_PER_WRITE 4096
 #define SAMPLE_MAX_GROUPS 1024
 
@@ -144,9 +145,9 @@ uint64_t eng_evicted(const eng_shard *sh)
 void shard_account_slow(eng_shard *sh, int64_t delta)
 {
     eng_budget *b = sh->budget;
-    int64_t now = atomic_fetch_add_explicit(&b->used, delta,
-                                            memory_order_relaxed) +
-                  delta;
+    int64_t now =
+        atomic_fetch_add_explicit(&b->used, delta, memory_order_relaxed) +
+        delta;
     int64_t peak = atomic_load_explicit(&b->peak, memory_order_relaxed);
     while (now > peak && !atomic_compare_exchange_weak_explicit(
                              &b->peak, &peak, now, memory_order_relaxed,
@@ -161,20 +162,20 @@ void shard_account_slow(eng_shard *sh, int64_t delta)
  * evicts at most ENG_ACCT_STEP bytes more than it had to). */
 static bool over_limit(const eng_shard *sh)
 {
-    uint64_t lim = atomic_load_explicit(&sh->budget->limit,
-                                        memory_order_relaxed);
+    uint64_t lim =
+        atomic_load_explicit(&sh->budget->limit, memory_order_relaxed);
     if (!lim)
         return false;
-    int64_t used = atomic_load_explicit(&sh->budget->used,
-                                        memory_order_relaxed);
+    int64_t used =
+        atomic_load_explicit(&sh->budget->used, memory_order_relaxed);
     int64_t d = (int64_t)shard_used(sh) - sh->flushed;
     return used > (int64_t)lim || used + d > (int64_t)lim;
 }
 
 void shard_account_freed(eng_shard *sh)
 {
-    uint64_t lim = atomic_load_explicit(&sh->budget->limit,
-                                        memory_order_relaxed);
+    uint64_t lim =
+        atomic_load_explicit(&sh->budget->limit, memory_order_relaxed);
     int64_t d = (int64_t)shard_used(sh) - sh->flushed;
     /* While the total is over the limit, what a delete frees counts at
      * once: under noeviction the next write must see the room it made. */
@@ -207,8 +208,8 @@ static unsigned lfu_decayed(const eng_shard *sh, uint32_t meta, uint32_t min)
 {
     uint32_t ldt = meta >> 8, counter = meta & 0xffu;
     uint32_t elapsed = min >= ldt ? min - ldt : 65535 - ldt + min;
-    int decay = atomic_load_explicit(&sh->budget->lfu_decay_time,
-                                     memory_order_relaxed);
+    int decay =
+        atomic_load_explicit(&sh->budget->lfu_decay_time, memory_order_relaxed);
     uint32_t periods = decay > 0 ? elapsed / (uint32_t)decay : 0;
     return periods >= counter ? 0 : counter - periods;
 }
@@ -219,8 +220,8 @@ static unsigned lfu_incr(eng_shard *sh, unsigned counter)
         return 255;
     double r = (double)(rng_next(sh) >> 11) / (double)(1ULL << 53);
     double base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
-    int factor = atomic_load_explicit(&sh->budget->lfu_log_factor,
-                                      memory_order_relaxed);
+    int factor =
+        atomic_load_explicit(&sh->budget->lfu_log_factor, memory_order_relaxed);
     double p = 1.0 / (base * factor + 1);
     return r < p ? counter + 1 : counter;
 }
@@ -236,15 +237,14 @@ void shard_meta_init(eng_shard *sh, eng_entry *e, const int64_t *now)
 {
     if (!sh->budget)
         return;
-    if (shard_pol_lfu(atomic_load_explicit(&sh->budget->policy,
-                                           memory_order_relaxed)))
+    if (shard_pol_lfu(
+            atomic_load_explicit(&sh->budget->policy, memory_order_relaxed)))
         ent_set_meta(e, lfu_minutes(sh, now) << 8 | LFU_INIT_VAL);
     else
         ent_set_meta(e, shard_clock(sh, now));
 }
 
-uint64_t eng_entry_idle_s(const eng_shard *sh, const eng_entry *e,
-                          int64_t now)
+uint64_t eng_entry_idle_s(const eng_shard *sh, const eng_entry *e, int64_t now)
 {
     uint32_t c = (now != ENG_NOW_LAZY ? (uint32_t)(now / 1000) : sh->clock_s) &
                  SHARD_LRU_MASK;
@@ -309,8 +309,8 @@ static bool sample_one(eng_shard *sh, struct ht_table *t, bool vol,
             if (!vol || ent_has_ttl(g->slot[ctrl_first(m)]))
                 ok |= m & -m;
         if (ok) {
-            unsigned k = (unsigned)(rng_next(sh) %
-                                    (uint64_t)__builtin_popcountll(ok));
+            unsigned k =
+                (unsigned)(rng_next(sh) % (uint64_t)__builtin_popcountll(ok));
             while (k--)
                 ok &= ok - 1;
             *r = (struct ht_ref){.t = t, .g = g, .i = ctrl_first(ok)};
@@ -402,8 +402,7 @@ static void evict_one(eng_shard *sh, const struct ht_ref *r)
 /* Evicts while over the limit, at most max keys. *removed counts them (and
  * the expired keys of the first pass). False when a key had to go and the
  * policy found none here. */
-static bool evict_loop(eng_shard *sh, size_t max, int64_t *now,
-                       size_t *removed)
+static bool evict_loop(eng_shard *sh, size_t max, int64_t *now, size_t *removed)
 {
     int pol = atomic_load_explicit(&sh->budget->policy, memory_order_relaxed);
     bool ok = true;

@@ -175,8 +175,8 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     return shard_get(sh, hash, key, klen, &now);
 }
 
-eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key,
-                    size_t klen, int64_t now)
+eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    int64_t now)
 {
     struct ht_ref r;
     if (!shard_find_live(sh, hash, key, klen, &now, &r))

@@ -73,8 +73,8 @@ uint64_t lib_seed(const fc_options *opts)
 }
 
 /* fc_evict_fn has no shard argument: this adapter drops it. */
-static void lib_on_drop(void *ctx, uint32_t shard, const void *key,
-                        size_t klen, int reason)
+static void lib_on_drop(void *ctx, uint32_t shard, const void *key, size_t klen,
+                        int reason)
 {
     const lib_evict_cb *cb = ctx;
     (void)shard;

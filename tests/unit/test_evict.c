@@ -211,9 +211,9 @@ static void test_volatile_lru_only_ttl_keys(void **state)
     char k[32];
     (void)state;
     for (int i = 0; i < NKEYS; i++) /* even keys persistent, odd ones not */
-        assert_int_equal(put(f->sh, key(k, "k", i), i % 2 ? T0 + 3600000 : 0,
-                             T0 + i * 1000),
-                         FC_OK);
+        assert_int_equal(
+            put(f->sh, key(k, "k", i), i % 2 ? T0 + 3600000 : 0, T0 + i * 1000),
+            FC_OK);
     limit_here(f);
     churn(f, 30, T0 + 200000);
     assert_true(eng_evicted(f->sh) >= 25);
@@ -321,9 +321,9 @@ static void test_noeviction_refuses_writes(void **state)
     assert_int_equal(put(f->sh, "n", 0, T0), FC_ENOMEM);
     assert_int_equal(put(f->sh, "k:0001", 0, T0), FC_ENOMEM); /* overwrite */
     size_t len;
-    assert_int_equal(eng_append(f->sh, H("k:0002"), "k:0002", 6, "x", 1, T0,
-                                &len),
-                     FC_ENOMEM);
+    assert_int_equal(
+        eng_append(f->sh, H("k:0002"), "k:0002", 6, "x", 1, T0, &len),
+        FC_ENOMEM);
     assert_int_equal(eng_evicted(f->sh), 0);
     for (int i = 0; i < NKEYS; i++) /* reads work */
         touch(f->sh, key(k, "k", i), T0);

@@ -363,8 +363,8 @@ static int top_policy(file_ctx *f, const char *k, const char *v)
     return 1;
 }
 
-static int top_int_field(file_ctx *f, const char *k, const char *v,
-                         int64_t min, int64_t max, int *dst)
+static int top_int_field(file_ctx *f, const char *k, const char *v, int64_t min,
+                         int64_t max, int *dst)
 {
     int64_t n;
     if (!set_int(f, &n, k, v, min, max))

@@ -259,7 +259,8 @@ static const flag flags[] = {
     {"maxmemory", f_maxmemory, "BYTES",
      "memory limit for the data (100mb, 4gb; default 0 = none), counted as "
      "INFO's used_memory"},
-    {"max-memory-bytes", f_maxmemory, "BYTES", "the seed's name of --maxmemory"},
+    {"max-memory-bytes", f_maxmemory, "BYTES",
+     "the seed's name of --maxmemory"},
     {"maxmemory-policy", f_policy, "POLICY",
      "what goes when over maxmemory: clock (default), noeviction, "
      "allkeys-lru|lfu|random, volatile-lru|lfu|random|ttl"},
