@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "fastcache.h"
 
@@ -220,6 +222,60 @@ static void test_workers_share_limit(void **state)
     fc_workers_close(w);
 }
 
+/* Threads writing at once through one shared handle: the shared total
+ * stays exact enough for the limit, and the callback (under each shard's
+ * lock) counts every eviction once. */
+typedef struct writer {
+    fc_store *s;
+    int id;
+} writer;
+
+static _Atomic int evicted_cb;
+
+static void count_evict(void *ctx, const void *key, size_t len, int reason)
+{
+    (void)ctx;
+    (void)key;
+    (void)len;
+    if (reason == FC_EVICT_MEMORY)
+        atomic_fetch_add(&evicted_cb, 1);
+}
+
+static void *write_many(void *arg)
+{
+    writer *w = arg;
+    for (int i = 0; i < 10000; i++)
+        if (put(w->s, w->id * 1000000 + i, FC_TTL_NONE) != FC_OK)
+            return (void *)1;
+    return NULL;
+}
+
+static void test_threads_share_limit(void **state)
+{
+    (void)state;
+    fc_options o = {.shards = SHARDS,
+                    .maxmemory = LIMIT,
+                    .maxmemory_policy = FC_POLICY_ALLKEYS_LRU,
+                    .on_evict = count_evict};
+    fc_store *s = NULL;
+    assert_int_equal(fc_store_open(&s, &o), FC_OK);
+    pthread_t t[4];
+    writer w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (writer){s, i};
+        assert_int_equal(pthread_create(&t[i], NULL, write_many, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        assert_null(rc);
+    }
+    assert_true(fc_store_memory(s) <= LIMIT + SLACK);
+    assert_int_equal((uint64_t)atomic_load(&evicted_cb), fc_store_evicted(s));
+    assert_int_equal(fc_len(s) + fc_store_evicted(s), 40000);
+    fc_store_close(s);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -242,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_lfu_keeps_frequent),
         cmocka_unit_test(test_lower_limit),
         cmocka_unit_test(test_workers_share_limit),
+        cmocka_unit_test(test_threads_share_limit),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
