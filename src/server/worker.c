@@ -253,6 +253,14 @@ static void update_time(srv_worker *w)
 
 #define EVICT_TICK_MAX 256 /* keys per shard per sweep tick */
 
+void srv_worker_pub_clients(srv_worker *w)
+{
+    uint64_t n = 0;
+    for (const conn *c = w->conns; c; c = c->next)
+        n += sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap + c->io.wbusy.cap;
+    atomic_store_explicit(&w->pub_clients_mem, n, memory_order_relaxed);
+}
+
 static void sweep(srv_worker *w)
 {
     srv_server *s = w->srv;
@@ -272,6 +280,7 @@ static void sweep(srv_worker *w)
                                   memory_order_relaxed);
         w->pub_dirty = true;
     }
+    srv_worker_pub_clients(w);
     /* Over maxmemory while this worker's shards take no writes (the
      * writes go elsewhere, or the limit was just lowered): they give back
      * their share here, a bounded batch per tick. */

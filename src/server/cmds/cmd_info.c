@@ -3,7 +3,7 @@
  * "field:value" lines, CRLF, a blank line between sections), with Redis
  * 7.0's default sections in its order. Every field is measured or states
  * what runs (maxmemory:0 = no limit, ...);
- * what we cannot measure (avg_ttl, mem_clients_normal) is left out rather
+ * what we cannot measure (avg_ttl) is left out rather
  * than made up.
  *
  * Threads: INFO runs inline on the client's worker, without parking the
@@ -142,6 +142,7 @@ static uint64_t rss_bytes(void)
  * worker publishes; the peak is the maximum the shared budget's total
  * reached (taken in steps of at most 4 KiB per shard, src/engine/evict.c).
  * mem_fragmentation_ratio is RSS over used_memory: the slab's page slack,
+ * the connections' buffers (mem_clients_normal),
  * malloc's and everything else the process holds. The RSS peak is the
  * kernel's (ru_maxrss). */
 static void sec_memory(srv_exec *x, fc_buf *b)
@@ -174,6 +175,15 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     add(b, "used_memory_rss_peak:%llu", (unsigned long long)rss_peak);
     add(b, "used_memory_rss_peak_human:%s", h3);
     add(b, "used_memory_dataset:%llu", (unsigned long long)used);
+    /* Not in used_memory (nor in what maxmemory counts), unlike Redis:
+     * each worker sums its connections (struct, read and write buffers)
+     * on its sweep tick; this worker's own is summed now. */
+    srv_worker_pub_clients(x->w);
+    uint64_t clients = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        clients += atomic_load_explicit(&s->workers[i].pub_clients_mem,
+                                        memory_order_relaxed);
+    add(b, "mem_clients_normal:%llu", (unsigned long long)clients);
     add(b, "maxmemory:%llu", (unsigned long long)limit);
     add(b, "maxmemory_human:%s", h5);
     add(b, "maxmemory_policy:%s",
