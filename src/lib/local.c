@@ -19,9 +19,12 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     size_t cap = opts ? opts->initial_capacity : 0;
     size_t per_shard = cap ? (cap + n - 1) / n : 0;
 
-    fc_workers *w = calloc(1, sizeof(*w));
+    /* Aligned: the budget's shared counters have a cache line of their
+     * own (eng_budget). */
+    fc_workers *w = aligned_alloc(LIB_CACHELINE, sizeof(*w));
     if (!w)
         return FC_ENOMEM;
+    memset(w, 0, sizeof(*w));
     w->shards = calloc(n, sizeof(*w->shards));
     w->locals = aligned_alloc(LIB_CACHELINE, sizeof(*w->locals) * workers);
     if (!w->shards || !w->locals) {
