@@ -12,6 +12,9 @@
 #include "engine/table.h"
 
 struct eng_shard {
+    /* Read by every hit (shard_touch), so on the table geometry's line. */
+    eng_budget *budget; /* NULL: no limit, nothing counted */
+    uint32_t clock_s;   /* last known monotonic second (ENG_NOW_LAZY calls) */
     struct eng_ht ht;
     struct slab slab; /* every entry of the shard, detached ones included */
     size_t expires;   /* entries with a TTL field */
@@ -20,9 +23,7 @@ struct eng_shard {
     uint32_t index;
     size_t sweep_pos; /* next group of ht.cur that eng_sweep examines */
     /* Eviction (evict.c). */
-    eng_budget *budget; /* NULL: no limit, nothing counted */
-    int64_t flushed;    /* this shard's bytes as last added to budget->used */
-    uint32_t clock_s;   /* last known monotonic second (ENG_NOW_LAZY calls) */
+    int64_t flushed; /* this shard's bytes as last added to budget->used */
     size_t hand;        /* CLOCK hand: group * 8 + slot (evict.c) */
     uint64_t rng;       /* sampling and LFU's coin */
     uint64_t evicted;
