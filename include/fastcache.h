@@ -94,6 +94,34 @@ enum fc_fsync {
     FC_FSYNC_NO = 3,       /* the OS decides */
 };
 
+/* Eviction policies under a memory limit (fc_options.maxmemory_policy), as
+ * Redis's maxmemory-policy; FC_POLICY_CLOCK (0) is the default: second
+ * chance over each shard's table, one bit per key set by reads (no lock,
+ * no list), see src/engine/evict.c. */
+enum fc_policy {
+    FC_POLICY_CLOCK = 0,
+    FC_POLICY_NOEVICTION = 1, /* writes that need room fail with FC_ENOMEM */
+    FC_POLICY_ALLKEYS_LRU = 2,
+    FC_POLICY_ALLKEYS_LFU = 3,
+    FC_POLICY_VOLATILE_LRU = 4, /* volatile-*: only keys with a TTL */
+    FC_POLICY_VOLATILE_LFU = 5,
+    FC_POLICY_VOLATILE_TTL = 6, /* nearest expiry first */
+    FC_POLICY_ALLKEYS_RANDOM = 7,
+    FC_POLICY_VOLATILE_RANDOM = 8,
+};
+
+/* Why the store dropped a key on its own (fc_evict_fn's reason). */
+enum fc_evict_reason {
+    FC_EVICT_MEMORY = 1,  /* evicted to stay within maxmemory */
+    FC_EVICT_EXPIRED = 2, /* its TTL passed (lazily or by a sweep) */
+};
+
+/* Called for every key the store drops on its own (not for deletes the
+ * caller makes), on the thread whose call caused it, with the key's shard
+ * locked (fc_store) or owned (fc_local): it must not call back into the
+ * library on the same handle. key is valid only during the call. */
+typedef void (*fc_evict_fn)(void *ctx, const void *key, size_t len, int reason);
+
 typedef struct fc_options {
     uint32_t shards;     /* power of two, 1..FC_MAX_SHARDS; 0 = default (64) */
     size_t initial_capacity; /* keys to size for up front; 0 = small */
@@ -123,6 +151,22 @@ typedef struct fc_options {
      * FC_ROUTE_SESSION_PREFIX needs data_dir NULL (recovery places keys
      * by their full hash). */
     int route_mode;
+
+    /* Memory limit, in bytes of entries as allocated plus table arrays
+     * (fc_store_memory's figure); 0 = none. Over it, a write first evicts
+     * from the key's shard by maxmemory_policy (an eviction reaches the
+     * mutation observer as FC_MUT_DEL); keys whose TTL passed go first.
+     * The limit is global: one shard may use most of it. Zero fields mean
+     * the defaults in brackets. A replica's store counts, never evicts. */
+    size_t maxmemory;
+    int maxmemory_policy;       /* enum fc_policy [FC_POLICY_CLOCK] */
+    unsigned maxmemory_samples; /* keys sampled per LRU/LFU/TTL eviction,
+                                   1..64 [5] */
+    int lfu_log_factor;         /* Redis's lfu-log-factor [10]; < 0: 0 */
+    int lfu_decay_time;         /* minutes per counter step down [1]; < 0: 0
+                                   (no decay) */
+    fc_evict_fn on_evict;       /* may be NULL */
+    void *on_evict_ctx;
 } fc_options;
 
 /* fc_options.route_mode. FULL_KEY: a key's shard comes from the hash of
@@ -276,6 +320,12 @@ uint32_t fc_store_shards(const fc_store *s);
 
 /* Memory held by entries and tables, in bytes (allocator-reported). */
 size_t fc_store_memory(fc_store *s);
+/* Changes the memory limit (0 = none) at run time; a lower one evicts down
+ * to it before returning (FC_ENOMEM when noeviction or a volatile policy
+ * cannot get there: the limit is set all the same). */
+int fc_store_set_maxmemory(fc_store *s, size_t bytes);
+/* Keys evicted for memory so far. */
+uint64_t fc_store_evicted(fc_store *s);
 /* The key's hash in this store (its hash_seed applied; in session_prefix
  * mode its low 16 bits, which pick the shard, come from the key's session
  * prefix: see fc_store_route). */

@@ -21,6 +21,7 @@
 #ifndef FC_ENGINE_H
 #define FC_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,79 @@ typedef struct eng_observer {
     fc_mutation_fn fn;
     void *ctx;
 } eng_observer;
+
+/* --- memory limit and eviction (evict.c; the design is at its top) ---
+ *
+ * A budget is shared by every shard of a store (or server): the limit and
+ * policy, which any thread may change at any time (relaxed atomics: a
+ * shard sees a change at its next write), and the process-wide total of
+ * used bytes, to which each shard adds its own changes in steps of at
+ * least ENG_ACCT_STEP bytes (so the total is exact to within that much per
+ * shard). A shard without a budget has no limit and counts nothing. */
+enum eng_policy {
+    ENG_POL_NOEVICTION = 0,
+    ENG_POL_CLOCK = 1, /* the default: second chance, one bit (evict.c) */
+    ENG_POL_ALLKEYS_LRU = 2,
+    ENG_POL_ALLKEYS_LFU = 3,
+    ENG_POL_VOLATILE_LRU = 4,
+    ENG_POL_VOLATILE_LFU = 5,
+    ENG_POL_VOLATILE_TTL = 6,
+    ENG_POL_ALLKEYS_RANDOM = 7,
+    ENG_POL_VOLATILE_RANDOM = 8,
+};
+#define ENG_POL_COUNT 9
+#define ENG_ACCT_STEP 4096
+
+/* Why a key left on its own (not by a caller's delete). */
+enum eng_drop_reason { ENG_DROP_MEMORY = 1, ENG_DROP_EXPIRED = 2 };
+/* Called on the shard's thread, with the key still readable, for every key
+ * evicted for memory and every key removed because its TTL passed. */
+typedef void (*eng_drop_fn)(void *ctx, uint32_t shard, const void *key,
+                            size_t klen, int reason);
+
+typedef struct eng_budget {
+    /* Settings: read on every write (and the policy on every hit). */
+    _Atomic uint64_t limit;     /* bytes; 0 = no limit */
+    _Atomic int policy;         /* enum eng_policy */
+    _Atomic int samples;        /* maxmemory-samples, 1..64 [5] */
+    _Atomic int lfu_log_factor; /* [10] */
+    _Atomic int lfu_decay_time; /* minutes per halving step [1] */
+    _Atomic bool enforce;       /* false: count, never evict nor refuse
+                                   (replicas, recovery) */
+    eng_drop_fn on_drop; /* set before the shards are used; may be NULL */
+    void *on_drop_ctx;
+    /* Written by every shard: its own line. */
+    _Alignas(64) _Atomic int64_t used;
+    _Atomic int64_t peak;
+    _Atomic uint64_t evicted;
+} eng_budget;
+
+/* Defaults above, no limit, policy CLOCK, enforcing. */
+void eng_budget_init(eng_budget *b);
+/* Attaches sh to b (before its first write; b outlives sh). */
+void eng_shard_set_budget(eng_shard *sh, eng_budget *b);
+/* Redis's names plus "clock" (our default) and the seed's aliases "none",
+ * "lru", "lfu". 0, or -1 for an unknown name. */
+int eng_policy_parse(const char *name, enum eng_policy *out);
+const char *eng_policy_name(enum eng_policy p);
+/* The budget's total and peak, in bytes (the peak is taken at the same
+ * granularity as the total). */
+uint64_t eng_budget_used(const eng_budget *b);
+uint64_t eng_budget_peak(const eng_budget *b);
+/* Evicts from sh (expired keys first, then by the policy) while the
+ * budget's total is over its limit, at most max keys. Returns the number of
+ * keys removed (evicted or expired). For a lowered limit and for a worker's
+ * periodic pass: writes evict on their own. */
+size_t eng_evict(eng_shard *sh, size_t max, int64_t now);
+/* Keys this shard evicted for memory. */
+uint64_t eng_evicted(const eng_shard *sh);
+/* OBJECT IDLETIME: seconds since the entry was last read or written (LRU
+ * clock, wraps after 194 days as in Redis). Meaningful unless an LFU policy
+ * is in force. */
+uint64_t eng_entry_idle_s(const eng_shard *sh, const eng_entry *e, int64_t now);
+/* OBJECT FREQ: the LFU counter with its decay applied (not stored).
+ * Meaningful under an LFU policy. */
+unsigned eng_entry_freq(const eng_shard *sh, const eng_entry *e, int64_t now);
 
 int64_t eng_now_ms(void);
 /* XXH3-64 of the key, unseeded: eng_hash_seeded(0, ...). */
@@ -120,6 +194,11 @@ void eng_shard_free(eng_shard *sh);
 eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                    int64_t now);
 
+/* As eng_get (lazy expiry included) but leaves the access metadata alone:
+ * OBJECT, MEMORY USAGE, TTL-style introspection. */
+eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    int64_t now);
+
 /* --- batched lookups: overlapping the cache misses of many keys ---
  *
  * A lookup at a large key count is two dependent cache misses: the key's
@@ -174,7 +253,14 @@ void eng_get_each(eng_shard *const *shards, size_t n, const uint64_t *hashes,
                   eng_each_fn fn, void *ctx);
 
 /* --- mutations (each bumps the shard's seq and notifies the observer) --- */
-/* Sets key to value. expire_at: absolute ms, 0 = none; ignored with
+/* Writes that may grow memory (eng_set, eng_append, eng_setrange,
+ * eng_incrby) first make room under the shard's budget: when its total is
+ * over the limit they evict from this shard (reported to the observer as
+ * FC_MUT_DEL, so a WAL and replicas see deletes), or return FC_ENOMEM
+ * under noeviction, or when a volatile policy finds no key with a TTL
+ * here. Reads and deletes never do.
+ *
+ * Sets key to value. expire_at: absolute ms, 0 = none; ignored with
  * ENG_SET_KEEPTTL when the key exists. Returns FC_OK, FC_EEXISTS (NX),
  * FC_ENOTSET (XX), FC_ENOMEM, FC_ETOOBIG. When detached_old is non-NULL and
  * the key existed, the old entry is handed over instead of freed (NULL
@@ -211,7 +297,13 @@ void eng_clear(eng_shard *sh);
 
 /* --- whole-shard --- */
 size_t eng_len(const eng_shard *sh);
-size_t eng_memory(const eng_shard *sh); /* bytes: entries + table arrays */
+/* Bytes: entry blocks as allocated (slab chunks at their class size, big
+ * blocks at malloc's usable size), table arrays and the shard itself. The
+ * figure the memory limit counts. */
+size_t eng_memory(const eng_shard *sh);
+/* The slab's pages plus big blocks plus tables: what the shard holds from
+ * the system (page slack included). */
+size_t eng_memory_held(const eng_shard *sh);
 uint64_t eng_seq(const eng_shard *sh);
 /* Sets where the shard's sequence continues from (the next mutation gets
  * seq + 1). A replication primary starts its shards at a base unique to

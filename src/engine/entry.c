@@ -55,6 +55,7 @@ eng_entry *ent_new(struct slab *s, const void *key, size_t klen,
     if (!e)
         return NULL;
     flags |= heap | (ttl ? ENT_F_TTL : 0);
+    memset(e->meta, 0, sizeof(e->meta));
     p = put_header(e, flags, klen, vlen, expire_at);
     if (klen)
         memcpy(p, key, klen);
@@ -103,6 +104,7 @@ eng_entry *ent_resize_value(struct slab *s, eng_entry *e, size_t new_vlen,
     n = ent_alloc(s, need + slack, &heap);
     if (!n)
         return NULL;
+    memcpy(n->meta, e->meta, sizeof(n->meta));
     p = put_header(n, (e->flags & ~ENT_F_HEAP) | heap, v.klen, new_vlen, exp);
     memcpy(p, v.key, v.klen + (new_vlen < v.vlen ? new_vlen : v.vlen));
     return n;
@@ -124,6 +126,7 @@ eng_entry *ent_with_ttl(struct slab *s, eng_entry *e, int64_t expire_at)
     n = ent_alloc(s, v.hdr + 8 + v.klen + v.vlen, &heap);
     if (!n)
         return NULL;
+    memcpy(n->meta, e->meta, sizeof(n->meta));
     p = put_header(n, (e->flags & ~ENT_F_HEAP) | heap | ENT_F_TTL, v.klen,
                    v.vlen, expire_at);
     memcpy(p, v.key, v.klen + v.vlen);

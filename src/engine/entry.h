@@ -4,12 +4,17 @@
  *
  * Layout (byte-packed, no alignment needed):
  *
- *   flags (1) | klen (varint) | vlen (varint) | [expire_at (8)] | key | value
+ *   flags (1) | meta (3) | klen (varint) | vlen (varint) | [expire_at (8)]
+ *   | key | value
  *
  * flags: bit 0 ENT_F_TTL (the expire_at field is present), bit 1
- * ENT_F_ACCESSED (set on reads, for a future CLOCK/SIEVE eviction), bits 2-4
+ * ENT_F_ACCESSED (set on reads: the default eviction policy's visited bit,
+ * evict.c), bits 2-4
  * the value type (enum eng_type), bit 5 ENT_F_HEAP (the block came from
- * malloc, not from the shard's slab: blocks above SLAB_MAX bytes). Lengths are
+ * malloc, not from the shard's slab: blocks above SLAB_MAX bytes). meta is
+ * Redis's 24 bits of access metadata (evict.h): the LRU clock in seconds,
+ * or under an LFU policy 16 bits of minutes and an 8-bit logarithmic
+ * counter; it moves with the entry when a write reallocates it. Lengths are
  * LEB128 varints (one byte below 128). expire_at is a host-order int64 read and
  * written with memcpy.
  *
@@ -35,6 +40,7 @@
 
 struct eng_entry {
     uint8_t flags;
+    uint8_t meta[3]; /* little-endian 24 bits, see evict.h */
     uint8_t rest[]; /* varints, optional expire_at, key, value */
 };
 
@@ -81,7 +87,8 @@ static inline const uint8_t *ent_varint_get(const uint8_t *p, size_t *v)
 
 static inline size_t ent_hdr_size(size_t klen, size_t vlen, bool ttl)
 {
-    return 1 + ent_varint_size(klen) + ent_varint_size(vlen) + (ttl ? 8 : 0);
+    return sizeof(struct eng_entry) + ent_varint_size(klen) +
+           ent_varint_size(vlen) + (ttl ? 8 : 0);
 }
 
 static inline void ent_decode(const eng_entry *e, struct ent_view *v)
@@ -165,6 +172,19 @@ static inline int64_t ent_expire(const eng_entry *e)
         ;
     memcpy(&x, p, sizeof(x));
     return x;
+}
+
+static inline uint32_t ent_meta(const eng_entry *e)
+{
+    return (uint32_t)e->meta[0] | (uint32_t)e->meta[1] << 8 |
+           (uint32_t)e->meta[2] << 16;
+}
+
+static inline void ent_set_meta(eng_entry *e, uint32_t m)
+{
+    e->meta[0] = (uint8_t)m;
+    e->meta[1] = (uint8_t)(m >> 8);
+    e->meta[2] = (uint8_t)(m >> 16);
 }
 
 static inline unsigned ent_type(const eng_entry *e)

@@ -43,6 +43,12 @@ eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
     eng_entry *e = ht_erase(&sh->ht, r);
     if (ent_has_ttl(e))
         sh->expires--;
+    if (kind == FC_MUT_EXPIRED && sh->budget && sh->budget->on_drop) {
+        struct ent_view v;
+        ent_decode(e, &v);
+        sh->budget->on_drop(sh->budget->on_drop_ctx, sh->index, v.key, v.klen,
+                            ENG_DROP_EXPIRED);
+    }
     /* Out of the table but not yet freed: the observer reads its key. */
     shard_notify(sh, kind, e);
     return e;
@@ -66,6 +72,7 @@ void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n)
     if (o == n)
         return;
     sh->expires += (size_t)ent_has_ttl(n) - (size_t)ent_has_ttl(o);
+    memcpy(n->meta, o->meta, sizeof(n->meta)); /* the key's history stays */
     r->g->slot[r->i] = n;
 }
 
@@ -94,6 +101,8 @@ eng_shard *eng_shard_new(uint32_t index, size_t capacity,
     }
     slab_init(&sh->slab);
     sh->index = index;
+    sh->clock_s = (uint32_t)(eng_now_ms() / 1000);
+    sh->rng = 0x9E3779B97F4A7C15ULL * (index + 1);
     sh->obs = observer;
     return sh;
 }
@@ -117,6 +126,8 @@ void eng_shard_free(eng_shard *sh)
 {
     if (!sh)
         return;
+    if (sh->budget) /* the total forgets this shard */
+        shard_account_slow(sh, -sh->flushed);
     free_table_entries(sh, &sh->ht.old);
     free_table_entries(sh, &sh->ht.cur);
     ht_destroy(&sh->ht);
@@ -131,6 +142,8 @@ void eng_clear(eng_shard *sh)
     ht_reset(&sh->ht);
     sh->expires = 0;
     sh->sweep_pos = 0;
+    sh->hand = 0;
+    shard_account(sh);
     shard_notify(sh, FC_MUT_CLEAR, NULL);
 }
 
@@ -152,6 +165,7 @@ eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
     }
     if (!(e->flags & ENT_F_ACCESSED))
         e->flags |= ENT_F_ACCESSED;
+    shard_touch(sh, e, now);
     return e;
 }
 
@@ -159,6 +173,15 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                    int64_t now)
 {
     return shard_get(sh, hash, key, klen, &now);
+}
+
+eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    int64_t now)
+{
+    struct ht_ref r;
+    if (!shard_find_live(sh, hash, key, klen, &now, &r))
+        return NULL;
+    return r.g->slot[r.i];
 }
 
 /* --- mutations --- */
@@ -231,6 +254,8 @@ int eng_set(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         *out = NULL;
     if (klen > FC_MAX_KEY_LEN || vlen > FC_MAX_VALUE_LEN)
         return FC_ETOOBIG;
+    if ((rc = shard_make_room(sh, &now)) != FC_OK)
+        return rc;
     ht_step(&sh->ht);
     found = ht_find(&sh->ht, hash, key, klen, &r);
     if (found)
@@ -256,6 +281,10 @@ int eng_set(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     }
     if (rc != FC_OK)
         return rc;
+    if (found && !stale)
+        shard_touch(sh, e, &now);
+    else
+        shard_meta_init(sh, e, &now);
     shard_notify(sh, FC_MUT_SET, e);
     if (out)
         *out = e;
@@ -276,6 +305,8 @@ int eng_del(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     }
     hand_over(sh, shard_remove(sh, &r, FC_MUT_DEL), detached);
     ht_maybe_shrink(&sh->ht);
+    if (sh->budget)
+        shard_account_freed(sh);
     return FC_OK;
 }
 
@@ -319,6 +350,11 @@ size_t eng_len(const eng_shard *sh)
 }
 
 size_t eng_memory(const eng_shard *sh)
+{
+    return shard_used(sh);
+}
+
+size_t eng_memory_held(const eng_shard *sh)
 {
     return slab_bytes(&sh->slab) + sh->ht.bytes + sizeof(*sh);
 }

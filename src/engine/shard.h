@@ -12,6 +12,9 @@
 #include "engine/table.h"
 
 struct eng_shard {
+    /* Read by every hit (shard_touch), so on the table geometry's line. */
+    eng_budget *budget; /* NULL: no limit, nothing counted */
+    uint32_t clock_s;   /* last known monotonic second (ENG_NOW_LAZY calls) */
     struct eng_ht ht;
     struct slab slab; /* every entry of the shard, detached ones included */
     size_t expires;   /* entries with a TTL field */
@@ -19,7 +22,88 @@ struct eng_shard {
     const eng_observer *obs;
     uint32_t index;
     size_t sweep_pos; /* next group of ht.cur that eng_sweep examines */
+    /* Eviction (evict.c). */
+    int64_t flushed; /* this shard's bytes as last added to budget->used */
+    size_t hand;        /* CLOCK hand: group * 8 + slot (evict.c) */
+    uint64_t rng;       /* sampling and LFU's coin */
+    uint64_t evicted;
 };
+
+/* --- eviction and accounting (evict.c) --- */
+
+static inline size_t shard_used(const eng_shard *sh)
+{
+    return slab_used(&sh->slab) + sh->ht.bytes + sizeof(*sh);
+}
+
+void shard_account_slow(eng_shard *sh, int64_t delta);
+
+/* Adds this shard's change in bytes to its budget's total once it reaches
+ * ENG_ACCT_STEP either way. */
+static inline void shard_account(eng_shard *sh)
+{
+    if (!sh->budget)
+        return;
+    int64_t d = (int64_t)shard_used(sh) - sh->flushed;
+    if (d >= ENG_ACCT_STEP || d <= -ENG_ACCT_STEP)
+        shard_account_slow(sh, d);
+}
+
+/* After a delete: as shard_account, but exact while the total is over
+ * the limit. */
+void shard_account_freed(eng_shard *sh);
+
+int shard_make_room_slow(eng_shard *sh, int64_t *now);
+
+/* The start of every write that may grow memory: FC_OK, or FC_ENOMEM when
+ * over the limit and nothing may be evicted here (see eng_set). */
+static inline int shard_make_room(eng_shard *sh, int64_t *now)
+{
+    if (!sh->budget)
+        return FC_OK;
+    shard_account(sh);
+    uint64_t lim =
+        atomic_load_explicit(&sh->budget->limit, memory_order_relaxed);
+    if (__builtin_expect(lim == 0, 1))
+        return FC_OK;
+    return shard_make_room_slow(sh, now);
+}
+
+/* The LRU clock: monotonic seconds, 24 bits (Redis's LRU_CLOCK). */
+#define SHARD_LRU_MASK 0xffffffu
+static inline uint32_t shard_clock(eng_shard *sh, const int64_t *now)
+{
+    if (*now != ENG_NOW_LAZY) {
+        uint32_t c = (uint32_t)(*now / 1000);
+        if (sh->clock_s != c) /* once a second: the shard's line stays clean */
+            sh->clock_s = c;
+    }
+    return sh->clock_s & SHARD_LRU_MASK;
+}
+
+static inline bool shard_pol_lfu(int pol)
+{
+    return pol == ENG_POL_ALLKEYS_LFU || pol == ENG_POL_VOLATILE_LFU;
+}
+
+void shard_lfu_touch(eng_shard *sh, eng_entry *e, const int64_t *now);
+/* A new entry's metadata: now for LRU, LFU's initial counter. */
+void shard_meta_init(eng_shard *sh, eng_entry *e, const int64_t *now);
+
+/* An access (read or write) of e: the LRU clock, or LFU's counter. */
+static inline void shard_touch(eng_shard *sh, eng_entry *e, const int64_t *now)
+{
+    if (!sh->budget)
+        return;
+    int pol = atomic_load_explicit(&sh->budget->policy, memory_order_relaxed);
+    if (__builtin_expect(shard_pol_lfu(pol), 0)) {
+        shard_lfu_touch(sh, e, now);
+        return;
+    }
+    uint32_t c = shard_clock(sh, now);
+    if (ent_meta(e) != c) /* once a second at most: the line stays clean */
+        ent_set_meta(e, c);
+}
 
 /* Resolves ENG_NOW_LAZY by reading the clock (once per call). */
 static inline int64_t shard_now(int64_t *now)
@@ -80,6 +164,7 @@ static inline eng_entry *shard_hit(eng_shard *sh, eng_entry *e, uint64_t hash,
         return shard_get_slow(sh, hash, key, klen, now);
     if (!(e->flags & ENT_F_ACCESSED)) /* don't dirty the line needlessly */
         e->flags |= ENT_F_ACCESSED;
+    shard_touch(sh, e, now);
     return e;
 }
 

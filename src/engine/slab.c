@@ -222,6 +222,7 @@ void *slab_alloc(struct slab *s, size_t n)
         pg->bump += pg->csize;
     }
     pg->live++;
+    s->chunk_bytes += pg->csize;
     if (!page_has_room(pg)) {
         list_unlink(&s->avail[cls], pg);
         pg->on_full = true;
@@ -237,6 +238,7 @@ void slab_free(struct slab *s, void *p)
     assert((uintptr_t)p - (uintptr_t)pg >= PAGE_HDR);
     assert(((uintptr_t)p - (uintptr_t)pg - PAGE_HDR) % pg->csize == 0);
     assert(pg->live > 0);
+    s->chunk_bytes -= pg->csize;
     if (--pg->live == 0) {
         page_release(s, pg);
         return;
@@ -275,6 +277,11 @@ void slab_big_free(struct slab *s, void *p)
 size_t slab_bytes(const struct slab *s)
 {
     return s->pages * SLAB_PAGE_SIZE + s->big_bytes;
+}
+
+size_t slab_used(const struct slab *s)
+{
+    return s->chunk_bytes + s->big_bytes;
 }
 
 size_t slab_pages(const struct slab *s)

@@ -33,6 +33,7 @@ struct slab {
     struct slab_page *spare;              /* one empty page kept as cache */
     size_t pages;                         /* in use, spare excluded */
     size_t big_bytes; /* malloc_usable_size of the live big blocks */
+    size_t chunk_bytes; /* class sizes of the live chunks */
 };
 
 void slab_init(struct slab *s);
@@ -59,6 +60,11 @@ void slab_big_free(struct slab *s, void *p);
 /* Bytes held: pages in use (slack included) plus big blocks. The spare
  * page is allocator cache, like malloc's free lists, and is not counted. */
 size_t slab_bytes(const struct slab *s);
+
+/* Bytes handed out and not freed: live chunks at their class size plus
+ * big blocks. What the memory limit counts (evict.c): the allocator's
+ * view, as Redis's used_memory; page slack shows in the RSS instead. */
+size_t slab_used(const struct slab *s);
 
 /* Pages in use (for tests). */
 size_t slab_pages(const struct slab *s);

@@ -64,6 +64,8 @@ static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
         shard_free_entry(sh, n);
         return FC_ENOMEM;
     }
+    int64_t lazy = ENG_NOW_LAZY;
+    shard_meta_init(sh, n, &lazy);
     shard_notify(sh, FC_MUT_SET, n);
     return FC_OK;
 }
@@ -72,11 +74,15 @@ static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
 static int find_string(eng_shard *sh, uint64_t h, const void *key, size_t klen,
                        int64_t *now, struct ht_ref *r)
 {
+    int rc;
     if (klen > FC_MAX_KEY_LEN)
         return FC_ETOOBIG;
+    if ((rc = shard_make_room(sh, now)) != FC_OK)
+        return rc;
     ht_step(&sh->ht);
     if (!shard_find_live(sh, h, key, klen, now, r))
         return 0;
+    shard_touch(sh, r->g->slot[r->i], now);
     if (ent_type(r->g->slot[r->i]) != ENG_TYPE_STRING)
         return FC_EWRONGTYPE;
     return 1;

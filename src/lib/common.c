@@ -86,6 +86,54 @@ int lib_route_mode(const fc_options *opts, int *mode)
     return FC_OK;
 }
 
+/* fc_evict_fn has no shard argument: this adapter drops it. */
+static void lib_on_drop(void *ctx, uint32_t shard, const void *key, size_t klen,
+                        int reason)
+{
+    const lib_evict_cb *cb = ctx;
+    (void)shard;
+    cb->fn(cb->ctx, key, klen,
+           reason == ENG_DROP_MEMORY ? FC_EVICT_MEMORY : FC_EVICT_EXPIRED);
+}
+
+int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o)
+{
+    static const enum eng_policy pols[] = {
+        [FC_POLICY_CLOCK] = ENG_POL_CLOCK,
+        [FC_POLICY_NOEVICTION] = ENG_POL_NOEVICTION,
+        [FC_POLICY_ALLKEYS_LRU] = ENG_POL_ALLKEYS_LRU,
+        [FC_POLICY_ALLKEYS_LFU] = ENG_POL_ALLKEYS_LFU,
+        [FC_POLICY_VOLATILE_LRU] = ENG_POL_VOLATILE_LRU,
+        [FC_POLICY_VOLATILE_LFU] = ENG_POL_VOLATILE_LFU,
+        [FC_POLICY_VOLATILE_TTL] = ENG_POL_VOLATILE_TTL,
+        [FC_POLICY_ALLKEYS_RANDOM] = ENG_POL_ALLKEYS_RANDOM,
+        [FC_POLICY_VOLATILE_RANDOM] = ENG_POL_VOLATILE_RANDOM,
+    };
+    eng_budget_init(b);
+    if (!o)
+        return FC_OK;
+    if (o->maxmemory_policy < 0 ||
+        (size_t)o->maxmemory_policy >= sizeof(pols) / sizeof(pols[0]) ||
+        o->maxmemory_samples > 64)
+        return FC_EINVAL;
+    atomic_store(&b->policy, (int)pols[o->maxmemory_policy]);
+    if (o->maxmemory_samples)
+        atomic_store(&b->samples, (int)o->maxmemory_samples);
+    if (o->lfu_log_factor)
+        atomic_store(&b->lfu_log_factor,
+                     o->lfu_log_factor < 0 ? 0 : o->lfu_log_factor);
+    if (o->lfu_decay_time)
+        atomic_store(&b->lfu_decay_time,
+                     o->lfu_decay_time < 0 ? 0 : o->lfu_decay_time);
+    if (o->on_evict) {
+        cb->fn = o->on_evict;
+        cb->ctx = o->on_evict_ctx;
+        b->on_drop = lib_on_drop;
+        b->on_drop_ctx = cb;
+    }
+    return FC_OK;
+}
+
 int lib_ttl_to_expire(int64_t ttl_ms, int64_t *now, int64_t *expire_at)
 {
     if (ttl_ms == FC_TTL_NONE) {

@@ -39,6 +39,12 @@ struct lib_shard {
     eng_shard *eng;
 } __attribute__((aligned(LIB_CACHELINE)));
 
+/* The user's eviction callback, as the engine's drop callback calls it. */
+typedef struct lib_evict_cb {
+    fc_evict_fn fn;
+    void *ctx;
+} lib_evict_cb;
+
 struct fc_store {
     /* Read-only after open: what every call reads first. */
     struct lib_shard *shards;
@@ -47,10 +53,15 @@ struct fc_store {
     uint64_t seed;         /* key hash seed (fc_options.hash_seed) */
     int route_mode;        /* enum fc_route_mode; read-only after open */
     eng_observer observer; /* the engine keeps a pointer to this */
+    eng_budget *budget;    /* every shard's (below, own line) */
     /* A replica's store (replica.c): write calls return FC_EREADONLY,
      * fc_store_close leaves it to fc_replica_close. Set before the store
      * is shared, never changed while it is. */
     struct fc_replica *replica;
+
+    /* The memory limit: settings read by writes, totals written by all. */
+    eng_budget budget_mem;
+    lib_evict_cb evict_cb;
 
     /* Written by fc_tick callers: kept off the read-mostly line. */
     _Alignas(LIB_CACHELINE) _Atomic uint32_t tick_cursor;
@@ -118,7 +129,14 @@ struct fc_workers {
     uint64_t seed;
     int route_mode;
     eng_observer observer;
+    eng_budget budget; /* every shard's; the limit set after open */
+    lib_evict_cb evict_cb;
 };
+
+/* A budget from fc_options' memory fields, with no limit yet (the caller
+ * sets it once recovery, if any, is done). FC_EINVAL for a bad policy or
+ * sample count. */
+int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o);
 
 /* The store's seed from fc_options.hash_seed (random when asked). */
 uint64_t lib_seed(const fc_options *opts);

@@ -21,9 +21,12 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     size_t cap = opts ? opts->initial_capacity : 0;
     size_t per_shard = cap ? (cap + n - 1) / n : 0;
 
-    fc_workers *w = calloc(1, sizeof(*w));
+    /* Aligned: the budget's shared counters have a cache line of their
+     * own (eng_budget). */
+    fc_workers *w = aligned_alloc(LIB_CACHELINE, sizeof(*w));
     if (!w)
         return FC_ENOMEM;
+    memset(w, 0, sizeof(*w));
     w->shards = calloc(n, sizeof(*w->shards));
     w->locals = aligned_alloc(LIB_CACHELINE, sizeof(*w->locals) * workers);
     if (!w->shards || !w->locals) {
@@ -35,6 +38,12 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     w->nworkers = workers;
     w->seed = lib_seed(opts);
     w->route_mode = mode;
+    if (lib_budget_init(&w->budget, &w->evict_cb, opts) != FC_OK) {
+        fc_workers_close(w);
+        return FC_EINVAL;
+    }
+    if (opts)
+        atomic_store(&w->budget.limit, (uint64_t)opts->maxmemory);
     /* nshards counts the shards created, so close can undo a partial open */
     for (uint32_t i = 0; i < n; i++, w->nshards++) {
         w->shards[i].owner = i % workers;
@@ -44,6 +53,7 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
             return FC_ENOMEM;
         }
         eng_shard_set_seed(w->shards[i].eng, w->seed);
+        eng_shard_set_budget(w->shards[i].eng, &w->budget);
     }
     for (uint32_t k = 0; k < workers; k++) {
         memset(&w->locals[k], 0, sizeof(w->locals[k]));

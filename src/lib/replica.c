@@ -199,6 +199,9 @@ int fc_replica_open(fc_replica **out, const fc_replica_options *o)
         return rc;
     }
     r->s->replica = r; /* before anyone else sees the store */
+    /* The primary's evictions arrive as deletes; a replica never evicts
+     * nor refuses what it applies (Redis's replica-ignore-maxmemory). */
+    atomic_store(&r->s->budget->enforce, false);
     r->wall_off = ps_unix_ms() - ps_mono_ms();
 
     repl_link_cfg c;

@@ -67,6 +67,12 @@ int fc_store_open(fc_store **out, const fc_options *opts)
     s->mask = n - 1;
     s->seed = lib_seed(opts);
     s->route_mode = mode;
+    s->budget = &s->budget_mem;
+    if (lib_budget_init(s->budget, &s->evict_cb, opts) != FC_OK) {
+        free(s->shards);
+        free(s);
+        return FC_EINVAL;
+    }
     atomic_init(&s->tick_cursor, 0);
     pthread_mutex_init(&s->exp_ctl, NULL);
     pthread_mutex_init(&s->exp_mu, NULL);
@@ -84,6 +90,7 @@ int fc_store_open(fc_store **out, const fc_options *opts)
             return FC_ENOMEM;
         }
         eng_shard_set_seed(s->shards[i].eng, s->seed);
+        eng_shard_set_budget(s->shards[i].eng, s->budget);
     }
     if (opts && opts->data_dir) {
         int rc = lib_persist_open(s, opts);
@@ -92,6 +99,10 @@ int fc_store_open(fc_store **out, const fc_options *opts)
             return rc;
         }
     }
+    /* After recovery, which loads everything (as Redis does); the next
+     * writes evict down if the data was over the limit. */
+    if (opts)
+        atomic_store(&s->budget->limit, (uint64_t)opts->maxmemory);
     *out = s;
     return FC_OK;
 }

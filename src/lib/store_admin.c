@@ -184,3 +184,34 @@ size_t fc_store_memory(fc_store *s)
     }
     return n;
 }
+
+int fc_store_set_maxmemory(fc_store *s, size_t bytes)
+{
+    int rc = FC_OK;
+    if (!s)
+        return FC_EINVAL;
+    atomic_store(&s->budget->limit, (uint64_t)bytes);
+    if (!bytes)
+        return FC_OK;
+    int64_t now = eng_now_ms();
+    /* Round robin over the shards, a batch each, until within the limit:
+     * the shards' shares stay in proportion to what they hold. */
+    for (int round = 0; round < 1 << 20; round++) {
+        size_t removed = 0;
+        for (uint32_t i = 0; i < s->nshards; i++) {
+            lib_lock_acquire(&s->shards[i].lock);
+            removed += eng_evict(s->shards[i].eng, 64, now);
+            lib_lock_release(&s->shards[i].lock);
+        }
+        if (!removed)
+            break;
+    }
+    if (eng_budget_used(s->budget) > bytes + (size_t)s->nshards * ENG_ACCT_STEP)
+        rc = FC_ENOMEM;
+    return rc;
+}
+
+uint64_t fc_store_evicted(fc_store *s)
+{
+    return s ? atomic_load(&s->budget->evicted) : 0;
+}

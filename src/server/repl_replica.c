@@ -429,6 +429,8 @@ static void promote(srv_server *s)
     atomic_store(&s->replica_mode, 0);
     atomic_store(&s->repl_loading, 0);
     set_gate(s);
+    /* A primary again: its own limit applies (until now it counted only). */
+    atomic_store(&s->budget.enforce, !atomic_load(&s->loading));
     if (!atomic_load(&s->hub) && s->cfg.replication.enabled) {
         char err[256];
         /* A replica does not listen; once promoted it serves replicas. */
@@ -462,6 +464,10 @@ int srv_repl_replicaof(srv_server *s, const char *host, uint16_t port,
     }
     s->replica = NULL;
     atomic_store(&s->replica_mode, 1);
+    /* A replica applies the primary's deletes (evictions included) and
+     * never evicts nor refuses on its own: Redis's replica-ignore-maxmemory
+     * yes. Its memory is still counted and shown. */
+    atomic_store(&s->budget.enforce, false);
     set_gate(s);
     pthread_mutex_unlock(&s->repl_mu);
     replica_free(old); /* outside the lock: its barrier may want it */

@@ -49,10 +49,19 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
         s->hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
                        (uint64_t)(uintptr_t)s;
     s->route_mode = s->cfg.route_mode;
+    eng_budget_init(&s->budget);
+    atomic_store(&s->budget.policy, s->cfg.maxmemory_policy);
+    atomic_store(&s->budget.samples, s->cfg.maxmemory_samples);
+    atomic_store(&s->budget.lfu_log_factor, s->cfg.lfu_log_factor);
+    atomic_store(&s->budget.lfu_decay_time, s->cfg.lfu_decay_time);
+    atomic_store(&s->budget.limit, (uint64_t)s->cfg.maxmemory);
+    /* Loading keeps everything (as Redis does); the limit applies after. */
+    atomic_store(&s->budget.enforce, !s->cfg.persistence.enabled);
     for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;
         eng_shard_set_seed(s->shards[i], s->hash_seed);
+        eng_shard_set_budget(s->shards[i], &s->budget);
     }
     return 0;
 oom:
@@ -201,6 +210,7 @@ static int load_data(srv_server *s)
                (unsigned long long)r->expired_dropped);
     s->ps = ps;
     srv_repl_start(s); /* the observer: the WAL, and replicas if any */
+    atomic_store(&s->budget.enforce, !atomic_load(&s->replica_mode));
     atomic_store_explicit(&s->loading, 0, memory_order_release);
     /* Each worker binds its WAL lane and republishes its figures on its
      * next turn; idle ones sleep without a timer, so wake them. */

@@ -78,6 +78,10 @@ typedef struct srv_server {
      * shards to the main thread, which is loading them. */
     ps_persist *ps;
     eng_observer observer;
+    /* Every shard's memory budget (src/engine/evict.c): maxmemory and the
+     * policy (CONFIG SET writes them), the used total and peak, evicted
+     * keys. Not enforced while loading or while a replica. */
+    eng_budget budget;
     _Atomic int loading;
     _Atomic int shutdown_save; /* SRV_SAVE_*: what SHUTDOWN asked */
     int64_t loading_start_unix_ms;

@@ -251,6 +251,16 @@ static void update_time(srv_worker *w)
     w->wall_offset_ms = cur;
 }
 
+#define EVICT_TICK_MAX 256 /* keys per shard per sweep tick */
+
+void srv_worker_pub_clients(srv_worker *w)
+{
+    uint64_t n = 0;
+    for (const conn *c = w->conns; c; c = c->next)
+        n += sizeof(*c) + c->io.rbuf.cap + c->io.wbuf.cap + c->io.wbusy.cap;
+    atomic_store_explicit(&w->pub_clients_mem, n, memory_order_relaxed);
+}
+
 static void sweep(srv_worker *w)
 {
     srv_server *s = w->srv;
@@ -269,6 +279,17 @@ static void sweep(srv_worker *w)
         atomic_fetch_add_explicit(&w->stat_expired, removed,
                                   memory_order_relaxed);
         w->pub_dirty = true;
+    }
+    srv_worker_pub_clients(w);
+    /* Over maxmemory while this worker's shards take no writes (the
+     * writes go elsewhere, or the limit was just lowered): they give back
+     * their share here, a bounded batch per tick. */
+    if (atomic_load_explicit(&s->budget.limit, memory_order_relaxed)) {
+        size_t evicted = 0;
+        for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+            evicted += eng_evict(s->shards[i], EVICT_TICK_MAX, w->now);
+        if (evicted)
+            w->pub_dirty = true;
     }
 }
 

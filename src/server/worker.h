@@ -101,6 +101,9 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     /* Published keyspace figures (pubstats.h). */
     _Atomic uint64_t pub_keys, pub_expires, pub_memory;
+    /* Bytes of this worker's client connections (struct and buffers), as
+     * of its last sweep tick: INFO's mem_clients_normal. */
+    _Atomic uint64_t pub_clients_mem;
     bool pub_dirty; /* a command ran or keys expired since the last one */
     _Atomic uint64_t stat_inst_ops; /* ops/sec over the last samples */
     uint64_t ops_samples[SRV_OPS_SAMPLES];
@@ -148,5 +151,8 @@ void srv_errstat_count(srv_worker *w, const char *reply, size_t len);
 
 /* Closes every connection whose kill_req is set (CLIENT KILL). */
 void srv_worker_reap_killed(srv_worker *w);
+
+/* Sums this worker's connections' memory and publishes it. */
+void srv_worker_pub_clients(srv_worker *w);
 
 #endif /* FC_SERVER_WORKER_H */

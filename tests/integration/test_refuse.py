@@ -57,9 +57,13 @@ class TestRefuseAtStart(unittest.TestCase):
         self.assertRefused("[tiers]\nenabled = true\n",
                            ["[tiers]", "not implemented"])
 
-    def test_maxmemory_is_not_a_setting(self):
-        self.assertRefused("maxmemory = 100\n", ["unknown key 'maxmemory'"])
-        rc, out = start(["--maxmemory", "100mb"])
+    def test_bad_maxmemory(self):
+        self.assertRefused("maxmemory = lots\n", ["'maxmemory' must be a size"])
+        self.assertRefused("eviction_policy = \"sometimes\"\n",
+                           ["'eviction_policy' must be clock, noeviction"])
+        rc, out = start(["--maxmemory", "100zb"])
+        self.assertEqual(rc, 2, out)
+        rc, out = start(["--maxmemory-policy", "lifo"])
         self.assertEqual(rc, 2, out)
 
     def test_threads_cap(self):
@@ -107,11 +111,9 @@ class TestConfigSet(ServerTestCase):
     @fast_cache_only
     def test_unsupported_parameters(self):
         c = self.raw()
-        for name, value in (("maxmemory", "100mb"),
-                            ("maxmemory-policy", "allkeys-lru"),
-                            ("port", "7000"), ("timeout", "10"),
+        for name, value in (("port", "7000"), ("timeout", "10"),
                             ("notify-keyspace-events", "KEA"),
-                            ("maxmemory-samples", "5")):
+                            ("maxmemory-eviction-tenacity", "10")):
             self.assertErr(c.call("CONFIG", "SET", name, value),
                            "ERR Unsupported CONFIG parameter: %s" % name)
         # Unknown to Redis as well: Redis 7's own wording.

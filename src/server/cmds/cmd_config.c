@@ -15,6 +15,7 @@
 
 #include "server/config/log.h"
 #include "server/config/obuf_limit.h"
+#include "server/pubstats.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
@@ -198,12 +199,109 @@ static const char *s_loglevel(srv_server *s, const char *v, bool apply)
     return NULL;
 }
 
-/* maxmemory 0 and noeviction describe what runs: no memory limit, and
- * nothing is ever evicted (writes fail only when malloc does). */
+static const char *g_maxmemory(srv_server *s, char *b, size_t n)
+{
+    snprintf(b, n, "%llu", (unsigned long long)atomic_load(&s->budget.limit));
+    return b;
+}
+
+/* A lower limit evicts down to it now, over every shard (CONFIG SET runs
+ * with every other worker parked), a batch per shard per round so that
+ * the shards shrink alike. Under noeviction (or a volatile policy out of
+ * keys with a TTL) it stops where it must; later writes get -OOM. */
+static void evict_down(srv_server *s)
+{
+    int64_t now = eng_now_ms();
+    size_t total = 0;
+    for (;;) {
+        size_t removed = 0;
+        for (uint32_t i = 0; i < s->nshards; i++)
+            removed += eng_evict(s->shards[i], 64, now);
+        total += removed;
+        if (!removed)
+            break;
+    }
+    if (total)
+        srv_pub_refresh_all(s);
+}
+
+static const char *s_maxmemory(srv_server *s, const char *v, bool apply)
+{
+    size_t x;
+    if (srv_parse_memory(v, &x))
+        return "argument must be a memory value";
+    if (apply) {
+        s->cfg.maxmemory = x;
+        atomic_store(&s->budget.limit, (uint64_t)x);
+        if (x)
+            evict_down(s);
+    }
+    return NULL;
+}
+
 static const char *g_policy(srv_server *s, char *b, size_t n)
 {
-    return "noeviction";
+    return eng_policy_name(atomic_load(&s->budget.policy));
 }
+
+static const char *s_policy(srv_server *s, const char *v, bool apply)
+{
+    enum eng_policy p;
+    if (eng_policy_parse(v, &p))
+        return "argument(s) must be one of the following: " SRV_POLICY_NAMES;
+    if (apply) {
+        s->cfg.maxmemory_policy = (int)p;
+        atomic_store(&s->budget.policy, (int)p);
+    }
+    return NULL;
+}
+
+/* Integer settings of the budget, with their bounds. */
+static const struct {
+    const char *name;
+    int min, max;
+} budget_ints[] = {
+    {"maxmemory-samples", 1, 64},
+    {"lfu-log-factor", 0, 1 << 30},
+    {"lfu-decay-time", 0, 1 << 30},
+};
+
+static _Atomic int *budget_int(srv_server *s, int which)
+{
+    return which == 0   ? &s->budget.samples
+           : which == 1 ? &s->budget.lfu_log_factor
+                        : &s->budget.lfu_decay_time;
+}
+
+static const char *g_bint(srv_server *s, char *b, size_t n, int which)
+{
+    snprintf(b, n, "%d", atomic_load(budget_int(s, which)));
+    return b;
+}
+
+static const char *s_bint(srv_server *s, const char *v, bool apply, int which)
+{
+    int64_t x;
+    if (srv_parse_i64(v, budget_ints[which].min, budget_ints[which].max, &x))
+        return "argument couldn't be parsed into an integer or is out of "
+               "range";
+    if (apply)
+        atomic_store(budget_int(s, which), (int)x);
+    return NULL;
+}
+
+#define BUDGET_INT(i, gname, sname)                                            \
+    static const char *gname(srv_server *s, char *b, size_t n)                 \
+    {                                                                          \
+        return g_bint(s, b, n, i);                                             \
+    }                                                                          \
+    static const char *sname(srv_server *s, const char *v, bool apply)         \
+    {                                                                          \
+        return s_bint(s, v, apply, i);                                         \
+    }
+BUDGET_INT(0, g_samples, s_samples)
+BUDGET_INT(1, g_lfu_factor, s_lfu_factor)
+BUDGET_INT(2, g_lfu_decay, s_lfu_decay)
 
 static const char *g_threads(srv_server *s, char *b, size_t n)
 {
@@ -254,8 +352,11 @@ static const param params[] = {
     {"client-output-buffer-limit", g_obuf, s_obuf, false},
     {"hz", g_hz, s_hz, false},
     {"loglevel", g_loglevel, s_loglevel, false},
-    {"maxmemory", g_zero, NULL, true},
-    {"maxmemory-policy", g_policy, NULL, true},
+    {"maxmemory", g_maxmemory, s_maxmemory, false},
+    {"maxmemory-policy", g_policy, s_policy, false},
+    {"maxmemory-samples", g_samples, s_samples, false},
+    {"lfu-log-factor", g_lfu_factor, s_lfu_factor, false},
+    {"lfu-decay-time", g_lfu_decay, s_lfu_decay, false},
     {"timeout", g_zero, NULL, true},
     {"daemonize", g_no, NULL, false},
     {"cluster-enabled", g_no, NULL, false},
@@ -293,7 +394,6 @@ static void config_get(srv_exec *x)
 /* Parameters Redis 7 sets at run time that do not exist here (beyond the
  * table's unsupported ones): CONFIG SET says so rather than "unknown". */
 static const char *const redis_only[] = {
-    "maxmemory-samples",
     "maxmemory-eviction-tenacity",
     "notify-keyspace-events",
     "tcp-keepalive",
@@ -308,8 +408,6 @@ static const char *const redis_only[] = {
     "lazyfree-lazy-user-del",
     "lazyfree-lazy-user-flush",
     "active-expire-effort",
-    "lfu-log-factor",
-    "lfu-decay-time",
     "replicaof",
     "slaveof",
     "replica-read-only",
@@ -432,6 +530,7 @@ static void config_resetstat(srv_exec *x)
     }
     atomic_store(&s->stat_conn_received, 0);
     atomic_store(&s->stat_rejected_conn, 0);
+    atomic_store(&s->budget.evicted, 0);
     resp_ok(x->c->w);
 }
 

@@ -2,8 +2,8 @@
  * cmd_info.c — INFO [section ...], in Redis 7's layout ("# Section" headers,
  * "field:value" lines, CRLF, a blank line between sections), with Redis
  * 7.0's default sections in its order. Every field is measured or states
- * what runs (maxmemory:0 = no limit, evicted_keys:0 = no eviction, ...);
- * what we cannot measure (used_memory_peak, avg_ttl) is left out rather
+ * what runs (maxmemory:0 = no limit, ...);
+ * what we cannot measure (avg_ttl) is left out rather
  * than made up.
  *
  * Threads: INFO runs inline on the client's worker, without parking the
@@ -137,9 +137,14 @@ static uint64_t rss_bytes(void)
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* used_memory is the engine's own accounting (entries as allocated, table
- * arrays); Redis's used_memory_peak would need that sum tracked on every
- * mutation, so it is absent. The RSS peak is the kernel's (ru_maxrss). */
+/* used_memory is the engine's own accounting (entry blocks as allocated,
+ * table arrays: what maxmemory counts), summed from the figures every
+ * worker publishes; the peak is the maximum the shared budget's total
+ * reached (taken in steps of at most 4 KiB per shard, src/engine/evict.c).
+ * mem_fragmentation_ratio is RSS over used_memory: the slab's page slack,
+ * the connections' buffers (mem_clients_normal),
+ * malloc's and everything else the process holds. The RSS peak is the
+ * kernel's (ru_maxrss). */
 static void sec_memory(srv_exec *x, fc_buf *b)
 {
     srv_server *s = x->srv;
@@ -147,25 +152,42 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     if (!atomic_load(&s->loading)) /* the main thread owns the shards */
         srv_pub_sum(x->w, &ks);
     uint64_t used = ks.memory, rss = rss_bytes();
+    uint64_t peak = eng_budget_peak(&s->budget);
+    uint64_t limit = atomic_load(&s->budget.limit);
+    if (peak < used)
+        peak = used;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     uint64_t rss_peak = (uint64_t)ru.ru_maxrss * 1024;
-    char h1[32], h2[32], h3[32];
+    char h1[32], h2[32], h3[32], h4[32], h5[32];
     human(h1, sizeof(h1), used);
     human(h2, sizeof(h2), rss);
     human(h3, sizeof(h3), rss_peak);
+    human(h4, sizeof(h4), peak);
+    human(h5, sizeof(h5), limit);
     add(b, "# Memory");
     add(b, "used_memory:%llu", (unsigned long long)used);
     add(b, "used_memory_human:%s", h1);
     add(b, "used_memory_rss:%llu", (unsigned long long)rss);
     add(b, "used_memory_rss_human:%s", h2);
+    add(b, "used_memory_peak:%llu", (unsigned long long)peak);
+    add(b, "used_memory_peak_human:%s", h4);
     add(b, "used_memory_rss_peak:%llu", (unsigned long long)rss_peak);
     add(b, "used_memory_rss_peak_human:%s", h3);
     add(b, "used_memory_dataset:%llu", (unsigned long long)used);
-    /* No memory limit exists and nothing is evicted: that is what runs. */
-    add(b, "maxmemory:0");
-    add(b, "maxmemory_human:0B");
-    add(b, "maxmemory_policy:noeviction");
+    /* Not in used_memory (nor in what maxmemory counts), unlike Redis:
+     * each worker sums its connections (struct, read and write buffers)
+     * on its sweep tick; this worker's own is summed now. */
+    srv_worker_pub_clients(x->w);
+    uint64_t clients = 0;
+    for (uint32_t i = 0; i < s->nworkers; i++)
+        clients += atomic_load_explicit(&s->workers[i].pub_clients_mem,
+                                        memory_order_relaxed);
+    add(b, "mem_clients_normal:%llu", (unsigned long long)clients);
+    add(b, "maxmemory:%llu", (unsigned long long)limit);
+    add(b, "maxmemory_human:%s", h5);
+    add(b, "maxmemory_policy:%s",
+        eng_policy_name(atomic_load(&s->budget.policy)));
     add(b, "mem_fragmentation_ratio:%.2f",
         used ? (double)rss / (double)used : 0.0);
     add(b, "mem_allocator:libc");
@@ -193,8 +215,9 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "rejected_connections:%llu",
         (unsigned long long)atomic_load(&s->stat_rejected_conn));
     add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
-    /* Nothing is ever evicted (no memory limit); no pub/sub exists. */
-    add(b, "evicted_keys:0");
+    add(b, "evicted_keys:%llu",
+        (unsigned long long)atomic_load(&s->budget.evicted));
+    /* No pub/sub exists. */
     add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
     add(b, "pubsub_channels:0");

@@ -65,10 +65,20 @@ static void cmd_shutdown(srv_exec *x)
     srv_request_shutdown(x->srv);
 }
 
+/* Introspection does not count as an access (Redis's LOOKUP_NOTOUCH):
+ * OBJECT IDLETIME would always answer 0 otherwise. *sh gets the shard. */
+static eng_entry *lookup_in(srv_exec *x, const resp_arg *k, eng_shard **sh)
+{
+    uint64_t h = eng_route_hash(x->c->hash_seed, x->c->route_mode, k->ptr,
+                                k->len);
+    *sh = cmd_shard(x->c, h);
+    return eng_peek(*sh, h, k->ptr, k->len, x->c->now);
+}
+
 static eng_entry *lookup(srv_exec *x, const resp_arg *k)
 {
-    uint64_t h = eng_route_hash(x->c->hash_seed, x->c->route_mode, k->ptr, k->len);
-    return eng_get(cmd_shard(x->c, h), h, k->ptr, k->len, x->c->now);
+    eng_shard *sh;
+    return lookup_in(x, k, &sh);
 }
 
 static void memory_usage(srv_exec *x)
@@ -170,22 +180,30 @@ static void cmd_object(srv_exec *x)
         srv_reply_unknown_sub(x, "OBJECT");
         return;
     }
-    eng_entry *e = lookup(x, &c->argv[2]);
+    eng_shard *sh;
+    eng_entry *e = lookup_in(x, &c->argv[2], &sh);
+    int pol = atomic_load(&x->srv->budget.policy);
+    bool lfu = pol == ENG_POL_ALLKEYS_LFU || pol == ENG_POL_VOLATILE_LFU;
     if (!e) {
         resp_null(c->w);
     } else if (enc) {
         /* Every value is stored as its bytes (no int or embedded-object
          * forms as in Redis): "raw" says what is there. */
         resp_bulk_cstr(c->w, "raw");
+    } else if (freq && lfu) {
+        resp_int(c->w, (int64_t)eng_entry_freq(sh, e, x->c->now));
     } else if (freq) {
-        /* maxmemory-policy is always noeviction here. */
         resp_error(c->w, "ERR An LFU maxmemory policy is not selected, access "
                          "frequency not tracked. Please note that when "
                          "switching between policies at runtime LRU and LFU "
                          "data will take some time to adjust.");
+    } else if (idle && !lfu) {
+        resp_int(c->w, (int64_t)eng_entry_idle_s(sh, e, x->c->now));
     } else if (idle) {
-        resp_error(c->w, "ERR OBJECT IDLETIME is not supported: fast-cache "
-                         "keeps no access time");
+        resp_error(c->w, "ERR An LFU maxmemory policy is selected, idle time "
+                         "not tracked. Please note that when switching "
+                         "between policies at runtime LRU and LFU data will "
+                         "take some time to adjust.");
     } else {
         resp_int(c->w, 1); /* values are never shared between keys */
     }

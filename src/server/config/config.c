@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/engine.h"
 #include "fastcache.h"
 #include "protocol/fcrp.h"
 #include "repl/sock.h"
@@ -28,6 +29,10 @@ void srv_config_defaults(srv_config *c)
     c->loglevel = SRV_LOG_NOTICE;
     c->ttl_sweep_interval_ms = 100;
     c->stats_interval_ms = 100;
+    c->maxmemory_policy = ENG_POL_CLOCK;
+    c->maxmemory_samples = 5;
+    c->lfu_log_factor = 10;
+    c->lfu_decay_time = 1;
     c->client_query_buffer_limit = (size_t)1024 * 1024 * 1024;
     c->proto_max_bulk_len = (size_t)512 * 1024 * 1024;
     srv_obuf_defaults(c->obuf_limits);
@@ -332,6 +337,49 @@ static int top_string(file_ctx *f, const char *k, const char *v)
     return ok;
 }
 
+/* 0 (no limit) or a size as srv_parse_memory reads it. */
+static int top_maxmemory(file_ctx *f, const char *k, const char *v)
+{
+    char *s = unquote(v);
+    size_t sz = 0;
+    int ok = s && srv_parse_memory(s, &sz) == 0;
+    free(s);
+    if (!ok) {
+        snprintf(f->err, sizeof(f->err),
+                 "'%s' must be a size in bytes (0 = no limit; suffixes k, kb, "
+                 "m, mb, g, gb), got %s",
+                 k, v);
+        return 0;
+    }
+    f->c->maxmemory = sz;
+    return 1;
+}
+
+static int top_policy(file_ctx *f, const char *k, const char *v)
+{
+    char *s = unquote(v);
+    enum eng_policy p;
+    int ok = s && eng_policy_parse(s, &p) == 0;
+    free(s);
+    if (!ok) {
+        snprintf(f->err, sizeof(f->err), "'%s' must be %s, got %s", k,
+                 SRV_POLICY_NAMES, v);
+        return 0;
+    }
+    f->c->maxmemory_policy = (int)p;
+    return 1;
+}
+
+static int top_int_field(file_ctx *f, const char *k, const char *v, int64_t min,
+                         int64_t max, int *dst)
+{
+    int64_t n;
+    if (!set_int(f, &n, k, v, min, max))
+        return 0;
+    *dst = (int)n;
+    return 1;
+}
+
 static int top_key(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
@@ -348,6 +396,16 @@ static int top_key(file_ctx *f, const char *k, const char *v)
         return top_size(f, k, v, &c->client_query_buffer_limit);
     if (!strcmp(k, "proto_max_bulk_len"))
         return top_size(f, k, v, &c->proto_max_bulk_len);
+    if (!strcmp(k, "maxmemory") || !strcmp(k, "max_memory_bytes"))
+        return top_maxmemory(f, k, v);
+    if (!strcmp(k, "maxmemory_policy") || !strcmp(k, "eviction_policy"))
+        return top_policy(f, k, v);
+    if (!strcmp(k, "maxmemory_samples"))
+        return top_int_field(f, k, v, 1, 64, &c->maxmemory_samples);
+    if (!strcmp(k, "lfu_log_factor"))
+        return top_int_field(f, k, v, 0, INT_MAX, &c->lfu_log_factor);
+    if (!strcmp(k, "lfu_decay_time"))
+        return top_int_field(f, k, v, 0, INT_MAX, &c->lfu_decay_time);
     return top_string(f, k, v);
 }
 

@@ -65,6 +65,14 @@ typedef struct srv_config {
     size_t client_query_buffer_limit; /* bytes buffered per client */
     size_t proto_max_bulk_len;        /* largest bulk argument */
     srv_obuf_class obuf_limits[SRV_OBUF_NCLASS]; /* by SRV_OBUF_* */
+    /* Memory limit (src/engine/evict.c): file keys maxmemory (or the
+     * seed's max_memory_bytes) and maxmemory_policy (or eviction_policy,
+     * which also takes the seed's none/lru/lfu); flags likewise. */
+    size_t maxmemory;      /* bytes; 0 = no limit */
+    int maxmemory_policy;  /* enum eng_policy (default: clock) */
+    int maxmemory_samples; /* 1..64 [5] */
+    int lfu_log_factor;    /* [10] */
+    int lfu_decay_time;    /* minutes [1] */
     uint64_t hash_seed;  /* key hash seed when hash_seed_set (--hash-seed) */
     bool hash_seed_set;  /* else a random one per process */
     int route_mode;      /* enum fc_route_mode: route_mode = "full_key"
@@ -148,6 +156,12 @@ int srv_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
  * kb = 1024). */
 int srv_parse_memory(const char *s, size_t *out);
 int srv_parse_loglevel(const char *s, int *out);
+/* What maxmemory-policy accepts, for messages. */
+#define SRV_POLICY_NAMES                                                       \
+    "clock, noeviction, allkeys-lru, allkeys-lfu, volatile-lru, "              \
+    "volatile-lfu, volatile-ttl, allkeys-random, volatile-random (or none, "   \
+    "lru, lfu)"
+
 /* "always", "interval" (or Redis's "everysec") or "no": 0, else -1. */
 int srv_parse_fsync(const char *s);
 const char *srv_loglevel_name(int level);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "fastcache.h"
 #include "repl/sock.h"
 #include "server/config/config.h"
@@ -185,6 +186,25 @@ static int f_repl_token(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->replication.auth_token, v, err, errlen);
 }
 
+static int f_maxmemory(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (srv_parse_memory(v, &c->maxmemory))
+        return bad_value("maxmemory", v,
+                         "expected a size in bytes (0 = no limit; 100mb, 4gb)",
+                         err, errlen);
+    return 0;
+}
+
+static int f_policy(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    enum eng_policy p;
+    if (eng_policy_parse(v, &p))
+        return bad_value("maxmemory-policy", v, "expected " SRV_POLICY_NAMES,
+                         err, errlen);
+    c->maxmemory_policy = (int)p;
+    return 0;
+}
+
 static int f_config(srv_config *c, const char *v, char *err, size_t errlen)
 {
     return 0; /* loaded between the passes */
@@ -236,6 +256,17 @@ static const flag flags[] = {
     {"replication-token", f_repl_token, "TOKEN",
      "shared secret: a primary accepts only replicas presenting it, a "
      "replica presents it"},
+    {"maxmemory", f_maxmemory, "BYTES",
+     "memory limit for the data (100mb, 4gb; default 0 = none), counted as "
+     "INFO's used_memory"},
+    {"max-memory-bytes", f_maxmemory, "BYTES",
+     "the seed's name of --maxmemory"},
+    {"maxmemory-policy", f_policy, "POLICY",
+     "what goes when over maxmemory: clock (default), noeviction, "
+     "allkeys-lru|lfu|random, volatile-lru|lfu|random|ttl"},
+    {"eviction-policy", f_policy, "POLICY",
+     "the seed's name of --maxmemory-policy (none, lru, lfu, or any of "
+     "its values)"},
     {"hash-seed", f_hash_seed, "N",
      "key hash seed, for reproducible key placement in tests (default: "
      "random per process)"},
