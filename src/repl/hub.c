@@ -75,6 +75,12 @@ void repl_hub_publish(repl_hub *h, repl_frame *f)
     atomic_fetch_add(&h->published, 1);
 }
 
+void repl_hub_ask_acks(repl_hub *h)
+{
+    atomic_store(&h->ack_ask, 1);
+    wake(h);
+}
+
 void repl_hub_kick(repl_hub *h)
 {
     /* Nobody to send to: the frames wait in the backlog, and the thread
@@ -405,6 +411,7 @@ static void walk_pump(repl_hub *h)
 static bool pump(repl_hub *h)
 {
     bool started = false;
+    bool ask = atomic_exchange(&h->ack_ask, 0);
     pthread_mutex_lock(&h->mu);
     uint64_t gen = atomic_load(&h->walk_gen);
     for (session *s = h->sessions; s; s = s->next) {
@@ -422,6 +429,8 @@ static bool pump(repl_hub *h)
             }
         } else if (s->state == SS_LIVE) {
             fill_live(h, s);
+            if (ask && (s->agreed & FCRP_F_CAP_FC))
+                put_wm(s, FCRP_ACK, h->bl.hi, h->cfg.nshards);
         }
     }
     if (atomic_load(&h->walk_gen))

@@ -137,6 +137,10 @@ static inline bool repl_hub_active(const repl_hub *h);
 /* WAIT: how many replicas (role 1, past their handshake) have acknowledged
  * at least target[s] for every shard s. */
 uint32_t repl_hub_acked(repl_hub *h, const uint64_t *target, uint32_t n);
+/* A WAIT is pending: every fast-cache peer is sent an Ack frame (our
+ * watermarks), which asks for its Ack at once (link.h); coalesced to one
+ * per peer per turn of the hub thread. */
+void repl_hub_ask_acks(repl_hub *h);
 /* The highest seq published for each shard (out[nshards]). */
 void repl_hub_watermarks(repl_hub *h, uint64_t *out);
 

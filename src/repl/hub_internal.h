@@ -74,6 +74,7 @@ struct repl_hub {
     uint64_t seen_published;    /* hub thread: at its last pump */
     _Atomic uint64_t walk_puts; /* chunks put, ever */
     _Atomic uint32_t nfed; /* sessions past the handshake (kicks wake) */
+    _Atomic int ack_ask;   /* repl_hub_ask_acks since the last pump */
     uint64_t seen_walk_puts;
 
     pthread_mutex_t mu;

@@ -325,7 +325,11 @@ static int on_frame(repl_link *l, const fcrp_frame *f, size_t flen,
             l->have_wm = false; /* it cannot serve our position */
         return link_fail(l, "primary: %.*s", (int)e.msg_len, e.msg);
     }
-    default: /* Hello, Ack: nothing for a replica (the seed ignores them) */
+    case FCRP_ACK: /* a fast-cache primary asks for ours (WAIT) */
+        if (l->fc && l->have_wm)
+            l->ack_asked = true;
+        return LINK_GO_ON;
+    default: /* Hello: nothing for a replica (the seed ignores it) */
         return LINK_GO_ON;
     }
 }
@@ -367,7 +371,10 @@ static int drain(repl_link *l)
         l->cfg.ops->flush(l->cfg.ctx); /* what was applied stays applied */
     if (end == LINK_GO_ON) {
         check_synced(l);
-        if (any && l->fc && l->ack_due) {
+        if (any && l->fc &&
+            (l->ack_asked ||
+             (l->ack_due &&
+              link_mono_ms() - l->last_ack_mono >= LINK_ACK_MIN_MS))) {
             ssize_t r = link_send_ack(l);
             if (r < 0)
                 end = io_end(r);
@@ -516,8 +523,9 @@ static int stream(repl_link *l)
         int timeout = -1;
         bool heartbeat = l->fc && !l->in_snap && l->have_wm;
         if (heartbeat) {
-            int64_t left =
-                l->last_ack_mono + LINK_ACK_PERIOD_MS - link_mono_ms();
+            /* Applied records are acknowledged within LINK_ACK_MIN_MS. */
+            int64_t period = l->ack_due ? LINK_ACK_MIN_MS : LINK_ACK_PERIOD_MS;
+            int64_t left = l->last_ack_mono + period - link_mono_ms();
             timeout = left > 0 ? (int)left : 0;
         }
         ssize_t r = link_read(l, l->need, timeout);

@@ -189,7 +189,7 @@ int link_send_ack(repl_link *l)
     int rc = link_send(l);
     if (rc == 0) {
         l->st.acks_sent++;
-        l->ack_due = false;
+        l->ack_due = l->ack_asked = false;
         l->last_ack_mono = link_mono_ms();
     }
     return rc;

@@ -21,6 +21,11 @@
 #define LINK_MAX_SHARDS 65536u
 /* Idle Ack period with a fast-cache primary. */
 #define LINK_ACK_PERIOD_MS 1000
+/* Acks for applied records go out at most this often, unless the primary
+ * asks (an Ack frame from it: a WAIT is pending there). An Ack per read
+ * would wake the primary's replication thread thousands of times a
+ * second under load, on the core its workers need. */
+#define LINK_ACK_MIN_MS 100
 /* Bytes of room a read asks for beyond what the current frame needs. */
 #define LINK_READ_MIN ((size_t)64 << 10)
 /* A buffer grown past this by a large frame is freed once empty again. */
@@ -60,6 +65,7 @@ struct repl_link {
     bool sent_since;     /* this session's Hello had has_since */
     bool snap_seen;      /* a snapshot started in this session */
     bool ack_due;        /* records applied since the last Ack */
+    bool ack_asked;      /* the primary asked for an Ack */
     bool applier_failed; /* no callback after an applier error */
     int64_t last_ack_mono;
     size_t need; /* bytes the frame at in_off needs in all */

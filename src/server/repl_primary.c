@@ -312,6 +312,12 @@ static void wait_reply(srv_wait *x, long long count)
 
 static void waits_check(srv_worker *w, repl_hub *h)
 {
+    /* Still waiting: ask the replicas for their Acks, once a millisecond
+     * at most (the timers wake us that often while waits remain). */
+    if (h && w->waits && w->now != w->last_ack_ask) {
+        w->last_ack_ask = w->now;
+        repl_hub_ask_acks(h);
+    }
     atomic_store_explicit(&w->wait_poke, w->waits != NULL,
                           memory_order_relaxed);
     srv_server *s = w->srv;
@@ -419,6 +425,8 @@ int srv_repl_timers(srv_worker *w)
         if (ms >= 0 && (t < 0 || ms < t))
             t = ms;
     }
+    if (w->waits && (t < 0 || t > 1))
+        t = 1; /* waits_check asks for Acks again */
     for (srv_wait *x = w->waits; x; x = x->next)
         if (x->deadline != INT64_MAX) {
             int64_t d = x->deadline - w->now;

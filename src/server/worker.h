@@ -132,6 +132,7 @@ typedef struct srv_worker {
     struct srv_inbox *inbox;
     struct srv_wait *waits;
     _Atomic int wait_poke; /* acks arrived: look at the waits */
+    int64_t last_ack_ask;  /* ms of the last repl_hub_ask_acks */
 } srv_worker;
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
