@@ -44,9 +44,11 @@
  * reconnect in lockstep); a session that reached ONLINE resets the delay.
  *
  * With a fast-cache primary (both Hellos carry FCRP_F_CAP_FC) the link also
- * sends Ack frames with its watermarks (one per primary shard, no base)
- * after each read that applied records (once `flush` returned), and every
- * second while idle; none while a snapshot loads. A seed primary never
+ * sends Ack frames with its watermarks (one per primary shard, no base):
+ * at most every LINK_ACK_MIN_MS (100 ms) while records are applied (after
+ * `flush` returned), at once when the primary sends an Ack frame (it asks
+ * while a WAIT is pending), and every second while idle; none while a
+ * snapshot loads. A seed primary never
  * reads after Hello, so it is never sent any, and the link then sleeps in
  * poll() with no timeout at all.
  * Capabilities: our Hello advertises FCRP_F_CAP_CHECK | CAP_LZ4 | CAP_FC;
