@@ -52,6 +52,8 @@ typedef struct bench_opts {
     size_t redis_ops;       /* timed single-op round trips against Redis */
     size_t redis_batch_ops; /* timed keys in MGET/MSET batches */
     bool redis;
+    bool peers;     /* glib, uthash, ck_ht side by side (bench_peers.c) */
+    bool gets_only; /* the reduced matrix (1-thread gets) at o->keys */
     bool quick;
 } bench_opts;
 
@@ -179,6 +181,13 @@ void bench_print_row(const bench_result *r, size_t primary_keys,
  * (get, uniform+zipf, single+batch, local+shared, 1 thread). Returns 0, or
  * -1 when the library failed (message printed). */
 int bench_fc_run(const bench_opts *o, size_t keys, bool full);
+
+/* --- in-process peers (bench_peers.c) --- */
+/* Loads o->keys keys into GLib's GHashTable (a mutex per shard), uthash and
+ * ck_ht in turn, times 1-thread uniform gets, and prints them next to the
+ * fast-cache local and shared results already in the table. Returns 0, or
+ * -1 on OOM (message printed). */
+int bench_peers_run(const bench_opts *o);
 
 /* --- Redis side by side (bench_redis.c) --- */
 /* Starts redis-server on a unix socket, loads o->keys keys, runs get/set

@@ -8,6 +8,9 @@
  * drawn before timing. Targets are printed next to the figures, never
  * asserted: the machine may be shared and noisy.
  *
+ * In-process peers (bench_peers.c): GLib's GHashTable, uthash and ck_ht on
+ * the same 1-thread uniform gets, printed as ratios to fast-cache local.
+ *
  * This file: options, the run order, the summary. The measurements live in
  * bench_fc.c and bench_redis.c, the shared pieces in bench_util.c.
  */
@@ -24,12 +27,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: fast-cache-bench [--quick] [--keys N] [--ops N] "
-            "[--no-redis] [--help]\n"
+            "[--no-redis] [--no-peers] [--gets] [--help]\n"
             "  --quick     100k keys, short runs, no 10M pass (development)\n"
             "  --keys N    run the full matrix at N keys only (no 10M pass)\n"
             "  --ops N     timed operations per thread per case "
             "(default 1000000)\n"
             "  --no-redis  skip the redis-server comparison\n"
+            "  --no-peers  skip the in-process peers (glib, uthash, ck_ht)\n"
+            "  --gets      only the 1-thread get cases (with --keys: quick "
+            "before/after runs)\n"
             "  --help      this text\n"
             "Default: full matrix at 1M keys, get cases at 10M keys, and "
             "Redis at 1M keys.\n");
@@ -54,7 +60,8 @@ static int parse_args(int argc, char **argv, bench_opts *o)
                       .ops = 1000000,
                       .redis_ops = 100000,
                       .redis_batch_ops = 500000,
-                      .redis = true};
+                      .redis = true,
+                      .peers = true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
@@ -63,6 +70,10 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->quick = true;
         } else if (strcmp(a, "--no-redis") == 0) {
             o->redis = false;
+        } else if (strcmp(a, "--no-peers") == 0) {
+            o->peers = false;
+        } else if (strcmp(a, "--gets") == 0) {
+            o->gets_only = true;
         } else if (strcmp(a, "--keys") == 0 && i + 1 < argc) {
             if (parse_count(argv[++i], &keys) < 0 || keys < 2)
                 return -1;
@@ -160,10 +171,14 @@ int main(int argc, char **argv)
            "in cache)\n\n",
            bench_mem_latency_ns((size_t)128 << 20, 2000000));
     bench_print_header();
-    rc = bench_fc_run(&o, o.keys, true);
+    rc = bench_fc_run(&o, o.keys, !o.gets_only);
     if (rc == 0)
         print_summary(o.keys);
     printf("\n");
+    if (rc == 0 && o.peers && bench_peers_run(&o) < 0)
+        rc = -1;
+    if (o.peers)
+        printf("\n");
     if (!o.redis)
         printf("redis: skipped (--no-redis)\n");
     else if (rc == 0 && bench_redis_run(&o) < 0)

@@ -12,6 +12,7 @@ PACKAGES=(
   libinih-dev        # config file parsing
   libcmocka-dev      # unit tests
   libhiredis-dev     # C integration tests and the embedded-vs-redis bench
+  libglib2.0-dev uthash-dev libck-dev # in-process peers in fast-cache-bench only
   redis-server redis-tools python3 python3-redis # real peers and clients
   procps
 )
