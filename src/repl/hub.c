@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -460,6 +462,11 @@ static void accept_all(repl_hub *h, int64_t now)
         int fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        /* Frames go out as soon as they are written: with Nagle a small
+         * batch would wait for the replica's delayed TCP ACK (the replica
+         * sends few Acks of its own to ride on). */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         uint32_t live = 0;
         pthread_mutex_lock(&h->mu);
         for (session *s = h->sessions; s; s = s->next)
