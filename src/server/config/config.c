@@ -337,8 +337,10 @@ static int top_string(file_ctx *f, const char *k, const char *v)
     return ok;
 }
 
-/* 0 (no limit) or a size as srv_parse_memory reads it. */
-static int top_maxmemory(file_ctx *f, const char *k, const char *v)
+/* A size as srv_parse_memory reads it (bare or quoted, "1mb", "64kb");
+ * `zero` is what the error message says 0 means ("" for nothing). */
+static int parse_size(file_ctx *f, size_t *dst, const char *k, const char *v,
+                      const char *zero)
 {
     char *s = unquote(v);
     size_t sz = 0;
@@ -346,13 +348,19 @@ static int top_maxmemory(file_ctx *f, const char *k, const char *v)
     free(s);
     if (!ok) {
         snprintf(f->err, sizeof(f->err),
-                 "'%s' must be a size in bytes (0 = no limit; suffixes k, kb, "
-                 "m, mb, g, gb), got %s",
-                 k, v);
+                 "'%s' must be a size in bytes (%ssuffixes k, kb, m, mb, g, "
+                 "gb), got %s",
+                 k, zero, v);
         return 0;
     }
-    f->c->maxmemory = sz;
+    *dst = sz;
     return 1;
+}
+
+/* 0 (no limit) or a size. */
+static int top_maxmemory(file_ctx *f, const char *k, const char *v)
+{
+    return parse_size(f, &f->c->maxmemory, k, v, "0 = no limit; ");
 }
 
 static int top_policy(file_ctx *f, const char *k, const char *v)
@@ -502,24 +510,11 @@ static int set_enum(file_ctx *f, char **dst, const char *k, const char *v,
     return set_str(f, dst, k, canon);
 }
 
-/* Sizes accept what srv_parse_memory does (bare or quoted, "1mb", "64kb");
- * 0 is parsed here and refused by srv_config_check_replication, which
+/* 0 is parsed here and refused by srv_config_check_replication, which
  * knows whether replication is on. */
 static int set_size(file_ctx *f, size_t *dst, const char *k, const char *v)
 {
-    char *s = unquote(v);
-    size_t sz = 0;
-    int ok = s && srv_parse_memory(s, &sz) == 0;
-    free(s);
-    if (!ok) {
-        snprintf(f->err, sizeof(f->err),
-                 "'%s' must be a size in bytes (suffixes k, kb, m, mb, g, "
-                 "gb), got %s",
-                 k, v);
-        return 0;
-    }
-    *dst = sz;
-    return 1;
+    return parse_size(f, dst, k, v, "");
 }
 
 #define REPL_OFF(field) offsetof(srv_config, replication.field)
