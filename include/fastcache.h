@@ -216,6 +216,9 @@ typedef enum fc_mutation_kind {
     FC_MUT_EXPIRE = 3, /* key's TTL changed to expire_at_ms (0 = persisted) */
     FC_MUT_EXPIRED = 4, /* key removed because its TTL passed */
     FC_MUT_CLEAR = 5,  /* the whole shard was emptied; key is NULL */
+    /* A change to the typed value (hash, list, set, zset) at key: value is
+     * an op record (docs/FORMATS.md "Op records") of type value_type. */
+    FC_MUT_OP = 6,
 } fc_mutation_kind;
 
 typedef struct fc_mutation {
@@ -227,6 +230,9 @@ typedef struct fc_mutation {
     const void *value;
     size_t value_len;
     int64_t expire_at_ms;
+    /* 0 for strings; else the value's type (1 hash, 2 list, 3 set, 4
+     * zset): a SET's value is then the serialized typed value. */
+    unsigned value_type;
 } fc_mutation;
 
 typedef void (*fc_mutation_fn)(void *ctx, const fc_mutation *m);

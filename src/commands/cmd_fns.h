@@ -67,4 +67,10 @@ void cmd_randomkey(cmd_ctx *c);
 void cmd_dbsize(cmd_ctx *c);
 void cmd_flushdb(cmd_ctx *c); /* also FLUSHALL */
 
+/* The typed families: one header of prototypes each, beside its file. */
+#include "commands/t_hash.h"
+#include "commands/t_list.h"
+#include "commands/t_set.h"
+#include "commands/t_zset.h"
+
 #endif /* FC_CMD_FNS_H */

@@ -89,7 +89,24 @@ typedef struct cmd_def {
     const char *group;   /* "string", "generic", ... for COMMAND DOCS */
     const char *summary; /* one line, for COMMAND DOCS */
     const char *since;   /* Redis version the command appeared in */
+    /* Commands whose keys follow a count (ZUNIONSTORE dst numkeys k...,
+     * LMPOP numkeys k...): writes the argv positions of the keys to
+     * pos[0..max) and returns how many there are, or -1 when the
+     * arguments are malformed (the command itself then errs). NULL: the
+     * keys are first_key..last_key by key_step. */
+    int (*keys)(const resp_arg *argv, size_t argc, size_t *pos, size_t max);
 } cmd_def;
+
+/* Key finders for `keys` (table.c): numkeys at argv[1] with the keys
+ * after it (ZUNION, SINTERCARD, LMPOP, ZMPOP...); numkeys at argv[2]
+ * after a destination at argv[1] (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE),
+ * or after a timeout at argv[1] (BLMPOP, BZMPOP). */
+int cmd_keys_numkeys1(const resp_arg *argv, size_t argc, size_t *pos,
+                      size_t max);
+int cmd_keys_dst_numkeys2(const resp_arg *argv, size_t argc, size_t *pos,
+                          size_t max);
+int cmd_keys_numkeys2(const resp_arg *argv, size_t argc, size_t *pos,
+                      size_t max);
 
 /* Case-insensitive lookup; NULL when unknown. */
 const cmd_def *cmd_lookup(const char *name, size_t len);

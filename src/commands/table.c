@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands/cmd_fns.h"
+#include "util/num.h"
 
 #define W CMD_WRITE
 #define R CMD_READONLY
@@ -127,22 +128,31 @@ static const cmd_def table[] = {
      "Remove all keys from the current database", "1.0.0"},
     {"flushall", -1, W | ALL, 0, 0, 0, CMD_SPLIT_NONE, cmd_flushdb, "server",
      "Remove all keys from all databases", "1.0.0"},
+    /* The typed families: each file's rows live beside it, so that the
+     * families grow without touching each other's lines. */
+#include "commands/t_hash_table.inc"
+    /* lists */
+#include "commands/t_list_table.inc"
+    /* sets */
+#include "commands/t_set_table.inc"
+    /* sorted sets */
+#include "commands/t_zset_table.inc"
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))
 /* Longest name the index accepts; longer input cannot be a command. */
 #define NAME_MAX_LEN 32
 /* Power of two, at least twice the table: probes stay short. */
-#define INDEX_SLOTS 256
+#define INDEX_SLOTS 1024
 
 /* Slot -> table index + 1 (0 = empty). */
-static uint8_t name_index[INDEX_SLOTS];
+static uint16_t name_index[INDEX_SLOTS];
 /* Length of each table name (built with the index). */
 static uint8_t name_len[NCMDS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
 _Static_assert(NCMDS * 2 <= INDEX_SLOTS, "command index too small");
-_Static_assert(NCMDS < 255, "index entries are uint8_t");
+_Static_assert(NCMDS < 65535, "index entries are uint16_t");
 
 static inline char ascii_lower(char ch)
 {
@@ -169,7 +179,7 @@ static void build_index(void)
         uint32_t s = h & (INDEX_SLOTS - 1);
         while (name_index[s])
             s = (s + 1) & (INDEX_SLOTS - 1);
-        name_index[s] = (uint8_t)(i + 1);
+        name_index[s] = (uint16_t)(i + 1);
     }
 }
 
@@ -191,6 +201,41 @@ const cmd_def *cmd_lookup(const char *name, size_t len)
             return &table[i];
     }
     return NULL;
+}
+
+/* numkeys at argv[at], its keys after it; `pre` positions before it are
+ * keys too (a destination). */
+static int keys_after_count(const resp_arg *argv, size_t argc, size_t at,
+                            size_t pre, size_t *pos, size_t max)
+{
+    int64_t nk;
+    if (at >= argc || !fc_parse_i64(argv[at].ptr, argv[at].len, &nk) ||
+        nk <= 0 || (uint64_t)nk > argc - at - 1 || (size_t)nk + pre > max)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 1; i <= pre; i++)
+        pos[n++] = i;
+    for (size_t i = 0; i < (size_t)nk; i++)
+        pos[n++] = at + 1 + i;
+    return (int)n;
+}
+
+int cmd_keys_numkeys1(const resp_arg *argv, size_t argc, size_t *pos,
+                      size_t max)
+{
+    return keys_after_count(argv, argc, 1, 0, pos, max);
+}
+
+int cmd_keys_dst_numkeys2(const resp_arg *argv, size_t argc, size_t *pos,
+                          size_t max)
+{
+    return keys_after_count(argv, argc, 2, 1, pos, max);
+}
+
+int cmd_keys_numkeys2(const resp_arg *argv, size_t argc, size_t *pos,
+                      size_t max)
+{
+    return keys_after_count(argv, argc, 2, 0, pos, max);
 }
 
 const cmd_def *cmd_table(size_t *count)

@@ -3,6 +3,7 @@
  * See entry.h for the layout.
  */
 #include "engine/entry.h"
+#include "engine/obj.h"
 
 #include <malloc.h>
 
@@ -73,7 +74,8 @@ size_t ent_usable(const eng_entry *e)
 
 size_t eng_entry_memory(const eng_entry *e)
 {
-    return ent_usable(e);
+    const eng_obj *o = eng_entry_obj(e);
+    return ent_usable(e) + (o ? o->bytes : 0);
 }
 
 /* In-place reuse must not hoard memory: a value that shrank a lot gets a

@@ -3,6 +3,7 @@
  * set_expire, clear; the mutation hook; lazy expiry.
  */
 #include "engine/shard.h"
+#include "engine/obj.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -17,7 +18,17 @@ void shard_notify_slow(eng_shard *sh, fc_mutation_kind kind, const eng_entry *e)
         ent_decode(e, &v);
         m.key = v.key;
         m.key_len = v.klen;
-        if (kind == FC_MUT_SET) {
+        if (kind == FC_MUT_SET && ent_type(e) != ENG_TYPE_STRING) {
+            /* A whole typed value travels in its serialized form. */
+            fc_buf *b = obj_scratch();
+            b->len = 0;
+            b->oom = false;
+            if (eng_obj_serialize(eng_entry_obj(e), b) != FC_OK)
+                return; /* cannot happen short of ENOMEM: nothing to log */
+            m.value = b->data;
+            m.value_len = b->len;
+            m.value_type = ent_type(e);
+        } else if (kind == FC_MUT_SET) {
             m.value = v.val;
             m.value_len = v.vlen;
         }
@@ -29,12 +40,19 @@ void shard_notify_slow(eng_shard *sh, fc_mutation_kind kind, const eng_entry *e)
 
 void shard_free_entry(eng_shard *sh, eng_entry *e)
 {
+    if (e && ent_type(e) != ENG_TYPE_STRING) {
+        eng_obj *o = eng_entry_obj(e);
+        if (o) {
+            sh->obj_bytes -= o->accounted;
+            eng_obj_free(o);
+        }
+    }
     ent_free(&sh->slab, e);
 }
 
 void eng_entry_free(eng_shard *sh, eng_entry *e)
 {
-    ent_free(&sh->slab, e);
+    shard_free_entry(sh, e);
 }
 
 eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
@@ -356,7 +374,7 @@ size_t eng_memory(const eng_shard *sh)
 
 size_t eng_memory_held(const eng_shard *sh)
 {
-    return slab_bytes(&sh->slab) + sh->ht.bytes + sizeof(*sh);
+    return slab_bytes(&sh->slab) + sh->ht.bytes + sh->obj_bytes + sizeof(*sh);
 }
 
 uint64_t eng_seq(const eng_shard *sh)

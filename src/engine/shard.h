@@ -27,13 +27,15 @@ struct eng_shard {
     size_t hand;        /* CLOCK hand: group * 8 + slot (evict.c) */
     uint64_t rng;       /* sampling and LFU's coin */
     uint64_t evicted;
+    /* Typed values (obj.h): heap bytes their objects hold, as accounted. */
+    size_t obj_bytes;
 };
 
 /* --- eviction and accounting (evict.c) --- */
 
 static inline size_t shard_used(const eng_shard *sh)
 {
-    return slab_used(&sh->slab) + sh->ht.bytes + sizeof(*sh);
+    return slab_used(&sh->slab) + sh->ht.bytes + sh->obj_bytes + sizeof(*sh);
 }
 
 void shard_account_slow(eng_shard *sh, int64_t delta);
@@ -117,6 +119,9 @@ static inline bool ent_expired(const eng_entry *e, int64_t *now)
 {
     return ent_has_ttl(e) && ent_expire(e) <= shard_now(now);
 }
+
+/* The calling thread's buffer for serializing a typed value (obj.c). */
+struct fc_buf *obj_scratch(void);
 
 void shard_notify_slow(eng_shard *sh, fc_mutation_kind kind,
                        const eng_entry *e);

@@ -160,6 +160,26 @@ static enum srv_route_res route_keys(const srv_req *r)
     return SRV_ROUTE_DONE;
 }
 
+/* A command whose keys follow a count: one owner runs it there, several
+ * run it exclusively (atomic across workers, as in Redis). */
+#define MOVABLE_MAX_KEYS 256
+static enum srv_route_res route_movable(const srv_req *r)
+{
+    const srv_mesh *m = r->rt->mesh;
+    size_t pos[MOVABLE_MAX_KEYS];
+    int n = r->def->keys(r->argv, r->argc, pos, MOVABLE_MAX_KEYS);
+    if (n <= 0)
+        return run_exclusive(r); /* malformed, or too many keys to list */
+    uint32_t owner = srv_key_owner(m, &r->argv[pos[0]]);
+    for (int i = 1; i < n; i++)
+        if (srv_key_owner(m, &r->argv[pos[i]]) != owner)
+            return run_exclusive(r);
+    if (owner != r->rt->id)
+        return run_remote(r, owner);
+    run_inline(r);
+    return SRV_ROUTE_DONE;
+}
+
 enum srv_route_res srv_route(const srv_req *r)
 {
     const cmd_def *d = r->def;
@@ -177,6 +197,8 @@ enum srv_route_res srv_route(const srv_req *r)
         return route_randomkey(r);
     if ((d->flags & CMD_ALLKEYS) || r->exclusive)
         return run_exclusive(r);
+    if (d->keys)
+        return route_movable(r);
     if (d->first_key <= 0 || (size_t)d->first_key >= r->argc) {
         run_inline(r);
         return SRV_ROUTE_DONE;
