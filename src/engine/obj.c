@@ -37,6 +37,17 @@ const eng_type_ops *eng_type_ops_of(unsigned type)
     return type_table[type];
 }
 
+eng_obj_limits eng_limits = {
+    .hash_max_listpack_entries = 128,
+    .hash_max_listpack_value = 64,
+    .set_max_intset_entries = 512,
+    .set_max_listpack_entries = 128,
+    .set_max_listpack_value = 64,
+    .zset_max_listpack_entries = 128,
+    .zset_max_listpack_value = 64,
+    .list_max_listpack_size = -2,
+};
+
 /* --- op records --- */
 
 static _Thread_local eng_op tl_op;

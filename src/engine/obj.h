@@ -31,6 +31,7 @@
 #ifndef FC_ENGINE_OBJ_H
 #define FC_ENGINE_OBJ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -172,6 +173,30 @@ int eng_obj_apply(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 static inline uint64_t eng_obj_snapshot_seq(const eng_obj *o)
 {
     return (o->flags & ENG_OBJ_F_IMAGE) ? 0 : o->seq;
+}
+
+/* --- encoding thresholds (Redis's config names; CONFIG GET/SET) ---
+ * Process-wide: relaxed atomics any thread may change at any time; a type
+ * reads them when a value grows (to convert compact -> large) and when it
+ * shrinks (large -> compact below half the limits, so a value on the edge
+ * does not flip at every write). */
+typedef struct eng_obj_limits {
+    _Atomic long hash_max_listpack_entries; /* 128 */
+    _Atomic long hash_max_listpack_value;   /* 64 (bytes of field or value) */
+    _Atomic long set_max_intset_entries;    /* 512 */
+    _Atomic long set_max_listpack_entries;  /* 128 */
+    _Atomic long set_max_listpack_value;    /* 64 */
+    _Atomic long zset_max_listpack_entries; /* 128 */
+    _Atomic long zset_max_listpack_value;   /* 64 */
+    /* > 0: elements per list node; < 0: -1..-5 = 4, 8, 16, 32, 64 KiB per
+     * node, as Redis. [-2] */
+    _Atomic long list_max_listpack_size;
+} eng_obj_limits;
+extern eng_obj_limits eng_limits;
+
+static inline long eng_limit(_Atomic long *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
 }
 
 /* Type ops of the types this build has (obj_*.c). */
