@@ -10,6 +10,7 @@
 
 #include "commands/cmd_fns.h"
 #include "commands/cmd_util.h"
+#include "engine/obj.h"
 
 void cmd_del(cmd_ctx *c)
 {
@@ -57,6 +58,25 @@ static bool same_arg(const resp_arg *a, const resp_arg *b)
     return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
 }
 
+/* RENAME of a hash, list, set or zset: the object moves (no copy of its
+ * elements); dst's SET record carries it whole. Should dst refuse it (out
+ * of memory), it goes back under src, which just gave its room up. */
+static int rename_typed(cmd_ctx *c, const cmd_key *src, const cmd_key *dst,
+                        int64_t exp)
+{
+    eng_entry *d;
+    if (dst->n > FC_MAX_KEY_LEN)
+        return FC_ETOOBIG;
+    eng_del(src->sh, src->h, src->p, src->n, c->now, &d);
+    eng_obj *o = eng_entry_take_obj(src->sh, d);
+    eng_entry_free(src->sh, d);
+    int rc = eng_set_obj(dst->sh, dst->h, dst->p, dst->n, o, exp, c->now);
+    if (rc != FC_OK &&
+        eng_set_obj(src->sh, src->h, src->p, src->n, o, exp, c->now) != FC_OK)
+        eng_obj_free(o); /* both refused: nothing left to hold it */
+    return rc;
+}
+
 static void rename_generic(cmd_ctx *c, bool nx)
 {
     cmd_key src = cmd_key_at(c, 1), dst = cmd_key_at(c, 2);
@@ -84,6 +104,16 @@ static void rename_generic(cmd_ctx *c, bool nx)
     size_t vlen;
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        int rc = rename_typed(c, &src, &dst, exp);
+        if (rc != FC_OK)
+            cmd_reply_fc_error(c, rc);
+        else if (nx)
+            resp_int(c->w, 1);
+        else
+            resp_ok(c->w);
+        return;
+    }
     uint8_t *copy = NULL;
     if (dst.sh == src.sh) {
         copy = malloc(vlen ? vlen : 1);
@@ -166,6 +196,20 @@ void cmd_copy(cmd_ctx *c)
     size_t vlen;
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        /* A typed value: a deep copy, built before dst is touched. */
+        const eng_obj *so = eng_entry_obj(e);
+        eng_obj *o = eng_type_ops_of(so->type)->dup(so);
+        int rc = o ? eng_set_obj(dst.sh, dst.h, dst.p, dst.n, o, exp, c->now)
+                   : FC_ENOMEM;
+        if (rc == FC_OK) {
+            resp_int(c->w, 1);
+        } else {
+            eng_obj_free(o);
+            cmd_reply_fc_error(c, rc);
+        }
+        return;
+    }
     /* Writing to the source's shard may move its entry: copy the bytes. */
     uint8_t *copy = NULL;
     if (src.sh == dst.sh) {

@@ -359,20 +359,19 @@ void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key,
     }
 }
 
-int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
-                eng_obj *o, int64_t expire_at, int64_t now)
+/* eng_set_obj; *placed says whether o went into the table (it may also
+ * have been freed as already expired). */
+static int set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                   eng_obj *o, int64_t expire_at, int64_t now, bool *placed)
 {
     struct ht_ref r;
     int rc;
 
-    if (klen > FC_MAX_KEY_LEN) {
-        eng_obj_free(o);
+    *placed = false;
+    if (klen > FC_MAX_KEY_LEN)
         return FC_ETOOBIG;
-    }
-    if ((rc = shard_make_room(sh, &now)) != FC_OK) {
-        eng_obj_free(o);
+    if ((rc = shard_make_room(sh, &now)) != FC_OK)
         return rc;
-    }
     ht_step(&sh->ht);
     bool found = ht_find(&sh->ht, hash, key, klen, &r);
     if (expire_at != 0 && expire_at <= shard_now(&now)) {
@@ -384,17 +383,14 @@ int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     }
     eng_entry *e =
         ent_new(&sh->slab, key, klen, &o, sizeof(o), expire_at, o->type, 0);
-    if (!e) {
-        eng_obj_free(o);
+    if (!e)
         return FC_ENOMEM;
-    }
     if (found) {
         eng_entry *old = r.g->slot[r.i];
         shard_replace(sh, &r, e);
         shard_free_entry(sh, old);
     } else if (shard_insert(sh, hash, e) != FC_OK) {
         ent_free(&sh->slab, e);
-        eng_obj_free(o);
         return FC_ENOMEM;
     }
     shard_meta_init(sh, e, &now);
@@ -403,7 +399,15 @@ int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     shard_notify(sh, FC_MUT_SET, e);
     o->seq = sh->seq;
     o->flags &= (uint8_t)~ENG_OBJ_F_IMAGE;
+    *placed = true;
     return FC_OK;
+}
+
+int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                eng_obj *o, int64_t expire_at, int64_t now)
+{
+    bool placed;
+    return set_obj(sh, hash, key, klen, o, expire_at, now, &placed);
 }
 
 int eng_obj_load(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
@@ -422,17 +426,15 @@ int eng_obj_load(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         return FC_EINVAL;
     }
     o->accounted = 0;
-    if ((rc = eng_set_obj(sh, hash, key, klen, o, expire_at, now)) != FC_OK)
-        return rc;
-    if (image_seq) {
-        eng_obj *cur;
-        if (eng_obj_get(sh, hash, key, klen, type, ENG_NOW_LAZY, &cur) ==
-            FC_OK) {
-            cur->seq = image_seq;
-            cur->flags |= ENG_OBJ_F_IMAGE;
-        }
+    bool placed;
+    rc = set_obj(sh, hash, key, klen, o, expire_at, now, &placed);
+    if (rc != FC_OK)
+        t->free(o);
+    if (rc == FC_OK && placed && image_seq) {
+        o->seq = image_seq;
+        o->flags |= ENG_OBJ_F_IMAGE;
     }
-    return FC_OK;
+    return rc;
 }
 
 int eng_obj_apply(eng_shard *sh, uint64_t hash, const void *key, size_t klen,

@@ -136,8 +136,8 @@ void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key,
  * needless without one. */
 bool eng_obj_logging(const eng_shard *sh);
 
-/* Sets key to hold o (ownership moves to the shard; freed on failure
- * too), replacing any value, with expire_at as eng_set. Reports FC_MUT_SET
+/* Sets key to hold o (ownership moves to the shard on FC_OK; on an error
+ * o stays the caller's), replacing any value, with expire_at as eng_set. Reports FC_MUT_SET
  * with the serialized value and value_type. FC_OK, FC_ENOMEM, FC_ETOOBIG.
  * For RENAME, COPY, the STORE forms and loading. */
 int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,

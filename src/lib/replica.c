@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "engine/obj.h"
 #include "lib/lib.h"
 #include "persist/clock.h"
 #include "repl/link.h"
@@ -84,6 +85,28 @@ static int put(fc_replica *r, const uint8_t *key, uint32_t klen,
     return rc == FC_OK ? 0 : -1;
 }
 
+/* A typed value (hash, list, set, zset): held so that the key space
+ * matches the primary's (the string API answers FC_EWRONGTYPE for it).
+ * seq: a snapshot entry's image seq or an op record's seq. */
+static int put_typed(fc_replica *r, uint8_t op, uint8_t vtype, uint64_t seq,
+                     const uint8_t *key, uint32_t klen, const uint8_t *val,
+                     uint32_t vlen, uint64_t expire_unix)
+{
+    uint64_t h;
+    const void *k = lib_nonnull(key);
+    struct lib_shard *sh = key_shard(r->s, k, klen, &h);
+    int rc;
+    lib_lock_acquire(&sh->lock);
+    if (op == FCRP_OP_OP)
+        rc = eng_obj_apply(sh->eng, h, k, klen, vtype, val, vlen, seq,
+                           ENG_NOW_LAZY);
+    else
+        rc = eng_obj_load(sh->eng, h, k, klen, vtype, val, vlen,
+                          to_mono(r, expire_unix), seq, ENG_NOW_LAZY);
+    lib_lock_release(&sh->lock);
+    return rc == FC_OK ? 0 : -1;
+}
+
 static int on_snapshot_begin(void *ctx)
 {
     fc_replica *r = ctx;
@@ -94,6 +117,9 @@ static int on_snapshot_begin(void *ctx)
 
 static int on_entry(void *ctx, const fcrp_entry *e)
 {
+    if (e->vtype)
+        return put_typed(ctx, FCRP_OP_SET, e->vtype, e->obj_seq, e->key,
+                         e->key_len, e->value, e->value_len, e->expire_at_ms);
     return put(ctx, e->key, e->key_len, e->value, e->value_len,
                e->expire_at_ms);
 }
@@ -110,8 +136,10 @@ static int on_record(void *ctx, const fcrp_record *rec, uint8_t op)
         clear_all(r->s);
         return 0;
     }
-    if (rec->vtype != 0)
-        return -1; /* typed values: this store holds strings only */
+    if (op == FCRP_OP_OP || (op == FCRP_OP_SET && rec->vtype != 0))
+        return put_typed(r, op, rec->vtype, op == FCRP_OP_OP ? rec->seq : 0,
+                         rec->key, rec->key_len, rec->value, rec->value_len,
+                         rec->expire_at_ms);
     if (op == FCRP_OP_SET)
         return put(r, rec->key, rec->key_len, rec->value, rec->value_len,
                    rec->expire_at_ms);

@@ -129,16 +129,22 @@ int pf_rec_decode(const uint8_t *p, size_t avail, pf_rec *r, size_t *used)
     if (get16(b + 2) != 0 || (uint64_t)r->klen + r->vlen != len - PF_REC_FIXED ||
         r->klen > PF_MAX_KEY || r->vlen > PF_MAX_VALUE)
         return PF_BAD;
+    if (r->vtype > PF_VTYPE_MAX)
+        return PF_BAD;
     switch (r->kind) {
     case PF_REC_SET:
         break;
+    case PF_REC_OP:
+        if (r->vtype == 0 || r->vlen == 0)
+            return PF_BAD;
+        break;
     case PF_REC_DEL:
     case PF_REC_EXPIRE:
-        if (r->vlen)
+        if (r->vlen || r->vtype)
             return PF_BAD;
         break;
     case PF_REC_CLEAR:
-        if (r->klen || r->vlen)
+        if (r->klen || r->vlen || r->vtype)
             return PF_BAD;
         break;
     default:
@@ -231,6 +237,23 @@ size_t pf_item_entry_encode(uint8_t *out, uint8_t vtype, int64_t expire,
     return pf_entry_size(klen, vlen);
 }
 
+size_t pf_item_typed_encode(uint8_t *out, uint8_t vtype, int64_t expire,
+                            uint64_t seq, const void *key, uint32_t klen,
+                            const void *val, uint32_t vlen)
+{
+    out[0] = PF_ITEM_TYPED;
+    out[1] = vtype;
+    put64(out + 2, (uint64_t)expire);
+    put64(out + 10, seq);
+    put32(out + 18, klen);
+    put32(out + 22, vlen);
+    if (klen)
+        memcpy(out + PF_ITEM_TYPED_FIXED, key, klen);
+    if (vlen)
+        memcpy(out + PF_ITEM_TYPED_FIXED + klen, val, vlen);
+    return pf_typed_size(klen, vlen);
+}
+
 int pf_item_decode(const uint8_t *p, size_t avail, pf_item *it, size_t *used)
 {
     if (avail < 1)
@@ -262,6 +285,24 @@ int pf_item_decode(const uint8_t *p, size_t avail, pf_item *it, size_t *used)
         it->key = p + PF_ITEM_ENTRY_FIXED;
         it->value = it->key + it->klen;
         *used = pf_entry_size(it->klen, it->vlen);
+        return PF_OK;
+    case PF_ITEM_TYPED:
+        if (avail < PF_ITEM_TYPED_FIXED)
+            return PF_MORE;
+        it->vtype = p[1];
+        it->expire_unix_ms = (int64_t)get64(p + 2);
+        it->num = get64(p + 10);
+        it->klen = get32(p + 18);
+        it->vlen = get32(p + 22);
+        if (it->klen > PF_MAX_KEY || it->vlen > PF_MAX_VALUE ||
+            it->expire_unix_ms < 0 || it->vtype == 0 ||
+            it->vtype > PF_VTYPE_MAX)
+            return PF_BAD;
+        if (avail - PF_ITEM_TYPED_FIXED < (uint64_t)it->klen + it->vlen)
+            return PF_MORE;
+        it->key = p + PF_ITEM_TYPED_FIXED;
+        it->value = it->key + it->klen;
+        *used = pf_typed_size(it->klen, it->vlen);
         return PF_OK;
     default:
         return PF_BAD;

@@ -58,7 +58,10 @@ enum pf_rec_kind {
     PF_REC_DEL = 2,    /* key removed */
     PF_REC_EXPIRE = 3, /* key's expiry is now expire (0 = persisted) */
     PF_REC_CLEAR = 5,  /* every key of `shard` removed */
+    PF_REC_OP = 6,     /* an op record (engine/obj.h) on key's typed value */
 };
+/* Value types a record or item may name (enum eng_type). */
+#define PF_VTYPE_MAX 4
 
 typedef struct pf_rec {
     uint8_t kind;  /* enum pf_rec_kind */
@@ -112,9 +115,14 @@ enum pf_item_tag {
     PF_ITEM_ENTRY = 'K', /* u8 vtype, i64 expire, u32 klen, u32 vlen, k, v */
     PF_ITEM_SHARD_END = 'E', /* u32 shard, u64 entries */
     PF_ITEM_END = 'Z',       /* u64 entries, u32 nshards: body complete */
+    /* A typed value: u8 vtype (1..4), i64 expire, u64 seq of its last
+     * change (0 = none since its own load), u32 klen, u32 vlen, key, the
+     * serialized value. num carries the seq. */
+    PF_ITEM_TYPED = 'T',
 };
 #define PF_ITEM_SHARD_LEN 13
 #define PF_ITEM_ENTRY_FIXED 18
+#define PF_ITEM_TYPED_FIXED 26
 
 typedef struct pf_item {
     uint8_t tag;
@@ -138,6 +146,13 @@ size_t pf_item_shard_encode(uint8_t *out, uint8_t tag, uint32_t shard,
 size_t pf_item_entry_encode(uint8_t *out, uint8_t vtype, int64_t expire,
                             const void *key, uint32_t klen, const void *val,
                             uint32_t vlen);
+static inline size_t pf_typed_size(size_t klen, size_t vlen)
+{
+    return PF_ITEM_TYPED_FIXED + klen + vlen;
+}
+size_t pf_item_typed_encode(uint8_t *out, uint8_t vtype, int64_t expire,
+                            uint64_t seq, const void *key, uint32_t klen,
+                            const void *val, uint32_t vlen);
 /* One body item at p; *used its size on PF_OK. */
 int pf_item_decode(const uint8_t *p, size_t avail, pf_item *it, size_t *used);
 

@@ -20,6 +20,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "engine/obj.h"
 #include "persist/format.h"
 #include "persist/wal.h"
 #include "util/buf.h"
@@ -195,6 +196,45 @@ static int apply_set(rctx *rc, const void *k, size_t kl, const void *v,
     return r == FC_OK ? 0 : -1;
 }
 
+/* A whole typed value (a SET record of a type, or a snapshot's T item with
+ * image_seq, its per-key cut). A value that does not decode passed the
+ * record's checksum, so our own writer made it: corruption we cannot
+ * repair; it is logged and the key skipped rather than the data dir
+ * refused. */
+static int apply_typed(rctx *rc, unsigned vtype, const void *k, size_t kl,
+                       const void *v, size_t vl, int64_t exp_unix,
+                       uint64_t image_seq)
+{
+    uint64_t h;
+    eng_shard *sh = place(rc, k, kl, &h);
+    int r = eng_obj_load(sh, h, k, kl, vtype, v, vl, to_mono(rc, exp_unix),
+                         image_seq, REPLAY_NOW);
+    if (r == FC_EINVAL) {
+        if (rc->o->log)
+            rc->o->log(1, "recovery: a typed value (type %u, key of %zu bytes) "
+                      "does not decode; key skipped", vtype, kl);
+        return 0;
+    }
+    return r == FC_OK ? 0 : -1;
+}
+
+/* An op record; seq is 0 for records of epochs after the snapshot's
+ * (they all apply). */
+static int apply_op(rctx *rc, const pf_rec *r, uint64_t seq)
+{
+    uint64_t h;
+    eng_shard *sh = place(rc, r->key, r->klen, &h);
+    int x = eng_obj_apply(sh, h, r->key, r->klen, r->vtype, r->value, r->vlen,
+                          seq, REPLAY_NOW);
+    if (x == FC_EINVAL) {
+        if (rc->o->log)
+            rc->o->log(1, "recovery: an op record (type %u) does not decode; "
+                      "skipped", r->vtype);
+        return 0;
+    }
+    return x == FC_OK ? 0 : -1;
+}
+
 /* Keys the writing run's layout put in one shard, collected before any is
  * deleted (eng_scan's callback must not mutate). */
 typedef struct clear_ctx {
@@ -246,13 +286,19 @@ static int apply_clear(rctx *rc, uint32_t shard, uint64_t seed, uint32_t n)
     return 0;
 }
 
-static int apply_rec(rctx *rc, const pf_rec *r, const pf_seg_header *sh)
+static int apply_rec(rctx *rc, const pf_rec *r, const pf_seg_header *sh,
+                     bool same_epoch)
 {
     uint64_t h;
     switch (r->kind) {
     case PF_REC_SET:
+        if (r->vtype)
+            return apply_typed(rc, r->vtype, r->key, r->klen, r->value,
+                               r->vlen, r->expire_unix_ms, 0);
         return apply_set(rc, r->key, r->klen, r->value, r->vlen,
                          r->expire_unix_ms);
+    case PF_REC_OP:
+        return apply_op(rc, r, same_epoch ? r->seq : 0);
     case PF_REC_DEL: {
         eng_shard *s = place(rc, r->key, r->klen, &h);
         eng_del(s, h, r->key, r->klen, REPLAY_NOW, NULL);
@@ -334,6 +380,13 @@ static ssize_t body_items(rctx *rc, body_state *bs, const uint8_t *p,
                 if (bs->seen[i] != 2)
                     return -1;
             bs->ended = true;
+            break;
+        case PF_ITEM_TYPED:
+            bs->entries++;
+            if (apply_typed(rc, it.vtype, it.key, it.klen, it.value, it.vlen,
+                            it.expire_unix_ms, it.num))
+                return -1;
+            rc->res->snap_keys++;
             break;
         default: /* entry */
             bs->entries++;
@@ -587,7 +640,7 @@ static int replay_segment(rctx *rc, uint64_t segno, bool last)
         bool skip = older || (same_epoch && r.shard < rc->cut_n &&
                               r.seq <= rc->cut[r.shard]);
         if (!skip) {
-            if (apply_rec(rc, &r, &sh)) {
+            if (apply_rec(rc, &r, &sh, same_epoch)) {
                 snprintf(rc->err, rc->errlen,
                          "out of memory replaying %s/%s at offset %zu",
                          rc->o->dir, name, off);

@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE
 #include "persist/snapshot.h"
+
+#include "engine/obj.h"
 #include "persist/clock.h"
 
 #include <errno.h>
@@ -322,10 +324,41 @@ typedef struct enc_ctx {
     int64_t wall_offset;
 } enc_ctx;
 
+/* A typed value: its serialized form (built in a per-thread buffer) and
+ * the seq of its last change, the per-key cut recovery needs. */
+static void encode_typed(enc_ctx *x, const eng_entry *e)
+{
+    static _Thread_local fc_buf ser;
+    const eng_obj *o = eng_entry_obj(e);
+    size_t klen;
+    const uint8_t *k = eng_entry_key(e, &klen);
+    int64_t exp = eng_entry_expire_at(e);
+    ser.len = 0;
+    ser.oom = false;
+    if (eng_obj_serialize(o, &ser) != FC_OK) {
+        x->b->oom = true; /* the snapshot fails rather than miss a key */
+        return;
+    }
+    size_t n = pf_typed_size(klen, ser.len);
+    if (!fc_buf_reserve(x->b, n))
+        return;
+    x->b->len += pf_item_typed_encode(
+        (uint8_t *)x->b->data + x->b->len, (uint8_t)eng_entry_type(e),
+        exp ? exp + x->wall_offset : 0, eng_obj_snapshot_seq(o), k,
+        (uint32_t)klen, ser.data, (uint32_t)ser.len);
+    x->c->count++;
+    if (ser.cap > ((size_t)1 << 20)) /* one huge value: don't keep it */
+        fc_buf_free(&ser);
+}
+
 static void encode_entry(void *arg, const eng_entry *e)
 {
     enc_ctx *x = arg;
     size_t klen, vlen;
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        encode_typed(x, e);
+        return;
+    }
     const uint8_t *k = eng_entry_key(e, &klen);
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);

@@ -138,6 +138,11 @@ void ps_lane_append(ps_lane *l, const fc_mutation *m, int64_t expire_unix)
     switch (m->kind) {
     case FC_MUT_SET:
         r.kind = PF_REC_SET;
+        r.vtype = (uint8_t)m->value_type;
+        break;
+    case FC_MUT_OP:
+        r.kind = PF_REC_OP;
+        r.vtype = (uint8_t)m->value_type;
         break;
     case FC_MUT_DEL:
         r.kind = PF_REC_DEL;

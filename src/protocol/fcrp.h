@@ -276,6 +276,9 @@ enum fcrp_op { /* equal to persist/format.h's PF_REC_* on purpose */
                FCRP_OP_DEL = 2,
                FCRP_OP_EXPIRE = 3,
                FCRP_OP_CLEAR = 5, /* every key of `shard` removed (ours) */
+               /* an op record on a typed value (engine/obj.h; ours): value
+                  is the record, vtype 1..4 */
+               FCRP_OP_OP = 6,
 };
 #define FCRP_VTYPE_MAX 4 /* value types 0..4, as the WAL reserves */
 
@@ -328,18 +331,25 @@ void fcrp_batch_set_count(fc_buf *b, size_t at, uint32_t count);
 /* --- SnapshotChunk (kind 3) -------------------------------------------------
  * u64 chunk_index | u8 is_last | u32 wm_count | u64 x wm_count |
  * u32 entry_count | entries; entry: u32 key_len | u32 value_len |
- * u64 expire_at_ms | key | value (strings only in v1) */
+ * u64 expire_at_ms | key | value (strings in v1). A typed value (ours)
+ * sets bit 31 of value_len, and its value bytes are u8 vtype | u64 seq of
+ * its last change | the serialized value (a seed peer, which has no types,
+ * sees an impossible length and refuses the chunk). */
+#define FCRP_ENTRY_TYPED 0x80000000u
+#define FCRP_ENTRY_TYPED_HEAD 9
 typedef struct fcrp_entry {
     uint64_t expire_at_ms; /* FCRP_NO_EXPIRY = none */
     const uint8_t *key;
     uint32_t key_len;
-    const uint8_t *value;
+    const uint8_t *value; /* for a typed entry: the serialized value */
     uint32_t value_len;
+    uint8_t vtype;    /* 0 = string */
+    uint64_t obj_seq; /* typed: seq of its last change (0 = unknown) */
 } fcrp_entry;
 
 static inline size_t fcrp_entry_size(size_t klen, size_t vlen)
 {
-    return FCRP_ENTRY_FIXED + klen + vlen;
+    return FCRP_ENTRY_FIXED + FCRP_ENTRY_TYPED_HEAD + klen + vlen;
 }
 static inline bool fcrp_entry_expired(const fcrp_entry *e, uint64_t now_ms)
 {

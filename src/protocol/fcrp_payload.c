@@ -293,7 +293,15 @@ int fcrp_error_decode(const uint8_t *p, size_t len, fcrp_error *e)
 static bool op_known(uint8_t op)
 {
     return op == FCRP_OP_SET || op == FCRP_OP_DEL || op == FCRP_OP_EXPIRE ||
-           op == FCRP_OP_CLEAR;
+           op == FCRP_OP_CLEAR || op == FCRP_OP_OP;
+}
+
+/* A value only on SET and OP; an OP names a type and carries a record. */
+static bool op_shape_ok(uint8_t op, uint8_t vtype, uint32_t value_len)
+{
+    if (op == FCRP_OP_OP)
+        return vtype != 0 && value_len != 0;
+    return op == FCRP_OP_SET || value_len == 0;
 }
 
 uint8_t fcrp_record_effective_op(const fcrp_record *rec, uint64_t now_unix_ms)
@@ -307,7 +315,7 @@ uint8_t fcrp_record_effective_op(const fcrp_record *rec, uint64_t now_unix_ms)
 int fcrp_record_put(fc_buf *b, const fcrp_record *r)
 {
     if (!op_known(r->op) || r->vtype > FCRP_VTYPE_MAX ||
-        (r->op != FCRP_OP_SET && r->value_len))
+        !op_shape_ok(r->op, r->vtype, r->value_len))
         return FCRP_EINVAL;
     if (!fc_buf_reserve(b, fcrp_record_size(r->key_len, r->value_len)))
         return FCRP_ENOMEM;
@@ -346,7 +354,8 @@ static int take_record(cur *c, fcrp_record *r)
     r->expire_at_ms = fcrp_get64(h + 37);
     r->key_len = fcrp_get32(h + 45);
     r->value_len = fcrp_get32(h + 49);
-    if (!op_known(r->op) || r->vtype > FCRP_VTYPE_MAX)
+    if (!op_known(r->op) || r->vtype > FCRP_VTYPE_MAX ||
+        !op_shape_ok(r->op, r->vtype, r->value_len))
         return FCRP_EOP;
     c->p += FCRP_RECORD_FIXED;
     if (!takeb(c, r->key_len, &r->key) || !takeb(c, r->value_len, &r->value))
@@ -421,14 +430,27 @@ int fcrp_chunk_put_head(fc_buf *b, uint64_t index, bool is_last,
 int fcrp_entry_put(fc_buf *b, const fcrp_entry *e)
 {
     uint8_t h[FCRP_ENTRY_FIXED];
+    uint32_t vl = e->value_len;
+    if (e->vtype > FCRP_VTYPE_MAX ||
+        (e->vtype && vl > (FCRP_ENTRY_TYPED - 1) - FCRP_ENTRY_TYPED_HEAD) ||
+        (!e->vtype && vl >= FCRP_ENTRY_TYPED))
+        return FCRP_EINVAL;
     if (!fc_buf_reserve(b, fcrp_entry_size(e->key_len, e->value_len)))
         return FCRP_ENOMEM;
+    if (e->vtype)
+        vl = (vl + FCRP_ENTRY_TYPED_HEAD) | FCRP_ENTRY_TYPED;
     fcrp_put32(h, e->key_len);
-    fcrp_put32(h + 4, e->value_len);
+    fcrp_put32(h + 4, vl);
     fcrp_put64(h + 8, e->expire_at_ms);
     fc_buf_append(b, h, sizeof h);
     if (e->key_len)
         fc_buf_append(b, e->key, e->key_len);
+    if (e->vtype) {
+        uint8_t th[FCRP_ENTRY_TYPED_HEAD];
+        th[0] = e->vtype;
+        fcrp_put64(th + 1, e->obj_seq);
+        fc_buf_append(b, th, sizeof th);
+    }
     if (e->value_len)
         fc_buf_append(b, e->value, e->value_len);
     return b->oom ? FCRP_ENOMEM : FCRP_OK;
@@ -437,8 +459,24 @@ int fcrp_entry_put(fc_buf *b, const fcrp_entry *e)
 static int take_entry(cur *c, fcrp_entry *e)
 {
     if (!take32(c, &e->key_len) || !take32(c, &e->value_len) ||
-        !take64(c, &e->expire_at_ms) || !takeb(c, e->key_len, &e->key) ||
-        !takeb(c, e->value_len, &e->value))
+        !take64(c, &e->expire_at_ms) || !takeb(c, e->key_len, &e->key))
+        return FCRP_ETRUNC;
+    e->vtype = 0;
+    e->obj_seq = 0;
+    if (e->value_len & FCRP_ENTRY_TYPED) {
+        const uint8_t *th;
+        e->value_len &= ~FCRP_ENTRY_TYPED;
+        if (e->value_len < FCRP_ENTRY_TYPED_HEAD)
+            return FCRP_EOP;
+        if (!takeb(c, FCRP_ENTRY_TYPED_HEAD, &th))
+            return FCRP_ETRUNC;
+        e->vtype = th[0];
+        e->obj_seq = fcrp_get64(th + 1);
+        e->value_len -= FCRP_ENTRY_TYPED_HEAD;
+        if (e->vtype == 0 || e->vtype > FCRP_VTYPE_MAX)
+            return FCRP_EOP;
+    }
+    if (!takeb(c, e->value_len, &e->value))
         return FCRP_ETRUNC;
     return FCRP_OK;
 }

@@ -4,6 +4,7 @@
 #include "repl/walk.h"
 
 #include <fastcache.h>
+#include "engine/obj.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,7 @@ static void hand_over(repl_walker *wk, repl_hub *h);
 static void encode_entry(void *ctx, const eng_entry *e)
 {
     enc_ctx *x = ctx;
-    if (eng_entry_type(e) != ENG_TYPE_STRING)
-        return; /* v1 chunks carry strings only (none other exist yet) */
+    static _Thread_local fc_buf ser; /* a typed value, serialized */
     size_t kl, vl;
     const uint8_t *k = eng_entry_key(e, &kl);
     const uint8_t *v = eng_entry_value(e, &vl);
@@ -62,6 +62,19 @@ static void encode_entry(void *ctx, const eng_entry *e)
         .value = v,
         .value_len = (uint32_t)vl,
     };
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        const eng_obj *o = eng_entry_obj(e);
+        ser.len = 0;
+        ser.oom = false;
+        if (eng_obj_serialize(o, &ser) != FC_OK) {
+            x->wk->chunk.oom = true; /* the walk fails, not a silent gap */
+            return;
+        }
+        en.vtype = (uint8_t)eng_entry_type(e);
+        en.obj_seq = eng_obj_snapshot_seq(o);
+        en.value = (const uint8_t *)ser.data;
+        en.value_len = (uint32_t)ser.len;
+    }
     if (fcrp_entry_put(&x->wk->chunk, &en) == FCRP_OK)
         x->wk->count++;
     if (x->wk->chunk.len >= x->wk->chunk_bytes) /* chunks near the target */

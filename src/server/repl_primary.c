@@ -223,6 +223,13 @@ static void push(srv_server *s, repl_hub *h, const fc_mutation *m)
     switch (m->kind) {
     case FC_MUT_SET:
         r.op = FCRP_OP_SET;
+        r.vtype = (uint8_t)m->value_type;
+        r.value = m->value;
+        r.value_len = (uint32_t)m->value_len;
+        break;
+    case FC_MUT_OP:
+        r.op = FCRP_OP_OP;
+        r.vtype = (uint8_t)m->value_type;
         r.value = m->value;
         r.value_len = (uint32_t)m->value_len;
         break;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/obj.h"
 #include "repl/hub.h"
 #include "repl/link.h"
 #include "repl/sock.h"
@@ -24,8 +25,18 @@
 #include "server/durable.h"
 #include "server/pubstats.h"
 
-enum { IT_SET = 1, IT_DEL = 2, IT_EXPIRE = 3, IT_CLEAR = 5, IT_BARRIER = 9 };
-#define IT_HEAD 17
+enum {
+    IT_SET = 1,
+    IT_DEL = 2,
+    IT_EXPIRE = 3,
+    IT_CLEAR = 5,
+    IT_OP = 6, /* an op record on a typed value */
+    IT_BARRIER = 9
+};
+/* An item: u8 op | u8 vtype | u32 klen | u32 vlen | i64 expire | u64 seq
+ * (IT_OP: the record's; IT_SET of a snapshot's typed entry: its image
+ * seq) | key | value. */
+#define IT_HEAD 26
 
 typedef struct inbox_blk {
     struct inbox_blk *next;
@@ -99,9 +110,9 @@ void srv_inbox_free(srv_worker *w)
 
 /* --- applying (worker thread) ------------------------------------------ */
 
-static void apply_one(srv_worker *w, uint8_t op, const uint8_t *key,
-                      uint32_t kl, const uint8_t *val, uint32_t vl,
-                      int64_t exp_unix)
+static void apply_one(srv_worker *w, uint8_t op, uint8_t vtype, uint64_t seq,
+                      const uint8_t *key, uint32_t kl, const uint8_t *val,
+                      uint32_t vl, int64_t exp_unix)
 {
     srv_server *s = w->srv;
     if (op == IT_CLEAR) {
@@ -120,7 +131,15 @@ static void apply_one(srv_worker *w, uint8_t op, const uint8_t *key,
     int rc = FC_OK;
     switch (op) {
     case IT_SET:
-        rc = eng_set(sh, hash, key, kl, val, vl, exp, 0, w->now, NULL, NULL);
+        if (vtype)
+            rc = eng_obj_load(sh, hash, key, kl, vtype, val, vl, exp, seq,
+                              w->now);
+        else
+            rc = eng_set(sh, hash, key, kl, val, vl, exp, 0, w->now, NULL,
+                         NULL);
+        break;
+    case IT_OP:
+        rc = eng_obj_apply(sh, hash, key, kl, vtype, val, vl, seq, w->now);
         break;
     case IT_DEL:
         eng_del(sh, hash, key, kl, w->now, NULL);
@@ -168,9 +187,10 @@ void srv_inbox_drain(srv_worker *w)
         const uint8_t *p = (const uint8_t *)b->b.data,
                       *end = p + b->b.len;
         while (p + IT_HEAD <= end) {
-            uint8_t op = p[0];
-            uint32_t kl = fcrp_get32(p + 1), vl = fcrp_get32(p + 5);
-            int64_t exp = (int64_t)fcrp_get64(p + 9);
+            uint8_t op = p[0], vtype = p[1];
+            uint32_t kl = fcrp_get32(p + 2), vl = fcrp_get32(p + 6);
+            int64_t exp = (int64_t)fcrp_get64(p + 10);
+            uint64_t seq = fcrp_get64(p + 18);
             p += IT_HEAD;
             if (op == IT_BARRIER) {
                 sync_barrier *sb;
@@ -179,7 +199,7 @@ void srv_inbox_drain(srv_worker *w)
                 pass_barrier(w, sb);
                 continue;
             }
-            apply_one(w, op, p, kl, p + kl, vl, exp);
+            apply_one(w, op, vtype, seq, p, kl, p + kl, vl, exp);
             p += (size_t)kl + vl;
         }
         bytes += b->b.len;
@@ -201,20 +221,30 @@ void srv_inbox_drain(srv_worker *w)
 
 /* --- the applier (link thread) ------------------------------------------ */
 
-static void stage(srv_replica *r, uint32_t worker, uint8_t op,
-                  const uint8_t *key, uint32_t kl, const uint8_t *val,
-                  uint32_t vl, int64_t exp)
+static void stage_typed(srv_replica *r, uint32_t worker, uint8_t op,
+                        uint8_t vtype, uint64_t seq, const uint8_t *key,
+                        uint32_t kl, const uint8_t *val, uint32_t vl,
+                        int64_t exp)
 {
     fc_buf *b = &r->stage[worker];
     r->staged[worker]++;
     uint8_t h[IT_HEAD];
     h[0] = op;
-    fcrp_put32(h + 1, kl);
-    fcrp_put32(h + 5, vl);
-    fcrp_put64(h + 9, (uint64_t)exp);
+    h[1] = vtype;
+    fcrp_put32(h + 2, kl);
+    fcrp_put32(h + 6, vl);
+    fcrp_put64(h + 10, (uint64_t)exp);
+    fcrp_put64(h + 18, seq);
     fc_buf_append(b, h, sizeof h);
     fc_buf_append(b, key, kl);
     fc_buf_append(b, val, vl);
+}
+
+static void stage(srv_replica *r, uint32_t worker, uint8_t op,
+                  const uint8_t *key, uint32_t kl, const uint8_t *val,
+                  uint32_t vl, int64_t exp)
+{
+    stage_typed(r, worker, op, 0, 0, key, kl, val, vl, exp);
 }
 
 static uint32_t worker_of(srv_server *s, const uint8_t *key, uint32_t kl)
@@ -252,8 +282,8 @@ static int ap_entry(void *ctx, const fcrp_entry *e)
                                                     : (int64_t)e->expire_at_ms;
     if (e->expire_at_ms != FCRP_NO_EXPIRY && exp <= 0)
         exp = 1;
-    stage(r, worker_of(r->s, e->key, e->key_len), IT_SET, e->key, e->key_len,
-          e->value, e->value_len, exp);
+    stage_typed(r, worker_of(r->s, e->key, e->key_len), IT_SET, e->vtype,
+                e->obj_seq, e->key, e->key_len, e->value, e->value_len, exp);
     return 0;
 }
 
@@ -275,11 +305,14 @@ static int ap_record(void *ctx, const fcrp_record *rec, uint8_t op)
         rec->expire_at_ms != FCRP_NO_EXPIRY)
         exp = rec->expire_at_ms ? (int64_t)rec->expire_at_ms : 1;
     uint8_t it = op == FCRP_OP_SET      ? IT_SET
+                 : op == FCRP_OP_OP     ? IT_OP
                  : op == FCRP_OP_EXPIRE ? IT_EXPIRE
                                         : IT_DEL;
-    stage(r, worker_of(r->s, rec->key, rec->key_len), it, rec->key,
-          rec->key_len, it == IT_SET ? rec->value : NULL,
-          it == IT_SET ? rec->value_len : 0, exp);
+    bool val = it == IT_SET || it == IT_OP;
+    stage_typed(r, worker_of(r->s, rec->key, rec->key_len), it,
+                val ? rec->vtype : 0, it == IT_OP ? rec->seq : 0, rec->key,
+                rec->key_len, val ? rec->value : NULL,
+                val ? rec->value_len : 0, exp);
     return 0;
 }
 

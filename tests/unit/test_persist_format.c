@@ -171,16 +171,92 @@ static void test_rec_roundtrip(void **state)
     check_rec_roundtrip(PF_REC_EXPIRE, 0, 5, 44, 1700000000123, k, 9, NULL, 0);
     check_rec_roundtrip(PF_REC_EXPIRE, 0, 5, 45, 0, k, 9, NULL, 0);
     check_rec_roundtrip(PF_REC_CLEAR, 0, 6, 46, 0, NULL, 0, NULL, 0);
+    check_rec_roundtrip(PF_REC_SET, 4, 6, 47, 0, k, 3, v, 40); /* a zset */
+    check_rec_roundtrip(PF_REC_OP, 2, 6, 48, 0, k, 3, v, 12);  /* list op */
     for (int i = 0; i < 200; i++) {
         uint32_t kl = (uint32_t)(rnd() % 257), vl = (uint32_t)(rnd() % 1025);
-        uint8_t kinds[] = {PF_REC_SET, PF_REC_DEL, PF_REC_EXPIRE, PF_REC_CLEAR};
-        uint8_t kind = kinds[rnd() % 4];
-        if (kind != PF_REC_SET)
+        uint8_t kinds[] = {PF_REC_SET, PF_REC_DEL, PF_REC_EXPIRE, PF_REC_CLEAR,
+                           PF_REC_OP};
+        uint8_t kind = kinds[rnd() % 5], vtype = 0;
+        if (kind != PF_REC_SET && kind != PF_REC_OP)
             vl = 0;
         if (kind == PF_REC_CLEAR)
             kl = 0;
-        check_rec_roundtrip(kind, (uint8_t)(rnd() % 2), (uint32_t)rnd(), rnd(),
+        if (kind == PF_REC_SET)
+            vtype = (uint8_t)(rnd() % (PF_VTYPE_MAX + 1));
+        if (kind == PF_REC_OP) {
+            vtype = (uint8_t)(1 + rnd() % PF_VTYPE_MAX);
+            vl = vl ? vl : 1;
+        }
+        check_rec_roundtrip(kind, vtype, (uint32_t)rnd(), rnd(),
                             (int64_t)(rnd() >> 1), k, kl, v, vl);
+    }
+}
+
+/* What the decoder refuses about value types: a type out of range, a type
+ * on a DEL/EXPIRE/CLEAR, an OP without a type or without a record. */
+static void test_rec_vtype_rules(void **state)
+{
+    (void)state;
+    uint8_t b[256];
+    struct {
+        uint8_t kind, vtype;
+        uint32_t vlen;
+        int want;
+    } cases[] = {
+        {PF_REC_SET, PF_VTYPE_MAX + 1, 1, PF_BAD},
+        {PF_REC_SET, 255, 1, PF_BAD},
+        {PF_REC_DEL, 1, 0, PF_BAD},
+        {PF_REC_EXPIRE, 3, 0, PF_BAD},
+        {PF_REC_CLEAR, 2, 0, PF_BAD},
+        {PF_REC_OP, 0, 4, PF_BAD},
+        {PF_REC_OP, 1, 0, PF_BAD},
+        {PF_REC_OP, PF_VTYPE_MAX + 1, 4, PF_BAD},
+        {PF_REC_OP, 1, 4, PF_OK},
+        {PF_REC_SET, PF_VTYPE_MAX, 4, PF_OK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pf_rec r = {.kind = cases[i].kind,
+                    .vtype = cases[i].vtype,
+                    .key = (const uint8_t *)"k",
+                    .klen = cases[i].kind == PF_REC_CLEAR ? 0 : 1,
+                    .value = (const uint8_t *)"abcd",
+                    .vlen = cases[i].vlen};
+        pf_rec_encode(b, &r);
+        pf_rec out;
+        size_t used;
+        assert_int_equal(rec_decode_copy(b, pf_rec_size(r.klen, r.vlen), &out,
+                                         &used),
+                         cases[i].want);
+    }
+}
+
+/* Typed snapshot items: round trip of every field, and the types refused. */
+static void test_item_typed(void **state)
+{
+    (void)state;
+    uint8_t b[256];
+    pf_item it;
+    size_t used;
+    size_t n = pf_item_typed_encode(b, 3, 1700000000000, 0x1122334455667788ull,
+                                    "key", 3, "serial", 6);
+    assert_int_equal(n, pf_typed_size(3, 6));
+    assert_int_equal(item_decode_copy(b, n, &it, &used), PF_OK);
+    assert_int_equal(used, n);
+    assert_int_equal(it.tag, PF_ITEM_TYPED);
+    assert_int_equal(it.vtype, 3);
+    assert_true(it.num == 0x1122334455667788ull);
+    assert_true(it.expire_unix_ms == 1700000000000);
+    assert_int_equal(it.klen, 3);
+    assert_memory_equal(it.key, "key", 3);
+    assert_int_equal(it.vlen, 6);
+    assert_memory_equal(it.value, "serial", 6);
+    for (size_t cut = 0; cut < n; cut++) /* every truncation waits for more */
+        assert_int_equal(item_decode_copy(b, cut, &it, &used), PF_MORE);
+    for (unsigned vt = 0; vt < 256; vt++) {
+        n = pf_item_typed_encode(b, (uint8_t)vt, 0, 1, "k", 1, "v", 1);
+        int want = vt >= 1 && vt <= PF_VTYPE_MAX ? PF_OK : PF_BAD;
+        assert_int_equal(item_decode_copy(b, n, &it, &used), want);
     }
 }
 
@@ -653,15 +729,17 @@ static void test_item_bad(void **state)
         memset(b, 0, sizeof(b));
         b[0] = (uint8_t)t;
         int st = item_decode_copy(b, sizeof(b), &it, &used);
-        if (t == PF_ITEM_SHARD_BEGIN || t == PF_ITEM_SHARD_END ||
-            t == PF_ITEM_END || t == PF_ITEM_ENTRY)
+        if (t == PF_ITEM_TYPED) /* vtype 0 is refused for a typed item */
+            assert_int_equal(st, PF_BAD);
+        else if (t == PF_ITEM_SHARD_BEGIN || t == PF_ITEM_SHARD_END ||
+                 t == PF_ITEM_END || t == PF_ITEM_ENTRY)
             assert_int_equal(st, PF_OK);
         else
             assert_int_equal(st, PF_BAD);
         /* an unknown tag is bad even with nothing after it */
         st = item_decode_copy(b, 1, &it, &used);
         if (t == PF_ITEM_SHARD_BEGIN || t == PF_ITEM_SHARD_END ||
-            t == PF_ITEM_END || t == PF_ITEM_ENTRY)
+            t == PF_ITEM_END || t == PF_ITEM_ENTRY || t == PF_ITEM_TYPED)
             assert_int_equal(st, PF_MORE);
         else
             assert_int_equal(st, PF_BAD);
@@ -733,6 +811,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rec_roundtrip),
+        cmocka_unit_test(test_rec_vtype_rules),
+        cmocka_unit_test(test_item_typed),
         cmocka_unit_test(test_rec_stream),
         cmocka_unit_test(test_rec_truncated),
         cmocka_unit_test(test_rec_bitflip),
