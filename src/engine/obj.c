@@ -213,11 +213,31 @@ eng_obj *eng_entry_take_obj(eng_shard *sh, eng_entry *e)
     return o;
 }
 
+static eng_lazy_free_fn lazy_free;
+
+void eng_set_lazy_free(eng_lazy_free_fn fn)
+{
+    lazy_free = fn;
+}
+
+void eng_obj_free_now(eng_obj *o)
+{
+    if (!o)
+        return;
+    const eng_type_ops *t = eng_type_ops_of(o->type);
+    if (t)
+        t->free(o);
+}
+
 void eng_obj_free(eng_obj *o)
 {
     if (!o)
         return;
     const eng_type_ops *t = eng_type_ops_of(o->type);
+    if (lazy_free && t && t->len(o) > ENG_LAZY_FREE_MIN) {
+        lazy_free(o);
+        return;
+    }
     if (t)
         t->free(o);
 }

@@ -147,8 +147,18 @@ int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
  * that freeing the entry leaves it alone; the caller owns it. */
 eng_obj *eng_entry_take_obj(eng_shard *sh, eng_entry *e);
 
-/* Frees an object no entry holds. */
+/* Frees an object no entry holds. One with more than ENG_LAZY_FREE_MIN
+ * elements goes to the lazy-free function when one is installed (Redis's
+ * lazyfree: a DEL of a million-element list must not stall the worker). */
 void eng_obj_free(eng_obj *o);
+/* Frees o here and now (what the lazy-free thread calls). */
+void eng_obj_free_now(eng_obj *o);
+#define ENG_LAZY_FREE_MIN 64
+typedef void (*eng_lazy_free_fn)(eng_obj *o);
+/* Installs the lazy-free function (NULL: free inline), before any shard
+ * is used and never changed while one is; the function takes ownership
+ * and may be called from any shard's thread. */
+void eng_set_lazy_free(eng_lazy_free_fn fn);
 
 /* Serializes a typed value (FC_OK or FC_ENOMEM). */
 int eng_obj_serialize(const eng_obj *o, fc_buf *out);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "server/config/log.h"
+#include "server/lazyfree.h"
 #include "server/multi.h"
 #include "server/replication.h"
 #include "server/worker.h"
@@ -277,6 +278,9 @@ int srv_run(srv_server *s)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     s->main_thread = pthread_self();
     int rc = 0;
+    if (srv_lazyfree_start())
+        srv_warning("cannot start the lazy-free thread: large values are "
+                    "freed inline");
     for (uint32_t i = 0; i < s->nworkers; i++) {
         int e = pthread_create(&s->workers[i].thread, NULL, srv_worker_main,
                                &s->workers[i]);
@@ -311,6 +315,7 @@ int srv_run(srv_server *s)
     srv_replica_stop_all(s);
     srv_mesh_discard(&s->mesh); /* every message still queued anywhere */
     close_data(s);
+    srv_lazyfree_stop();
     if (rc == 0)
         srv_notice("fast-cache is now ready to exit, bye bye...");
     return rc;

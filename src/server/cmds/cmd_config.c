@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/obj.h"
 #include "server/config/log.h"
 #include "server/config/obuf_limit.h"
 #include "server/pubstats.h"
@@ -303,6 +304,57 @@ BUDGET_INT(0, g_samples, s_samples)
 BUDGET_INT(1, g_lfu_factor, s_lfu_factor)
 BUDGET_INT(2, g_lfu_decay, s_lfu_decay)
 
+/* Encoding thresholds of the typed values (engine/obj.h), process-wide. */
+static const struct {
+    _Atomic long *v;
+    long min, max;
+} enc_ints[] = {
+    {&eng_limits.hash_max_listpack_entries, 0, 1L << 30},
+    {&eng_limits.hash_max_listpack_value, 0, 1L << 30},
+    {&eng_limits.set_max_intset_entries, 0, 1L << 30},
+    {&eng_limits.set_max_listpack_entries, 0, 1L << 30},
+    {&eng_limits.set_max_listpack_value, 0, 1L << 30},
+    {&eng_limits.zset_max_listpack_entries, 0, 1L << 30},
+    {&eng_limits.zset_max_listpack_value, 0, 1L << 30},
+    {&eng_limits.list_max_listpack_size, INT32_MIN, INT32_MAX},
+};
+
+static const char *g_eint(char *b, size_t n, int which)
+{
+    snprintf(b, n, "%ld", eng_limit(enc_ints[which].v));
+    return b;
+}
+
+static const char *s_eint(const char *v, bool apply, int which)
+{
+    int64_t x;
+    if (srv_parse_i64(v, enc_ints[which].min, enc_ints[which].max, &x))
+        return "argument couldn't be parsed into an integer or is out of "
+               "range";
+    if (apply)
+        atomic_store_explicit(enc_ints[which].v, (long)x,
+                              memory_order_relaxed);
+    return NULL;
+}
+
+#define ENC_INT(i, gname, sname)                                               \
+    static const char *gname(srv_server *s, char *b, size_t n)                 \
+    {                                                                          \
+        return g_eint(b, n, i);                                                \
+    }                                                                          \
+    static const char *sname(srv_server *s, const char *v, bool apply)         \
+    {                                                                          \
+        return s_eint(v, apply, i);                                            \
+    }
+ENC_INT(0, g_hash_entries, s_hash_entries)
+ENC_INT(1, g_hash_value, s_hash_value)
+ENC_INT(2, g_intset_entries, s_intset_entries)
+ENC_INT(3, g_set_entries, s_set_entries)
+ENC_INT(4, g_set_value, s_set_value)
+ENC_INT(5, g_zset_entries, s_zset_entries)
+ENC_INT(6, g_zset_value, s_zset_value)
+ENC_INT(7, g_list_size, s_list_size)
+
 static const char *g_threads(srv_server *s, char *b, size_t n)
 {
     snprintf(b, n, "%u", s->nworkers);
@@ -357,6 +409,19 @@ static const param params[] = {
     {"maxmemory-samples", g_samples, s_samples, false},
     {"lfu-log-factor", g_lfu_factor, s_lfu_factor, false},
     {"lfu-decay-time", g_lfu_decay, s_lfu_decay, false},
+    {"hash-max-listpack-entries", g_hash_entries, s_hash_entries, false},
+    {"hash-max-listpack-value", g_hash_value, s_hash_value, false},
+    {"hash-max-ziplist-entries", g_hash_entries, s_hash_entries, false},
+    {"hash-max-ziplist-value", g_hash_value, s_hash_value, false},
+    {"set-max-intset-entries", g_intset_entries, s_intset_entries, false},
+    {"set-max-listpack-entries", g_set_entries, s_set_entries, false},
+    {"set-max-listpack-value", g_set_value, s_set_value, false},
+    {"zset-max-listpack-entries", g_zset_entries, s_zset_entries, false},
+    {"zset-max-listpack-value", g_zset_value, s_zset_value, false},
+    {"zset-max-ziplist-entries", g_zset_entries, s_zset_entries, false},
+    {"zset-max-ziplist-value", g_zset_value, s_zset_value, false},
+    {"list-max-listpack-size", g_list_size, s_list_size, false},
+    {"list-max-ziplist-size", g_list_size, s_list_size, false},
     {"timeout", g_zero, NULL, true},
     {"daemonize", g_no, NULL, false},
     {"cluster-enabled", g_no, NULL, false},

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fastcache.h"
+#include "server/lazyfree.h"
 #include "server/pubstats.h"
 #include "server/server.h"
 #include "server/replication.h"
@@ -191,6 +192,8 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     add(b, "mem_fragmentation_ratio:%.2f",
         used ? (double)rss / (double)used : 0.0);
     add(b, "mem_allocator:libc");
+    add(b, "lazyfree_pending_objects:%llu",
+        (unsigned long long)srv_lazyfree_pending());
 }
 
 static void sec_persistence(srv_exec *x, fc_buf *b)
@@ -217,6 +220,8 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
     add(b, "evicted_keys:%llu",
         (unsigned long long)atomic_load(&s->budget.evicted));
+    add(b, "lazyfreed_objects:%llu",
+        (unsigned long long)srv_lazyfree_done());
     /* No pub/sub exists. */
     add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
