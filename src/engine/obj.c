@@ -122,6 +122,15 @@ static void op_seal(const eng_op *cop)
     p[OP_ARGC_ROOM - 1] = (uint8_t)(v & 0x7f);
 }
 
+const uint8_t *eng_op_record(const eng_op *op, size_t *len)
+{
+    op_seal(op);
+    if (op->b.oom)
+        return NULL;
+    *len = op->b.len;
+    return (const uint8_t *)op->b.data;
+}
+
 static bool get_varint(eng_op_reader *r, size_t *out)
 {
     size_t x = 0;
@@ -368,12 +377,13 @@ void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key,
 {
     static const uint8_t none[1];
     if (op) {
-        op_seal(op);
-        if (op->b.oom) /* the change happened; its record could not be
-                          built: the observer sees an empty record */
+        size_t n;
+        const uint8_t *rec = eng_op_record(op, &n);
+        if (!rec) /* the change happened; its record could not be built:
+                     the observer sees an empty record (refused on replay) */
             commit_rec(sh, hash, key, klen, o, none, 0);
         else
-            commit_rec(sh, hash, key, klen, o, op->b.data, op->b.len);
+            commit_rec(sh, hash, key, klen, o, rec, n);
     } else {
         commit_rec(sh, hash, key, klen, o, NULL, 0);
     }

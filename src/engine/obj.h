@@ -69,6 +69,9 @@ eng_op *eng_op_begin(unsigned code);
 void eng_op_arg(eng_op *op, const void *p, size_t n);
 void eng_op_arg_i64(eng_op *op, int64_t v);
 void eng_op_arg_f64(eng_op *op, double v);
+/* The finished record (argc filled in): valid until the next
+ * eng_op_begin on this thread; NULL if building it ran out of memory. */
+const uint8_t *eng_op_record(const eng_op *op, size_t *len);
 
 typedef struct eng_op_reader {
     const uint8_t *p, *end;
