@@ -241,6 +241,78 @@ static void test_record_layout(void **state)
     assert_int_equal(fcrp_record_put(&b, &r), FCRP_EINVAL);
     r.op = 4;
     assert_int_equal(fcrp_record_put(&b, &r), FCRP_EINVAL);
+    /* an op record on a typed value: op 6, a type, a record */
+    b.len = 0;
+    b.oom = false;
+    r.op = FCRP_OP_OP;
+    r.vtype = 3;
+    assert_int_equal(fcrp_record_put(&b, &r), FCRP_OK);
+    assert_int_equal(((uint8_t *)b.data)[20], 0x36);
+    fcrp_batch it;
+    fc_buf bb = {0};
+    size_t at;
+    fcrp_batch_put_count(&bb, &at);
+    fc_buf_append(&bb, b.data, b.len);
+    fcrp_batch_set_count(&bb, at, 1);
+    assert_int_equal(fcrp_batch_open((uint8_t *)bb.data, bb.len, &it),
+                     FCRP_OK);
+    fcrp_record got;
+    assert_true(fcrp_batch_next(&it, &got));
+    assert_int_equal(got.op, FCRP_OP_OP);
+    assert_int_equal(got.vtype, 3);
+    assert_int_equal(fcrp_record_effective_op(&got, UINT64_MAX), FCRP_OP_OP);
+    /* refused: an OP of type 0, and an OP without a record */
+    r.vtype = 0;
+    assert_int_equal(fcrp_record_put(&b, &r), FCRP_EINVAL);
+    r.vtype = 1;
+    r.value_len = 0;
+    assert_int_equal(fcrp_record_put(&b, &r), FCRP_EINVAL);
+    /* and on decode: patch a valid OP's type nibble to 0 */
+    ((uint8_t *)bb.data)[4 + 20] = 0x06;
+    assert_int_equal(fcrp_batch_open((uint8_t *)bb.data, bb.len, &it),
+                     FCRP_EOP);
+    fc_buf_free(&bb);
+    fc_buf_free(&b);
+}
+
+/* A typed snapshot entry: bit 31 of value_len, then vtype and seq before
+ * the serialized value; a bad type or a too-short head is refused. */
+static void test_typed_chunk_entry(void **state)
+{
+    (void)state;
+    fc_buf b = {0};
+    size_t at;
+    assert_int_equal(fcrp_chunk_put_head(&b, 1, true, wm3, 3, &at), FCRP_OK);
+    size_t first = b.len;
+    fcrp_entry in = {.expire_at_ms = FCRP_NO_EXPIRY,
+                     .key = (const uint8_t *)"h",
+                     .key_len = 1,
+                     .value = (const uint8_t *)"serial",
+                     .value_len = 6,
+                     .vtype = 1,
+                     .obj_seq = 0xabcdef0123ull};
+    assert_int_equal(fcrp_entry_put(&b, &in), FCRP_OK);
+    fcrp_batch_set_count(&b, at, 1);
+    const uint8_t *e = (uint8_t *)b.data + first;
+    assert_true(fcrp_get32(e + 4) == (0x80000000u | (6 + 9)));
+    fcrp_chunk c;
+    fcrp_entry out;
+    assert_int_equal(fcrp_chunk_open((uint8_t *)b.data, b.len, &c), FCRP_OK);
+    assert_true(fcrp_chunk_next(&c, &out));
+    assert_int_equal(out.vtype, 1);
+    assert_true(out.obj_seq == 0xabcdef0123ull);
+    assert_int_equal(out.value_len, 6);
+    assert_memory_equal(out.value, "serial", 6);
+    /* type 0 and type 5 in a typed entry are refused */
+    uint8_t *vt = (uint8_t *)b.data + first + 16 + 1;
+    *vt = 0;
+    assert_int_equal(fcrp_chunk_open((uint8_t *)b.data, b.len, &c), FCRP_EOP);
+    *vt = FCRP_VTYPE_MAX + 1;
+    assert_int_equal(fcrp_chunk_open((uint8_t *)b.data, b.len, &c), FCRP_EOP);
+    /* a typed length shorter than its head */
+    *vt = 1;
+    fcrp_put32((uint8_t *)b.data + first + 4, 0x80000000u | 3);
+    assert_true(fcrp_chunk_open((uint8_t *)b.data, b.len, &c) != FCRP_OK);
     fc_buf_free(&b);
 }
 
@@ -988,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_kind),
         cmocka_unit_test(test_roundtrip_batch_fields),
         cmocka_unit_test(test_roundtrip_chunk),
+        cmocka_unit_test(test_typed_chunk_entry),
         cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_every_truncation_needs_more),
         cmocka_unit_test(test_every_flipped_bit_with_check),
