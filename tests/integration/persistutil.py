@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import fcserver
+import typedump
 from fcserver import ConnectionClosed, RawClient, RespError, server_path
 
 LOAD_TIMEOUT = 60.0
@@ -222,13 +223,7 @@ def dump(c):
         keys.update(batch)
         if cur == b"0":
             break
-    keys = sorted(keys)
-    cmds = []
-    for k in keys:
-        cmds += [("GET", k), ("PEXPIRETIME", k)]
-    r = pipeline(c, cmds)
-    return {k: (r[2 * i], r[2 * i + 1]) for i, k in enumerate(keys)
-            if r[2 * i] is not None}
+    return typedump.read_values(pipeline, c, sorted(keys))
 
 
 def pipeline(c, cmds, batch=1000):

@@ -23,6 +23,7 @@ import time
 import unittest
 
 import fcserver
+import typedump
 from fcserver import ConnectionClosed, RawClient, RespError
 from persistutil import info, pipeline, stacks_of
 from replproxy import Proxy
@@ -349,16 +350,10 @@ def dump(c):
         keys.update(batch)
         if cur == b"0":
             break
-    keys = sorted(keys)
-    cmds = []
-    for k in keys:
-        cmds += [("GET", k), ("PEXPIRETIME", k)]
-    r = pipeline(c, cmds)
-    for x in r:
+    def check(x):
         if isinstance(x, RespError):
             raise NotReady(x)
-    return {k: (r[2 * i], r[2 * i + 1]) for i, k in enumerate(keys)
-            if r[2 * i] is not None}
+    return typedump.read_values(pipeline, c, sorted(keys), check)
 
 
 def differences(want, got, tol=TTL_TOLERANCE_MS, limit=5):
