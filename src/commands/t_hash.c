@@ -386,7 +386,8 @@ void cmd_hrandfield(cmd_ctx *c)
         if (!cmd_arg_ll(c, 2, &l))
             return;
         if (l == INT64_MIN) {
-            resp_error(c->w, "ERR value is out of range");
+            resp_error(c->w, "ERR value is out of range, value must between "
+                             "-9223372036854775807 and 9223372036854775807");
             return;
         }
         bool wv = c->argc == 4 && cmd_arg_is(&c->argv[3], "withvalues");
