@@ -19,7 +19,7 @@
 static const eng_type_ops *const type_table[] = {
     [ENG_TYPE_STRING] = NULL,
     /* hash: obj_hash.c */
-    [ENG_TYPE_HASH] = NULL,
+    [ENG_TYPE_HASH] = &eng_hash_ops,
     /* list: obj_list.c */
     [ENG_TYPE_LIST] = NULL,
     /* set: obj_set.c */
