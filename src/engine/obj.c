@@ -23,7 +23,7 @@ static const eng_type_ops *const type_table[] = {
     /* list: obj_list.c */
     [ENG_TYPE_LIST] = NULL,
     /* set: obj_set.c */
-    [ENG_TYPE_SET] = NULL,
+    [ENG_TYPE_SET] = &eng_set_ops,
     /* zset: obj_zset.c */
     [ENG_TYPE_ZSET] = NULL,
     /* end */

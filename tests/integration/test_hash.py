@@ -412,6 +412,8 @@ class TestHashLarge(HashTest):
 
 
 class TestHashMultiKey(HashTest):
+    server_kwargs = {"threads": 4}  # keys on several workers (fast-cache)
+
     def test_many_keys_across_workers(self):
         keys = ["hk:%d" % i for i in range(64)]
         for i, k in enumerate(keys):
