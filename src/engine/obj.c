@@ -21,7 +21,7 @@ static const eng_type_ops *const type_table[] = {
     /* hash: obj_hash.c */
     [ENG_TYPE_HASH] = NULL,
     /* list: obj_list.c */
-    [ENG_TYPE_LIST] = NULL,
+    [ENG_TYPE_LIST] = &eng_list_ops,
     /* set: obj_set.c */
     [ENG_TYPE_SET] = NULL,
     /* zset: obj_zset.c */
