@@ -470,5 +470,184 @@ class TestLarge(ListTest):
         self.assertEqual(self.call("DEL", "big"), 1)
 
 
+class TestBlocking(ListTest):
+    """Blocking pops: two clients on their own connections (the server has
+    four workers, so a waiter and a pusher sit on different ones for most
+    keys)."""
+
+    def waiter(self, *cmd):
+        c = self.raw()
+        c.send_cmd(*cmd)
+        return c
+
+    def settle(self):
+        time.sleep(0.15)  # the waiter's request reached the server
+
+    def test_served_immediately_and_timeout(self):
+        self.call("RPUSH", "k", "a", "b")
+        self.assertEqual(self.call("BLPOP", "nokey", "k", 0), [b"k", b"a"])
+        self.assertEqual(self.call("BRPOP", "k", 0), [b"k", b"b"])
+        t0 = time.monotonic()
+        self.assertIsNone(self.call("BLPOP", "k", "0.1"))
+        el = time.monotonic() - t0
+        self.assertTrue(0.08 <= el < 2.0, el)
+        self.c.send_cmd("BRPOP", "k", "0.05")
+        self.assertEqual(self.c.read_raw_line(), b"*-1")
+        self.c.send_cmd("BLMOVE", "k", "d", "left", "left", "0.05")
+        self.assertEqual(self.c.read_raw_line(), b"*-1")
+        self.assertIsNone(self.call("BLMPOP", "0.05", 1, "k", "left"))
+        self.assertEqual(self.call("EXISTS", "d"), 0)
+
+    def test_timeout_errors(self):
+        for t in ["-1", "-0.5", "abc", "1e", ""]:
+            r = self.call("BLPOP", "k", t)
+            self.assertIsInstance(r, RespError, t)
+        self.assertErr(self.call("BLPOP", "k", "-1"), "ERR timeout is negative")
+        self.assertErr(self.call("BRPOP", "k", "abc"),
+                       "ERR timeout is not a float or out of range")
+        self.assertErr(self.call("BLMOVE", "a", "b", "left", "left", "x"),
+                       "ERR timeout is not a float or out of range")
+        self.assertErr(self.call("BLMOVE", "a", "b", "up", "left", "x"),
+                       SYNTAX)
+        self.assertErr(self.call("BRPOPLPUSH", "a", "b", "-2"),
+                       "ERR timeout is negative")
+        self.assertErr(self.call("BLMPOP", "-1", 1, "k", "left"),
+                       "ERR timeout is negative")
+        self.assertErr(self.call("BLMPOP", 0, 0, "k", "left"),
+                       "ERR numkeys should be greater than 0")
+        self.assertErr(self.call("BLMPOP", "x", 1, "k", "up"), SYNTAX)
+        self.assertErr(self.call("BLMPOP", 0, 1, "k", "left", "count", 0),
+                       "ERR count should be greater than 0")
+
+    def test_woken_by_push_on_other_connection(self):
+        for i in range(8):  # keys on every worker
+            k = "wake:%d" % i
+            w = self.waiter("BLPOP", k, 0)
+            self.settle()
+            self.assertEqual(self.call("RPUSH", k, "v%d" % i), 1)
+            self.assertEqual(w.read_reply(), [k.encode(), b"v%d" % i])
+            self.assertEqual(self.call("EXISTS", k), 0)
+
+    def test_multi_key_wait(self):
+        keys = ["mk:%d" % i for i in range(6)]
+        w = self.waiter("BRPOP", *keys, 5)
+        self.settle()
+        self.call("RPUSH", keys[4], "x", "y")
+        self.assertEqual(w.read_reply(), [keys[4].encode(), b"y"])
+        self.assertEqual(self.call("LRANGE", keys[4], 0, -1), [b"x"])
+        w = self.waiter("BLMPOP", 5, 4, *keys[:4], "left", "count", 5)
+        self.settle()
+        self.call("LPUSH", keys[2], "p", "q")
+        self.assertEqual(w.read_reply(), [keys[2].encode(), [b"q", b"p"]])
+
+    def test_fifo_three_waiters(self):
+        ws = []
+        for i in range(3):
+            ws.append(self.waiter("BLPOP", "fifo", 10))
+            self.settle()
+        self.assertEqual(self.call("RPUSH", "fifo", "a", "b", "c"), 3)
+        self.assertEqual([w.read_reply() for w in ws],
+                         [[b"fifo", b"a"], [b"fifo", b"b"], [b"fifo", b"c"]])
+        for i in range(3):
+            ws[i].send_cmd("BLPOP", "fifo2", 10)
+            self.settle()
+        for v in ["1", "2", "3"]:
+            self.call("RPUSH", "fifo2", v)
+        self.assertEqual([w.read_reply() for w in ws],
+                         [[b"fifo2", b"1"], [b"fifo2", b"2"],
+                          [b"fifo2", b"3"]])
+        self.assertEqual(self.call("EXISTS", "fifo", "fifo2"), 0)
+
+    def test_disconnect_while_blocked(self):
+        for i in range(4):
+            k = "gone:%d" % i
+            w = self.waiter("BLPOP", k, 0)
+            self.settle()
+            w.close()
+            time.sleep(0.15)
+            self.assertEqual(self.call("RPUSH", k, "kept"), 1)
+            time.sleep(0.05)
+            self.assertEqual(self.call("LRANGE", k, 0, -1), [b"kept"])
+        # the waiter behind a departed one is served
+        a = self.waiter("BLPOP", "q", 0)
+        self.settle()
+        b = self.waiter("BLPOP", "q", 0)
+        self.settle()
+        a.close()
+        time.sleep(0.15)
+        self.call("RPUSH", "q", "x")
+        self.assertEqual(b.read_reply(), [b"q", b"x"])
+        self.assertAlive()
+
+    def test_blmove_and_brpoplpush(self):
+        for i in range(4):
+            src, dst = "src:%d" % i, "dst:%d" % (i * 7)
+            w = self.waiter("BLMOVE", src, dst, "RIGHT", "LEFT", 5)
+            self.settle()
+            self.call("RPUSH", src, "a", "b")
+            self.assertEqual(w.read_reply(), b"b")
+            self.assertEqual(self.call("LRANGE", src, 0, -1), [b"a"])
+            self.assertEqual(self.call("LRANGE", dst, 0, -1), [b"b"])
+            w.send_cmd("BRPOPLPUSH", "empty:%d" % i, dst, 5)
+            self.settle()
+            self.call("LPUSH", "empty:%d" % i, "c")
+            self.assertEqual(w.read_reply(), b"c")
+            self.assertEqual(self.call("LRANGE", dst, 0, -1), [b"c", b"b"])
+        # a waiter on a BLMOVE's destination is woken by the move
+        w2 = self.waiter("BLPOP", "chain:dst", 5)
+        w1 = self.waiter("BLMOVE", "chain:src", "chain:dst", "left", "left",
+                         5)
+        self.settle()
+        self.call("RPUSH", "chain:src", "z")
+        self.assertEqual(w1.read_reply(), b"z")
+        self.assertEqual(w2.read_reply(), [b"chain:dst", b"z"])
+
+    def test_in_multi_does_not_block(self):
+        self.assertEqual(self.call("MULTI"), b"OK")
+        for cmd in [("BLPOP", "k", 0), ("BRPOP", "k", 0),
+                    ("BLMOVE", "k", "d", "left", "left", 0),
+                    ("BRPOPLPUSH", "k", "d", 0),
+                    ("BLMPOP", 0, 1, "k", "left")]:
+            self.assertEqual(self.call(*cmd), b"QUEUED")
+        self.c.send_cmd("EXEC")
+        self.assertEqual(self.c.read_raw_line(), b"*5")
+        self.assertEqual([self.c.read_raw_line() for _ in range(5)],
+                         [b"*-1", b"*-1", b"$-1", b"$-1", b"*-1"])
+        self.call("RPUSH", "k", "v")
+        self.call("MULTI")
+        self.call("BLPOP", "k", 0)
+        self.assertEqual(self.call("EXEC"), [[b"k", b"v"]])
+
+    def test_blocked_client_runs_nothing_else(self):
+        w = self.raw()
+        w.send(w.encode("BLPOP", "pipe", 5) + w.encode("RPUSH", "pipe", "own"))
+        self.settle()
+        self.assertEqual(self.call("LLEN", "pipe"), 0)
+        self.call("RPUSH", "pipe", "other")
+        self.assertEqual(w.read_reply(), [b"pipe", b"other"])
+        self.assertEqual(w.read_reply(), 1)
+        self.assertEqual(self.call("LRANGE", "pipe", 0, -1), [b"own"])
+
+    def test_key_of_another_type_keeps_waiting(self):
+        w = self.waiter("BLPOP", "t", 5)
+        self.settle()
+        self.call("SET", "t", "str")
+        self.settle()
+        self.call("DEL", "t")
+        self.call("RPUSH", "t", "v")
+        self.assertEqual(w.read_reply(), [b"t", b"v"])
+
+    def test_resp3_timeout(self):
+        self.call("HELLO", "3")
+        self.c.send_cmd("BLPOP", "k", "0.05")
+        self.assertEqual(self.c.read_raw_line(), b"_")
+        w = self.raw()
+        w.call("HELLO", "3")
+        w.send_cmd("BLPOP", "k3", 5)
+        self.settle()
+        self.call("RPUSH", "k3", "v")
+        self.assertEqual(w.read_reply(), [b"k3", b"v"])
+
+
 if __name__ == "__main__":
     unittest.main()
