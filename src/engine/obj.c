@@ -21,7 +21,7 @@ static const eng_type_ops *const type_table[] = {
     /* hash: obj_hash.c */
     [ENG_TYPE_HASH] = &eng_hash_ops,
     /* list: obj_list.c */
-    [ENG_TYPE_LIST] = NULL,
+    [ENG_TYPE_LIST] = &eng_list_ops,
     /* set: obj_set.c */
     [ENG_TYPE_SET] = &eng_set_ops,
     /* zset: obj_zset.c */

@@ -94,6 +94,9 @@ typedef struct conn {
     uint64_t dur_gen; /* fsync=always: output waits for this lane gen */
     bool dur_held;    /* taken off the write list until then */
     struct srv_tx *tx;               /* MULTI queue, WATCHes (multi.h) */
+    /* Blocked (blocking.h): nothing more is executed until its reply
+     * slot completes; reading goes on, so a disconnect is seen. */
+    struct srv_blkw *blk;
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

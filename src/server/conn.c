@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "server/durable.h"
 #include "server/client.h"
+#include "server/blocking.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -136,6 +137,7 @@ void conn_chan_wake(srv_worker *w)
 void conn_destroy(conn *c)
 {
     srv_worker *w = c->w;
+    srv_blk_conn_gone(c);
     srv_dur_conn_gone(c);
     if (c->in_resume)
         resume_unlink(c);
@@ -476,7 +478,8 @@ void conn_process(conn *c)
         lim.unauth_bulk_len = CONN_UNAUTH_BULK;
     }
     bool full = false;
-    while (!c->io.closing && !c->quit && c->nslots < CONN_MAX_SLOTS) {
+    while (!c->io.closing && !c->quit && c->nslots < CONN_MAX_SLOTS &&
+           !c->blk) {
         size_t avail = c->io.rbuf.len - c->rpos;
         if (!c->held_argc && (avail == 0 || (c->need && avail < c->need)))
             break;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/blocking.h"
 #include "server/config/log.h"
 #include "server/durable.h"
 #include "server/multi.h"
@@ -78,6 +79,9 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     if (w->lane)
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
+    if ((e->def->flags & CMD_WRITE) && !w->blk_retry &&
+        atomic_load_explicit(&s->blk_waiting, memory_order_relaxed))
+        srv_blk_touch_slow(w, e->def, argv, argc);
     if (e->def->flags & CMD_ALLKEYS) /* FLUSHALL: CLEARs go out first */
         srv_repl_after_clear(w);
     srv_cmdstat *st = &w->cmdstats[e->index];
@@ -225,7 +229,10 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
         .wr = &c->wr,
         .behind = c->slot_head != NULL,
         .published = e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED),
-        .exclusive = route_flag(e, sub, SRV_CMD_EXCL),
+        .exclusive = route_flag(e, sub, SRV_CMD_EXCL) ||
+                     (e->scmd && (e->scmd->sflags & SRV_CMD_BLOCK) &&
+                      w->srv->nworkers > 1 &&
+                      !srv_blk_keys_local(w, d, argv, argc)),
         .every = route_flag(e, sub, SRV_CMD_EVERY),
     };
     enum srv_route_res res = srv_route(&r);

@@ -359,12 +359,14 @@ static void cmd_exec(srv_exec *x)
     size_t n = t->nqueued;
     queue_clear(t);
     resp_array(wr, n);
+    x->w->blk_deny++; /* a blocking command answers as if it timed out */
     while (q) {
         srv_txcmd *next = q->next;
         srv_execute(x->w, q->e, q->argv, q->argc, wr, c);
         free(q);
         q = next;
     }
+    x->w->blk_deny--;
 }
 
 static int watch_add(srv_exec *x, srv_tx *t, const resp_arg *k)

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "server/blocking.h"
 #include "server/config/log.h"
 #include "server/lazyfree.h"
 #include "server/multi.h"
@@ -120,6 +121,10 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
         return -1;
     if (srv_watch_init(s)) {
         snprintf(err, errlen, "out of memory creating the WATCH versions");
+        return -1;
+    }
+    if (srv_blk_init(s)) {
+        snprintf(err, errlen, "out of memory creating the blocking registry");
         return -1;
     }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
@@ -338,6 +343,7 @@ void srv_destroy(srv_server *s)
                 eng_shard_free(s->shards[i]);
     free(s->shards);
     srv_watch_destroy(s);
+    srv_blk_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

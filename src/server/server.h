@@ -103,6 +103,10 @@ typedef struct srv_server {
     _Atomic uint32_t *watch_ver;
     uint32_t watch_mask;
     _Atomic uint64_t watchers;
+    /* Blocked clients (blocking.h): the registry, and how many wait (the
+     * write path looks at the registry only while this is non-zero). */
+    struct srv_blk *blk;
+    _Atomic uint64_t blk_waiting;
     _Atomic uint64_t flush_gen;
 } srv_server;
 

@@ -67,6 +67,9 @@ enum srv_cmd_flag {
      * counts as exclusive (multi.c), and the command then reads every
      * worker directly (its srv_router holds the token). */
     SRV_CMD_EVERY = 1u << 5,
+    /* May block (blocking.h): runs on its connection's worker, inline when
+     * that worker owns its keys, else exclusively. */
+    SRV_CMD_BLOCK = 1u << 6,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/blocking.h"
 #include "server/durable.h"
 #include "server/config/log.h"
 #include "server/exec.h"
@@ -337,7 +338,9 @@ static int timers(srv_worker *w)
     int t = timers_base(w);
     t = dur < 0 ? t : t < 0 || dur < t ? dur : t;
     int rep = w->rbatch ? srv_repl_timers(w) : -1;
-    return rep < 0 ? t : t < 0 || rep < t ? rep : t;
+    t = rep < 0 ? t : t < 0 || rep < t ? rep : t;
+    int blk = w->blk_head ? srv_blk_timers(w) : -1;
+    return blk < 0 ? t : t < 0 || blk < t ? blk : t;
 }
 
 static int timers_base(srv_worker *w)
@@ -463,6 +466,8 @@ void *srv_worker_main(void *arg)
         }
         drain(w);
         conn_resume_drained(w);
+        if (w->blk_head)
+            srv_blk_iteration(w);
         if (w->pub_dirty)
             srv_pub_refresh(w);
         if (w->kill_pending)

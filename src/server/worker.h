@@ -88,6 +88,12 @@ typedef struct srv_worker {
 
     /* Cross-worker (the rest is in rt). */
     conn *chan_wait;         /* connections waiting for in-flight room */
+    /* Blocked clients of this worker's connections (blocking.h). */
+    struct srv_blkw *blk_head;
+    _Atomic int blk_poke;         /* a waiter here was marked ready */
+    struct srv_blkw *blk_retry;   /* the waiter being retried, or NULL */
+    int blk_deny;                 /* inside EXEC: blocking commands do not
+                                     block */
     _Atomic int sleeping;
 
     /* Statistics (see srv_cmdstat for the access rule). */

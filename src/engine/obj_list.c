@@ -1,0 +1,596 @@
+/*
+ * obj_list.c — lists (obj_list.h): the object, its two encodings, and the
+ * edits every list command and op record goes through. Serialization, dup
+ * and replay are in obj_list_io.c.
+ *
+ * Layout. The object holds `nodes`, a window [head, head + nn) of an array
+ * of eng_pack: in the "pack" encoding the array is the object's own `one`
+ * (nn 0 or 1, nothing else allocated); in "chunked" it is a malloc'd array
+ * with free slots at both ends, so a node is added at either end without
+ * moving the others (amortised O(1): the array is recentred when an end
+ * runs out). Each node is a pack: a varint length then the bytes, per
+ * element, no per-element pointer. A node is closed (shrunk to its exact
+ * size) when the next node is started past it, so only the two end nodes
+ * carry growth room; that is what keeps the bytes per element at or below
+ * Redis's quicklist, which pays a one-byte back-length per element.
+ *
+ * A position is found by walking the node counts from the nearer end, so
+ * end operations touch one node; inside a node, the walk is forward (a
+ * pack has no back-links), bounded by the node size limit.
+ */
+#include "engine/obj_list.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/obj_list_int.h"
+#include "engine/pack.h"
+
+/* Redis's SIZE_SAFETY_LIMIT: with a count limit (fill > 0) a node still
+ * stops at this many bytes. */
+#define SIZE_SAFETY 8192u
+
+static size_t varint_size(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+size_t lst_item_size(size_t n)
+{
+    return varint_size(n) + n;
+}
+
+static long fill(void)
+{
+    return eng_limit(&eng_limits.list_max_listpack_size);
+}
+
+static size_t fill_bytes(long f)
+{
+    if (f > 0)
+        return SIZE_SAFETY;
+    long i = -f - 1;
+    if (i < 0)
+        i = 0;
+    if (i > 4)
+        i = 4;
+    return (size_t)4096 << i;
+}
+
+/* Whether node pk may take `add` more bytes (one more element). An empty
+ * node takes any element, however large. */
+static bool node_room(const eng_pack *pk, size_t add)
+{
+    long f = fill();
+    if (pk->count == 0)
+        return true;
+    if (f > 0 && pk->count >= (unsigned long)f)
+        return false;
+    return (size_t)pk->used + add <= fill_bytes(f);
+}
+
+/* Below half the limits: a lone node goes back to the pack encoding. */
+static bool node_small(const eng_pack *pk)
+{
+    long f = fill();
+    if (f > 0 && pk->count > (unsigned long)f / 2)
+        return false;
+    return pk->used <= fill_bytes(f) / 2;
+}
+
+void lst_fix_bytes(list_obj *l)
+{
+    size_t b = malloc_usable_size(l) + l->nb;
+    if (l->o.enc == LENC_CHUNKED)
+        b += malloc_usable_size(l->nodes);
+    l->o.bytes = b;
+}
+
+eng_obj *lst_create(void)
+{
+    list_obj *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->o.type = ENG_TYPE_LIST;
+    l->o.enc = LENC_PACK;
+    l->nodes = &l->one;
+    l->cap = 1;
+    lst_fix_bytes(l);
+    return &l->o;
+}
+
+void lst_free(eng_obj *o)
+{
+    list_obj *l = (list_obj *)o;
+    for (uint32_t i = 0; i < l->nn; i++)
+        pk_free(NODE(l, i));
+    if (l->o.enc == LENC_CHUNKED)
+        free(l->nodes);
+    free(l);
+}
+
+size_t lst_len(const eng_obj *o)
+{
+    return ((const list_obj *)o)->count;
+}
+
+/* Shrinks a node to its exact size (it will not grow again soon). */
+static void node_fit(list_obj *l, eng_pack *pk)
+{
+    if (!pk->data || pk_heap(pk) <= (size_t)pk->used + 16)
+        return;
+    size_t b0 = pk_heap(pk);
+    uint8_t *d = realloc(pk->data, pk->used);
+    if (d)
+        pk->data = d;
+    l->nb = l->nb - b0 + pk_heap(pk);
+}
+
+/* To chunked: the lone pack becomes node 0 of a new array. */
+static int to_chunked(list_obj *l)
+{
+    if (l->o.enc == LENC_CHUNKED)
+        return FC_OK;
+    eng_pack *a = malloc(4 * sizeof(*a));
+    if (!a)
+        return FC_ENOMEM;
+    memset(a, 0, 4 * sizeof(*a));
+    a[1] = l->one;
+    memset(&l->one, 0, sizeof(l->one));
+    l->nodes = a;
+    l->head = 1;
+    l->cap = 4;
+    if (l->nn == 0)
+        l->nn = 1; /* an empty node to push into */
+    l->o.enc = LENC_CHUNKED;
+    return FC_OK;
+}
+
+/* Back to pack when one small node is left (or none). */
+static void maybe_compact(list_obj *l)
+{
+    if (l->o.enc != LENC_CHUNKED || l->nn > 1 ||
+        (l->nn == 1 && !node_small(NODE(l, 0))))
+        return;
+    if (l->nn == 1)
+        l->one = *NODE(l, 0);
+    else
+        memset(&l->one, 0, sizeof(l->one));
+    free(l->nodes);
+    l->nodes = &l->one;
+    l->head = 0;
+    l->cap = 1;
+    l->o.enc = LENC_PACK;
+}
+
+/* Opens an empty node at index i (0..nn), shifting the later ones. NULL on
+ * ENOMEM. Chunked only. */
+static eng_pack *node_add(list_obj *l, uint32_t i)
+{
+    if (i == 0 && l->head > 0) {
+        l->head--;
+    } else if (l->head + l->nn < l->cap && (i > 0 || l->head == 0)) {
+        memmove(&l->nodes[l->head + i + 1], &l->nodes[l->head + i],
+                (l->nn - i) * sizeof(eng_pack));
+    } else if (l->head > 0) {
+        memmove(&l->nodes[l->head - 1], &l->nodes[l->head],
+                i * sizeof(eng_pack));
+        l->head--;
+    } else {
+        uint32_t cap = (l->nn + 1) * 2 < 4 ? 4 : (l->nn + 1) * 2;
+        eng_pack *a = malloc((size_t)cap * sizeof(*a));
+        if (!a)
+            return NULL;
+        uint32_t h = (cap - (l->nn + 1)) / 2;
+        memcpy(&a[h], &l->nodes[l->head], i * sizeof(eng_pack));
+        memcpy(&a[h + i + 1], &l->nodes[l->head + i],
+               (l->nn - i) * sizeof(eng_pack));
+        free(l->nodes);
+        l->nodes = a;
+        l->cap = cap;
+        l->head = h;
+    }
+    l->nn++;
+    eng_pack *pk = NODE(l, i);
+    memset(pk, 0, sizeof(*pk));
+    return pk;
+}
+
+/* Frees node i and closes the gap (from the shorter side). */
+static void node_remove(list_obj *l, uint32_t i)
+{
+    eng_pack *pk = NODE(l, i);
+    l->nb -= pk_heap(pk);
+    pk_free(pk);
+    if (l->o.enc != LENC_CHUNKED) {
+        l->nn = 0;
+        return;
+    }
+    if (i < l->nn / 2) {
+        memmove(&l->nodes[l->head + 1], &l->nodes[l->head],
+                i * sizeof(eng_pack));
+        l->head++;
+    } else {
+        memmove(&l->nodes[l->head + i], &l->nodes[l->head + i + 1],
+                (l->nn - i - 1) * sizeof(eng_pack));
+    }
+    l->nn--;
+    /* A long-emptied array gives its room back. */
+    if (l->cap > 16 && l->nn < l->cap / 4) {
+        uint32_t cap = l->nn * 2 < 4 ? 4 : l->nn * 2;
+        eng_pack *a = malloc((size_t)cap * sizeof(*a));
+        if (a) {
+            uint32_t h = (cap - l->nn) / 2;
+            memcpy(&a[h], &l->nodes[l->head], l->nn * sizeof(eng_pack));
+            free(l->nodes);
+            l->nodes = a;
+            l->cap = cap;
+            l->head = h;
+        }
+    }
+}
+
+void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx)
+{
+    if (pos <= l->count / 2) {
+        uint32_t i = 0;
+        while (i + 1 < l->nn && pos >= NODE(l, i)->count)
+            pos -= NODE(l, i++)->count;
+        *node = i;
+        *idx = pos;
+        return;
+    }
+    size_t after = l->count - pos; /* elements from pos to the end */
+    uint32_t i = l->nn - 1;
+    while (i > 0 && after > NODE(l, i)->count)
+        after -= NODE(l, i--)->count;
+    *node = i;
+    *idx = NODE(l, i)->count - after;
+}
+
+/* Inserts into node i at byte offset off, accounting the growth. */
+static int node_insert(list_obj *l, eng_pack *pk, size_t off, const void *p,
+                       size_t n)
+{
+    size_t b0 = pk_heap(pk);
+    int rc = pk_insert(pk, off, p, n);
+    if (rc == FC_OK) {
+        l->nb = l->nb - b0 + pk_heap(pk);
+        l->count++;
+    }
+    return rc;
+}
+
+/* Splits node i before its element idx (0 < idx < count): the tail goes
+ * to a new node i + 1. */
+static int node_split(list_obj *l, uint32_t i, size_t idx)
+{
+    eng_pack *pk = NODE(l, i);
+    size_t off = pk_offset(pk, idx);
+    eng_pack tail = {0};
+    tail.data = malloc(pk->used - off);
+    if (!tail.data)
+        return FC_ENOMEM;
+    memcpy(tail.data, pk->data + off, pk->used - off);
+    tail.used = pk->used - (uint32_t)off;
+    tail.count = pk->count - (uint32_t)idx;
+    eng_pack *slot = node_add(l, i + 1);
+    if (!slot) {
+        free(tail.data);
+        return FC_ENOMEM;
+    }
+    *slot = tail;
+    l->nb += pk_heap(slot);
+    pk = NODE(l, i);
+    pk->used = (uint32_t)off;
+    pk->count = (uint32_t)idx;
+    node_fit(l, pk);
+    return FC_OK;
+}
+
+int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
+{
+    list_obj *l = (list_obj *)o;
+    size_t add = lst_item_size(n);
+    int rc;
+    if (n > UINT32_MAX / 2)
+        return FC_ETOOBIG;
+    if (pos > l->count)
+        pos = l->count;
+    if (l->nn == 0)
+        l->nn = 1; /* the (empty) pack, or the array's first node */
+    uint32_t i;
+    size_t idx;
+    lst_locate(l, pos, &i, &idx);
+    eng_pack *pk = NODE(l, i);
+    /* At a node boundary, the node before may have room. */
+    if (idx == 0 && i > 0 && !node_room(pk, add) &&
+        node_room(NODE(l, i - 1), add)) {
+        pk = NODE(l, --i);
+        idx = pk->count;
+    }
+    if (node_room(pk, add)) {
+        rc = node_insert(l, pk, idx == pk->count ? pk->used : pk_offset(pk, idx),
+                         p, n);
+        goto out;
+    }
+    if ((rc = to_chunked(l)) != FC_OK)
+        return rc;
+    pk = NODE(l, i);
+    if (idx > 0 && idx < pk->count) {
+        if ((rc = node_split(l, i, idx)) != FC_OK)
+            return rc;
+        pk = NODE(l, i);
+        if (node_room(pk, add)) {
+            rc = node_insert(l, pk, pk->used, p, n);
+            goto out;
+        }
+        idx = pk->count; /* into the new node's front, below */
+    }
+    if (idx == 0) { /* before node i: a new node there, or i - 1's end */
+        eng_pack *nw = node_add(l, i);
+        if (!nw)
+            return FC_ENOMEM;
+        if (i + 1 < l->nn)
+            node_fit(l, NODE(l, i + 1));
+        rc = node_insert(l, nw, 0, p, n);
+        if (rc != FC_OK)
+            node_remove(l, i);
+        goto out;
+    }
+    /* After node i: the next node's front if it has room, else a new one. */
+    if (i + 1 < l->nn && node_room(NODE(l, i + 1), add)) {
+        rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+        goto out;
+    }
+    eng_pack *nw = node_add(l, i + 1);
+    if (!nw)
+        return FC_ENOMEM;
+    node_fit(l, NODE(l, i));
+    rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+    if (rc != FC_OK)
+        node_remove(l, i + 1);
+out:
+    if (l->count == 0) { /* failed on an empty list: no empty node kept */
+        while (l->nn)
+            node_remove(l, 0);
+        maybe_compact(l);
+    }
+    lst_fix_bytes(l);
+    return rc;
+}
+
+int lst_push(eng_obj *o, bool tail, const void *p, size_t n)
+{
+    return lst_insert(o, tail ? lst_len(o) : 0, p, n);
+}
+
+bool lst_index(const eng_obj *o, size_t pos, const uint8_t **p, size_t *n)
+{
+    const list_obj *l = (const list_obj *)o;
+    if (pos >= l->count)
+        return false;
+    uint32_t i;
+    size_t idx;
+    lst_locate(l, pos, &i, &idx);
+    const eng_pack *pk = NODE(l, i);
+    pk_item(pk, pk_offset(pk, idx), p, n);
+    return true;
+}
+
+int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
+{
+    list_obj *l = (list_obj *)o;
+    if (pos >= l->count)
+        return FC_EINVAL;
+    if (n > UINT32_MAX / 2)
+        return FC_ETOOBIG;
+    uint32_t i;
+    size_t idx;
+    lst_locate(l, pos, &i, &idx);
+    eng_pack *pk = NODE(l, i);
+    size_t off = pk_offset(pk, idx);
+    const uint8_t *old;
+    size_t oldn;
+    pk_item(pk, off, &old, &oldn);
+    size_t grow = lst_item_size(n) > lst_item_size(oldn)
+                      ? lst_item_size(n) - lst_item_size(oldn)
+                      : 0;
+    if (pk->count == 1 || grow == 0 || node_room(pk, grow)) {
+        size_t b0 = pk_heap(pk);
+        int rc = pk_replace(pk, off, p, n);
+        if (rc == FC_OK)
+            l->nb = l->nb - b0 + pk_heap(pk);
+        lst_fix_bytes(l);
+        return rc;
+    }
+    /* The node cannot hold it: insert after, then remove the old one (an
+     * error leaves the list as it was). */
+    int rc = lst_insert(o, pos + 1, p, n);
+    if (rc == FC_OK)
+        lst_del(o, pos, 1);
+    return rc;
+}
+
+/* Removes the items of node i at the sorted offsets offs[0..k), in one
+ * pass over the node. */
+static void node_drop(list_obj *l, uint32_t i, const size_t *offs, size_t k)
+{
+    eng_pack *pk = NODE(l, i);
+    if (k == pk->count) {
+        l->count -= k;
+        node_remove(l, i);
+        return;
+    }
+    size_t b0 = pk_heap(pk), w = offs[0];
+    for (size_t j = 0; j < k; j++) {
+        size_t end = pk_skip(pk, offs[j]);
+        size_t next = j + 1 < k ? offs[j + 1] : pk->used;
+        memmove(pk->data + w, pk->data + end, next - end);
+        w += next - end;
+    }
+    pk->used = (uint32_t)w;
+    pk->count -= (uint32_t)k;
+    l->count -= k;
+    /* pk_erase of nothing: the pack's own shrink rule */
+    pk_erase(pk, pk->used, 0);
+    l->nb = l->nb - b0 + pk_heap(pk);
+}
+
+/* Merges node i + 1 into node i when both fit in one. */
+static void maybe_merge(list_obj *l, uint32_t i)
+{
+    if (l->o.enc != LENC_CHUNKED || i + 1 >= l->nn)
+        return;
+    eng_pack *a = NODE(l, i), *b = NODE(l, i + 1);
+    long f = fill();
+    if ((f > 0 && a->count + b->count > (unsigned long)f) ||
+        (size_t)a->used + b->used > fill_bytes(f))
+        return;
+    size_t b0 = pk_heap(a);
+    uint8_t *d = realloc(a->data, (size_t)a->used + b->used);
+    if (!d)
+        return;
+    memcpy(d + a->used, b->data, b->used);
+    a->data = d;
+    a->used += b->used;
+    a->count += b->count;
+    l->nb = l->nb - b0 + pk_heap(a);
+    node_remove(l, i + 1);
+}
+
+void lst_del(eng_obj *o, size_t start, size_t n)
+{
+    list_obj *l = (list_obj *)o;
+    if (start >= l->count || n == 0)
+        return;
+    if (n > l->count - start)
+        n = l->count - start;
+    uint32_t i;
+    size_t idx;
+    lst_locate(l, start, &i, &idx);
+    while (n > 0 && i < l->nn) {
+        eng_pack *pk = NODE(l, i);
+        size_t k = pk->count - idx < n ? pk->count - idx : n;
+        if (idx == 0 && k == pk->count) {
+            l->count -= k;
+            node_remove(l, i);
+        } else {
+            size_t b0 = pk_heap(pk);
+            pk_erase(pk, pk_offset(pk, idx), k);
+            l->count -= k;
+            l->nb = l->nb - b0 + pk_heap(pk);
+            i++;
+        }
+        n -= k;
+        idx = 0;
+    }
+    if (i > 0)
+        maybe_merge(l, i - 1);
+    if (l->count == 0)
+        while (l->nn)
+            node_remove(l, 0);
+    maybe_compact(l);
+    lst_fix_bytes(l);
+}
+
+/* Offsets of node pk's items equal to (p, n), in order; *k of them. */
+static size_t *node_matches(const eng_pack *pk, const void *p, size_t n,
+                            size_t *k, size_t **buf, size_t *cap)
+{
+    *k = 0;
+    for (size_t off = 0; off < pk->used;) {
+        const uint8_t *it;
+        size_t len, next = pk_item(pk, off, &it, &len);
+        if (len == n && memcmp(it, p, n) == 0) {
+            if (*k == *cap) {
+                size_t nc = *cap ? *cap * 2 : 64;
+                size_t *b = realloc(*buf, nc * sizeof(size_t));
+                if (!b)
+                    return NULL;
+                *buf = b;
+                *cap = nc;
+            }
+            (*buf)[(*k)++] = off;
+        }
+        off = next;
+    }
+    return *buf;
+}
+
+size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
+{
+    list_obj *l = (list_obj *)o;
+    size_t want = count == 0 ? SIZE_MAX
+                  : count > 0 ? (size_t)count
+                              : (size_t)(-(count + 1)) + 1;
+    size_t removed = 0, *buf = NULL, cap = 0, k;
+    bool rev = count < 0;
+    for (uint32_t step = 0, nn = l->nn; step < nn && removed < want; step++) {
+        uint32_t i = rev ? nn - 1 - step : step - (nn - l->nn);
+        if (!node_matches(NODE(l, i), p, n, &k, &buf, &cap) || k == 0)
+            continue;
+        size_t take = want - removed < k ? want - removed : k;
+        node_drop(l, i, rev ? buf + (k - take) : buf, take);
+        removed += take;
+    }
+    free(buf);
+    for (uint32_t i = 0; i + 1 < l->nn;) { /* merge what the drops thinned */
+        uint32_t before = l->nn;
+        maybe_merge(l, i);
+        if (l->nn == before)
+            i++;
+    }
+    maybe_compact(l);
+    lst_fix_bytes(l);
+    return removed;
+}
+
+size_t lst_find(const eng_obj *o, size_t from, const void *p, size_t n)
+{
+    lst_iter it;
+    const uint8_t *e;
+    size_t len;
+    lst_iter_at(o, from, &it);
+    for (size_t pos = from; lst_iter_next(&it, &e, &len); pos++)
+        if (len == n && memcmp(e, p, n) == 0)
+            return pos;
+    return SIZE_MAX;
+}
+
+void lst_iter_at(const eng_obj *o, size_t pos, lst_iter *it)
+{
+    const list_obj *l = (const list_obj *)o;
+    it->o = o;
+    if (pos >= l->count) {
+        it->node = l->nn;
+        it->off = 0;
+        return;
+    }
+    uint32_t i;
+    size_t idx;
+    lst_locate(l, pos, &i, &idx);
+    it->node = i;
+    it->off = pk_offset(NODE(l, i), idx);
+}
+
+bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
+{
+    const list_obj *l = (const list_obj *)it->o;
+    while (it->node < l->nn) {
+        const eng_pack *pk = NODE(l, it->node);
+        if (it->off < pk->used) {
+            it->off = pk_item(pk, it->off, p, n);
+            return true;
+        }
+        it->node++;
+        it->off = 0;
+    }
+    return false;
+}

@@ -1,0 +1,488 @@
+/*
+ * blocking.c — blocked clients (blocking.h).
+ *
+ * Why the waiter lives on its connection's worker and not on the key's
+ * owner: only the home worker may touch the connection and its reply
+ * slots, and a request whose keys span workers (BLMOVE src dst, BLPOP
+ * k1 k2) has no single owner anyway. Serving from the home keeps one rule
+ * for every case: retry the request where it would run fresh (inline when
+ * home owns its keys, exclusive otherwise), exactly as a new request runs.
+ * What the owner must do is only tell the home that a key changed, and
+ * that is srv_blk_touch, which runs wherever the write runs.
+ *
+ * Why one registry with a mutex: FIFO among clients of different workers
+ * needs one order per key. The registry is only looked at while someone
+ * waits (blk_waiting, one relaxed load per write command otherwise), and
+ * each look is a short critical section (hash, compare, set a flag).
+ *
+ * Wake-ups: touch marks the first waiter of the key that is not being
+ * served (`serving`) ready, sets its home's blk_poke and writes the home's
+ * eventfd (unless the home is the caller: it runs srv_blk_iteration this
+ * very iteration). A retry that found the key empty again (another client
+ * was faster, or the write was a pop) leaves the waiter in place; one that
+ * replied removes the waiter, and srv_execute's own touch of the
+ * request's keys (which ran while it was `serving`) has already passed
+ * the turn to the next waiter of each key. A waiter that leaves while
+ * ready (timeout, disconnect) passes its turn the same way.
+ */
+#define _GNU_SOURCE
+#include "server/blocking.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/t_list.h"
+#include "server/client.h"
+#include "server/worker.h"
+
+#define REG_BUCKETS 4096 /* power of two */
+#define MAX_WAIT_KEYS 256
+
+typedef struct blk_key blk_key;
+typedef struct srv_blkw srv_blkw;
+
+/* One waiter in one key's queue. */
+typedef struct blk_ent {
+    struct blk_ent *prev, *next;
+    blk_key *k;
+    srv_blkw *w;
+} blk_ent;
+
+struct blk_key {
+    blk_key *next; /* bucket chain */
+    uint64_t hash;
+    blk_ent *head, *tail;
+    size_t klen;
+    char key[];
+};
+
+struct srv_blkw {
+    srv_blkw *prev, *next; /* the home worker's list */
+    conn *c;
+    conn_slot *slot;
+    srv_worker *home;
+    const srv_cmdent *cmd;
+    int64_t deadline; /* monotonic ms; INT64_MAX = none */
+    _Atomic int ready;
+    bool serving;
+    bool local; /* home owns every key of the request */
+    size_t nkeys;
+    blk_ent *ents;
+    size_t argc;
+    resp_arg *argv; /* followed by the argument bytes */
+};
+
+typedef struct srv_blk {
+    pthread_mutex_t mu;
+    blk_key *bucket[REG_BUCKETS];
+} srv_blk;
+
+int srv_blk_init(srv_server *s)
+{
+    srv_blk *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -1;
+    pthread_mutex_init(&b->mu, NULL);
+    s->blk = b;
+    return 0;
+}
+
+void srv_blk_destroy(srv_server *s)
+{
+    srv_blk *b = s->blk;
+    if (!b)
+        return;
+    for (size_t i = 0; i < REG_BUCKETS; i++)
+        for (blk_key *k = b->bucket[i], *n; k; k = n) {
+            n = k->next;
+            free(k);
+        }
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+    s->blk = NULL;
+}
+
+static uint64_t key_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Under mu. create: adds the key when absent (NULL on OOM). */
+static blk_key *reg_find(srv_blk *b, const char *p, size_t n, bool create)
+{
+    uint64_t h = key_hash(p, n);
+    blk_key **pp = &b->bucket[h & (REG_BUCKETS - 1)];
+    for (blk_key *k = *pp; k; k = k->next)
+        if (k->hash == h && k->klen == n && memcmp(k->key, p, n) == 0)
+            return k;
+    if (!create)
+        return NULL;
+    blk_key *k = calloc(1, sizeof(*k) + (n ? n : 1));
+    if (!k)
+        return NULL;
+    k->hash = h;
+    k->klen = n;
+    memcpy(k->key, p, n);
+    k->next = *pp;
+    *pp = k;
+    return k;
+}
+
+static void reg_drop_key(srv_blk *b, blk_key *k)
+{
+    blk_key **pp = &b->bucket[k->hash & (REG_BUCKETS - 1)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = k->next;
+    free(k);
+}
+
+/* Under mu: marks the first waiter of k not being served ready, and wakes
+ * its home (me: the caller's worker, which needs no wake). */
+static void reg_notify(srv_worker *me, blk_key *k)
+{
+    for (blk_ent *e = k->head; e; e = e->next) {
+        srv_blkw *x = e->w;
+        if (x->serving)
+            continue;
+        atomic_store(&x->ready, 1);
+        atomic_store(&x->home->blk_poke, 1);
+        if (x->home != me)
+            srv_worker_wake(x->home);
+        return;
+    }
+}
+
+/* Removes x from every queue (under the lock); when it leaves while its
+ * turn was pending, the turn passes on. */
+static void reg_remove(srv_worker *me, srv_blkw *x)
+{
+    srv_server *s = x->home->srv;
+    srv_blk *b = s->blk;
+    bool pass = atomic_load(&x->ready);
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < x->nkeys; i++) {
+        blk_ent *e = &x->ents[i];
+        blk_key *k = e->k;
+        if (!k)
+            continue;
+        if (e->prev)
+            e->prev->next = e->next;
+        else
+            k->head = e->next;
+        if (e->next)
+            e->next->prev = e->prev;
+        else
+            k->tail = e->prev;
+        if (!k->head)
+            reg_drop_key(b, k);
+        else if (pass)
+            reg_notify(me, k);
+    }
+    pthread_mutex_unlock(&b->mu);
+    atomic_fetch_sub_explicit(&s->blk_waiting, 1, memory_order_relaxed);
+}
+
+/* Key positions a write touches, or a blocked request waits on
+ * (wait_only: BLMOVE/BRPOPLPUSH wait on their source alone). */
+static size_t key_positions(const cmd_def *d, const resp_arg *argv,
+                            size_t argc, bool wait_only, size_t *pos)
+{
+    if (d->keys) {
+        int n = d->keys(argv, argc, pos, MAX_WAIT_KEYS);
+        return n > 0 ? (size_t)n : 0;
+    }
+    if (d->first_key <= 0 || (size_t)d->first_key >= argc)
+        return 0;
+    size_t first = (size_t)d->first_key;
+    size_t last = d->last_key < 0 ? (size_t)((long)argc + d->last_key)
+                                  : (size_t)d->last_key;
+    size_t step = d->key_step > 0 ? (size_t)d->key_step : 1, n = 0;
+    if (last >= argc)
+        last = argc - 1;
+    if (wait_only && (d->fn == cmd_blmove || d->fn == cmd_brpoplpush))
+        last = first;
+    for (size_t k = first; k <= last && n < MAX_WAIT_KEYS; k += step)
+        pos[n++] = k;
+    return n;
+}
+
+bool srv_blk_keys_local(const srv_worker *w, const cmd_def *d,
+                        const resp_arg *argv, size_t argc)
+{
+    size_t pos[MAX_WAIT_KEYS];
+    size_t n = key_positions(d, argv, argc, false, pos);
+    if (n == 0)
+        return false; /* malformed: exclusive, where the command errs */
+    for (size_t i = 0; i < n; i++)
+        if (srv_key_owner(&w->srv->mesh, &argv[pos[i]]) != w->id)
+            return false;
+    return true;
+}
+
+void srv_blk_touch_slow(srv_worker *w, const cmd_def *d, const resp_arg *argv,
+                        size_t argc)
+{
+    size_t pos[MAX_WAIT_KEYS];
+    if (d->flags & CMD_ALLKEYS)
+        return; /* FLUSHALL and friends add no elements */
+    size_t n = key_positions(d, argv, argc, false, pos);
+    if (n == 0)
+        return;
+    srv_blk *b = w->srv->blk;
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < n; i++) {
+        blk_key *k = reg_find(b, argv[pos[i]].ptr, argv[pos[i]].len, false);
+        if (k)
+            reg_notify(w, k);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void home_unlink(srv_blkw *x)
+{
+    srv_worker *w = x->home;
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        w->blk_head = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+}
+
+static void waiter_free(srv_blkw *x)
+{
+    free(x->ents);
+    free(x->argv);
+    free(x);
+}
+
+/* Blocks the request of x (the try found nothing). */
+static void block(srv_exec *x, int64_t timeout_ms)
+{
+    cmd_ctx *c = x->c;
+    conn *cn = x->conn;
+    srv_worker *w = x->w;
+    size_t pos[MAX_WAIT_KEYS], bytes = 0;
+    const srv_cmdent *e = srv_cmdtab_find(&w->srv->cmds, c->argv[0].ptr,
+                                          c->argv[0].len);
+    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
+    for (size_t i = 0; i < c->argc; i++)
+        bytes += c->argv[i].len;
+    srv_blkw *bw = calloc(1, sizeof(*bw));
+    if (bw) {
+        bw->argv = malloc(c->argc * sizeof(resp_arg) + bytes + 1);
+        bw->ents = calloc(n ? n : 1, sizeof(blk_ent));
+    }
+    if (!bw || !bw->argv || !bw->ents || n == 0 ||
+        !(bw->slot = conn_slot_open(cn, SLOT_REMOTE, 1))) {
+        if (bw)
+            waiter_free(bw);
+        resp_error(c->w, "ERR out of memory");
+        return;
+    }
+    char *dst = (char *)(bw->argv + c->argc);
+    for (size_t i = 0; i < c->argc; i++) {
+        memcpy(dst, c->argv[i].ptr, c->argv[i].len);
+        bw->argv[i].ptr = dst;
+        bw->argv[i].len = c->argv[i].len;
+        dst += c->argv[i].len;
+    }
+    bw->argc = c->argc;
+    bw->c = cn;
+    bw->home = w;
+    bw->cmd = e;
+    bw->local = srv_blk_keys_local(w, e->def, c->argv, c->argc);
+    bw->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
+    bw->nkeys = n;
+    srv_blk *b = w->srv->blk;
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < n; i++) {
+        blk_key *k = reg_find(b, bw->argv[pos[i]].ptr, bw->argv[pos[i]].len,
+                              true);
+        blk_ent *en = &bw->ents[i];
+        en->w = bw;
+        if (!k)
+            continue; /* OOM: this key cannot wake it; the timeout still can */
+        bool twice = false; /* BLPOP k k: queued once */
+        for (blk_ent *o = k->head; o && !twice; o = o->next)
+            twice = o->w == bw;
+        if (twice)
+            continue;
+        en->k = k;
+        en->prev = k->tail;
+        if (k->tail)
+            k->tail->next = en;
+        else
+            k->head = en;
+        k->tail = en;
+    }
+    pthread_mutex_unlock(&b->mu);
+    atomic_fetch_add_explicit(&w->srv->blk_waiting, 1, memory_order_relaxed);
+    bw->next = w->blk_head;
+    if (w->blk_head)
+        w->blk_head->prev = bw;
+    w->blk_head = bw;
+    cn->blk = bw;
+}
+
+/* The blocking commands' function. */
+static void blk_cmd(srv_exec *x)
+{
+    int64_t tmo = 0;
+    srv_blkw *retry = x->w->blk_retry;
+    if (retry) {
+        /* A woken waiter's retry: nothing written = still nothing there. */
+        cmd_list_block(x->c, true, &tmo);
+        return;
+    }
+    if (cmd_list_block(x->c, false, &tmo) == CMD_BLK_DONE)
+        return;
+    if (!x->conn || x->w->blk_deny) { /* inside EXEC: never blocks */
+        cmd_list_block_empty(x->c, false);
+        return;
+    }
+    block(x, tmo);
+}
+
+/* Replies and frees x: its slot completes and the connection goes on.
+ * served: x changed its keys, so their next waiters get their turn (x
+ * out of the queues first). */
+static void finish(srv_blkw *x, bool served)
+{
+    conn *c = x->c;
+    reg_remove(x->home, x);
+    if (served)
+        srv_blk_touch_slow(x->home, x->cmd->def, x->argv, x->argc);
+    home_unlink(x);
+    c->blk = NULL;
+    conn_slot *s = x->slot;
+    waiter_free(x);
+    conn_slot_part_done(s);
+}
+
+static void retry(srv_worker *w, srv_blkw *x)
+{
+    if (x->c->io.closing)
+        return; /* conn_destroy is coming: srv_blk_conn_gone frees it */
+    fc_buf *out = &x->slot->out;
+    size_t before = out->len;
+    resp_writer wr = {.out = out, .proto = x->c->wr.proto};
+    x->serving = true;
+    w->blk_retry = x;
+    w->exec_mark_ns = 0;
+    if (x->local) {
+        srv_execute(w, x->cmd, x->argv, x->argc, &wr, x->c);
+    } else {
+        srv_excl_begin(&w->rt);
+        srv_execute(w, x->cmd, x->argv, x->argc, &wr, x->c);
+        srv_excl_end(&w->rt);
+    }
+    w->blk_retry = NULL;
+    x->serving = false;
+    if (out->len > before)
+        finish(x, true);
+}
+
+static void time_out(srv_blkw *x)
+{
+    resp_writer wr = {.out = &x->slot->out, .proto = x->c->wr.proto};
+    cmd_ctx ctx = {.argv = x->argv, .argc = x->argc, .w = &wr};
+    cmd_list_block_empty(&ctx, true);
+    finish(x, false);
+}
+
+/* The oldest waiter (the list is pushed at its head) that wants a turn:
+ * ready ones when `ready`, else timed-out ones. */
+static srv_blkw *pick(srv_worker *w, bool ready)
+{
+    srv_blkw *got = NULL;
+    for (srv_blkw *x = w->blk_head; x; x = x->next) {
+        if (x->c->io.closing)
+            continue; /* srv_blk_conn_gone frees it */
+        if (ready ? atomic_load(&x->ready) != 0 : w->now >= x->deadline)
+            got = x;
+    }
+    return got;
+}
+
+/* Rescans after each turn: a turn may complete a slot, which runs the
+ * connection's next requests, which may block (a new waiter) or serve
+ * others. Bounded per iteration; what is left keeps blk_poke set. */
+void srv_blk_iteration(srv_worker *w)
+{
+    if (!atomic_exchange(&w->blk_poke, 0) && srv_blk_timers(w) != 0)
+        return;
+    srv_blkw *x;
+    for (int turns = 0; (x = pick(w, true)); turns++) {
+        if (turns == 1024) {
+            atomic_store(&w->blk_poke, 1);
+            break;
+        }
+        atomic_store(&x->ready, 0);
+        retry(w, x);
+    }
+    while ((x = pick(w, false)))
+        time_out(x);
+}
+
+int srv_blk_timers(srv_worker *w)
+{
+    int64_t next = INT64_MAX;
+    if (atomic_load(&w->blk_poke))
+        return 0; /* turns are waiting: no sleep */
+    for (srv_blkw *x = w->blk_head; x; x = x->next)
+        if (x->deadline < next)
+            next = x->deadline;
+    if (next == INT64_MAX)
+        return -1;
+    int64_t d = next - w->now;
+    return d <= 0 ? 0 : d > 100000 ? 100000 : (int)d;
+}
+
+void srv_blk_conn_gone(conn *c)
+{
+    srv_blkw *x = c->blk;
+    if (!x)
+        return;
+    reg_remove(x->home, x);
+    home_unlink(x);
+    c->blk = NULL;
+    /* The slot is complete (empty): conn_destroy frees it with the rest. */
+    x->slot->pending = 0;
+    c->nwaiting--;
+    waiter_free(x);
+}
+
+/* --- the family ------------------------------------------------------- */
+
+static const char *const names[] = {"blpop", "brpop", "blmove", "brpoplpush",
+                                    "blmpop"};
+#define NBLK (sizeof(names) / sizeof(names[0]))
+static srv_cmd table[NBLK];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* The rows are the data table's (one definition of arity, flags, keys),
+ * with the blocking function. */
+static void build(void)
+{
+    for (size_t i = 0; i < NBLK; i++) {
+        const cmd_def *d = cmd_lookup(names[i], strlen(names[i]));
+        table[i].def = *d;
+        table[i].fn = blk_cmd;
+        table[i].sflags = SRV_CMD_BLOCK;
+    }
+}
+
+const srv_cmd *srv_cmds_block(size_t *n)
+{
+    pthread_once(&table_once, build);
+    *n = NBLK;
+    return table;
+}
