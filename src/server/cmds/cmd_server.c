@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "engine/obj.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
@@ -186,6 +187,9 @@ static void cmd_object(srv_exec *x)
     bool lfu = pol == ENG_POL_ALLKEYS_LFU || pol == ENG_POL_VOLATILE_LFU;
     if (!e) {
         resp_null(c->w);
+    } else if (enc && eng_entry_obj(e)) { /* a typed value: its type says */
+        const eng_obj *o = eng_entry_obj(e);
+        resp_bulk_cstr(c->w, eng_type_ops_of(o->type)->encoding(o));
     } else if (enc) {
         /* Every value is stored as its bytes (no int or embedded-object
          * forms as in Redis): "raw" says what is there. */
