@@ -88,10 +88,9 @@ static void zpop(cmd_ctx *c, bool max)
         resp_error(c->w, CMD_ERR_SYNTAX);
         return;
     }
-    if (c->argc == 3) {
-        if (!cmd_arg_ll(c, 2, &count))
-            return;
-        if (count < 0) {
+    if (c->argc == 3) { /* getPositiveLongFromObjectOrReply: one message */
+        if (!cmd_parse_ll(c->argv[2].ptr, c->argv[2].len, &count) ||
+            count < 0) {
             resp_error(c->w, ERR_POSITIVE);
             return;
         }
@@ -109,12 +108,11 @@ void cmd_zpopmax(cmd_ctx *c)
     zpop(c, true);
 }
 
-/* getRangeLongFromObjectOrReply(1, LONG_MAX, msg). */
+/* getRangeLongFromObjectOrReply(1, LONG_MAX, msg): msg for a bad number
+ * too. */
 static bool arg_positive(cmd_ctx *c, size_t i, int64_t *v, const char *msg)
 {
-    if (!cmd_arg_ll(c, i, v))
-        return false;
-    if (*v < 1) {
+    if (!cmd_parse_ll(c->argv[i].ptr, c->argv[i].len, v) || *v < 1) {
         resp_error(c->w, msg);
         return false;
     }
