@@ -25,7 +25,7 @@ static const eng_type_ops *const type_table[] = {
     /* set: obj_set.c */
     [ENG_TYPE_SET] = &eng_set_ops,
     /* zset: obj_zset.c */
-    [ENG_TYPE_ZSET] = NULL,
+    [ENG_TYPE_ZSET] = &eng_zset_ops,
     /* end */
 };
 
