@@ -8,8 +8,9 @@
  * is noted, later changes go on, then the value is "walked" (serialized
  * with eng_obj_snapshot_seq), more changes follow; shard B loads the image
  * with its seq and replays every record after the cut. B must end equal to
- * A. (Hash records are absolute, HINCRBY logs the field's new value, so a
- * hash alone cannot show the rule failing; lists can: see below.) */
+ * A. Hash records are absolute (HINCRBY logs the field's new value), so a
+ * hash cannot show the rule failing; a list (RPUSH appends) shows that
+ * without the image's seq the replay goes wrong. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,6 +77,54 @@ static void test_image_seq_skips_records_in_the_image(void **state)
     assert_true(same);
 }
 
+/* The same walk over a list, whose records are deltas (RPUSH appends):
+ * with the image's seq the replay is exact; without it, the push between
+ * the cut and the walk lands twice. */
+static void list_walk_after_cut(bool with_seq, long long *len_a,
+                                long long *len_b)
+{
+    rp_log log;
+    th *t = rp_th_new(&log);
+    RUN(t, "RPUSH", "l", "a", "b");
+    size_t from = log.n;
+    RUN(t, "RPUSH", "l", "c"); /* after the cut, before the walk */
+    eng_obj *o;
+    uint64_t h = eng_hash("l", 1);
+    assert_int_equal(eng_obj_get(t->shards[0], h, "l", 1, ENG_TYPE_LIST,
+                                 TH_NOW, &o),
+                     FC_OK);
+    fc_buf img = {0};
+    assert_int_equal(eng_obj_serialize(o, &img), FC_OK);
+    uint64_t img_seq = eng_obj_snapshot_seq(o);
+    RUN(t, "RPUSH", "l", "d"); /* after the walk */
+    RUN(t, "LPOP", "l");
+    eng_shard *b = eng_shard_new(0, 0, NULL);
+    assert_int_equal(eng_obj_load(b, h, "l", 1, ENG_TYPE_LIST, img.data,
+                                  img.len, 0, with_seq ? img_seq : 0, TH_NOW),
+                     FC_OK);
+    rp_replay(&log, from, b);
+    eng_obj *ob;
+    assert_int_equal(eng_obj_get(b, h, "l", 1, ENG_TYPE_LIST, TH_NOW, &ob),
+                     FC_OK);
+    *len_a = (long long)eng_list_ops.len(o);
+    *len_b = (long long)eng_list_ops.len(ob);
+    fc_buf_free(&img);
+    eng_shard_free(b);
+    th_free(t);
+    rp_log_free(&log);
+}
+
+static void test_list_replay_needs_the_image_seq(void **state)
+{
+    (void)state;
+    long long a, b;
+    list_walk_after_cut(true, &a, &b);
+    assert_int_equal(a, 3); /* b c d */
+    assert_int_equal(b, a);
+    list_walk_after_cut(false, &a, &b);
+    assert_int_equal(b, a + 1); /* c pushed twice: what the rule prevents */
+}
+
 /* An image untouched since it was loaded is stored with seq 0 (its seq
  * belongs to the run or primary it came from), so that every record after
  * a new cut applies to it. */
@@ -109,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_seq_skips_records_in_the_image),
         cmocka_unit_test(test_untouched_image_snapshots_as_zero),
+        cmocka_unit_test(test_list_replay_needs_the_image_seq),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
