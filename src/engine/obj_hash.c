@@ -23,6 +23,9 @@ typedef struct hash_obj {
     } u;
 } hash_obj;
 
+/* 56 bytes: glibc serves it from a 64-byte chunk (64 would take 80). */
+_Static_assert(sizeof(hash_obj) <= 56, "object header grew");
+
 #define H(o) ((hash_obj *)(o))
 #define CH(o) ((const hash_obj *)(o))
 

@@ -27,6 +27,9 @@ typedef struct set_obj {
     } u;
 } set_obj;
 
+/* 56 bytes: glibc serves it from a 64-byte chunk (64 would take 80). */
+_Static_assert(sizeof(set_obj) <= 56, "object header grew");
+
 #define S(o) ((set_obj *)(o))
 #define CS(o) ((const set_obj *)(o))
 

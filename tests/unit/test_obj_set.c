@@ -28,13 +28,25 @@ static void test_intset(void **state)
     size_t pos;
     static const int64_t vals[] = {5, -3, 1000, 0, 70000, -70000,
                                    INT64_MAX, INT64_MIN, 42};
-    assert_int_equal(is_add(&s, 5), FC_OK);
+    assert_int_equal(is_add(&s, 1000), FC_OK);
+    assert_int_equal(is_add(&s, 1200), FC_OK);
+    assert_int_equal(s.width, 1); /* offsets from 1000 */
+    assert_int_equal(is_add(&s, 900), FC_OK); /* a new base: rewritten */
     assert_int_equal(s.width, 2);
-    for (size_t i = 1; i < sizeof(vals) / sizeof(vals[0]); i++) {
+    assert_int_equal(is_get(&s, 0), 900);
+    assert_int_equal(is_get(&s, 1), 1000);
+    assert_int_equal(is_get(&s, 2), 1200);
+    while (s.count)
+        is_remove(&s, 0);
+    assert_null(s.data);
+    /* Every width, extremes, and any insertion order. */
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         assert_false(is_find(&s, vals[i], &pos));
         assert_int_equal(is_add(&s, vals[i]), FC_OK);
-        assert_true(is_find(&s, vals[i], &pos));
-        assert_int_equal(is_get(&s, pos), vals[i]);
+        for (size_t j = 0; j <= i; j++) {
+            assert_true(is_find(&s, vals[j], &pos));
+            assert_int_equal(is_get(&s, pos), vals[j]);
+        }
     }
     assert_int_equal(s.width, 8);
     assert_int_equal(s.count, 9);
@@ -45,9 +57,17 @@ static void test_intset(void **state)
     is_remove(&s, pos);
     assert_false(is_find(&s, INT64_MIN, &pos));
     assert_int_equal(s.count, 8);
-    while (s.count)
-        is_remove(&s, 0);
-    assert_null(s.data);
+    intset d;
+    assert_int_equal(is_copy(&d, &s), FC_OK);
+    for (size_t i = 0; i < s.count; i++)
+        assert_int_equal(is_get(&d, i), is_get(&s, i));
+    is_free(&d);
+    /* Descending inserts rebase every time. */
+    is_free(&s);
+    for (int64_t v = 600; v > 0; v -= 3)
+        assert_int_equal(is_add(&s, v), FC_OK);
+    for (size_t i = 0; i < s.count; i++)
+        assert_int_equal(is_get(&s, i), 3 + 3 * (int64_t)i);
     is_free(&s);
 }
 
