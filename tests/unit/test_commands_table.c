@@ -43,6 +43,25 @@ static const want redis7[] = {
     {"scan", -2, R, 0, 0, 0},           {"randomkey", 1, R, 0, 0, 0},
     {"dbsize", 1, R | F, 0, 0, 0},      {"flushdb", -1, W, 0, 0, 0},
     {"flushall", -1, W, 0, 0, 0},
+    /* hashes */
+    {"hset", -4, W | F, 1, 1, 1},  {"hsetnx", 4, W | F, 1, 1, 1},
+    {"hmset", -4, W | F, 1, 1, 1},  {"hget", 3, R | F, 1, 1, 1},
+    {"hmget", -3, R | F, 1, 1, 1},  {"hdel", -3, W | F, 1, 1, 1},
+    {"hlen", 2, R | F, 1, 1, 1},  {"hstrlen", 3, R | F, 1, 1, 1},
+    {"hexists", 3, R | F, 1, 1, 1},  {"hkeys", 2, R, 1, 1, 1},
+    {"hvals", 2, R, 1, 1, 1},  {"hgetall", 2, R, 1, 1, 1},
+    {"hincrby", 4, W | F, 1, 1, 1},  {"hincrbyfloat", 4, W | F, 1, 1, 1},
+    {"hrandfield", -2, R, 1, 1, 1},  {"hscan", -3, R, 1, 1, 1},
+    /* sets */
+    {"sadd", -3, W | F, 1, 1, 1},  {"srem", -3, W | F, 1, 1, 1},
+    {"sismember", 3, R | F, 1, 1, 1},  {"smismember", -3, R | F, 1, 1, 1},
+    {"scard", 2, R | F, 1, 1, 1},  {"smembers", 2, R, 1, 1, 1},
+    {"srandmember", -2, R, 1, 1, 1},  {"spop", -2, W | F, 1, 1, 1},
+    {"smove", 4, W | F, 1, 2, 1},  {"sinter", -2, R, 1, -1, 1},
+    {"sintercard", -3, R, 0, 0, 0},  {"sinterstore", -3, W, 1, -1, 1},
+    {"sunion", -2, R, 1, -1, 1},  {"sunionstore", -3, W, 1, -1, 1},
+    {"sdiff", -2, R, 1, -1, 1},  {"sdiffstore", -3, W, 1, -1, 1},
+    {"sscan", -3, R, 1, 1, 1},
 };
 #define NWANT (sizeof(redis7) / sizeof(redis7[0]))
 
