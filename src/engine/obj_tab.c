@@ -275,6 +275,6 @@ uint64_t otab_scan(const otab *t, uint64_t cursor, size_t want,
         v = rev64(v);
         v++;
         v = rev64(v);
-    } while (v != 0 && emitted < want && seen < want * 10);
+    } while (v != 0 && emitted < want && seen / 10 < want);
     return v;
 }
