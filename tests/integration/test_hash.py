@@ -6,6 +6,7 @@ the conversion test maps them.
 """
 
 import random
+import time
 import unittest
 
 from fcserver import Map, Null, RespError, ServerTestCase, is_redis
@@ -118,6 +119,28 @@ class TestHashBasics(HashTest):
             self.assertEqual(self.call(*cmd), wt, cmd)
         self.assertEqual(self.call("SET", "h", "str"), b"OK")  # overwrites
         self.assertEqual(self.call("GET", "h"), b"str")
+
+
+class TestHashTtl(HashTest):
+    def test_expire_keeps_value(self):
+        self.call("HSET", "h", *[x for i in range(200) for x in ("f%d" % i, "v")])
+        self.call("HSET", "p", "a", "1")
+        for key in ("h", "p"):
+            self.assertEqual(self.call("EXPIRE", key, "100"), 1)
+            self.assertTrue(0 < self.call("TTL", key) <= 100)
+            # A change to the value keeps its TTL, as in Redis.
+            self.assertEqual(self.call("HSET", key, "new", "x"), 1)
+            self.assertTrue(0 < self.call("TTL", key) <= 100)
+            self.assertEqual(self.call("HGET", key, "new"), b"x")
+            self.assertEqual(self.call("PERSIST", key), 1)
+            self.assertEqual(self.call("TTL", key), -1)
+            self.assertEqual(self.call("PEXPIRE", key, "50"), 1)
+        self.assertEqual(self.call("HLEN", "h"), 201)
+        time.sleep(0.2)
+        self.assertEqual(self.call("EXISTS", "h", "p"), 0)
+        self.assertIsNone(self.call("HGET", "h", "f1"))
+        self.assertEqual(self.call("HSET", "h", "a", "1"), 1)
+        self.assertEqual(self.call("TTL", "h"), -1)
 
 
 class TestHashIncr(HashTest):
