@@ -10,6 +10,7 @@
 
 #include "commands/cmd_fns.h"
 #include "commands/cmd_util.h"
+#include "engine/obj.h"
 
 void cmd_del(cmd_ctx *c)
 {
@@ -57,6 +58,20 @@ static bool same_arg(const resp_arg *a, const resp_arg *b)
     return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
 }
 
+/* A typed value's copy at dst (RENAME and COPY): the object is duplicated
+ * rather than moved, so that a failed write (out of memory) leaves src as
+ * it was, as for strings below. O(elements), as the whole-value record
+ * the write reports already is. */
+static int copy_obj(cmd_ctx *c, const cmd_key *dst, const eng_entry *e)
+{
+    const eng_obj *o = eng_entry_obj(e);
+    eng_obj *d = eng_type_ops_of(o->type)->dup(o);
+    if (!d)
+        return FC_ENOMEM;
+    return eng_set_obj(dst->sh, dst->h, dst->p, dst->n, d,
+                       eng_entry_expire_at(e), c->now);
+}
+
 static void rename_generic(cmd_ctx *c, bool nx)
 {
     cmd_key src = cmd_key_at(c, 1), dst = cmd_key_at(c, 2);
@@ -85,6 +100,11 @@ static void rename_generic(cmd_ctx *c, bool nx)
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);
     uint8_t *copy = NULL;
+    int rc;
+    if (eng_entry_obj(e)) {
+        rc = copy_obj(c, &dst, e);
+        goto written;
+    }
     if (dst.sh == src.sh) {
         copy = malloc(vlen ? vlen : 1);
         if (!copy) {
@@ -94,9 +114,10 @@ static void rename_generic(cmd_ctx *c, bool nx)
         memcpy(copy, v, vlen);
         v = copy;
     }
-    int rc = eng_set(dst.sh, dst.h, dst.p, dst.n, v, vlen, exp, 0, c->now, NULL,
-                     NULL);
+    rc = eng_set(dst.sh, dst.h, dst.p, dst.n, v, vlen, exp, 0, c->now, NULL,
+                 NULL);
     free(copy);
+written:
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -161,6 +182,14 @@ void cmd_copy(cmd_ctx *c)
     eng_entry *e = cmd_key_get(c, &src);
     if (!e || (dst_exists && !replace)) {
         resp_int(c->w, 0);
+        return;
+    }
+    if (eng_entry_obj(e)) {
+        int rc = copy_obj(c, &dst, e);
+        if (rc == FC_OK)
+            resp_int(c->w, 1);
+        else
+            cmd_reply_fc_error(c, rc);
         return;
     }
     size_t vlen;
