@@ -143,6 +143,34 @@ class TestHashTtl(HashTest):
         self.assertEqual(self.call("TTL", "h"), -1)
 
 
+class TestHashRenameCopy(HashTest):
+    server_kwargs = {"threads": 4}  # keys on several workers (fast-cache)
+
+    def test_rename_copy(self):
+        big = {b"f%d" % i: b"v%d" % i for i in range(300)}
+        self.call("HSET", "big", *[x for kv in big.items() for x in kv])
+        self.call("HSET", "small", "a", "1")
+        for i in range(8):  # destinations on every worker
+            self.assertEqual(self.call("COPY", "big", "c%d" % i), 1)
+            self.assertEqual(pairs(self.call("HGETALL", "c%d" % i)), big)
+        self.assertEqual(self.call("HSET", "c0", "new", "x"), 1)
+        self.assertEqual(self.call("HLEN", "big"), 300)  # a real copy
+        self.assertEqual(self.call("COPY", "small", "c1"), 0)
+        self.assertEqual(self.call("COPY", "small", "c1", "REPLACE"), 1)
+        self.assertEqual(self.call("HGETALL", "c1"), [b"a", b"1"])
+        self.call("EXPIRE", "big", "100")
+        self.assertEqual(self.call("RENAME", "big", "moved"), b"OK")
+        self.assertEqual(self.call("EXISTS", "big"), 0)
+        self.assertEqual(pairs(self.call("HGETALL", "moved")), big)
+        self.assertTrue(0 < self.call("TTL", "moved") <= 100)
+        self.assertEqual(self.call("RENAMENX", "small", "moved"), 0)
+        self.assertEqual(self.call("RENAME", "small", "c2"), b"OK")
+        self.assertEqual(self.call("HGETALL", "c2"), [b"a", b"1"])
+        self.call("SET", "str", "v")
+        self.assertEqual(self.call("RENAME", "c3", "str"), b"OK")
+        self.assertEqual(self.call("TYPE", "str"), b"hash")
+
+
 class TestHashIncr(HashTest):
     def test_hincrby(self):
         self.assertEqual(self.call("HINCRBY", "h", "n", "5"), 5)

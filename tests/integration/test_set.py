@@ -140,6 +140,28 @@ class TestSetTtl(SetTest):
         self.assertEqual(self.call("SMOVE", "t", "x", "m1"), 0)
 
 
+class TestSetRenameCopy(SetTest):
+    server_kwargs = {"threads": 4}  # keys on several workers (fast-cache)
+
+    def test_rename_copy(self):
+        self.call("SADD", "i", "3", "1", "2")
+        self.call("SADD", "t", *["m%d" % i for i in range(300)])
+        for i in range(8):
+            self.assertEqual(self.call("COPY", "i", "ci%d" % i), 1)
+            self.assertEqual(self.call("SMEMBERS", "ci%d" % i),
+                             [b"1", b"2", b"3"])
+            self.assertEqual(self.call("COPY", "t", "ct%d" % i), 1)
+            self.assertEqual(self.call("SCARD", "ct%d" % i), 300)
+        self.call("SREM", "ct0", "m1")
+        self.assertEqual(self.call("SCARD", "t"), 300)
+        self.assertEqual(self.call("RENAME", "t", "moved"), b"OK")
+        self.assertEqual(self.call("EXISTS", "t"), 0)
+        self.assertEqual(self.members("moved"),
+                         {b"m%d" % i for i in range(300)})
+        self.assertEqual(self.call("RENAME", "i", "ct1"), b"OK")
+        self.assertEqual(self.call("SMEMBERS", "ct1"), [b"1", b"2", b"3"])
+
+
 class TestSetRandom(SetTest):
     def test_srandmember(self):
         self.assertIsNone(self.call("SRANDMEMBER", "nokey"))
