@@ -362,8 +362,8 @@ static void scan_cb(void *ctx, const uint8_t *b)
     sc->fn(sc->ctx, m, ml);
 }
 
-uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count,
-                   sobj_fn fn, void *ctx)
+uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count, sobj_fn fn,
+                   void *ctx)
 {
     if (o->enc != SENC_TABLE) {
         sobj_it it = {0};

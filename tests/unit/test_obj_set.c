@@ -15,8 +15,8 @@
 static eng_obj *set_of(th *t, const char *key)
 {
     eng_obj *o = NULL;
-    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)),
-                                 key, strlen(key), ENG_TYPE_SET, TH_NOW, &o),
+    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)), key,
+                                 strlen(key), ENG_TYPE_SET, TH_NOW, &o),
                      FC_OK);
     return o;
 }
@@ -26,11 +26,11 @@ static void test_intset(void **state)
     (void)state;
     intset s = {0};
     size_t pos;
-    static const int64_t vals[] = {5, -3, 1000, 0, 70000, -70000,
-                                   INT64_MAX, INT64_MIN, 42};
+    static const int64_t vals[] = {5,      -3,        1000,      0, 70000,
+                                   -70000, INT64_MAX, INT64_MIN, 42};
     assert_int_equal(is_add(&s, 1000), FC_OK);
     assert_int_equal(is_add(&s, 1200), FC_OK);
-    assert_int_equal(s.width, 1); /* offsets from 1000 */
+    assert_int_equal(s.width, 1);             /* offsets from 1000 */
     assert_int_equal(is_add(&s, 900), FC_OK); /* a new base: rewritten */
     assert_int_equal(s.width, 2);
     assert_int_equal(is_get(&s, 0), 900);
@@ -156,8 +156,7 @@ static void test_malformed_serialized(void **state)
     static const uint8_t longer[] = {1, 5, 'a'};
     eng_obj *l;
     assert_int_equal(eng_set_ops.load(dup, sizeof(dup), &l), FC_EINVAL);
-    assert_int_equal(eng_set_ops.load(dup_str, sizeof(dup_str), &l),
-                     FC_EINVAL);
+    assert_int_equal(eng_set_ops.load(dup_str, sizeof(dup_str), &l), FC_EINVAL);
     assert_int_equal(eng_set_ops.load(big, sizeof(big), &l), FC_EINVAL);
     assert_int_equal(eng_set_ops.load(longer, sizeof(longer), &l), FC_EINVAL);
     static const uint8_t empty[] = {0};
@@ -323,8 +322,8 @@ static void test_fuzz(void **state)
             memcpy(b, r->val, r->vlen);
             rng = rng * 6364136223846793005ull + 1;
             b[(rng >> 33) % r->vlen] = (uint8_t)(rng >> 20);
-            int rc = eng_obj_apply(sh, eng_hash("f", 1), "f", 1, ENG_TYPE_SET, b,
-                                   r->vlen, 0, TH_NOW);
+            int rc = eng_obj_apply(sh, eng_hash("f", 1), "f", 1, ENG_TYPE_SET,
+                                   b, r->vlen, 0, TH_NOW);
             assert_true(rc == FC_OK || rc == FC_EINVAL);
         }
         free(b);
