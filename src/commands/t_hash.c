@@ -40,8 +40,8 @@ static void hset_pairs(cmd_ctx *c, bool hmset)
     }
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true, cmd_now(c), &o);
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -85,8 +85,8 @@ void cmd_hsetnx(cmd_ctx *c)
     cmd_key k = cmd_key_at(c, 1);
     const resp_arg *f = &c->argv[2], *v = &c->argv[3];
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true, cmd_now(c), &o);
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -143,8 +143,8 @@ void cmd_hdel(cmd_ctx *c)
 {
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, false,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, false, cmd_now(c), &o);
     if (rc == FC_ENOTFOUND) {
         resp_int(c->w, 0);
         return;
@@ -256,8 +256,8 @@ void cmd_hincrby(cmd_ctx *c)
     cmd_key k = cmd_key_at(c, 1);
     const resp_arg *f = &c->argv[2];
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true, cmd_now(c), &o);
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -265,8 +265,8 @@ void cmd_hincrby(cmd_ctx *c)
     const uint8_t *v;
     size_t vl;
     const char *err = NULL;
-    if (hobj_get(o, f->ptr, f->len, &v, &vl) && !cmd_parse_ll((const char *)v,
-                                                              vl, &cur))
+    if (hobj_get(o, f->ptr, f->len, &v, &vl) &&
+        !cmd_parse_ll((const char *)v, vl, &cur))
         err = "ERR hash value is not an integer";
     else if (__builtin_add_overflow(cur, incr, &cur))
         err = CMD_ERR_OVERFLOW;
@@ -297,8 +297,8 @@ void cmd_hincrbyfloat(cmd_ctx *c)
     cmd_key k = cmd_key_at(c, 1);
     const resp_arg *f = &c->argv[2];
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_HASH, true, cmd_now(c), &o);
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -332,8 +332,8 @@ struct rand_ctx {
     bool withvalues;
 };
 
-static void rand_emit(void *ctx, const uint8_t *f, size_t fl,
-                      const uint8_t *v, size_t vl)
+static void rand_emit(void *ctx, const uint8_t *f, size_t fl, const uint8_t *v,
+                      size_t vl)
 {
     struct rand_ctx *r = ctx;
     if (r->withvalues && r->c->w->proto > 2)
@@ -421,8 +421,8 @@ struct scan_out {
     size_t n;
 };
 
-static void scan_emit(void *ctx, const uint8_t *f, size_t fl,
-                      const uint8_t *v, size_t vl)
+static void scan_emit(void *ctx, const uint8_t *f, size_t fl, const uint8_t *v,
+                      size_t vl)
 {
     struct scan_out *so = ctx;
     if (!coll_scan_match(so->s, f, fl))

@@ -32,8 +32,8 @@ void cmd_sadd(cmd_ctx *c)
 {
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, true,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, true, cmd_now(c), &o);
     if (rc != FC_OK) {
         cmd_reply_fc_error(c, rc);
         return;
@@ -63,8 +63,8 @@ void cmd_srem(cmd_ctx *c)
 {
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, false,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, false, cmd_now(c), &o);
     if (rc == FC_ENOTFOUND) {
         resp_int(c->w, 0);
         return;
@@ -214,8 +214,8 @@ void cmd_spop(cmd_ctx *c)
     }
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, false,
-                          cmd_now(c), &o);
+    int rc =
+        eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, false, cmd_now(c), &o);
     if (rc == FC_ENOTFOUND || (rc == FC_OK && count == 0)) {
         if (rc == FC_OK)
             eng_obj_commit(k.sh, k.h, k.p, k.n, o, NULL);
@@ -229,8 +229,8 @@ void cmd_spop(cmd_ctx *c)
         cmd_reply_fc_error(c, rc);
         return;
     }
-    size_t size = sobj_len(o), n = (uint64_t)count < size ? (size_t)count
-                                                           : size;
+    size_t size = sobj_len(o),
+           n = (uint64_t)count < size ? (size_t)count : size;
     fc_buf picked = {0};
     if (n == 1)
         sobj_random(o, c->rng, collect, &picked);
@@ -319,8 +319,8 @@ void cmd_smove(cmd_ctx *c)
     cmd_key src = cmd_key_at(c, 1), dst = cmd_key_at(c, 2);
     const resp_arg *m = &c->argv[3];
     eng_obj *so, *d;
-    int rc = eng_obj_get(src.sh, src.h, src.p, src.n, ENG_TYPE_SET, c->now,
-                         &so);
+    int rc =
+        eng_obj_get(src.sh, src.h, src.p, src.n, ENG_TYPE_SET, c->now, &so);
     if (rc == FC_ENOTFOUND) {
         resp_int(c->w, 0);
         return;

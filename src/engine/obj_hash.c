@@ -23,6 +23,9 @@ typedef struct hash_obj {
     } u;
 } hash_obj;
 
+/* 56 bytes: glibc serves it from a 64-byte chunk (64 would take 80). */
+_Static_assert(sizeof(hash_obj) <= 56, "object header grew");
+
 #define H(o) ((hash_obj *)(o))
 #define CH(o) ((const hash_obj *)(o))
 
@@ -231,8 +234,7 @@ static void emit_block(hobj_fn fn, void *ctx, const uint8_t *b)
     fn(ctx, f, fl, v, vl);
 }
 
-static void emit_pack_at(const eng_pack *pk, size_t idx, hobj_fn fn,
-                         void *ctx)
+static void emit_pack_at(const eng_pack *pk, size_t idx, hobj_fn fn, void *ctx)
 {
     const uint8_t *f, *v;
     size_t fl, vl, off = pk_offset(pk, idx * 2);
@@ -247,8 +249,7 @@ void hobj_random(const eng_obj *o, uint64_t *rng, hobj_fn fn, void *ctx)
     if (o->enc == HENC_PACK)
         emit_pack_at(&h->u.pk, ot_rand(rng) % hobj_len(o), fn, ctx);
     else
-        emit_block(fn, ctx,
-                   ot_block(h->u.t.slot[otab_random(&h->u.t, rng)]));
+        emit_block(fn, ctx, ot_block(h->u.t.slot[otab_random(&h->u.t, rng)]));
 }
 
 int hobj_sample(const eng_obj *o, size_t count, uint64_t *rng, hobj_fn fn,
@@ -299,8 +300,8 @@ static void scan_cb(void *ctx, const uint8_t *b)
     emit_block(s->fn, s->ctx, b);
 }
 
-uint64_t hobj_scan(const eng_obj *o, uint64_t cursor, size_t count,
-                   hobj_fn fn, void *ctx)
+uint64_t hobj_scan(const eng_obj *o, uint64_t cursor, size_t count, hobj_fn fn,
+                   void *ctx)
 {
     if (o->enc == HENC_PACK) {
         size_t pos = 0, fl, vl;
@@ -343,8 +344,8 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
     return false;
 }
 
-static bool get_item(const uint8_t **p, const uint8_t *end,
-                     const uint8_t **it, size_t *n)
+static bool get_item(const uint8_t **p, const uint8_t *end, const uint8_t **it,
+                     size_t *n)
 {
     if (!get_varint(p, end, n) || *n > (size_t)(end - *p))
         return false;

@@ -55,7 +55,7 @@ int hobj_sample(const eng_obj *o, size_t count, uint64_t *rng, hobj_fn fn,
                 void *ctx);
 /* One HSCAN step (a pack is emitted whole with cursor 0 as Redis's
  * listpack is); returns the next cursor. */
-uint64_t hobj_scan(const eng_obj *o, uint64_t cursor, size_t count,
-                   hobj_fn fn, void *ctx);
+uint64_t hobj_scan(const eng_obj *o, uint64_t cursor, size_t count, hobj_fn fn,
+                   void *ctx);
 
 #endif /* FC_ENGINE_OBJ_HASH_H */

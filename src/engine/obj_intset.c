@@ -1,5 +1,5 @@
 /*
- * obj_intset.c — sorted integer members at the narrowest width
+ * obj_intset.c — sorted integer members as offsets from the smallest
  * (obj_intset.h).
  */
 #include "engine/obj_intset.h"
@@ -10,48 +10,56 @@
 
 #include "fastcache.h"
 
-static unsigned width_of(int64_t v)
+static unsigned width_for(uint64_t range)
 {
-    if (v >= INT16_MIN && v <= INT16_MAX)
+    if (range <= 0xff)
+        return 1;
+    if (range <= 0xffff)
         return 2;
-    if (v >= INT32_MIN && v <= INT32_MAX)
+    if (range <= 0xffffffffu)
         return 4;
     return 8;
 }
 
-static int64_t get_w(const uint8_t *d, unsigned w, size_t i)
+static uint64_t get_w(const uint8_t *d, unsigned w, size_t i)
 {
+    if (w == 1)
+        return d[i];
     if (w == 2) {
-        int16_t x;
+        uint16_t x;
         memcpy(&x, d + i * 2, 2);
         return x;
     }
     if (w == 4) {
-        int32_t x;
+        uint32_t x;
         memcpy(&x, d + i * 4, 4);
         return x;
     }
-    int64_t x;
+    uint64_t x;
     memcpy(&x, d + i * 8, 8);
     return x;
 }
 
-static void put_w(uint8_t *d, unsigned w, size_t i, int64_t v)
+static void put_w(uint8_t *d, unsigned w, size_t i, uint64_t v)
 {
-    if (w == 2) {
-        int16_t x = (int16_t)v;
+    if (w == 1) {
+        d[i] = (uint8_t)v;
+    } else if (w == 2) {
+        uint16_t x = (uint16_t)v;
         memcpy(d + i * 2, &x, 2);
     } else if (w == 4) {
-        int32_t x = (int32_t)v;
+        uint32_t x = (uint32_t)v;
         memcpy(d + i * 4, &x, 4);
     } else {
         memcpy(d + i * 8, &v, 8);
     }
 }
 
+/* Two's complement arithmetic in uint64_t: offsets wrap nowhere, since
+ * every member is >= base. */
 int64_t is_get(const intset *s, size_t i)
 {
-    return get_w(s->data, s->width, i);
+    return (int64_t)((uint64_t)s->base + get_w(s->data, s->width, i));
 }
 
 bool is_find(const intset *s, int64_t v, size_t *pos)
@@ -75,31 +83,38 @@ bool is_find(const intset *s, int64_t v, size_t *pos)
 
 int is_add(intset *s, int64_t v)
 {
-    unsigned w = width_of(v);
+    size_t n = (size_t)s->count + 1;
+    int64_t lo = v, hi = v;
+    if (s->count) {
+        int64_t first = is_get(s, 0), last = is_get(s, s->count - 1);
+        lo = first < v ? first : v;
+        hi = last > v ? last : v;
+    }
+    unsigned w = width_for((uint64_t)hi - (uint64_t)lo);
     if (w < s->width)
         w = s->width;
-    size_t n = (size_t)s->count + 1;
-    if (w != s->width) {
-        /* Upgrade: rewrite every member at the wider width (from the end,
-         * so the rewrite can happen in place after the realloc). */
+    if (malloc_usable_size(s->data) < n * w) {
+        /* Exact growth, as Redis's intset: malloc's rounding already
+         * leaves room for a few more, and bytes per member are the point
+         * of the encoding. */
         uint8_t *d = realloc(s->data, n * w);
-        if (!d)
-            return FC_ENOMEM;
-        for (size_t i = s->count; i-- > 0;)
-            put_w(d, w, i, get_w(d, s->width, i));
-        s->data = d;
-        s->width = (uint8_t)w;
-    } else if (malloc_usable_size(s->data) < n * w) {
-        /* Growth by an eighth, as the pack: small sets stay tight. */
-        uint8_t *d = realloc(s->data, (n + n / 8 + 1) * w);
         if (!d)
             return FC_ENOMEM;
         s->data = d;
     }
+    if (s->count && (w != s->width || lo != s->base)) {
+        /* A wider width or a lower base: rewrite every offset, from the
+         * end so that a widening rewrite never overwrites unread ones. */
+        uint64_t shift = (uint64_t)s->base - (uint64_t)lo;
+        for (size_t i = s->count; i-- > 0;)
+            put_w(s->data, w, i, get_w(s->data, s->width, i) + shift);
+    }
+    s->base = lo;
+    s->width = (uint8_t)w;
     size_t pos;
     is_find(s, v, &pos);
     memmove(s->data + (pos + 1) * w, s->data + pos * w, (s->count - pos) * w);
-    put_w(s->data, w, pos, v);
+    put_w(s->data, w, pos, (uint64_t)v - (uint64_t)lo);
     s->count++;
     return FC_OK;
 }
@@ -127,9 +142,7 @@ size_t is_heap(const intset *s)
 void is_free(intset *s)
 {
     free(s->data);
-    s->data = NULL;
-    s->count = 0;
-    s->width = 0;
+    memset(s, 0, sizeof(*s));
 }
 
 int is_copy(intset *dst, const intset *src)

@@ -1,9 +1,12 @@
 /*
- * obj_intset.h — a sorted array of distinct int64 members stored at the
- * narrowest width (2, 4 or 8 bytes) that holds all of them, as Redis's
- * intset: 100 small integers take 200 bytes. Members are kept sorted, so
- * lookups are binary searches and iteration is ascending (SMEMBERS of an
- * integer set comes back sorted, as from Redis).
+ * obj_intset.h — a sorted array of distinct int64 members, as Redis's
+ * intset, but stored as offsets from the smallest member (base) at the
+ * narrowest width (1, 2, 4 or 8 bytes) their range needs: 100 members
+ * within 256 of each other take 100 bytes (Redis: 200, its width comes
+ * from the values, from 2 bytes up). Members are kept sorted, so lookups
+ * are binary searches and iteration is ascending (SMEMBERS of an integer
+ * set comes back sorted, as from Redis). A new smallest member rewrites
+ * the offsets (O(n), n <= set-max-intset-entries).
  *
  * Owns: data (malloc/realloc/free). Threads: the owning shard's thread.
  */
@@ -16,8 +19,9 @@
 
 typedef struct intset {
     uint8_t *data;
+    int64_t base; /* the smallest member when count > 0 */
     uint32_t count;
-    uint8_t width; /* bytes per member: 2, 4 or 8 (0 while empty) */
+    uint8_t width; /* bytes per offset: 1, 2, 4 or 8 (0 while empty) */
 } intset;
 
 int64_t is_get(const intset *s, size_t i);

@@ -27,6 +27,9 @@ typedef struct set_obj {
     } u;
 } set_obj;
 
+/* 56 bytes: glibc serves it from a 64-byte chunk (64 would take 80). */
+_Static_assert(sizeof(set_obj) <= 56, "object header grew");
+
 #define S(o) ((set_obj *)(o))
 #define CS(o) ((const set_obj *)(o))
 
@@ -359,8 +362,8 @@ static void scan_cb(void *ctx, const uint8_t *b)
     sc->fn(sc->ctx, m, ml);
 }
 
-uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count,
-                   sobj_fn fn, void *ctx)
+uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count, sobj_fn fn,
+                   void *ctx)
 {
     if (o->enc != SENC_TABLE) {
         sobj_it it = {0};

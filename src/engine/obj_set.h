@@ -54,7 +54,7 @@ int sobj_sample(const eng_obj *o, size_t count, uint64_t *rng, sobj_fn fn,
                 void *ctx);
 /* One SSCAN step (compact encodings come whole, cursor 0, as Redis's
  * intset); returns the next cursor. */
-uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count,
-                   sobj_fn fn, void *ctx);
+uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count, sobj_fn fn,
+                   void *ctx);
 
 #endif /* FC_ENGINE_OBJ_SET_H */

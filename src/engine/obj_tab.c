@@ -153,21 +153,25 @@ static int resize(otab *t, size_t slots)
         free(t->slot);
     }
     t->slot = ns;
-    t->mask = slots - 1;
+    t->mask = (uint32_t)(slots - 1);
     t->bytes += malloc_usable_size(ns);
     return FC_OK;
 }
 
+#define MAX_SLOTS ((size_t)1 << 31)
+
 static size_t slots_for(size_t n)
 {
     size_t s = MIN_SLOTS;
-    while (n > s / 16 * 13)
+    while (n > s / 16 * 13 && s < MAX_SLOTS)
         s <<= 1;
     return s;
 }
 
 int otab_reserve(otab *t, size_t n)
 {
+    if (n > MAX_SLOTS / 16 * 13)
+        return FC_ENOMEM; /* past what a u32 count and mask describe */
     size_t want = slots_for(n);
     if (t->slot && want <= t->mask + 1)
         return FC_OK;
@@ -271,6 +275,6 @@ uint64_t otab_scan(const otab *t, uint64_t cursor, size_t want,
         v = rev64(v);
         v++;
         v = rev64(v);
-    } while (v != 0 && emitted < want && seen < want * 10);
+    } while (v != 0 && emitted < want && seen / 10 < want);
     return v;
 }

@@ -30,11 +30,13 @@
 
 #define OT_NONE SIZE_MAX
 
+/* 24 bytes: with the eng_obj header a hash or set object is 56 bytes,
+ * one glibc chunk class below 64-byte requests (which take 80). */
 typedef struct otab {
     uint64_t *slot; /* tag << 48 | pointer; 0 = empty */
-    size_t mask;    /* slots - 1 (slots is a power of two), or 0 if none */
-    size_t count;
-    size_t bytes; /* heap bytes: the slot array and every block */
+    uint32_t mask;  /* slots - 1 (slots is a power of two), or 0 if none */
+    uint32_t count; /* at most 2^31: slots_for stops there */
+    size_t bytes;   /* heap bytes: the slot array and every block */
 } otab;
 
 /* The block's key item. */

@@ -6,6 +6,7 @@ the conversion test maps them.
 """
 
 import random
+import time
 import unittest
 
 from fcserver import Map, Null, RespError, ServerTestCase, is_redis
@@ -118,6 +119,56 @@ class TestHashBasics(HashTest):
             self.assertEqual(self.call(*cmd), wt, cmd)
         self.assertEqual(self.call("SET", "h", "str"), b"OK")  # overwrites
         self.assertEqual(self.call("GET", "h"), b"str")
+
+
+class TestHashTtl(HashTest):
+    def test_expire_keeps_value(self):
+        self.call("HSET", "h", *[x for i in range(200) for x in ("f%d" % i, "v")])
+        self.call("HSET", "p", "a", "1")
+        for key in ("h", "p"):
+            self.assertEqual(self.call("EXPIRE", key, "100"), 1)
+            self.assertTrue(0 < self.call("TTL", key) <= 100)
+            # A change to the value keeps its TTL, as in Redis.
+            self.assertEqual(self.call("HSET", key, "new", "x"), 1)
+            self.assertTrue(0 < self.call("TTL", key) <= 100)
+            self.assertEqual(self.call("HGET", key, "new"), b"x")
+            self.assertEqual(self.call("PERSIST", key), 1)
+            self.assertEqual(self.call("TTL", key), -1)
+            self.assertEqual(self.call("PEXPIRE", key, "50"), 1)
+        self.assertEqual(self.call("HLEN", "h"), 201)
+        time.sleep(0.2)
+        self.assertEqual(self.call("EXISTS", "h", "p"), 0)
+        self.assertIsNone(self.call("HGET", "h", "f1"))
+        self.assertEqual(self.call("HSET", "h", "a", "1"), 1)
+        self.assertEqual(self.call("TTL", "h"), -1)
+
+
+class TestHashRenameCopy(HashTest):
+    server_kwargs = {"threads": 4}  # keys on several workers (fast-cache)
+
+    def test_rename_copy(self):
+        big = {b"f%d" % i: b"v%d" % i for i in range(300)}
+        self.call("HSET", "big", *[x for kv in big.items() for x in kv])
+        self.call("HSET", "small", "a", "1")
+        for i in range(8):  # destinations on every worker
+            self.assertEqual(self.call("COPY", "big", "c%d" % i), 1)
+            self.assertEqual(pairs(self.call("HGETALL", "c%d" % i)), big)
+        self.assertEqual(self.call("HSET", "c0", "new", "x"), 1)
+        self.assertEqual(self.call("HLEN", "big"), 300)  # a real copy
+        self.assertEqual(self.call("COPY", "small", "c1"), 0)
+        self.assertEqual(self.call("COPY", "small", "c1", "REPLACE"), 1)
+        self.assertEqual(self.call("HGETALL", "c1"), [b"a", b"1"])
+        self.call("EXPIRE", "big", "100")
+        self.assertEqual(self.call("RENAME", "big", "moved"), b"OK")
+        self.assertEqual(self.call("EXISTS", "big"), 0)
+        self.assertEqual(pairs(self.call("HGETALL", "moved")), big)
+        self.assertTrue(0 < self.call("TTL", "moved") <= 100)
+        self.assertEqual(self.call("RENAMENX", "small", "moved"), 0)
+        self.assertEqual(self.call("RENAME", "small", "c2"), b"OK")
+        self.assertEqual(self.call("HGETALL", "c2"), [b"a", b"1"])
+        self.call("SET", "str", "v")
+        self.assertEqual(self.call("RENAME", "c3", "str"), b"OK")
+        self.assertEqual(self.call("TYPE", "str"), b"hash")
 
 
 class TestHashIncr(HashTest):

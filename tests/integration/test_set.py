@@ -8,6 +8,7 @@ strings (they are hash tables from the first member); ours is "pack".
 """
 
 import random
+import time
 import unittest
 
 from fcserver import Null, RespError, ServerTestCase, Set, is_redis
@@ -119,6 +120,46 @@ class TestSetBasics(SetTest):
         self.call("HSET", "h", "f", "v")
         self.assertEqual(self.call("SADD", "h", "a"), WRONGTYPE)
         self.assertEqual(self.call("SMOVE", "no", "str", "a"), 0)
+
+
+class TestSetTtl(SetTest):
+    def test_expire_keeps_value(self):
+        self.call("SADD", "i", "1", "2")
+        self.call("SADD", "p", "a", "b")
+        self.call("SADD", "t", *["m%d" % i for i in range(300)])
+        for key in ("i", "p", "t"):
+            self.assertEqual(self.call("EXPIRE", key, "100"), 1)
+            self.assertEqual(self.call("SADD", key, "new"), 1)
+            self.assertTrue(0 < self.call("TTL", key) <= 100)
+            self.assertEqual(self.call("SISMEMBER", key, "new"), 1)
+            self.assertEqual(self.call("PERSIST", key), 1)
+            self.assertEqual(self.call("PEXPIRE", key, "50"), 1)
+        time.sleep(0.2)
+        self.assertEqual(self.call("EXISTS", "i", "p", "t"), 0)
+        self.assertEqual(self.call("SCARD", "t"), 0)
+        self.assertEqual(self.call("SMOVE", "t", "x", "m1"), 0)
+
+
+class TestSetRenameCopy(SetTest):
+    server_kwargs = {"threads": 4}  # keys on several workers (fast-cache)
+
+    def test_rename_copy(self):
+        self.call("SADD", "i", "3", "1", "2")
+        self.call("SADD", "t", *["m%d" % i for i in range(300)])
+        for i in range(8):
+            self.assertEqual(self.call("COPY", "i", "ci%d" % i), 1)
+            self.assertEqual(self.call("SMEMBERS", "ci%d" % i),
+                             [b"1", b"2", b"3"])
+            self.assertEqual(self.call("COPY", "t", "ct%d" % i), 1)
+            self.assertEqual(self.call("SCARD", "ct%d" % i), 300)
+        self.call("SREM", "ct0", "m1")
+        self.assertEqual(self.call("SCARD", "t"), 300)
+        self.assertEqual(self.call("RENAME", "t", "moved"), b"OK")
+        self.assertEqual(self.call("EXISTS", "t"), 0)
+        self.assertEqual(self.members("moved"),
+                         {b"m%d" % i for i in range(300)})
+        self.assertEqual(self.call("RENAME", "i", "ct1"), b"OK")
+        self.assertEqual(self.call("SMEMBERS", "ct1"), [b"1", b"2", b"3"])
 
 
 class TestSetRandom(SetTest):

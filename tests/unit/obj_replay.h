@@ -84,16 +84,16 @@ static inline void rp_replay(const rp_log *l, size_t from, eng_shard *sh)
         int rc = FC_OK;
         switch (r->kind) {
         case FC_MUT_OP:
-            rc = eng_obj_apply(sh, h, r->key, r->klen, r->type, r->val,
-                               r->vlen, r->seq, TH_NOW);
+            rc = eng_obj_apply(sh, h, r->key, r->klen, r->type, r->val, r->vlen,
+                               r->seq, TH_NOW);
             break;
         case FC_MUT_SET:
             if (r->type)
                 rc = eng_obj_load(sh, h, r->key, r->klen, r->type, r->val,
                                   r->vlen, r->exp, 0, TH_NOW);
             else
-                rc = eng_set(sh, h, r->key, r->klen, r->val, r->vlen, r->exp,
-                             0, TH_NOW, NULL, NULL);
+                rc = eng_set(sh, h, r->key, r->klen, r->val, r->vlen, r->exp, 0,
+                             TH_NOW, NULL, NULL);
             break;
         case FC_MUT_DEL:
         case FC_MUT_EXPIRED:
@@ -106,8 +106,7 @@ static inline void rp_replay(const rp_log *l, size_t from, eng_shard *sh)
     }
 }
 
-static inline bool rp_varint(const uint8_t **p, const uint8_t *end,
-                             size_t *out)
+static inline bool rp_varint(const uint8_t **p, const uint8_t *end, size_t *out)
 {
     size_t x = 0;
     for (unsigned s = 0; s < 64; s += 7) {

@@ -13,8 +13,8 @@
 static eng_obj *hash_of(th *t, const char *key)
 {
     eng_obj *o = NULL;
-    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)),
-                                 key, strlen(key), ENG_TYPE_HASH, TH_NOW, &o),
+    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)), key,
+                                 strlen(key), ENG_TYPE_HASH, TH_NOW, &o),
                      FC_OK);
     return o;
 }
@@ -91,8 +91,8 @@ static void test_malformed_serialized(void **state)
         eng_obj *l;
         assert_int_equal(eng_obj_serialize(hash_of(t, keys[k]), &s), FC_OK);
         for (size_t n = 0; n < s.len; n++)
-            assert_int_equal(
-                eng_hash_ops.load((const uint8_t *)s.data, n, &l), FC_EINVAL);
+            assert_int_equal(eng_hash_ops.load((const uint8_t *)s.data, n, &l),
+                             FC_EINVAL);
         fc_buf_putc(&s, 'x'); /* a trailing byte */
         assert_int_equal(eng_hash_ops.load((const uint8_t *)s.data, s.len, &l),
                          FC_EINVAL);
@@ -107,8 +107,8 @@ static void test_malformed_serialized(void **state)
     eng_obj *l;
     assert_int_equal(eng_hash_ops.load(dup, sizeof(dup), &l), FC_EINVAL);
     assert_int_equal(eng_hash_ops.load(big, sizeof(big), &l), FC_EINVAL);
-    assert_int_equal(
-        eng_hash_ops.load(unterminated, sizeof(unterminated), &l), FC_EINVAL);
+    assert_int_equal(eng_hash_ops.load(unterminated, sizeof(unterminated), &l),
+                     FC_EINVAL);
     assert_int_equal(eng_hash_ops.load(longer, sizeof(longer), &l), FC_EINVAL);
     /* eng_obj_load refuses an empty hash (Redis never stores one). */
     static const uint8_t empty[] = {0};
@@ -133,8 +133,7 @@ static void test_malformed_ops(void **state)
         assert_int_equal(r->kind, FC_MUT_OP);
         for (size_t n = 0; n < r->vlen; n++)
             assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1,
-                                           ENG_TYPE_HASH, r->val, n, 0,
-                                           TH_NOW),
+                                           ENG_TYPE_HASH, r->val, n, 0, TH_NOW),
                              FC_EINVAL);
         assert_int_equal(eng_len(sh), 0); /* nothing left behind */
     }
@@ -151,16 +150,14 @@ static void test_bad_codes(void **state)
     static const uint8_t unknown[] = {9, 0x81, 0x80, 0x80, 0x80, 0, 1, 'a'};
     static const uint8_t odd[] = {HOP_SET, 0x81, 0x80, 0x80, 0x80, 0, 1, 'a'};
     static const uint8_t none[] = {HOP_DEL, 0x80, 0x80, 0x80, 0x80, 0};
-    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1,
-                                   ENG_TYPE_HASH, unknown, sizeof(unknown), 0,
-                                   TH_NOW),
+    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1, ENG_TYPE_HASH,
+                                   unknown, sizeof(unknown), 0, TH_NOW),
                      FC_EINVAL);
-    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1,
-                                   ENG_TYPE_HASH, odd, sizeof(odd), 0, TH_NOW),
+    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1, ENG_TYPE_HASH,
+                                   odd, sizeof(odd), 0, TH_NOW),
                      FC_EINVAL);
-    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1,
-                                   ENG_TYPE_HASH, none, sizeof(none), 0,
-                                   TH_NOW),
+    assert_int_equal(eng_obj_apply(sh, eng_hash("h", 1), "h", 1, ENG_TYPE_HASH,
+                                   none, sizeof(none), 0, TH_NOW),
                      FC_EINVAL);
     assert_int_equal(eng_len(sh), 0);
     eng_shard_free(sh);
@@ -228,6 +225,58 @@ static void test_replay_equivalence(void **state)
     rp_log_free(&log);
 }
 
+/* Random byte changes of valid serialized values and op records: load and
+ * apply answer FC_OK or FC_EINVAL, never crash (run under ASan). */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    rp_log log;
+    th *t = rp_th_new(&log);
+    fill(t, "small", 6, 3);
+    fill(t, "large", 200, 3);
+    RUN(t, "HDEL", "large", "field:1", "field:2");
+    const char *keys[] = {"small", "large"};
+    uint64_t rng = 99;
+    eng_shard *sh = eng_shard_new(0, 0, NULL);
+    for (int k = 0; k < 2; k++) {
+        fc_buf s = {0};
+        assert_int_equal(eng_obj_serialize(hash_of(t, keys[k]), &s), FC_OK);
+        uint8_t *b = malloc(s.len);
+        for (int round = 0; round < 3000; round++) {
+            memcpy(b, s.data, s.len);
+            for (int j = 0; j < 1 + round % 4; j++) {
+                rng = rng * 6364136223846793005ull + 1;
+                b[(rng >> 33) % s.len] = (uint8_t)(rng >> 20);
+            }
+            eng_obj *l;
+            int rc = eng_hash_ops.load(b, s.len, &l);
+            assert_true(rc == FC_OK || rc == FC_EINVAL);
+            if (rc == FC_OK)
+                eng_obj_free(l);
+        }
+        free(b);
+        fc_buf_free(&s);
+    }
+    for (size_t i = 0; i < log.n; i++) {
+        const rp_rec *r = &log.r[i];
+        if (r->kind != FC_MUT_OP || r->vlen == 0)
+            continue;
+        uint8_t *b = malloc(r->vlen);
+        for (int round = 0; round < 50; round++) {
+            memcpy(b, r->val, r->vlen);
+            rng = rng * 6364136223846793005ull + 1;
+            b[(rng >> 33) % r->vlen] = (uint8_t)(rng >> 20);
+            int rc = eng_obj_apply(sh, eng_hash("f", 1), "f", 1, ENG_TYPE_HASH,
+                                   b, r->vlen, 0, TH_NOW);
+            assert_true(rc == FC_OK || rc == FC_EINVAL);
+        }
+        free(b);
+    }
+    eng_shard_free(sh);
+    th_free(t);
+    rp_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_malformed_ops),
         cmocka_unit_test(test_bad_codes),
         cmocka_unit_test(test_replay_equivalence),
+        cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,8 +15,8 @@
 static eng_obj *set_of(th *t, const char *key)
 {
     eng_obj *o = NULL;
-    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)),
-                                 key, strlen(key), ENG_TYPE_SET, TH_NOW, &o),
+    assert_int_equal(eng_obj_get(t->shards[0], eng_hash(key, strlen(key)), key,
+                                 strlen(key), ENG_TYPE_SET, TH_NOW, &o),
                      FC_OK);
     return o;
 }
@@ -26,15 +26,27 @@ static void test_intset(void **state)
     (void)state;
     intset s = {0};
     size_t pos;
-    static const int64_t vals[] = {5, -3, 1000, 0, 70000, -70000,
-                                   INT64_MAX, INT64_MIN, 42};
-    assert_int_equal(is_add(&s, 5), FC_OK);
+    static const int64_t vals[] = {5,      -3,        1000,      0, 70000,
+                                   -70000, INT64_MAX, INT64_MIN, 42};
+    assert_int_equal(is_add(&s, 1000), FC_OK);
+    assert_int_equal(is_add(&s, 1200), FC_OK);
+    assert_int_equal(s.width, 1);             /* offsets from 1000 */
+    assert_int_equal(is_add(&s, 900), FC_OK); /* a new base: rewritten */
     assert_int_equal(s.width, 2);
-    for (size_t i = 1; i < sizeof(vals) / sizeof(vals[0]); i++) {
+    assert_int_equal(is_get(&s, 0), 900);
+    assert_int_equal(is_get(&s, 1), 1000);
+    assert_int_equal(is_get(&s, 2), 1200);
+    while (s.count)
+        is_remove(&s, 0);
+    assert_null(s.data);
+    /* Every width, extremes, and any insertion order. */
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         assert_false(is_find(&s, vals[i], &pos));
         assert_int_equal(is_add(&s, vals[i]), FC_OK);
-        assert_true(is_find(&s, vals[i], &pos));
-        assert_int_equal(is_get(&s, pos), vals[i]);
+        for (size_t j = 0; j <= i; j++) {
+            assert_true(is_find(&s, vals[j], &pos));
+            assert_int_equal(is_get(&s, pos), vals[j]);
+        }
     }
     assert_int_equal(s.width, 8);
     assert_int_equal(s.count, 9);
@@ -45,9 +57,17 @@ static void test_intset(void **state)
     is_remove(&s, pos);
     assert_false(is_find(&s, INT64_MIN, &pos));
     assert_int_equal(s.count, 8);
-    while (s.count)
-        is_remove(&s, 0);
-    assert_null(s.data);
+    intset d;
+    assert_int_equal(is_copy(&d, &s), FC_OK);
+    for (size_t i = 0; i < s.count; i++)
+        assert_int_equal(is_get(&d, i), is_get(&s, i));
+    is_free(&d);
+    /* Descending inserts rebase every time. */
+    is_free(&s);
+    for (int64_t v = 600; v > 0; v -= 3)
+        assert_int_equal(is_add(&s, v), FC_OK);
+    for (size_t i = 0; i < s.count; i++)
+        assert_int_equal(is_get(&s, i), 3 + 3 * (int64_t)i);
     is_free(&s);
 }
 
@@ -136,8 +156,7 @@ static void test_malformed_serialized(void **state)
     static const uint8_t longer[] = {1, 5, 'a'};
     eng_obj *l;
     assert_int_equal(eng_set_ops.load(dup, sizeof(dup), &l), FC_EINVAL);
-    assert_int_equal(eng_set_ops.load(dup_str, sizeof(dup_str), &l),
-                     FC_EINVAL);
+    assert_int_equal(eng_set_ops.load(dup_str, sizeof(dup_str), &l), FC_EINVAL);
     assert_int_equal(eng_set_ops.load(big, sizeof(big), &l), FC_EINVAL);
     assert_int_equal(eng_set_ops.load(longer, sizeof(longer), &l), FC_EINVAL);
     static const uint8_t empty[] = {0};
@@ -257,6 +276,63 @@ static void test_replay_equivalence(void **state)
     rp_log_free(&log);
 }
 
+/* Random byte changes of valid serialized values and op records: load and
+ * apply answer FC_OK or FC_EINVAL, never crash (run under ASan). */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    rp_log log;
+    th *t = rp_th_new(&log);
+    RUN(t, "SADD", "ints", "1", "-300", "70000");
+    RUN(t, "SADD", "pack", "a", "bb", "1");
+    char m[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(m, sizeof(m), "t%d", i);
+        RUN(t, "SADD", "table", m);
+    }
+    RUN(t, "SREM", "table", "t1", "t2");
+    const char *keys[] = {"ints", "pack", "table"};
+    uint64_t rng = 99;
+    eng_shard *sh = eng_shard_new(0, 0, NULL);
+    for (int k = 0; k < 3; k++) {
+        fc_buf s = {0};
+        assert_int_equal(eng_obj_serialize(set_of(t, keys[k]), &s), FC_OK);
+        uint8_t *b = malloc(s.len);
+        for (int round = 0; round < 3000; round++) {
+            memcpy(b, s.data, s.len);
+            for (int j = 0; j < 1 + round % 4; j++) {
+                rng = rng * 6364136223846793005ull + 1;
+                b[(rng >> 33) % s.len] = (uint8_t)(rng >> 20);
+            }
+            eng_obj *l;
+            int rc = eng_set_ops.load(b, s.len, &l);
+            assert_true(rc == FC_OK || rc == FC_EINVAL);
+            if (rc == FC_OK)
+                eng_obj_free(l);
+        }
+        free(b);
+        fc_buf_free(&s);
+    }
+    for (size_t i = 0; i < log.n; i++) {
+        const rp_rec *r = &log.r[i];
+        if (r->kind != FC_MUT_OP || r->vlen == 0)
+            continue;
+        uint8_t *b = malloc(r->vlen);
+        for (int round = 0; round < 50; round++) {
+            memcpy(b, r->val, r->vlen);
+            rng = rng * 6364136223846793005ull + 1;
+            b[(rng >> 33) % r->vlen] = (uint8_t)(rng >> 20);
+            int rc = eng_obj_apply(sh, eng_hash("f", 1), "f", 1, ENG_TYPE_SET,
+                                   b, r->vlen, 0, TH_NOW);
+            assert_true(rc == FC_OK || rc == FC_EINVAL);
+        }
+        free(b);
+    }
+    eng_shard_free(sh);
+    th_free(t);
+    rp_log_free(&log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_malformed_serialized),
         cmocka_unit_test(test_malformed_ops),
         cmocka_unit_test(test_replay_equivalence),
+        cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
