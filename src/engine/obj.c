@@ -40,7 +40,7 @@ const eng_type_ops *eng_type_ops_of(unsigned type)
 }
 
 eng_obj_limits eng_limits = {
-    .hash_max_listpack_entries = 128,
+    .hash_max_listpack_entries = 512,
     .hash_max_listpack_value = 64,
     .set_max_intset_entries = 512,
     .set_max_listpack_entries = 128,

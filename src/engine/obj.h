@@ -194,7 +194,7 @@ static inline uint64_t eng_obj_snapshot_seq(const eng_obj *o)
  * shrinks (large -> compact below half the limits, so a value on the edge
  * does not flip at every write). */
 typedef struct eng_obj_limits {
-    _Atomic long hash_max_listpack_entries; /* 128 */
+    _Atomic long hash_max_listpack_entries; /* 512 (redis-server 7.0's default) */
     _Atomic long hash_max_listpack_value;   /* 64 (bytes of field or value) */
     _Atomic long set_max_intset_entries;    /* 512 */
     _Atomic long set_max_listpack_entries;  /* 128 */
