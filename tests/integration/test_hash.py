@@ -33,8 +33,8 @@ class HashTest(ServerTestCase):
         self.call = self.c.call
 
     def limit(self, name, default):
-        """A threshold as the server has it (Redis 7.0's compiled default
-        for hash-max-listpack-entries is 512; ours 128 as redis.conf)."""
+        """A threshold as the server has it (CONFIG GET; both servers
+        default hash-max-listpack-entries to 512)."""
         got = self.call("CONFIG", "GET", name)
         if isinstance(got, list) and len(got) == 2:
             return int(got[1])
@@ -340,7 +340,7 @@ class TestHashRandScan(HashTest):
 
 class TestHashEncodings(HashTest):
     def test_conversions(self):
-        n = self.limit("hash-max-listpack-entries", 128)
+        n = self.limit("hash-max-listpack-entries", 512)
         vmax = self.limit("hash-max-listpack-value", 64)
         self.assertEqual(vmax, 64)
         self.call("HSET", "h", *[x for i in range(n) for x in ("f%d" % i, "v")])

@@ -48,7 +48,7 @@ static void test_roundtrip(void **state)
     rp_log log;
     th *t = rp_th_new(&log);
     fill(t, "small", 10, 5);
-    fill(t, "large", 500, 20);
+    fill(t, "large", 600, 20); /* past hash-max-listpack-entries (512) */
     fill(t, "long", 3, 100);
     RUN(t, "HSET", "small", "", "");
     const char *keys[] = {"small", "large", "long"};
@@ -175,7 +175,7 @@ static void test_replay_equivalence(void **state)
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         unsigned r = (unsigned)(rng >> 33);
         int k = (int)(r % 5);
-        int span = k < 2 ? 400 : 30; /* two keys cross the thresholds */
+        int span = k < 2 ? 700 : 30; /* two keys cross the thresholds */
         snprintf(key, sizeof(key), "h%d", k);
         snprintf(f, sizeof(f), "f%u", (r >> 3) % (unsigned)span);
         snprintf(f2, sizeof(f2), "f%u", (r >> 13) % (unsigned)span);
