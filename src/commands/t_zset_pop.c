@@ -389,7 +389,7 @@ void cmd_zscan(cmd_ctx *c)
         zs_iter_done(&it);
         cursor = 0;
     } else {
-        int64_t maxit = count * 10;
+        int64_t maxit = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
         do {
             cursor = zs_scan(o, (size_t)cursor, scan_add, &a);
         } while (cursor && maxit-- > 0 && a.n < (size_t)count);
