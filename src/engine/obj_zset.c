@@ -68,8 +68,9 @@ size_t zs_len(const eng_obj *o)
 
 static size_t score_put(double d, uint8_t out[8])
 {
-    if (d > -INT_SCORE_LIM && d < INT_SCORE_LIM && d == (double)(int64_t)d &&
-        !(d == 0 && signbit(d))) {
+    /* -0 becomes the integer 0, as in Redis's listpack (ZSCORE says 0;
+     * its skiplist keeps -0, and so does our tree). */
+    if (d > -INT_SCORE_LIM && d < INT_SCORE_LIM && d == (double)(int64_t)d) {
         int64_t v = (int64_t)d;
         size_t n = 0;
         if (v != 0) {

@@ -139,7 +139,7 @@ class TestZadd(ZsetCase):
                 ("1e20", b"1e+20"), ("-2.5e-3", b"-0.0025000000000000001"),
                 ("123456789012345678", b"1.2345678901234568e+17"),
                 ("0x10", b"16"), ("9007199254740993", b"9007199254740992"),
-                ("-17", b"-17"), ("0", b"0")]
+                ("-17", b"-17"), ("0", b"0"), ("-0", b"0")]
         for i, (txt, out) in enumerate(vals):
             self.zadd("z", txt, "m%d" % i)
             self.assertEqual(self.call("ZSCORE", "z", "m%d" % i), out, txt)
