@@ -43,6 +43,7 @@ static const want redis7[] = {
     {"scan", -2, R, 0, 0, 0},           {"randomkey", 1, R, 0, 0, 0},
     {"dbsize", 1, R | F, 0, 0, 0},      {"flushdb", -1, W, 0, 0, 0},
     {"flushall", -1, W, 0, 0, 0},
+#include "test_commands_table_zset.inc"
 };
 #define NWANT (sizeof(redis7) / sizeof(redis7[0]))
 
