@@ -352,8 +352,9 @@ int eng_set_expire(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         if (!n)
             return FC_ENOMEM;
         shard_replace(sh, &r, n);
-        if (n != e)
-            shard_free_entry(sh, e);
+        if (n != e) /* a typed value's object moved with its pointer to n:
+                       free the old block alone */
+            ent_free(&sh->slab, e);
         e = n;
     }
     shard_notify(sh, FC_MUT_EXPIRE, e);
