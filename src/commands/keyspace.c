@@ -10,6 +10,7 @@
 
 #include "commands/cmd_fns.h"
 #include "commands/cmd_util.h"
+#include "engine/obj.h"
 
 void cmd_del(cmd_ctx *c)
 {
@@ -57,6 +58,23 @@ static bool same_arg(const resp_arg *a, const resp_arg *b)
     return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
 }
 
+/* dst = a copy of the typed value of entry e (its TTL too). A copy, not
+ * a move, even for RENAME: writing dst first and removing src only after
+ * keeps both keys intact when the write fails, as for strings; the cost is
+ * O(elements) where Redis moves the pointer. */
+static int set_obj_copy(cmd_ctx *c, const cmd_key *dst, const eng_entry *e)
+{
+    const eng_obj *o = eng_entry_obj(e);
+    const eng_type_ops *t = o ? eng_type_ops_of(o->type) : NULL;
+    if (!t)
+        return FC_EINVAL;
+    eng_obj *d = t->dup(o);
+    if (!d)
+        return FC_ENOMEM;
+    return eng_set_obj(dst->sh, dst->h, dst->p, dst->n, d,
+                       eng_entry_expire_at(e), c->now);
+}
+
 static void rename_generic(cmd_ctx *c, bool nx)
 {
     cmd_key src = cmd_key_at(c, 1), dst = cmd_key_at(c, 2);
@@ -81,6 +99,19 @@ static void rename_generic(cmd_ctx *c, bool nx)
      * the next mutation of its shard; when dst lives on the same shard,
      * they are copied first. eng_del of a live key cannot fail. */
     eng_entry *e = cmd_key_get(c, &src);
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        int rc = set_obj_copy(c, &dst, e);
+        if (rc != FC_OK) {
+            cmd_reply_fc_error(c, rc);
+            return;
+        }
+        eng_del(src.sh, src.h, src.p, src.n, c->now, NULL);
+        if (nx)
+            resp_int(c->w, 1);
+        else
+            resp_ok(c->w);
+        return;
+    }
     size_t vlen;
     const uint8_t *v = eng_entry_value(e, &vlen);
     int64_t exp = eng_entry_expire_at(e);
@@ -161,6 +192,14 @@ void cmd_copy(cmd_ctx *c)
     eng_entry *e = cmd_key_get(c, &src);
     if (!e || (dst_exists && !replace)) {
         resp_int(c->w, 0);
+        return;
+    }
+    if (eng_entry_type(e) != ENG_TYPE_STRING) {
+        int rc = set_obj_copy(c, &dst, e);
+        if (rc == FC_OK)
+            resp_int(c->w, 1);
+        else
+            cmd_reply_fc_error(c, rc);
         return;
     }
     size_t vlen;
