@@ -3,6 +3,7 @@ forms, encodings, a large value, cross-worker multi-key commands, and a
 seeded random sequence checked against a Python model."""
 
 import random
+import time
 import unittest
 
 from fcserver import Double, Null, ServerTestCase, fast_cache_only
@@ -550,6 +551,48 @@ class TestWrongType(ZsetCase):
                     ("STRLEN", "z"), ("GETRANGE", "z", 0, 1)]:
             self.assertErr(r(*cmd), WRONGTYPE)
         self.assertEqual(r("ZRANGE", "z", 0, -1, "WITHSCORES"), [b"a", b"1"])
+
+
+class TestKeyspace(ZsetCase):
+    """Generic commands on sorted set keys: TTLs, RENAME, COPY."""
+
+    def test_ttl_rename_copy(self):
+        r = self.call
+        for key, n in (("small", 3), ("big", 300)):
+            args = []
+            for i in range(n):
+                args += [i, "m%d" % i]
+            self.zadd(key, *args)
+            self.assertEqual(r("EXPIRE", key, 100), 1)
+            self.assertEqual(self.zadd(key, -1, "new"), 1)  # after the move
+            self.assertTrue(0 < r("TTL", key) <= 100)
+            self.assertEqual(r("PERSIST", key), 1)
+            self.assertEqual(r("ZCARD", key), n + 1)
+            want = r("ZRANGE", key, 0, -1, "WITHSCORES")
+            self.assertEqual(r("COPY", key, key + "2"), 1)
+            self.assertEqual(r("ZADD", key + "2", 5, "only-in-copy"), 1)
+            self.assertEqual(r("ZRANGE", key, 0, -1, "WITHSCORES"), want)
+            self.assertEqual(r("COPY", key, key + "2"), 0)
+            self.assertEqual(r("COPY", key, key + "2", "REPLACE"), 1)
+            self.assertEqual(r("ZRANGE", key + "2", 0, -1, "WITHSCORES"),
+                             want)
+            r("PEXPIRE", key, 100000)
+            self.assertEqual(r("RENAME", key, key + "3"), b"OK")
+            self.assertEqual(r("EXISTS", key), 0)
+            self.assertTrue(0 < r("PTTL", key + "3") <= 100000)
+            self.assertEqual(r("ZRANGE", key + "3", 0, -1, "WITHSCORES"),
+                             want)
+            self.assertEqual(r("RENAMENX", key + "3", key + "2"), 0)
+            self.assertEqual(r("TYPE", key + "3"), b"zset")
+            self.assertEqual(r("DEL", key + "2", key + "3"), 2)
+        self.zadd("z", 1, "a")
+        self.assertEqual(r("PEXPIRE", "z", 1), 1)
+        for _ in range(200):
+            if r("EXISTS", "z") == 0:
+                break
+            time.sleep(0.01)
+        self.assertEqual(r("EXISTS", "z"), 0)
+        self.assertEqual(r("ZCARD", "z"), 0)
 
 
 class TestResp3(ZsetCase):
