@@ -595,6 +595,34 @@ class TestKeyspace(ZsetCase):
         self.assertEqual(r("ZCARD", "z"), 0)
 
 
+class TestOverwrite(ZsetCase):
+    def test_string_commands_over_zsets(self):
+        r = self.call
+        args = []
+        for i in range(300):
+            args += [i, "m%d" % i]
+        for k in ("a", "b", "c", "d", "e"):
+            self.zadd(k, *args[:20] if k in "ac" else args)
+        for cmd in [("GETSET", "a", "x"), ("GETDEL", "a"),
+                    ("SETRANGE", "a", 0, "x"), ("INCRBYFLOAT", "a", 1),
+                    ("DECR", "a"), ("GETEX", "a")]:
+            self.assertErr(r(*cmd), WRONGTYPE)
+        self.assertErr(r("LCS", "a", "b"),
+                       "ERR The specified keys must contain string values")
+        self.assertEqual(r("SET", "a", "x"), b"OK")
+        self.assertEqual(r("GET", "a"), b"x")
+        self.assertEqual(r("SET", "b", "y", "EX", 100), b"OK")
+        self.assertEqual(r("GET", "b"), b"y")
+        self.assertIsNone(r("SET", "c", "z", "NX"))
+        self.assertEqual(r("ZCARD", "c"), 10)
+        self.assertEqual(r("MSET", "c", "1", "d", "2"), b"OK")
+        self.assertEqual(r("MGET", "c", "d"), [b"1", b"2"])
+        self.assertErr(self.zadd("a", 1, "q"), WRONGTYPE)
+        self.assertEqual(r("TYPE", "e"), b"zset")
+        self.assertEqual(r("FLUSHALL"), b"OK")
+        self.assertEqual(r("DBSIZE"), 0)
+
+
 class TestResp3(ZsetCase):
     def test_forms(self):
         r = self.call
