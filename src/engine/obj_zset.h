@@ -15,7 +15,7 @@
  * Redis. Ranks are 0-based ascending; the commands mirror for REV.
  *
  * Threads: the owning shard's thread. Memory: the object owns its members;
- * member pointers handed out (iterators, zs_first...) are borrowed until
+ * member pointers handed out (iterators, zs_scan) are borrowed until
  * the next change to the object.
  */
 #ifndef FC_ENGINE_OBJ_ZSET_H
