@@ -196,8 +196,8 @@ static zview *all_views(const eng_obj *o, size_t len)
 
 /* count distinct ranks out of len (count < len / 3): random picks with
  * an open-addressing set to refuse repeats. */
-static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len,
-                         size_t count, bool withscores)
+static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len, size_t count,
+                         bool withscores)
 {
     size_t cap = 16;
     while (cap < count * 2)
@@ -211,7 +211,8 @@ static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len,
         seen[i] = SIZE_MAX;
     zc_reply_list_header(c, count, withscores);
     for (size_t got = 0; got < count;) {
-        size_t r = (size_t)(zrand(c) % len), s = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
+        size_t r = (size_t)(zrand(c) % len),
+               s = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
         while (seen[s] != SIZE_MAX && seen[s] != r)
             s = (s + 1) & (cap - 1);
         if (seen[s] == r)
@@ -401,8 +402,8 @@ void cmd_zscan(cmd_ctx *c)
     }
     size_t keep = 0;
     for (size_t i = 0; i < a.n; i++) {
-        if (!pat || cmd_glob_match(pat->ptr, pat->len, a.v[i].m, a.v[i].n,
-                                   false))
+        if (!pat ||
+            cmd_glob_match(pat->ptr, pat->len, a.v[i].m, a.v[i].n, false))
             a.v[keep++] = a.v[i];
     }
     char buf[32];

@@ -12,7 +12,7 @@
 #include "commands/t_zset_int.h"
 
 typedef struct zrange_req {
-    int type;  /* ZR_RANK, ZR_SCORE, ZR_LEX */
+    int type; /* ZR_RANK, ZR_SCORE, ZR_LEX */
     bool rev;
     bool withscores;
     int64_t offset, limit; /* limit -1: none */

@@ -108,8 +108,8 @@ static double score_get(const uint8_t *p, size_t n)
 
 /* One pair of the pack at off: member, score; returns the next pair's
  * offset. */
-static size_t pair_at(const eng_pack *pk, size_t off, const char **m,
-                      size_t *n, double *score)
+static size_t pair_at(const eng_pack *pk, size_t off, const char **m, size_t *n,
+                      double *score)
 {
     const uint8_t *it, *sp;
     size_t len, sn;

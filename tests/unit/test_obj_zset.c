@@ -62,8 +62,8 @@ static void test_tree_model(void **state)
         bool ins = n == 0 || (n < N && rnd() % 3 != 0);
         if (ins) {
             /* runs of ascending keys too: the lopsided split path */
-            double s = step % 5000 < 1000 ? (double)step
-                                          : (double)(rnd() % 1000);
+            double s =
+                step % 5000 < 1000 ? (double)step : (double)(rnd() % 1000);
             zs_elem *e = mk(s, id++);
             assert_int_equal(zt_insert(&t, e), FC_OK);
             size_t lo = 0, hi = n; /* sorted insert into the model */
@@ -142,11 +142,12 @@ static void test_round_trip(void **state)
         for (int ints = 0; ints < 2; ints++) {
             eng_obj *o = build(sizes[i], 8, ints);
             assert_int_equal(zs_len(o), sizes[i]);
-            assert_int_equal(o->enc, sizes[i] > 128 ? ZS_ENC_TREE : ZS_ENC_PACK);
+            assert_int_equal(o->enc,
+                             sizes[i] > 128 ? ZS_ENC_TREE : ZS_ENC_PACK);
             ser(o, &a);
             eng_obj *l;
-            assert_int_equal(eng_zset_ops.load((const uint8_t *)a.data, a.len, &l),
-                             FC_OK);
+            assert_int_equal(
+                eng_zset_ops.load((const uint8_t *)a.data, a.len, &l), FC_OK);
             assert_int_equal(l->enc, o->enc);
             ser(l, &b);
             assert_int_equal(a.len, b.len);
@@ -170,10 +171,25 @@ static void test_round_trip(void **state)
 static void test_pack_scores(void **state)
 {
     (void)state;
-    double v[] = {0,    -0.0,   1,       -1,    127,    128,   -128, -129,
-                  1e15, -1e15,  3.5,     1e300, -1e-300, INFINITY, -INFINITY,
-                  36028797018963967.0, -36028797018963967.0,
-                  36028797018963968.0, 4503599627370497.0};
+    double v[] = {0,
+                  -0.0,
+                  1,
+                  -1,
+                  127,
+                  128,
+                  -128,
+                  -129,
+                  1e15,
+                  -1e15,
+                  3.5,
+                  1e300,
+                  -1e-300,
+                  INFINITY,
+                  -INFINITY,
+                  36028797018963967.0,
+                  -36028797018963967.0,
+                  36028797018963968.0,
+                  4503599627370497.0};
     eng_obj *o = zs_new();
     char m[8];
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -216,11 +232,11 @@ static void test_load_rejects(void **state)
         eng_obj_free(o);
     }
     /* out of order, duplicate, NaN */
-    const uint8_t dup[] = {2, 1, 'a', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
-                           1, 'a', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    const uint8_t dup[] = {2, 1,   'a', 0, 0, 0, 0, 0, 0,    0xf0, 0x3f,
+                           1, 'a', 0,   0, 0, 0, 0, 0, 0xf0, 0x3f};
     assert_int_equal(eng_zset_ops.load(dup, sizeof(dup), &l), FC_EINVAL);
-    const uint8_t order[] = {2, 1, 'b', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f,
-                             1, 'a', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
+    const uint8_t order[] = {2, 1,   'b', 0, 0, 0, 0, 0, 0,    0xf0, 0x3f,
+                             1, 'a', 0,   0, 0, 0, 0, 0, 0xf0, 0x3f};
     assert_int_equal(eng_zset_ops.load(order, sizeof(order), &l), FC_EINVAL);
     const uint8_t nan[] = {1, 1, 'a', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f};
     assert_int_equal(eng_zset_ops.load(nan, sizeof(nan), &l), FC_EINVAL);
@@ -457,12 +473,9 @@ static void test_replay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tree_model),
-        cmocka_unit_test(test_pack_scores),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_load_rejects),
-        cmocka_unit_test(test_op_rejects),
-        cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_tree_model), cmocka_unit_test(test_pack_scores),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_load_rejects),
+        cmocka_unit_test(test_op_rejects), cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
