@@ -206,7 +206,7 @@ void cmd_zrangestore(cmd_ctx *c)
         resp_int(c->w, 0);
         return;
     }
-    eng_obj *res = zs_new();
+    eng_obj *res = zs_new_tree(); /* packed at the end when it fits */
     if (!res) {
         resp_error(c->w, CMD_ERR_OOM);
         return;
@@ -227,6 +227,7 @@ void cmd_zrangestore(cmd_ctx *c)
         }
     }
     zs_iter_done(&it);
+    zs_fit(res);
     if (zc_store(c, &dst, res))
         resp_int(c->w, (int64_t)count);
 }

@@ -74,8 +74,6 @@ size_t zs_len(const eng_obj *o)
 
 static size_t score_put(double d, uint8_t out[8])
 {
-    /* -0 becomes the integer 0, as in Redis's listpack (ZSCORE says 0;
-     * its skiplist keeps -0, and so does our tree). */
     if (d > -INT_SCORE_LIM && d < INT_SCORE_LIM && d == (double)(int64_t)d) {
         int64_t v = (int64_t)d;
         size_t n = 0;
@@ -222,17 +220,16 @@ static int to_tree(zset *z)
     return FC_OK;
 }
 
-/* tree -> pack when the value fell to half of both limits. */
-static void maybe_to_pack(zset *z)
+/* tree -> pack when the value has at most ent elements, none longer than
+ * val bytes. */
+static void to_pack_within(zset *z, long ent, long val)
 {
     size_t cnt = z->u.big->t.count;
-    long ent = eng_limit(&eng_limits.zset_max_listpack_entries);
-    long val = eng_limit(&eng_limits.zset_max_listpack_value);
-    if (cnt == 0 || (long)cnt > ent / 2)
+    if (cnt == 0 || (long)cnt > ent)
         return;
     zt_iter it;
     for (zt_iter_at(&z->u.big->t, 0, &it); it.valid; zt_iter_next(&it))
-        if ((long)zt_iter_get(&it)->len > val / 2)
+        if ((long)zt_iter_get(&it)->len > val)
             return;
     eng_pack pk = {0};
     for (zt_iter_at(&z->u.big->t, 0, &it); it.valid; zt_iter_next(&it)) {
@@ -248,6 +245,36 @@ static void maybe_to_pack(zset *z)
     z->u.pk = pk;
     z->h.enc = ZS_ENC_PACK;
 }
+
+/* After a removal: back to the pack at half of both limits, so that a
+ * value on the edge does not flip at every write. */
+static void maybe_to_pack(zset *z)
+{
+    to_pack_within(z, eng_limit(&eng_limits.zset_max_listpack_entries) / 2,
+                   eng_limit(&eng_limits.zset_max_listpack_value) / 2);
+}
+
+void zs_fit(eng_obj *o)
+{
+    if (o->enc != ZS_ENC_TREE)
+        return;
+    to_pack_within(Z(o), eng_limit(&eng_limits.zset_max_listpack_entries),
+                   eng_limit(&eng_limits.zset_max_listpack_value));
+    refresh_bytes(Z(o));
+}
+
+eng_obj *zs_new_tree(void)
+{
+    eng_obj *o = zs_new();
+    if (o && to_tree(Z(o)) != FC_OK) {
+        zs_free(o);
+        return NULL;
+    }
+    if (o)
+        refresh_bytes(Z(o));
+    return o;
+}
+
 
 /* --- the API --- */
 
@@ -348,6 +375,17 @@ static int set_score(zset *z, const void *m, size_t n, double score)
     return big_insert(z, m, n, score);
 }
 
+/* -0 is stored as 0 in every encoding. Redis's listpack stores 0 and its
+ * skiplist -0, so which one a Redis value holds depends on its encoding
+ * history; ours must not, or a replica (whose encodings can differ: a
+ * loaded value is packed by its final size) would diverge. Only a -0
+ * that Redis would keep in a skiplist (ZSCORE, ZUNION replies) prints
+ * "0" here. */
+static double no_neg_zero(double d)
+{
+    return d == 0 ? 0.0 : d;
+}
+
 int zs_add(eng_obj *o, const void *m, size_t n, double score, unsigned flags,
            unsigned *out, double *newscore)
 {
@@ -359,13 +397,14 @@ int zs_add(eng_obj *o, const void *m, size_t n, double score, unsigned flags,
         *out = ZS_OUT_NAN;
         return FC_OK;
     }
+    score = no_neg_zero(score);
     if (zs_score(o, m, n, &cur)) {
         if (flags & ZS_NX) {
             *out = ZS_OUT_NOP;
             return FC_OK;
         }
         if (flags & ZS_INCR) {
-            score += cur;
+            score = no_neg_zero(score + cur);
             if (isnan(score)) {
                 *out = ZS_OUT_NAN;
                 return FC_OK;
@@ -536,14 +575,47 @@ size_t zs_score_end(const eng_obj *o, const zs_srange *r)
     return lower(o, within_max, r);
 }
 
+/* Redis's zslIsInLexRange / zzlIsInLexRange, checked before any lex
+ * walk: min <= max, the last element not below min, the first not above
+ * max. With equal scores it only spares the walk; with mixed scores (where
+ * lex ranges are undefined) it is what makes Redis answer "empty", and
+ * matching it keeps our pack's answers equal to its listpack's. */
+static bool lex_in_range(const eng_obj *o, const zs_lrange *r)
+{
+    size_t len = zs_len(o);
+    if (len == 0)
+        return false;
+    if (r->mink == ZL_POS || r->maxk == ZL_NEG)
+        return false;
+    if (r->mink != ZL_NEG && r->maxk != ZL_POS) {
+        int c = lex_cmp(r->min, r->minn, r->max, r->maxn);
+        if (c > 0 || (c == 0 && (r->mink == ZL_EXCL || r->maxk == ZL_EXCL)))
+            return false;
+    }
+    zs_iter it;
+    const char *m;
+    size_t n;
+    double s;
+    bool ok;
+    zs_iter_init(&it, o, len - 1, false);
+    ok = zs_iter_next(&it, &m, &n, &s) && !before_lex_min(s, m, n, r);
+    zs_iter_done(&it);
+    if (!ok)
+        return false;
+    zs_iter_init(&it, o, 0, false);
+    ok = zs_iter_next(&it, &m, &n, &s) && within_lex_max(s, m, n, r);
+    zs_iter_done(&it);
+    return ok;
+}
+
 size_t zs_lex_first(const eng_obj *o, const zs_lrange *r)
 {
-    return lower(o, before_lex_min, r);
+    return lex_in_range(o, r) ? lower(o, before_lex_min, r) : zs_len(o);
 }
 
 size_t zs_lex_end(const eng_obj *o, const zs_lrange *r)
 {
-    return lower(o, within_lex_max, r);
+    return lex_in_range(o, r) ? lower(o, within_lex_max, r) : 0;
 }
 
 /* --- iteration --- */

@@ -52,11 +52,17 @@ enum {
 };
 
 eng_obj *zs_new(void);
+/* An empty value in the tree encoding whatever its size: results are
+ * built in it (O(log n) inserts) and packed by zs_fit when stored. */
+eng_obj *zs_new_tree(void);
+/* A value built in the tree goes to the pack when it fits the limits (as
+ * Redis's zsetConvertToListpackIfNeeded for STORE results). */
+void zs_fit(eng_obj *o);
 size_t zs_len(const eng_obj *o);
 bool zs_score(const eng_obj *o, const void *m, size_t n, double *score);
 /* Redis's zsetAdd: *out gets the outcome bits, *newscore the member's
- * score after the call (with INCR: the sum). FC_OK or FC_ENOMEM (nothing
- * changed). */
+ * score after the call (with INCR: the sum; -0 is stored and returned as
+ * 0). FC_OK or FC_ENOMEM (nothing changed). */
 int zs_add(eng_obj *o, const void *m, size_t n, double score, unsigned flags,
            unsigned *out, double *newscore);
 /* Removes m: true when it was there. */
