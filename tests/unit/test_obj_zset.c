@@ -109,6 +109,70 @@ static void test_tree_model(void **state)
     free(model);
 }
 
+/* --- ZSCAN's cursor across index grows and shrinks --- */
+
+struct seen {
+    unsigned char *hit;
+    size_t n;
+};
+
+static void scan_hit(void *ctx, const char *m, size_t n, double score)
+{
+    struct seen *sn = ctx;
+    unsigned id;
+    (void)score;
+    char buf[16];
+    assert_true(n < sizeof(buf));
+    memcpy(buf, m, n);
+    buf[n] = 0;
+    if (sscanf(buf, "s%u", &id) == 1 && id < sn->n)
+        sn->hit[id] = 1;
+}
+
+static void scan_phase(bool grow)
+{
+    enum { STABLE = 2000, CHURN = 60000 };
+    eng_obj *o = zs_new();
+    char m[16];
+    unsigned out;
+    double ns;
+    for (unsigned i = 0; i < STABLE; i++) { /* present the whole scan */
+        snprintf(m, sizeof(m), "s%u", i);
+        assert_int_equal(zs_add(o, m, strlen(m), i, 0, &out, &ns), FC_OK);
+    }
+    if (!grow) /* start large: the churn below shrinks the index */
+        for (unsigned i = 0; i < CHURN; i++) {
+            snprintf(m, sizeof(m), "c%u", i);
+            assert_int_equal(zs_add(o, m, strlen(m), i, 0, &out, &ns), FC_OK);
+        }
+    struct seen sn = {calloc(STABLE, 1), STABLE};
+    size_t cursor = 0, calls = 0;
+    unsigned next = 0;
+    do {
+        cursor = zs_scan(o, cursor, scan_hit, &sn);
+        /* between calls: a few hundred changes, resizing the index */
+        for (int k = 0; k < 300 && next < CHURN; k++, next++) {
+            snprintf(m, sizeof(m), "c%u", next);
+            if (grow)
+                zs_add(o, m, strlen(m), next, 0, &out, &ns);
+            else
+                assert_true(zs_del(o, m, strlen(m)));
+        }
+        assert_true(++calls < 10000000);
+    } while (cursor != 0);
+    for (unsigned i = 0; i < STABLE; i++)
+        assert_true(sn.hit[i]);
+    free(sn.hit);
+    eng_obj_free(o);
+}
+
+static void test_scan_across_resizes(void **state)
+{
+    (void)state;
+    scan_phase(true);
+    scan_phase(false);
+}
+
 /* --- objects --- */
 
 static eng_obj *build(size_t n, size_t mlen, bool ints)
@@ -476,9 +540,13 @@ static void test_replay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tree_model), cmocka_unit_test(test_pack_scores),
-        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_load_rejects),
-        cmocka_unit_test(test_op_rejects), cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_tree_model),
+        cmocka_unit_test(test_pack_scores),
+        cmocka_unit_test(test_scan_across_resizes),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_load_rejects),
+        cmocka_unit_test(test_op_rejects),
+        cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
