@@ -290,8 +290,8 @@ void cmd_zlexcount(cmd_ctx *c)
         return;
     size_t n = 0;
     if (rc == FC_OK) {
-        size_t first = zs_lex_first(o, &r), end = zs_lex_end(o, &r);
-        n = end > first ? end - first : 0;
+        size_t from;
+        zs_lex_window(o, &r, false, 0, -1, &from, &n);
     }
     resp_int(c->w, (int64_t)n);
 }

@@ -123,13 +123,12 @@ static void zrange_window(const eng_obj *o, const zrange_req *q, size_t *from,
         *count = n;
         return;
     }
-    if (q->type == ZR_SCORE) {
-        first = zs_score_first(o, &q->sr);
-        end = zs_score_end(o, &q->sr);
-    } else {
-        first = zs_lex_first(o, &q->lr);
-        end = zs_lex_end(o, &q->lr);
+    if (q->type == ZR_LEX) {
+        zs_lex_window(o, &q->lr, q->rev, q->offset, q->limit, from, count);
+        return;
     }
+    first = zs_score_first(o, &q->sr);
+    end = zs_score_end(o, &q->sr);
     if (first >= end || q->offset < 0 || (uint64_t)q->offset >= end - first)
         return;
     size_t n = end - first - (size_t)q->offset;

@@ -222,8 +222,7 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
             j++;
         } else if (card_only && left >= 2 && cmd_arg_is(a, "limit")) {
             /* getPositiveLongFromObjectOrReply: one message for both */
-            if (!cmd_parse_ll(c->argv[j + 1].ptr, c->argv[j + 1].len,
-                              &limit) ||
+            if (!cmd_parse_ll(c->argv[j + 1].ptr, c->argv[j + 1].len, &limit) ||
                 limit < 0) {
                 resp_error(c->w, "ERR LIMIT can't be negative");
                 goto out;

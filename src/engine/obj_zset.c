@@ -275,7 +275,6 @@ eng_obj *zs_new_tree(void)
     return o;
 }
 
-
 /* --- the API --- */
 
 bool zs_score(const eng_obj *o, const void *m, size_t n, double *score)
@@ -608,14 +607,82 @@ static bool lex_in_range(const eng_obj *o, const zs_lrange *r)
     return ok;
 }
 
-size_t zs_lex_first(const eng_obj *o, const zs_lrange *r)
+/* Redis's walk of a lex range over a listpack, step for step: the first
+ * element >= min (or, reversed, the last <= max) must be inside the range,
+ * the offset is skipped without looking, then elements are taken while
+ * they stay within the far bound. With equal scores this is the same
+ * window the bounds give; with mixed scores (undefined in Redis) it makes
+ * our pack answer as its listpack does. */
+static void pack_lex_walk(const eng_obj *o, const zs_lrange *r, bool rev,
+                          int64_t offset, int64_t limit, size_t *from,
+                          size_t *count)
 {
-    return lex_in_range(o, r) ? lower(o, before_lex_min, r) : zs_len(o);
+    size_t len = zs_len(o);
+    struct lv {
+        const char *m;
+        size_t n;
+    } *v = malloc(len * sizeof(*v));
+    zs_iter it;
+    double s;
+    if (!v) { /* fall back to the bounds: right for equal scores */
+        size_t f = lower(o, before_lex_min, r), e = lower(o, within_lex_max, r);
+        if (f < e && offset >= 0 && (uint64_t)offset < e - f) {
+            size_t n = e - f - (size_t)offset;
+            *count = limit >= 0 && (uint64_t)limit < n ? (size_t)limit : n;
+            *from = rev ? e - 1 - (size_t)offset : f + (size_t)offset;
+        }
+        return;
+    }
+    zs_iter_init(&it, o, 0, false);
+    for (size_t i = 0; i < len; i++)
+        zs_iter_next(&it, &v[i].m, &v[i].n, &s);
+    zs_iter_done(&it);
+    size_t i = 0, n = 0;
+    if (!rev) {
+        while (i < len && before_lex_min(0, v[i].m, v[i].n, r))
+            i++;
+        if (i == len || !within_lex_max(0, v[i].m, v[i].n, r) || offset < 0 ||
+            (uint64_t)offset >= len - i)
+            goto out;
+        i += (size_t)offset;
+        while (i + n < len && (limit < 0 || n < (uint64_t)limit) &&
+               within_lex_max(0, v[i + n].m, v[i + n].n, r))
+            n++;
+    } else {
+        i = len;
+        while (i > 0 && !within_lex_max(0, v[i - 1].m, v[i - 1].n, r))
+            i--;
+        if (i == 0 || before_lex_min(0, v[i - 1].m, v[i - 1].n, r) ||
+            offset < 0 || (uint64_t)offset >= i)
+            goto out;
+        i -= 1 + (size_t)offset;
+        while (n <= i && (limit < 0 || n < (uint64_t)limit) &&
+               !before_lex_min(0, v[i - n].m, v[i - n].n, r))
+            n++;
+    }
+    *from = i;
+    *count = n;
+out:
+    free(v);
 }
 
-size_t zs_lex_end(const eng_obj *o, const zs_lrange *r)
+void zs_lex_window(const eng_obj *o, const zs_lrange *r, bool rev,
+                   int64_t offset, int64_t limit, size_t *from, size_t *count)
 {
-    return lex_in_range(o, r) ? lower(o, within_lex_max, r) : 0;
+    *from = 0;
+    *count = 0;
+    if (!lex_in_range(o, r))
+        return;
+    if (o->enc == ZS_ENC_PACK) {
+        pack_lex_walk(o, r, rev, offset, limit, from, count);
+        return;
+    }
+    size_t f = lower(o, before_lex_min, r), e = lower(o, within_lex_max, r);
+    if (f >= e || offset < 0 || (uint64_t)offset >= e - f)
+        return;
+    size_t n = e - f - (size_t)offset;
+    *count = limit >= 0 && (uint64_t)limit < n ? (size_t)limit : n;
+    *from = rev ? e - 1 - (size_t)offset : f + (size_t)offset;
 }
 
 /* --- iteration --- */

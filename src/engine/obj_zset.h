@@ -88,12 +88,15 @@ typedef struct zs_lrange {
 
 /* Rank of the first element at or past the range's lower bound, and the
  * rank just past the last element within the upper bound: the range is
- * [first, end) when first < end. Lex ranges assume equal scores, as
- * Redis's do. */
+ * [first, end) when first < end. */
 size_t zs_score_first(const eng_obj *o, const zs_srange *r);
 size_t zs_score_end(const eng_obj *o, const zs_srange *r);
-size_t zs_lex_first(const eng_obj *o, const zs_lrange *r);
-size_t zs_lex_end(const eng_obj *o, const zs_lrange *r);
+/* The window a lex range with an offset and a limit (< 0: none) selects,
+ * in walk order: start at rank *from, take *count going up (rev: down).
+ * A pack walks as Redis's listpack does, which matters only when scores
+ * differ (lex ranges are undefined then); the tree uses the bounds. */
+void zs_lex_window(const eng_obj *o, const zs_lrange *r, bool rev,
+                   int64_t offset, int64_t limit, size_t *from, size_t *count);
 
 /* Walks elements from rank `rank` upwards (rev: downwards). */
 #define ZS_ITER_LOCAL 130
