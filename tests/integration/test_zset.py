@@ -252,6 +252,21 @@ class TestRanges(ZsetCase):
                        "ERR syntax error, WITHSCORES not supported in "
                        "combination with BYLEX")
 
+    def test_lex_mixed_scores_small(self):
+        # undefined in Redis's docs, deterministic over its listpack: ours
+        # walks the same way
+        r = self.call
+        self.zadd("mk", 1, "b", 2, "a", 3, "c", 4, "ab")
+        self.assertEqual(r("ZRANGEBYLEX", "mk", "-", "+"),
+                         [b"b", b"a", b"c", b"ab"])
+        self.assertEqual(r("ZRANGEBYLEX", "mk", "[b", "+"), [])
+        self.assertEqual(r("ZREVRANGEBYLEX", "mk", "+", "[b"), [])
+        self.assertEqual(r("ZRANGEBYLEX", "mk", "[a", "[b", "LIMIT", 1, 5),
+                         [b"a"])
+        self.assertEqual(r("ZLEXCOUNT", "mk", "[a", "[b"), 2)
+        self.assertEqual(r("ZREVRANGEBYLEX", "mk", "[b", "-", "LIMIT", 1, 2),
+                         [b"c", b"a"])
+
     def test_rangestore(self):
         r = self.call
         self.assertEqual(r("ZRANGESTORE", "d", "z", 1, 2), 2)
