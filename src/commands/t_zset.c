@@ -59,7 +59,8 @@ void cmd_zadd(cmd_ctx *c)
         return;
     }
     double local[ZADD_LOCAL];
-    double *scores = elems <= ZADD_LOCAL ? local : malloc(elems * sizeof(double));
+    double *scores =
+        elems <= ZADD_LOCAL ? local : malloc(elems * sizeof(double));
     if (!scores) {
         resp_error(c->w, CMD_ERR_OOM);
         return;
@@ -71,8 +72,8 @@ void cmd_zadd(cmd_ctx *c)
 
     cmd_key k = cmd_key_at(c, 1);
     eng_obj *o;
-    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_ZSET,
-                          !(flags & ZS_XX), cmd_now(c), &o);
+    int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_ZSET, !(flags & ZS_XX),
+                          cmd_now(c), &o);
     if (rc == FC_ENOTFOUND) { /* XX on a missing key: nothing to do */
         if (flags & ZS_INCR)
             resp_null(c->w);
@@ -289,8 +290,8 @@ void cmd_zlexcount(cmd_ctx *c)
         return;
     size_t n = 0;
     if (rc == FC_OK) {
-        size_t first = zs_lex_first(o, &r), end = zs_lex_end(o, &r);
-        n = end > first ? end - first : 0;
+        size_t from;
+        zs_lex_window(o, &r, false, 0, -1, &from, &n);
     }
     resp_int(c->w, (int64_t)n);
 }

@@ -52,6 +52,20 @@ void zc_del_key(cmd_ctx *c, const cmd_key *k);
  * and returns false when that fails. */
 bool zc_store(cmd_ctx *c, const cmd_key *k, eng_obj *o);
 
+/* Pops from key k (t_zset_pop.c): for ZPOPMIN/ZPOPMAX/ZMPOP, and for the
+ * blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP: the blocking helper's), so
+ * that they share one reply and one op record (ZOP_REM of the members).
+ * count: how many (< 0: one, no count given; 0: an empty array). Reply
+ * shapes, as Redis 7.0's:
+ *   ZC_POP_FLAT     [m, s]                 ZPOPMIN key
+ *   ZC_POP_NESTED   [m, s, ...] / RESP3 [[m, s], ...]   ZPOPMIN key n
+ *   ZC_POP_KEYED    [key, [[m, s], ...]]   ZMPOP, BZMPOP
+ *   ZC_POP_BLOCKING [key, m, s]            BZPOPMIN, BZPOPMAX
+ * Returns FC_OK (reply written), FC_ENOTFOUND (no key: nothing written),
+ * or another FC_E* (nothing written; WRONGTYPE included). */
+enum { ZC_POP_FLAT, ZC_POP_NESTED, ZC_POP_KEYED, ZC_POP_BLOCKING };
+int zc_pop(cmd_ctx *c, const cmd_key *k, bool max, int64_t count, int shape);
+
 /* ZRANGE and its older forms (t_zset_range.c). */
 enum { ZR_AUTO = 0, ZR_RANK, ZR_SCORE, ZR_LEX };
 

@@ -19,49 +19,34 @@
 
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
 
-/* Pops count from the first non-empty key of argv[first..first+nkeys):
- * Redis's genericZpopCommand. emitkey: ZMPOP's [key, [[m, s]...]] (null
- * when nothing); nested: RESP3 pairs for the plain pops. */
-static void zpop_keys(cmd_ctx *c, size_t first, size_t nkeys, bool max,
-                      int64_t count, bool emitkey, bool nested)
+int zc_pop(cmd_ctx *c, const cmd_key *k, bool max, int64_t count, int shape)
 {
-    cmd_key k;
-    eng_obj *o = NULL;
-    for (size_t i = 0; i < nkeys; i++) {
-        k = cmd_key_at(c, first + i);
-        int rc = eng_obj_open(k.sh, k.h, k.p, k.n, ENG_TYPE_ZSET, false,
-                              cmd_now(c), &o);
-        if (rc == FC_ENOTFOUND)
-            continue;
-        if (rc != FC_OK) {
-            cmd_reply_fc_error(c, rc);
-            return;
-        }
-        break;
-    }
-    if (!o) {
-        if (emitkey)
-            resp_null_array(c->w);
-        else
-            resp_array(c->w, 0);
-        return;
-    }
-    if (count == 0) {
-        eng_obj_commit(k.sh, k.h, k.p, k.n, o, NULL);
-        resp_array(c->w, 0);
-        return;
-    }
+    eng_obj *o;
+    int rc = eng_obj_open(k->sh, k->h, k->p, k->n, ENG_TYPE_ZSET, false,
+                          cmd_now(c), &o);
+    if (rc != FC_OK)
+        return rc;
     size_t len = zs_len(o);
-    size_t n = (uint64_t)count < len ? (size_t)count : len;
+    size_t n = count >= 0 && (uint64_t)count < len ? (size_t)count : len;
+    if (count < 0) /* one element, no count given */
+        n = 1;
+    if (n == 0) {
+        eng_obj_commit(k->sh, k->h, k->p, k->n, o, NULL);
+        resp_array(c->w, 0);
+        return FC_OK;
+    }
     size_t start = max ? len - n : 0;
-    if (emitkey) {
+    bool pairs =
+        shape == ZC_POP_KEYED || (shape == ZC_POP_NESTED && c->w->proto >= 3);
+    if (shape == ZC_POP_KEYED) {
         resp_array(c->w, 2);
-        resp_bulk(c->w, k.p, k.n);
+        resp_bulk(c->w, k->p, k->n);
         resp_array(c->w, n);
-    } else if (nested && c->w->proto >= 3) {
-        resp_array(c->w, n);
+    } else if (shape == ZC_POP_BLOCKING) {
+        resp_array(c->w, 3);
+        resp_bulk(c->w, k->p, k->n);
     } else {
-        resp_array(c->w, 2 * n);
+        resp_array(c->w, pairs ? n : 2 * n);
     }
     zs_iter it;
     const char *m;
@@ -69,16 +54,37 @@ static void zpop_keys(cmd_ctx *c, size_t first, size_t nkeys, bool max,
     double s;
     zs_iter_init(&it, o, max ? len - 1 : 0, max);
     for (size_t i = 0; i < n && zs_iter_next(&it, &m, &mn, &s); i++) {
-        if (emitkey || (nested && c->w->proto >= 3))
+        if (pairs)
             resp_array(c->w, 2);
         resp_bulk(c->w, m, mn);
         resp_double(c->w, s);
     }
     zs_iter_done(&it);
-    eng_op *op = eng_obj_logging(k.sh) ? eng_op_begin(ZOP_REM) : NULL;
+    eng_op *op = eng_obj_logging(k->sh) ? eng_op_begin(ZOP_REM) : NULL;
     zc_log_members(op, o, start, n);
     zs_del_range(o, start, n);
-    eng_obj_commit(k.sh, k.h, k.p, k.n, o, op);
+    eng_obj_commit(k->sh, k->h, k->p, k->n, o, op);
+    return FC_OK;
+}
+
+/* Redis's genericZpopCommand over argv[first..first+nkeys): the first
+ * key that holds a value serves (WRONGTYPE stops the search). */
+static void zpop_keys(cmd_ctx *c, size_t first, size_t nkeys, bool max,
+                      int64_t count, int shape)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        cmd_key k = cmd_key_at(c, first + i);
+        int rc = zc_pop(c, &k, max, count, shape);
+        if (rc == FC_ENOTFOUND)
+            continue;
+        if (rc != FC_OK)
+            cmd_reply_fc_error(c, rc);
+        return;
+    }
+    if (shape == ZC_POP_KEYED)
+        resp_null_array(c->w);
+    else
+        resp_array(c->w, 0);
 }
 
 static void zpop(cmd_ctx *c, bool max)
@@ -95,7 +101,8 @@ static void zpop(cmd_ctx *c, bool max)
             return;
         }
     }
-    zpop_keys(c, 1, 1, max, count, false, c->argc == 3);
+    zpop_keys(c, 1, 1, max, c->argc == 3 ? count : -1,
+              c->argc == 3 ? ZC_POP_NESTED : ZC_POP_FLAT);
 }
 
 void cmd_zpopmin(cmd_ctx *c)
@@ -149,7 +156,7 @@ void cmd_zmpop(cmd_ctx *c)
             return;
         }
     }
-    zpop_keys(c, 2, (size_t)nk, max, count == -1 ? 1 : count, true, true);
+    zpop_keys(c, 2, (size_t)nk, max, count == -1 ? 1 : count, ZC_POP_KEYED);
 }
 
 /* --- ZRANDMEMBER --- */
@@ -196,8 +203,8 @@ static zview *all_views(const eng_obj *o, size_t len)
 
 /* count distinct ranks out of len (count < len / 3): random picks with
  * an open-addressing set to refuse repeats. */
-static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len,
-                         size_t count, bool withscores)
+static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len, size_t count,
+                         bool withscores)
 {
     size_t cap = 16;
     while (cap < count * 2)
@@ -211,7 +218,8 @@ static void reply_sparse(cmd_ctx *c, const eng_obj *o, size_t len,
         seen[i] = SIZE_MAX;
     zc_reply_list_header(c, count, withscores);
     for (size_t got = 0; got < count;) {
-        size_t r = (size_t)(zrand(c) % len), s = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
+        size_t r = (size_t)(zrand(c) % len),
+               s = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
         while (seen[s] != SIZE_MAX && seen[s] != r)
             s = (s + 1) & (cap - 1);
         if (seen[s] == r)
@@ -389,7 +397,7 @@ void cmd_zscan(cmd_ctx *c)
         zs_iter_done(&it);
         cursor = 0;
     } else {
-        int64_t maxit = count * 10;
+        int64_t maxit = count > INT64_MAX / 10 ? INT64_MAX : count * 10;
         do {
             cursor = zs_scan(o, (size_t)cursor, scan_add, &a);
         } while (cursor && maxit-- > 0 && a.n < (size_t)count);
@@ -401,8 +409,8 @@ void cmd_zscan(cmd_ctx *c)
     }
     size_t keep = 0;
     for (size_t i = 0; i < a.n; i++) {
-        if (!pat || cmd_glob_match(pat->ptr, pat->len, a.v[i].m, a.v[i].n,
-                                   false))
+        if (!pat ||
+            cmd_glob_match(pat->ptr, pat->len, a.v[i].m, a.v[i].n, false))
             a.v[keep++] = a.v[i];
     }
     char buf[32];

@@ -12,7 +12,7 @@
 #include "commands/t_zset_int.h"
 
 typedef struct zrange_req {
-    int type;  /* ZR_RANK, ZR_SCORE, ZR_LEX */
+    int type; /* ZR_RANK, ZR_SCORE, ZR_LEX */
     bool rev;
     bool withscores;
     int64_t offset, limit; /* limit -1: none */
@@ -123,13 +123,12 @@ static void zrange_window(const eng_obj *o, const zrange_req *q, size_t *from,
         *count = n;
         return;
     }
-    if (q->type == ZR_SCORE) {
-        first = zs_score_first(o, &q->sr);
-        end = zs_score_end(o, &q->sr);
-    } else {
-        first = zs_lex_first(o, &q->lr);
-        end = zs_lex_end(o, &q->lr);
+    if (q->type == ZR_LEX) {
+        zs_lex_window(o, &q->lr, q->rev, q->offset, q->limit, from, count);
+        return;
     }
+    first = zs_score_first(o, &q->sr);
+    end = zs_score_end(o, &q->sr);
     if (first >= end || q->offset < 0 || (uint64_t)q->offset >= end - first)
         return;
     size_t n = end - first - (size_t)q->offset;
@@ -206,7 +205,7 @@ void cmd_zrangestore(cmd_ctx *c)
         resp_int(c->w, 0);
         return;
     }
-    eng_obj *res = zs_new();
+    eng_obj *res = zs_new_tree(); /* packed at the end when it fits */
     if (!res) {
         resp_error(c->w, CMD_ERR_OOM);
         return;
@@ -227,6 +226,7 @@ void cmd_zrangestore(cmd_ctx *c)
         }
     }
     zs_iter_done(&it);
+    zs_fit(res);
     if (zc_store(c, &dst, res))
         resp_int(c->w, (int64_t)count);
 }

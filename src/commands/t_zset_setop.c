@@ -221,9 +221,9 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
             withscores = true;
             j++;
         } else if (card_only && left >= 2 && cmd_arg_is(a, "limit")) {
-            if (!cmd_arg_ll(c, j + 1, &limit))
-                goto out;
-            if (limit < 0) {
+            /* getPositiveLongFromObjectOrReply: one message for both */
+            if (!cmd_parse_ll(c->argv[j + 1].ptr, c->argv[j + 1].len, &limit) ||
+                limit < 0) {
                 resp_error(c->w, "ERR LIMIT can't be negative");
                 goto out;
             }
@@ -241,7 +241,7 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
         resp_int(c->w, (int64_t)card);
         goto out;
     }
-    eng_obj *res = zs_new();
+    eng_obj *res = zs_new_tree(); /* a STORE packs it at the end */
     int rc = res ? FC_OK : FC_ENOMEM;
     size_t card;
     if (rc == FC_OK) {
@@ -267,7 +267,7 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
             eng_obj_free(res);
             zc_del_key(c, &d);
             resp_int(c->w, 0);
-        } else if (zc_store(c, &d, res)) {
+        } else if (zs_fit(res), zc_store(c, &d, res)) {
             resp_int(c->w, (int64_t)len);
         }
     }

@@ -43,8 +43,8 @@ bool zc_parse_double(const resp_arg *a, double *out)
     errno = 0;
     double v = strtod(t.p, &end);
     bool ok = (size_t)(end - t.p) == a->len &&
-              !(errno == ERANGE &&
-                (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) &&
+              !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL ||
+                                    fpclassify(v) == FP_ZERO)) &&
               !isnan(v);
     numtxt_done(&t);
     if (ok)

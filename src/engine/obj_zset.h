@@ -15,7 +15,7 @@
  * Redis. Ranks are 0-based ascending; the commands mirror for REV.
  *
  * Threads: the owning shard's thread. Memory: the object owns its members;
- * member pointers handed out (iterators, zs_first...) are borrowed until
+ * member pointers handed out (iterators, zs_scan) are borrowed until
  * the next change to the object.
  */
 #ifndef FC_ENGINE_OBJ_ZSET_H
@@ -52,11 +52,17 @@ enum {
 };
 
 eng_obj *zs_new(void);
+/* An empty value in the tree encoding whatever its size: results are
+ * built in it (O(log n) inserts) and packed by zs_fit when stored. */
+eng_obj *zs_new_tree(void);
+/* A value built in the tree goes to the pack when it fits the limits (as
+ * Redis's zsetConvertToListpackIfNeeded for STORE results). */
+void zs_fit(eng_obj *o);
 size_t zs_len(const eng_obj *o);
 bool zs_score(const eng_obj *o, const void *m, size_t n, double *score);
 /* Redis's zsetAdd: *out gets the outcome bits, *newscore the member's
- * score after the call (with INCR: the sum). FC_OK or FC_ENOMEM (nothing
- * changed). */
+ * score after the call (with INCR: the sum; -0 is stored and returned as
+ * 0). FC_OK or FC_ENOMEM (nothing changed). */
 int zs_add(eng_obj *o, const void *m, size_t n, double score, unsigned flags,
            unsigned *out, double *newscore);
 /* Removes m: true when it was there. */
@@ -82,12 +88,15 @@ typedef struct zs_lrange {
 
 /* Rank of the first element at or past the range's lower bound, and the
  * rank just past the last element within the upper bound: the range is
- * [first, end) when first < end. Lex ranges assume equal scores, as
- * Redis's do. */
+ * [first, end) when first < end. */
 size_t zs_score_first(const eng_obj *o, const zs_srange *r);
 size_t zs_score_end(const eng_obj *o, const zs_srange *r);
-size_t zs_lex_first(const eng_obj *o, const zs_lrange *r);
-size_t zs_lex_end(const eng_obj *o, const zs_lrange *r);
+/* The window a lex range with an offset and a limit (< 0: none) selects,
+ * in walk order: start at rank *from, take *count going up (rev: down).
+ * A pack walks as Redis's listpack does, which matters only when scores
+ * differ (lex ranges are undefined then); the tree uses the bounds. */
+void zs_lex_window(const eng_obj *o, const zs_lrange *r, bool rev,
+                   int64_t offset, int64_t limit, size_t *from, size_t *count);
 
 /* Walks elements from rank `rank` upwards (rev: downwards). */
 #define ZS_ITER_LOCAL 130

@@ -102,8 +102,7 @@ static int zset_load(const uint8_t *p, size_t n, eng_obj **out)
         const uint8_t *m = p;
         double s = get_f64(p + len);
         p += len + 8;
-        if (isnan(s) ||
-            (i > 0 && zs_cmp_key(ps, pm, pn, s, m, len) >= 0)) {
+        if (isnan(s) || (i > 0 && zs_cmp_key(ps, pm, pn, s, m, len) >= 0)) {
             rc = FC_EINVAL;
             break;
         }

@@ -344,7 +344,8 @@ size_t zt_lower(const zs_tree *t, zt_before_fn before, const void *ctx)
     while (!nd->leaf) {
         const zt_inner *in = INNER(nd);
         unsigned i = 0;
-        while (i < in->h.n && before(in->max[i]->score, in->max[i]->m, in->max[i]->len, ctx))
+        while (i < in->h.n &&
+               before(in->max[i]->score, in->max[i]->m, in->max[i]->len, ctx))
             r += in->cnt[i++];
         if (i == in->h.n)
             return r;
