@@ -238,8 +238,6 @@ class TestModel(ZsetCase):
 
 
 @fast_cache_only
-@unittest.skip("src/persist does not write typed values yet (no eng_obj_* "
-               "calls there on this branch): enable once it does")
 class TestPersistence(PersistCase, unittest.TestCase):
     """Snapshot (serialized values) plus WAL (op records) across SIGKILL."""
 
