@@ -9,15 +9,15 @@
  * result is built as a new object and only then stored (a destination
  * that is also a source dies with the old value), or deleted when empty.
  *
- * Gap: Redis also accepts plain sets as sources (score 1); the set type
- * lives on another branch, so a set source answers WRONGTYPE here until
- * the merge wires its iteration in (see zsrc_open).
+ * Plain sets are sources too, as in Redis (every member scores 1): read
+ * into a temporary sorted set (zsrc_open).
  */
 #include <math.h>
 #include <stdlib.h>
 
 #include "commands/cmd_fns.h"
 #include "commands/t_zset_int.h"
+#include "engine/obj_set.h"
 
 enum { OP_UNION, OP_INTER, OP_DIFF };
 enum { AGG_SUM, AGG_MIN, AGG_MAX };
@@ -26,7 +26,8 @@ typedef struct zsrc {
     eng_obj *o; /* NULL: missing key (empty) */
     size_t len;
     double w;
-    size_t pos; /* argument order, for a stable sort */
+    size_t pos;  /* argument order, for a stable sort */
+    bool owned;  /* o is a temporary copy of a plain set (freed after) */
 } zsrc;
 
 static int by_len(const void *a, const void *b)
@@ -146,21 +147,63 @@ static int setop_diff(eng_obj *res, zsrc *src, size_t ns)
     return rc;
 }
 
-/* The source at argv[i]: WRONGTYPE replied -> false. */
+/* A plain set as a source (Redis accepts them: every member scores 1),
+ * as a temporary sorted set: O(members), as reading it is anyway. */
+static int set_as_zset(const eng_obj *set, eng_obj **out)
+{
+    eng_obj *z = zs_new_tree();
+    if (!z)
+        return FC_ENOMEM;
+    sobj_it it = {0};
+    const uint8_t *m;
+    size_t ml;
+    while (sobj_next(set, &it, &m, &ml)) {
+        unsigned got;
+        double nscore;
+        if (zs_add(z, m, ml, 1.0, 0, &got, &nscore) != FC_OK) {
+            eng_obj_free(z);
+            return FC_ENOMEM;
+        }
+    }
+    *out = z;
+    return FC_OK;
+}
+
+/* false after replying an error (WRONGTYPE, OOM). */
 static bool zsrc_open(cmd_ctx *c, size_t i, zsrc *s)
 {
     cmd_key k = cmd_key_at(c, i);
     s->o = NULL;
     s->len = 0;
     s->w = 1.0;
-    int rc = zc_get(c, &k, &s->o);
-    if (rc == FC_EWRONGTYPE)
-        return false;
+    s->owned = false;
+    int rc = eng_obj_get(k.sh, k.h, k.p, k.n, ENG_TYPE_ZSET, c->now, &s->o);
+    if (rc == FC_EWRONGTYPE) {
+        eng_obj *set;
+        if (eng_obj_get(k.sh, k.h, k.p, k.n, ENG_TYPE_SET, c->now, &set) !=
+            FC_OK) {
+            resp_error(c->w, CMD_ERR_WRONGTYPE);
+            return false;
+        }
+        if (set_as_zset(set, &s->o) != FC_OK) {
+            resp_error(c->w, CMD_ERR_OOM);
+            return false;
+        }
+        s->owned = true;
+        rc = FC_OK;
+    }
     if (rc == FC_OK)
         s->len = zs_len(s->o);
     else
         s->o = NULL;
     return true;
+}
+
+static void zsrc_close(zsrc *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (src[i].owned)
+            eng_obj_free(src[i].o);
 }
 
 /* dst: argv index of the destination (0: none); nk: numkeys' index. */
@@ -184,8 +227,8 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
         resp_error(c->w, CMD_ERR_OOM);
         return;
     }
-    size_t j = nk + 1;
-    for (size_t i = 0; i < (size_t)ns; i++, j++) {
+    size_t j = nk + 1, opened = 0;
+    for (size_t i = 0; i < (size_t)ns; i++, j++, opened++) {
         src[i].pos = i;
         if (!zsrc_open(c, j, &src[i]))
             goto out;
@@ -272,6 +315,7 @@ static void setop(cmd_ctx *c, const char *name, size_t dst, size_t nk, int op,
         }
     }
 out:
+    zsrc_close(src, opened);
     free(src);
 }
 

@@ -382,6 +382,34 @@ class TestPops(ZsetCase):
                          "WITHSCORES"), "ERR value is out of range")
 
 
+class TestSetSources(ZsetCase):
+    """Plain sets are sources of the set operations, every member scoring
+    1 (Redis's zsetConvert of a set source)."""
+
+    def test_sets_score_one(self):
+        c = self.call
+        c("SADD", "s", "a", "b", "c")
+        c("SADD", "si", 1, 2)  # an intset
+        c("ZADD", "z", 2, "a", 5, "d")
+        self.assertEqual(c("ZUNION", 2, "s", "z", "WITHSCORES"),
+                         [b"b", b"1", b"c", b"1", b"a", b"3", b"d", b"5"])
+        self.assertEqual(c("ZINTER", 2, "s", "z", "WITHSCORES"),
+                         [b"a", b"3"])
+        self.assertEqual(c("ZINTERSTORE", "d", 2, "s", "z", "WEIGHTS", 3, 1),
+                         1)
+        self.assertEqual(c("ZSCORE", "d", "a"), b"5")
+        self.assertEqual(c("ZDIFF", 2, "s", "z"), [b"b", b"c"])
+        self.assertEqual(c("ZINTERCARD", 2, "s", "z"), 1)
+        self.assertEqual(c("ZUNION", 2, "si", "s", "WITHSCORES"),
+                         [b"1", b"1", b"2", b"1", b"a", b"1", b"b", b"1",
+                          b"c", b"1"])
+        # the set is only read
+        self.assertEqual(c("TYPE", "s"), b"set")
+        self.assertEqual(c("SCARD", "s"), 3)
+        c("SET", "str", "x")
+        self.assertErr(c("ZUNION", 2, "s", "str"), WRONGTYPE)
+
+
 class TestScan(ZsetCase):
     def scan_all(self, key, *opts):
         cur, seen, rounds = b"0", {}, 0
