@@ -13,7 +13,7 @@
 #include "server/server.h"
 #include "server/srvcmd.h"
 
-#define MAX_CATS 5
+#define MAX_CATS 6
 
 /* Redis-like ACL categories derived from flags and group. */
 static size_t categories(const cmd_def *d, unsigned sflags,
@@ -30,15 +30,26 @@ static size_t categories(const cmd_def *d, unsigned sflags,
         out[n++] = "@keyspace";
     else if (d->group && !strcmp(d->group, "connection"))
         out[n++] = "@connection";
+    else if (d->group && !strcmp(d->group, "hash"))
+        out[n++] = "@hash";
+    else if (d->group && !strcmp(d->group, "list"))
+        out[n++] = "@list";
+    else if (d->group && !strcmp(d->group, "set"))
+        out[n++] = "@set";
+    else if (d->group && !strcmp(d->group, "sorted-set"))
+        out[n++] = "@sortedset";
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
+    if (sflags & SRV_CMD_BLOCK)
+        out[n++] = "@blocking";
     if ((d->flags & CMD_ALLKEYS) || (sflags & (SRV_CMD_EXCL | SRV_CMD_EVERY)))
         out[n++] = "@dangerous";
     return n;
 }
 
-static void write_flags(resp_writer *w, unsigned f)
+static void write_flags(resp_writer *w, unsigned f, bool blocking,
+                        bool movable)
 {
-    const char *names[6];
+    const char *names[8];
     size_t n = 0;
     if (f & CMD_WRITE)
         names[n++] = "write";
@@ -50,6 +61,10 @@ static void write_flags(resp_writer *w, unsigned f)
         names[n++] = "no_auth";
     if (f & CMD_FAST)
         names[n++] = "fast";
+    if (blocking)
+        names[n++] = "blocking";
+    if (movable)
+        names[n++] = "movablekeys";
     resp_set(w, n);
     for (size_t i = 0; i < n; i++)
         resp_simple(w, names[i]);
@@ -100,7 +115,7 @@ static void write_info_entry(resp_writer *w, const char *name, int arity,
     resp_array(w, 10);
     resp_bulk_cstr(w, name);
     resp_int(w, arity);
-    write_flags(w, flags);
+    write_flags(w, flags, (sflags & SRV_CMD_BLOCK) != 0, keys && d->keys);
     resp_int(w, keys ? d->first_key : 0);
     resp_int(w, keys ? d->last_key : 0);
     resp_int(w, keys ? d->key_step : 0);
