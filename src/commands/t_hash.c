@@ -416,7 +416,7 @@ void cmd_hrandfield(cmd_ctx *c)
 /* --- HSCAN --- */
 
 struct scan_out {
-    cmd_ctx *c;
+    resp_writer *w; /* the side buffer's writer */
     const coll_scan *s;
     size_t n;
 };
@@ -427,8 +427,8 @@ static void scan_emit(void *ctx, const uint8_t *f, size_t fl, const uint8_t *v,
     struct scan_out *so = ctx;
     if (!coll_scan_match(so->s, f, fl))
         return;
-    resp_bulk(so->c->w, f, fl);
-    resp_bulk(so->c->w, v, vl);
+    resp_bulk(so->w, f, fl);
+    resp_bulk(so->w, v, vl);
     so->n += 2;
 }
 
@@ -448,11 +448,8 @@ void cmd_hscan(cmd_ctx *c)
      * to a side buffer, then the header, then the items. */
     fc_buf items = {0};
     resp_writer w = {&items, c->w->proto};
-    resp_writer *saved = c->w;
-    c->w = &w;
-    struct scan_out so = {c, &s, 0};
+    struct scan_out so = {&w, &s, 0};
     uint64_t next = hobj_scan(o, s.cursor, s.count, scan_emit, &so);
-    c->w = saved;
     if (items.oom) {
         fc_buf_free(&items);
         resp_error(c->w, CMD_ERR_OOM);
