@@ -19,11 +19,18 @@
  * served (`serving`) ready, sets its home's blk_poke and writes the home's
  * eventfd (unless the home is the caller: it runs srv_blk_iteration this
  * very iteration). A retry that found the key empty again (another client
- * was faster, or the write was a pop) leaves the waiter in place; one that
- * replied removes the waiter, and srv_execute's own touch of the
- * request's keys (which ran while it was `serving`) has already passed
- * the turn to the next waiter of each key. A waiter that leaves while
- * ready (timeout, disconnect) passes its turn the same way.
+ * was faster, or the write was a pop) leaves the waiter in place and
+ * touches nothing (srv_execute skips the touch while blk_retry is set: an
+ * empty retry waking the next waiter, whose empty retry woke the first
+ * again, would never end). One that replied leaves the queues and then
+ * touches the request's keys itself (finish), so the next waiter of each
+ * key gets its turn, and a BLMOVE's destination wakes its own waiters. A
+ * waiter that leaves while ready (timeout, disconnect) passes its turn
+ * the same way.
+ *
+ * Concurrency: the registry (queues, ready marks) is under mu. While a
+ * waiter's retry runs, no other thread writes its keys: a local retry runs
+ * on the keys' owner, a remote one inside an exclusive section.
  */
 #define _GNU_SOURCE
 #include "server/blocking.h"
@@ -66,7 +73,7 @@ struct srv_blkw {
     const srv_cmdent *cmd;
     int64_t deadline; /* monotonic ms; INT64_MAX = none */
     _Atomic int ready;
-    bool serving;
+    _Atomic bool serving; /* its retry runs: touches skip it */
     bool local; /* home owns every key of the request */
     size_t nkeys;
     blk_ent *ents;
