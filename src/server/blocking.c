@@ -75,6 +75,8 @@ struct srv_blkw {
     _Atomic int ready;
     _Atomic bool serving; /* its retry runs: touches skip it */
     bool local; /* home owns every key of the request */
+    int64_t tmo_ms; /* registered by the keys' owner: the home starts the
+                       clock when it adopts the waiter (srv_blk_adopt) */
     size_t nkeys;
     blk_ent *ents;
     size_t argc;
@@ -220,17 +222,18 @@ static size_t key_positions(const cmd_def *d, const resp_arg *argv,
     return n;
 }
 
-bool srv_blk_keys_local(const srv_worker *w, const cmd_def *d,
-                        const resp_arg *argv, size_t argc)
+int srv_blk_owner(const srv_worker *w, const cmd_def *d,
+                  const resp_arg *argv, size_t argc)
 {
     size_t pos[MAX_WAIT_KEYS];
     size_t n = key_positions(d, argv, argc, false, pos);
     if (n == 0)
-        return false; /* malformed: exclusive, where the command errs */
-    for (size_t i = 0; i < n; i++)
-        if (srv_key_owner(&w->srv->mesh, &argv[pos[i]]) != w->id)
-            return false;
-    return true;
+        return -1; /* malformed: exclusive, where the command errs */
+    uint32_t o = srv_key_owner(&w->srv->mesh, &argv[pos[0]]);
+    for (size_t i = 1; i < n; i++)
+        if (srv_key_owner(&w->srv->mesh, &argv[pos[i]]) != o)
+            return -1;
+    return (int)o;
 }
 
 void srv_blk_touch_slow(srv_worker *w, const cmd_def *d, const resp_arg *argv,
@@ -270,45 +273,36 @@ static void waiter_free(srv_blkw *x)
     free(x);
 }
 
-/* Blocks the request of x (the try found nothing). */
-static void block(srv_exec *x, int64_t timeout_ms)
+/* A waiter for request argv (its keys at pos[0..n)), queued at the end of
+ * each key's queue. NULL on OOM. */
+static srv_blkw *waiter_new(srv_server *s, const srv_cmdent *e,
+                            const resp_arg *argv, size_t argc,
+                            const size_t *pos, size_t n)
 {
-    cmd_ctx *c = x->c;
-    conn *cn = x->conn;
-    srv_worker *w = x->w;
-    size_t pos[MAX_WAIT_KEYS], bytes = 0;
-    const srv_cmdent *e = srv_cmdtab_find(&w->srv->cmds, c->argv[0].ptr,
-                                          c->argv[0].len);
-    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
-    for (size_t i = 0; i < c->argc; i++)
-        bytes += c->argv[i].len;
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += argv[i].len;
     srv_blkw *bw = calloc(1, sizeof(*bw));
     if (bw) {
-        bw->argv = malloc(c->argc * sizeof(resp_arg) + bytes + 1);
+        bw->argv = malloc(argc * sizeof(resp_arg) + bytes + 1);
         bw->ents = calloc(n ? n : 1, sizeof(blk_ent));
     }
-    if (!bw || !bw->argv || !bw->ents || n == 0 ||
-        !(bw->slot = conn_slot_open(cn, SLOT_REMOTE, 1))) {
+    if (!bw || !bw->argv || !bw->ents || n == 0) {
         if (bw)
             waiter_free(bw);
-        resp_error(c->w, "ERR out of memory");
-        return;
+        return NULL;
     }
-    char *dst = (char *)(bw->argv + c->argc);
-    for (size_t i = 0; i < c->argc; i++) {
-        memcpy(dst, c->argv[i].ptr, c->argv[i].len);
+    char *dst = (char *)(bw->argv + argc);
+    for (size_t i = 0; i < argc; i++) {
+        memcpy(dst, argv[i].ptr, argv[i].len);
         bw->argv[i].ptr = dst;
-        bw->argv[i].len = c->argv[i].len;
-        dst += c->argv[i].len;
+        bw->argv[i].len = argv[i].len;
+        dst += argv[i].len;
     }
-    bw->argc = c->argc;
-    bw->c = cn;
-    bw->home = w;
+    bw->argc = argc;
     bw->cmd = e;
-    bw->local = srv_blk_keys_local(w, e->def, c->argv, c->argc);
-    bw->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
     bw->nkeys = n;
-    srv_blk *b = w->srv->blk;
+    srv_blk *b = s->blk;
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++) {
         blk_key *k = reg_find(b, bw->argv[pos[i]].ptr, bw->argv[pos[i]].len,
@@ -331,12 +325,101 @@ static void block(srv_exec *x, int64_t timeout_ms)
         k->tail = en;
     }
     pthread_mutex_unlock(&b->mu);
-    atomic_fetch_add_explicit(&w->srv->blk_waiting, 1, memory_order_relaxed);
-    bw->next = w->blk_head;
+    atomic_fetch_add_explicit(&s->blk_waiting, 1, memory_order_relaxed);
+    return bw;
+}
+
+/* The home takes x on: it waits from now, on conn c, in slot s. */
+static void home_link(srv_worker *w, srv_blkw *x, conn *c, conn_slot *s,
+                      int64_t timeout_ms)
+{
+    x->c = c;
+    x->slot = s;
+    x->home = w;
+    x->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
+    x->prev = NULL;
+    x->next = w->blk_head;
     if (w->blk_head)
-        w->blk_head->prev = bw;
-    w->blk_head = bw;
-    cn->blk = bw;
+        w->blk_head->prev = x;
+    w->blk_head = x;
+    c->blk = x;
+}
+
+static const srv_cmdent *entry_of(srv_worker *w, const cmd_ctx *c)
+{
+    return srv_cmdtab_find(&w->srv->cmds, c->argv[0].ptr, c->argv[0].len);
+}
+
+/* Blocks the request of x on its own connection's worker (the try found
+ * nothing). */
+static void block(srv_exec *x, int64_t timeout_ms)
+{
+    cmd_ctx *c = x->c;
+    srv_worker *w = x->w;
+    size_t pos[MAX_WAIT_KEYS];
+    const srv_cmdent *e = entry_of(w, c);
+    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
+    conn_slot *s = NULL;
+    srv_blkw *bw = NULL;
+    if (n && (s = conn_slot_open(x->conn, SLOT_REMOTE, 1)))
+        bw = waiter_new(w->srv, e, c->argv, c->argc, pos, n);
+    if (!bw) {
+        if (s) { /* complete it with the error */
+            resp_writer wr = {.out = &s->out, .proto = c->w->proto};
+            resp_error(&wr, "ERR out of memory");
+            conn_slot_part_done(s);
+        } else {
+            resp_error(c->w, "ERR out of memory");
+        }
+        return;
+    }
+    bw->home = w;
+    bw->local = srv_blk_owner(w, e->def, c->argv, c->argc) == (int)w->id;
+    home_link(w, bw, x->conn, s, timeout_ms);
+    w->blk_blocked = true;
+}
+
+/* Blocks a request that came from worker `origin` to the owner of its
+ * keys (x->w): the waiter is queued here and now, while no write can slip
+ * in between the empty try and the queueing, and the reply tells the
+ * origin to take it on (srv_blk_adopt). */
+static void block_remote(srv_exec *x, int64_t timeout_ms, uint32_t origin)
+{
+    cmd_ctx *c = x->c;
+    srv_worker *w = x->w;
+    size_t pos[MAX_WAIT_KEYS];
+    const srv_cmdent *e = entry_of(w, c);
+    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
+    srv_blkw *bw = waiter_new(w->srv, e, c->argv, c->argc, pos, n);
+    if (!bw) {
+        resp_error(c->w, "ERR out of memory");
+        return;
+    }
+    bw->home = &w->srv->workers[origin];
+    bw->local = false;
+    bw->tmo_ms = timeout_ms;
+    w->blk_blocked = true;
+    char mark = SRV_BLK_MARK;
+    fc_buf_append(c->w->out, &mark, 1);
+    fc_buf_append(c->w->out, &bw, sizeof(bw));
+}
+
+void srv_blk_adopt(srv_worker *w, conn_slot *s, const void *reply,
+                   size_t len)
+{
+    srv_blkw *x;
+    if (len != 1 + sizeof(x))
+        abort(); /* only block_remote writes the mark */
+    memcpy(&x, (const char *)reply + 1, sizeof(x));
+    if (!s->conn) { /* the client left meanwhile */
+        reg_remove(w, x);
+        waiter_free(x);
+        conn_slot_part_done(s);
+        return;
+    }
+    home_link(w, x, s->conn, s, x->tmo_ms);
+    if (atomic_load(&x->ready)) /* woken before it got here */
+        atomic_store(&w->blk_poke, 1);
 }
 
 /* The blocking commands' function. */
@@ -351,11 +434,16 @@ static void blk_cmd(srv_exec *x)
     }
     if (cmd_list_block(x->c, false, &tmo) == CMD_BLK_DONE)
         return;
-    if (!x->conn || x->w->blk_deny) { /* inside EXEC: never blocks */
+    if (x->w->blk_deny) { /* inside EXEC: never blocks */
         cmd_list_block_empty(x->c, false);
         return;
     }
-    block(x, tmo);
+    if (x->conn)
+        block(x, tmo);
+    else if (x->w->exec_origin != UINT32_MAX)
+        block_remote(x, tmo, x->w->exec_origin);
+    else
+        cmd_list_block_empty(x->c, false);
 }
 
 /* Replies and frees x: its slot completes and the connection goes on.

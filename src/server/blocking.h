@@ -45,10 +45,11 @@ void srv_blk_destroy(struct srv_server *s);
 /* The blocking commands (server family). */
 const srv_cmd *srv_cmds_block(size_t *n);
 
-/* Whether every key of a blocking request is owned by worker w (then it
- * runs inline there; otherwise exec.c runs it exclusively). */
-bool srv_blk_keys_local(const struct srv_worker *w, const cmd_def *d,
-                        const resp_arg *argv, size_t argc);
+/* The one worker owning every key of a blocking request (it runs there:
+ * inline, or by message), or -1 when they span workers (exec.c then runs
+ * it exclusively) or the arguments are malformed. */
+int srv_blk_owner(const struct srv_worker *w, const cmd_def *d,
+                  const resp_arg *argv, size_t argc);
 
 /* After a write command ran: a key someone waits on wakes its first
  * waiter. srv_execute calls it only while srv_server.blk_waiting is
