@@ -1,36 +1,51 @@
 /*
  * blocking.c — blocked clients (blocking.h).
  *
- * Why the waiter lives on its connection's worker and not on the key's
- * owner: only the home worker may touch the connection and its reply
+ * Why the waiter lives on its connection's worker (its home) and not on
+ * the key's owner: only the home may touch the connection and its reply
  * slots, and a request whose keys span workers (BLMOVE src dst, BLPOP
- * k1 k2) has no single owner anyway. Serving from the home keeps one rule
- * for every case: retry the request where it would run fresh (inline when
- * home owns its keys, exclusive otherwise), exactly as a new request runs.
- * What the owner must do is only tell the home that a key changed, and
- * that is srv_blk_touch, which runs wherever the write runs.
+ * k1 k2) has no single owner anyway. The owner's part is to tell the
+ * home that a key changed (srv_blk_touch, which runs wherever the write
+ * runs) and, for a request on its keys alone, to run the attempts.
+ *
+ * Where a blocking request runs, first and on each retry (exec.c routes
+ * the first; retry() the others), by where its keys live:
+ *  - all on the home: inline there (block(), a local retry);
+ *  - all on one other worker W: by message to W, as any request. When W
+ *    finds nothing, it queues the waiter itself (block_remote: no write
+ *    can slip between its empty try and the queueing) and answers a mark
+ *    with the waiter's address, and the home takes the waiter on
+ *    (srv_blk_adopt), its slot still pending. A retry is the same request
+ *    sent to W again with m->blk set (send_retry): W answers the reply, or
+ *    the mark when still nothing (srv_blk_returned). Nobody is parked;
+ *  - on several workers: exclusively (every other worker parked), first
+ *    and on each retry.
  *
  * Why one registry with a mutex: FIFO among clients of different workers
  * needs one order per key. The registry is only looked at while someone
  * waits (blk_waiting, one relaxed load per write command otherwise), and
  * each look is a short critical section (hash, compare, set a flag).
  *
- * Wake-ups: touch marks the first waiter of the key that is not being
- * served (`serving`) ready, sets its home's blk_poke and writes the home's
- * eventfd (unless the home is the caller: it runs srv_blk_iteration this
- * very iteration). A retry that found the key empty again (another client
- * was faster, or the write was a pop) leaves the waiter in place and
- * touches nothing (srv_execute skips the touch while blk_retry is set: an
- * empty retry waking the next waiter, whose empty retry woke the first
- * again, would never end). One that replied leaves the queues and then
- * touches the request's keys itself (finish), so the next waiter of each
- * key gets its turn, and a BLMOVE's destination wakes its own waiters. A
- * waiter that leaves while ready (timeout, disconnect) passes its turn
- * the same way.
+ * Turns: a write on a key marks the key's first waiter ready (not a later
+ * one: FIFO), sets its home's blk_poke and writes the home's eventfd
+ * (unless the home is the caller: it runs srv_blk_iteration this very
+ * iteration). While the first waiter's retry runs (`serving`) a write
+ * marks nobody: the retry either finds the element and the waiter leaves
+ * the queues before the keys are touched again (finish() for a local or
+ * exclusive retry, the owner's dequeue then srv_execute's touch for a
+ * remote one), which passes the turn to the next waiter; or it finds
+ * nothing, changes nothing and touches nothing (an empty retry waking the
+ * next waiter, whose empty retry woke the first again, would never end),
+ * and the waiter is markable again. A waiter that leaves while ready
+ * (timeout, disconnect) passes its turn on. So N pushed elements reach
+ * the first N waiters, in order, whatever worker each one is on.
  *
- * Concurrency: the registry (queues, ready marks) is under mu. While a
- * waiter's retry runs, no other thread writes its keys: a local retry runs
- * on the keys' owner, a remote one inside an exclusive section.
+ * Concurrency: the queues and ready marks are under mu. While a waiter's
+ * retry runs, no other thread writes its keys (a local retry runs on the
+ * keys' owner, a remote one is run by the owner, an exclusive one parks
+ * everyone). `serving` is set by the home before a retry and cleared by
+ * whoever ran it; `dequeued` is written by the owner before its reply
+ * goes back (the channel orders it).
  */
 #define _GNU_SOURCE
 #include "server/blocking.h"
@@ -75,6 +90,10 @@ struct srv_blkw {
     _Atomic int ready;
     _Atomic bool serving; /* its retry runs: touches skip it */
     bool local; /* home owns every key of the request */
+    int owner;  /* the one worker owning its keys, -1 when several */
+    bool inflight; /* a retry is on its way to the owner (owner >= 0) */
+    bool gone;     /* its client left while the retry was out */
+    bool dequeued; /* the owner took it out of the queues (served) */
     int64_t tmo_ms; /* registered by the keys' owner: the home starts the
                        clock when it adopts the waiter (srv_blk_adopt) */
     size_t nkeys;
@@ -152,20 +171,20 @@ static void reg_drop_key(srv_blk *b, blk_key *k)
     free(k);
 }
 
-/* Under mu: marks the first waiter of k not being served ready, and wakes
- * its home (me: the caller's worker, which needs no wake). */
+/* Under mu: marks the first waiter of k ready and wakes its home (me: the
+ * caller's worker, which needs no wake). A first waiter being served gets
+ * nothing: whoever serves it touches the keys again once it left the
+ * queues (or clears `serving` when it found nothing), so the turn passes
+ * in queue order, one retry at a time per key. */
 static void reg_notify(srv_worker *me, blk_key *k)
 {
-    for (blk_ent *e = k->head; e; e = e->next) {
-        srv_blkw *x = e->w;
-        if (x->serving)
-            continue;
-        atomic_store(&x->ready, 1);
-        atomic_store(&x->home->blk_poke, 1);
-        if (x->home != me)
-            srv_worker_wake(x->home);
+    srv_blkw *x = k->head ? k->head->w : NULL;
+    if (!x || atomic_load(&x->serving))
         return;
-    }
+    atomic_store(&x->ready, 1);
+    atomic_store(&x->home->blk_poke, 1);
+    if (x->home != me)
+        srv_worker_wake(x->home);
 }
 
 /* Removes x from every queue (under the lock); when it leaves while its
@@ -374,7 +393,8 @@ static void block(srv_exec *x, int64_t timeout_ms)
         return;
     }
     bw->home = w;
-    bw->local = srv_blk_owner(w, e->def, c->argv, c->argc) == (int)w->id;
+    bw->owner = srv_blk_owner(w, e->def, c->argv, c->argc);
+    bw->local = bw->owner == (int)w->id;
     home_link(w, bw, x->conn, s, timeout_ms);
     w->blk_blocked = true;
 }
@@ -397,6 +417,7 @@ static void block_remote(srv_exec *x, int64_t timeout_ms, uint32_t origin)
     }
     bw->home = &w->srv->workers[origin];
     bw->local = false;
+    bw->owner = (int)w->id;
     bw->tmo_ms = timeout_ms;
     w->blk_blocked = true;
     char mark = SRV_BLK_MARK;
@@ -432,6 +453,24 @@ static void blk_cmd(srv_exec *x)
         cmd_list_block(x->c, true, &tmo);
         return;
     }
+    if (x->w->exec_blk) {
+        /* A waiter's retry sent by its home, here on its keys' owner.
+         * Still nothing: the mark (the waiter stays queued, and may be
+         * woken again from now on), no touch (nothing changed). Served:
+         * out of the queues now, so that srv_execute's touch right after
+         * passes the turn to the next waiter. */
+        srv_blkw *bw = x->w->exec_blk;
+        if (cmd_list_block(x->c, true, &tmo) == CMD_BLK_EMPTY) {
+            char mark = SRV_BLK_MARK;
+            x->w->blk_blocked = true;
+            atomic_store(&bw->serving, false);
+            fc_buf_append(x->c->w->out, &mark, 1);
+        } else {
+            reg_remove(x->w, bw);
+            bw->dequeued = true;
+        }
+        return;
+    }
     if (cmd_list_block(x->c, false, &tmo) == CMD_BLK_DONE)
         return;
     if (x->w->blk_deny) { /* inside EXEC: never blocks */
@@ -462,10 +501,74 @@ static void finish(srv_blkw *x, bool served)
     conn_slot_part_done(s);
 }
 
+/* Sends x's request to the owner of its keys again, as a retry (m->blk):
+ * false when there is no room towards it now (the caller retries here,
+ * exclusively). */
+static bool send_retry(srv_worker *w, srv_blkw *x)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < x->argc; i++)
+        bytes += x->argv[i].len;
+    uint32_t owner = (uint32_t)x->owner;
+    if (!srv_msg_can_send(&w->rt, owner, bytes))
+        return false;
+    srv_msg *m = srv_msg_alloc(x->cmd, x->argc, bytes);
+    if (!m)
+        return false;
+    char *dst = (char *)(m->argv + x->argc);
+    for (size_t i = 0; i < x->argc; i++)
+        dst = srv_msg_push(m, dst, &x->argv[i]);
+    m->slot = x->slot;
+    m->origin = w->id;
+    m->proto = (uint8_t)x->c->wr.proto;
+    m->blk = x;
+    if (srv_msg_send(&w->rt, owner, m)) {
+        free(m);
+        return false;
+    }
+    x->inflight = true;
+    x->serving = true;
+    return true;
+}
+
+bool srv_blk_returned(srv_worker *w, conn_slot *s, const srv_msg *m)
+{
+    srv_blkw *x = m->blk;
+    bool empty = !m->reply.oom && m->reply.len == 1 &&
+                 m->reply.data[0] == SRV_BLK_MARK;
+    x->inflight = false;
+    if (x->gone) { /* its client left (srv_blk_conn_gone) */
+        if (!x->dequeued)
+            reg_remove(w, x);
+        waiter_free(x);
+        if (empty)
+            conn_slot_part_done(s); /* frees the orphan */
+        return empty;
+    }
+    if (empty) {
+        if (atomic_load(&x->ready)) /* woken again meanwhile */
+            atomic_store(&w->blk_poke, 1);
+        return true;
+    }
+    /* Served (or an error): the reply goes into the slot as usual; the
+     * owner's touch of the keys already passed the turn on. */
+    conn *c = x->c;
+    if (!x->dequeued)
+        reg_remove(w, x);
+    home_unlink(x);
+    c->blk = NULL;
+    waiter_free(x);
+    return false;
+}
+
 static void retry(srv_worker *w, srv_blkw *x)
 {
     if (x->c->io.closing)
         return; /* conn_destroy is coming: srv_blk_conn_gone frees it */
+    /* Keys on one other worker: the request goes there again, by message
+     * (no exclusive section), when the channel has room. */
+    if (!x->local && x->owner >= 0 && send_retry(w, x))
+        return; /* srv_blk_returned sees how it went */
     fc_buf *out = &x->slot->out;
     size_t before = out->len;
     resp_writer wr = {.out = out, .proto = x->c->wr.proto};
@@ -499,8 +602,8 @@ static srv_blkw *pick(srv_worker *w, bool ready)
 {
     srv_blkw *got = NULL;
     for (srv_blkw *x = w->blk_head; x; x = x->next) {
-        if (x->c->io.closing)
-            continue; /* srv_blk_conn_gone frees it */
+        if (x->c->io.closing || x->inflight)
+            continue; /* srv_blk_conn_gone frees it; its retry is out */
         if (ready ? atomic_load(&x->ready) != 0 : w->now >= x->deadline)
             got = x;
     }
@@ -546,6 +649,15 @@ void srv_blk_conn_gone(conn *c)
     srv_blkw *x = c->blk;
     if (!x)
         return;
+    if (x->inflight) {
+        /* The retry's reply still comes back to the slot, which
+         * conn_destroy orphans: srv_blk_returned frees x then (the owner
+         * may be dequeuing it right now: the queues are left to it). */
+        home_unlink(x);
+        c->blk = NULL;
+        x->gone = true;
+        return;
+    }
     reg_remove(x->home, x);
     home_unlink(x);
     c->blk = NULL;

@@ -265,8 +265,10 @@ void srv_msg_execute(srv_worker *w, srv_msg *m)
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
     w->exec_wrote = false;
     w->exec_origin = m->origin;
+    w->exec_blk = m->blk;
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
     w->exec_origin = UINT32_MAX;
+    w->exec_blk = NULL;
     if (!(m->cmd->def->flags & CMD_READONLY))
         srv_pub_refresh(w); /* before the reply: see pubstats.h */
     if (srv_dur_hold_msg(w, m))

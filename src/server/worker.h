@@ -97,6 +97,7 @@ typedef struct srv_worker {
     bool blk_blocked;             /* the command running just blocked */
     uint32_t exec_origin;         /* srv_msg_execute: the request's worker
                                      (UINT32_MAX otherwise) */
+    void *exec_blk;               /* ... and its m->blk (a waiter's retry) */
     _Atomic int sleeping;
 
     /* Statistics (see srv_cmdstat for the access rule). */

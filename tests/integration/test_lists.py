@@ -558,6 +558,44 @@ class TestBlocking(ListTest):
                           [b"fifo2", b"3"]])
         self.assertEqual(self.call("EXISTS", "fifo", "fifo2"), 0)
 
+    def test_fifo_pipelined_pushes(self):
+        """Six waiters (on several workers), six pushes sent at once: the
+        turn passes in queue order however the retries race."""
+        for rnd in range(3):
+            key = "fifo3:%d" % rnd
+            ws = []
+            for i in range(6):
+                ws.append(self.waiter("BRPOP", key, 10))
+                self.settle()
+            p = self.raw()
+            p.send(b"".join(p.encode("LPUSH", key, "e%d" % i)
+                            for i in range(6)))
+            for _ in range(6):
+                p.read_reply()
+            self.assertEqual([w.read_reply() for w in ws],
+                             [[key.encode(), b"e%d" % i] for i in range(6)])
+
+    @fast_cache_only
+    def test_remote_keys_park_nobody(self):
+        """A blocking pop on a key of another worker runs there: served at
+        once or later, no exclusive section (every worker parked)."""
+        def excl():
+            info = self.call("INFO", "stats").decode()
+            for line in info.split("\r\n"):
+                if line.startswith("exclusive_sections:"):
+                    return int(line.split(":")[1])
+            self.fail("no exclusive_sections in INFO")
+        before = excl()
+        for i in range(16):
+            k = "rk:%d" % i
+            self.call("RPUSH", k, "a")
+            self.assertEqual(self.call("BLPOP", k, 0), [k.encode(), b"a"])
+            w = self.waiter("BRPOP", k, 5)
+            self.settle()
+            self.call("RPUSH", k, "b")
+            self.assertEqual(w.read_reply(), [k.encode(), b"b"])
+        self.assertEqual(excl(), before)
+
     def test_disconnect_while_blocked(self):
         for i in range(4):
             k = "gone:%d" % i
