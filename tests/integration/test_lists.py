@@ -4,6 +4,7 @@ Every test runs against fast-cache and redis-server alike (FC_SERVER);
 @fast_cache_only marks our encoding names."""
 
 import random
+import threading
 import time
 import unittest
 
@@ -595,6 +596,73 @@ class TestBlocking(ListTest):
             self.call("RPUSH", k, "b")
             self.assertEqual(w.read_reply(), [k.encode(), b"b"])
         self.assertEqual(excl(), before)
+
+    def test_producers_consumers_lose_nothing(self):
+        """Consumers blocked on several keys, producers pushing from other
+        connections: every element is popped exactly once (bounded)."""
+        keys = ["pc:%d" % i for i in range(5)]
+        n_prod, per_prod, n_cons = 3, 400, 5
+        got, errors = [], []
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def consumer(ci):
+            try:
+                c = self.server.raw(timeout=10)
+                rnd = random.Random(ci)
+                while True:
+                    ks = rnd.sample(keys, rnd.randrange(1, 4))
+                    cmd = rnd.choice(["BLPOP", "BRPOP", "BLMPOP"])
+                    if cmd == "BLMPOP":
+                        r = c.call("BLMPOP", "0.05", len(ks), *ks, "LEFT",
+                                   "COUNT", 2)
+                        vals = r[1] if r else []
+                    else:
+                        r = c.call(cmd, *ks, "0.05")
+                        vals = [r[1]] if r else []
+                    with lock:
+                        got.extend(vals)
+                    if not r and done.is_set():
+                        break
+                c.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        def producer(pi):
+            try:
+                c = self.server.raw(timeout=10)
+                rnd = random.Random(100 + pi)
+                for i in range(per_prod):
+                    c.call(rnd.choice(["LPUSH", "RPUSH"]), rnd.choice(keys),
+                           "p%d:%d" % (pi, i))
+                    if i % 50 == 0:
+                        time.sleep(0.01)
+                c.close()
+            except Exception as e:
+                errors.append(e)
+
+        cons = [threading.Thread(target=consumer, args=(i,))
+                for i in range(n_cons)]
+        prods = [threading.Thread(target=producer, args=(i,))
+                 for i in range(n_prod)]
+        for t in cons + prods:
+            t.start()
+        for t in prods:
+            t.join(60)
+        done.set()
+        for t in cons:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(got), n_prod * per_prod // 2)  # most blocked
+        for k in keys:
+            while True:
+                v = self.call("LPOP", k)
+                if v is None:
+                    break
+                got.append(v)
+        want = sorted(b"p%d:%d" % (p, i) for p in range(n_prod)
+                      for i in range(per_prod))
+        self.assertEqual(sorted(got), want)
 
     def test_disconnect_while_blocked(self):
         for i in range(4):
