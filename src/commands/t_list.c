@@ -40,23 +40,27 @@ void tl_reply_range(cmd_ctx *c, const eng_obj *o, size_t start, size_t n,
             resp_bulk(c->w, e, len);
         return;
     }
-    /* A pack walks forwards only: views first, then the reply backwards
-     * (views stay valid: nothing changes the list meanwhile). */
-    resp_arg *v = malloc((n ? n : 1) * sizeof(*v));
-    if (!v) {
+    /* A node walks forwards only: positions first, then the reply
+     * backwards, each element read again from its saved position (an
+     * integer's view is the iterator's buffer, so views cannot be kept). */
+    lst_iter *pos = malloc((n ? n : 1) * sizeof(*pos));
+    if (!pos) {
         c->w->out->oom = true;
         return;
     }
     size_t got = 0;
-    while (got < n && lst_iter_next(&it, &e, &len)) {
-        v[got].ptr = (const char *)e;
-        v[got++].len = len;
+    while (got < n) {
+        pos[got] = it;
+        if (!lst_iter_next(&it, &e, &len))
+            break;
+        got++;
     }
     while (got > 0) {
-        got--;
-        resp_bulk(c->w, v[got].ptr, v[got].len);
+        lst_iter at = pos[--got];
+        if (lst_iter_next(&at, &e, &len))
+            resp_bulk(c->w, e, len);
     }
-    free(v);
+    free(pos);
 }
 
 void tl_pop_commit(cmd_ctx *c, const cmd_key *k, eng_obj *o, bool tail,

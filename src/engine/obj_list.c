@@ -8,8 +8,9 @@
  * (nn 0 or 1, nothing else allocated); in "chunked" it is a malloc'd array
  * with free slots at both ends, so a node is added at either end without
  * moving the others (amortised O(1): the array is recentred when an end
- * runs out). Each node is a pack: a varint length then the bytes, per
- * element, no per-element pointer. A node is closed (shrunk to its exact
+ * runs out). Each node is a pack block of items, each a varint header and
+ * the element's bytes, or for a canonical integer its binary form
+ * (obj_list_node.c), no per-element pointer. A node is closed (shrunk to its exact
  * size) when the next node is started past it, so only the two end nodes
  * carry growth room; that is what keeps the bytes per element at or below
  * Redis's quicklist, which pays a one-byte back-length per element.
@@ -30,21 +31,6 @@
 /* Redis's SIZE_SAFETY_LIMIT: with a count limit (fill > 0) a node still
  * stops at this many bytes. */
 #define SIZE_SAFETY 8192u
-
-static size_t varint_size(size_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-size_t lst_item_size(size_t n)
-{
-    return varint_size(n) + n;
-}
 
 static long fill(void)
 {
@@ -255,11 +241,11 @@ void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx)
 }
 
 /* Inserts into node i at byte offset off, accounting the growth. */
-static int node_insert(list_obj *l, eng_pack *pk, size_t off, const void *p,
-                       size_t n)
+static int node_insert(list_obj *l, eng_pack *pk, size_t off,
+                       const ln_enc *e)
 {
     size_t b0 = pk_heap(pk);
-    int rc = pk_insert(pk, off, p, n);
+    int rc = ln_insert(pk, off, e);
     if (rc == FC_OK) {
         l->nb = l->nb - b0 + pk_heap(pk);
         l->count++;
@@ -272,7 +258,7 @@ static int node_insert(list_obj *l, eng_pack *pk, size_t off, const void *p,
 static int node_split(list_obj *l, uint32_t i, size_t idx)
 {
     eng_pack *pk = NODE(l, i);
-    size_t off = pk_offset(pk, idx);
+    size_t off = ln_offset(pk, idx);
     eng_pack tail = {0};
     tail.data = malloc(pk->used - off);
     if (!tail.data)
@@ -297,10 +283,12 @@ static int node_split(list_obj *l, uint32_t i, size_t idx)
 int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
 {
     list_obj *l = (list_obj *)o;
-    size_t add = lst_item_size(n);
+    ln_enc e;
     int rc;
-    if (n > UINT32_MAX / 2)
+    if (n > UINT32_MAX / 4)
         return FC_ETOOBIG;
+    ln_encode(p, n, &e);
+    size_t add = ln_size(&e);
     if (pos > l->count)
         pos = l->count;
     if (l->nn == 0)
@@ -316,8 +304,8 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         idx = pk->count;
     }
     if (node_room(pk, add)) {
-        rc = node_insert(l, pk, idx == pk->count ? pk->used : pk_offset(pk, idx),
-                         p, n);
+        rc = node_insert(l, pk, idx == pk->count ? pk->used : ln_offset(pk, idx),
+                         &e);
         goto out;
     }
     if ((rc = to_chunked(l)) != FC_OK)
@@ -328,7 +316,7 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
             return rc;
         pk = NODE(l, i);
         if (node_room(pk, add)) {
-            rc = node_insert(l, pk, pk->used, p, n);
+            rc = node_insert(l, pk, pk->used, &e);
             goto out;
         }
         idx = pk->count; /* into the new node's front, below */
@@ -339,21 +327,21 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
             return FC_ENOMEM;
         if (i + 1 < l->nn)
             node_fit(l, NODE(l, i + 1));
-        rc = node_insert(l, nw, 0, p, n);
+        rc = node_insert(l, nw, 0, &e);
         if (rc != FC_OK)
             node_remove(l, i);
         goto out;
     }
     /* After node i: the next node's front if it has room, else a new one. */
     if (i + 1 < l->nn && node_room(NODE(l, i + 1), add)) {
-        rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+        rc = node_insert(l, NODE(l, i + 1), 0, &e);
         goto out;
     }
     eng_pack *nw = node_add(l, i + 1);
     if (!nw)
         return FC_ENOMEM;
     node_fit(l, NODE(l, i));
-    rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+    rc = node_insert(l, NODE(l, i + 1), 0, &e);
     if (rc != FC_OK)
         node_remove(l, i + 1);
 out:
@@ -379,8 +367,9 @@ bool lst_index(const eng_obj *o, size_t pos, const uint8_t **p, size_t *n)
     uint32_t i;
     size_t idx;
     lst_locate(l, pos, &i, &idx);
+    static _Thread_local char num[LN_NUM_MAX];
     const eng_pack *pk = NODE(l, i);
-    pk_item(pk, pk_offset(pk, idx), p, n);
+    ln_read(pk, ln_offset(pk, idx), num, p, n);
     return true;
 }
 
@@ -389,22 +378,19 @@ int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
     list_obj *l = (list_obj *)o;
     if (pos >= l->count)
         return FC_EINVAL;
-    if (n > UINT32_MAX / 2)
+    if (n > UINT32_MAX / 4)
         return FC_ETOOBIG;
     uint32_t i;
     size_t idx;
     lst_locate(l, pos, &i, &idx);
     eng_pack *pk = NODE(l, i);
-    size_t off = pk_offset(pk, idx);
-    const uint8_t *old;
-    size_t oldn;
-    pk_item(pk, off, &old, &oldn);
-    size_t grow = lst_item_size(n) > lst_item_size(oldn)
-                      ? lst_item_size(n) - lst_item_size(oldn)
-                      : 0;
+    size_t off = ln_offset(pk, idx), old = ln_skip(pk, off) - off;
+    ln_enc e;
+    ln_encode(p, n, &e);
+    size_t grow = ln_size(&e) > old ? ln_size(&e) - old : 0;
     if (pk->count == 1 || grow == 0 || node_room(pk, grow)) {
         size_t b0 = pk_heap(pk);
-        int rc = pk_replace(pk, off, p, n);
+        int rc = ln_replace(pk, off, &e);
         if (rc == FC_OK)
             l->nb = l->nb - b0 + pk_heap(pk);
         lst_fix_bytes(l);
@@ -430,7 +416,7 @@ static void node_drop(list_obj *l, uint32_t i, const size_t *offs, size_t k)
     }
     size_t b0 = pk_heap(pk), w = offs[0];
     for (size_t j = 0; j < k; j++) {
-        size_t end = pk_skip(pk, offs[j]);
+        size_t end = ln_skip(pk, offs[j]);
         size_t next = j + 1 < k ? offs[j + 1] : pk->used;
         memmove(pk->data + w, pk->data + end, next - end);
         w += next - end;
@@ -438,8 +424,7 @@ static void node_drop(list_obj *l, uint32_t i, const size_t *offs, size_t k)
     pk->used = (uint32_t)w;
     pk->count -= (uint32_t)k;
     l->count -= k;
-    /* pk_erase of nothing: the pack's own shrink rule */
-    pk_erase(pk, pk->used, 0);
+    ln_shrink(pk);
     l->nb = l->nb - b0 + pk_heap(pk);
 }
 
@@ -483,7 +468,7 @@ void lst_del(eng_obj *o, size_t start, size_t n)
             node_remove(l, i);
         } else {
             size_t b0 = pk_heap(pk);
-            pk_erase(pk, pk_offset(pk, idx), k);
+            ln_erase(pk, ln_offset(pk, idx), k);
             l->count -= k;
             l->nb = l->nb - b0 + pk_heap(pk);
             i++;
@@ -500,15 +485,14 @@ void lst_del(eng_obj *o, size_t start, size_t n)
     lst_fix_bytes(l);
 }
 
-/* Offsets of node pk's items equal to (p, n), in order; *k of them. */
-static size_t *node_matches(const eng_pack *pk, const void *p, size_t n,
-                            size_t *k, size_t **buf, size_t *cap)
+/* Offsets of node pk's items equal to e, in order; *k of them. */
+static size_t *node_matches(const eng_pack *pk, const ln_enc *e, size_t *k,
+                            size_t **buf, size_t *cap)
 {
     *k = 0;
     for (size_t off = 0; off < pk->used;) {
-        const uint8_t *it;
-        size_t len, next = pk_item(pk, off, &it, &len);
-        if (len == n && memcmp(it, p, n) == 0) {
+        size_t next = ln_skip(pk, off);
+        if (ln_equal(pk, off, next, e)) {
             if (*k == *cap) {
                 size_t nc = *cap ? *cap * 2 : 64;
                 size_t *b = realloc(*buf, nc * sizeof(size_t));
@@ -532,9 +516,11 @@ size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
                               : (size_t)(-(count + 1)) + 1;
     size_t removed = 0, *buf = NULL, cap = 0, k;
     bool rev = count < 0;
+    ln_enc e;
+    ln_encode(p, n, &e);
     for (uint32_t step = 0, nn = l->nn; step < nn && removed < want; step++) {
         uint32_t i = rev ? nn - 1 - step : step - (nn - l->nn);
-        if (!node_matches(NODE(l, i), p, n, &k, &buf, &cap) || k == 0)
+        if (!node_matches(NODE(l, i), &e, &k, &buf, &cap) || k == 0)
             continue;
         size_t take = want - removed < k ? want - removed : k;
         node_drop(l, i, rev ? buf + (k - take) : buf, take);
@@ -554,13 +540,24 @@ size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
 
 size_t lst_find(const eng_obj *o, size_t from, const void *p, size_t n)
 {
+    const list_obj *l = (const list_obj *)o;
     lst_iter it;
-    const uint8_t *e;
-    size_t len;
+    ln_enc e;
+    ln_encode(p, n, &e);
     lst_iter_at(o, from, &it);
-    for (size_t pos = from; lst_iter_next(&it, &e, &len); pos++)
-        if (len == n && memcmp(e, p, n) == 0)
+    for (size_t pos = from; it.node < l->nn;) {
+        const eng_pack *pk = NODE(l, it.node);
+        if (it.off >= pk->used) {
+            it.node++;
+            it.off = 0;
+            continue;
+        }
+        size_t next = ln_skip(pk, it.off);
+        if (ln_equal(pk, it.off, next, &e))
             return pos;
+        it.off = next;
+        pos++;
+    }
     return SIZE_MAX;
 }
 
@@ -577,7 +574,7 @@ void lst_iter_at(const eng_obj *o, size_t pos, lst_iter *it)
     size_t idx;
     lst_locate(l, pos, &i, &idx);
     it->node = i;
-    it->off = pk_offset(NODE(l, i), idx);
+    it->off = ln_offset(NODE(l, i), idx);
 }
 
 bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
@@ -586,7 +583,7 @@ bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
     while (it->node < l->nn) {
         const eng_pack *pk = NODE(l, it->node);
         if (it->off < pk->used) {
-            it->off = pk_item(pk, it->off, p, n);
+            it->off = ln_read(pk, it->off, it->num, p, n);
             return true;
         }
         it->node++;

@@ -332,6 +332,34 @@ class TestEncodings(ListTest):
         finally:
             self.call("CONFIG", "SET", "list-max-listpack-size", "-2")
 
+    def test_integer_like_elements_round_trip(self):
+        vals = ["0", "1", "-1", "127", "128", "-128", "-129", "007", "+5",
+                "-0", "00", "1e3", " 1", "1 ", "", "-", "0x10", "3.0",
+                "9223372036854775807", "-9223372036854775808",
+                "9223372036854775808", "-9223372036854775809",
+                "12345678901234567890123", "65535", "65536", "-32768",
+                "4294967296", "1099511627776"]
+        self.call("RPUSH", "k", *vals)
+        want = [v.encode() for v in vals]
+        self.assertEqual(self.call("LRANGE", "k", 0, -1), want)
+        self.assertEqual(self.call("RPOP", "k", 4), want[::-1][:4])
+        self.assertEqual(self.call("LPOS", "k", "-1"), 2)
+        self.assertEqual(self.call("LPOS", "k", "007"), 7)
+        self.assertEqual(self.call("LPOS", "k", "7"), None)
+        self.assertEqual(self.call("LINSERT", "k", "AFTER", "128", "x"),
+                         len(vals) - 3)
+        self.assertEqual(self.call("LREM", "k", 0, "0"), 1)
+        self.assertEqual(self.call("LREM", "k", 0, "00"), 1)
+        self.assertEqual(self.call("LSET", "k", 0, "999999"), b"OK")
+        self.assertEqual(self.call("LINDEX", "k", 0), b"999999")
+        self.assertEqual(self.call("LSET", "k", 0, "abc"), b"OK")
+        self.assertEqual(self.call("LINDEX", "k", -1), b"65535")
+        self.assertEqual(self.call("LMOVE", "k", "k2", "RIGHT", "LEFT"),
+                         b"65535")
+        self.assertEqual(self.call("LRANGE", "k2", 0, -1), [b"65535"])
+        self.assertEqual(self.call("LINDEX", "k", -1),
+                         b"12345678901234567890123")
+
     def test_big_elements_and_middle_edits(self):
         big = "z" * 20000
         self.call("RPUSH", "k", *["e%d" % i for i in range(2000)])
@@ -359,7 +387,12 @@ class TestModel(ListTest):
             k = rnd.choice(keys)
             lst = model.get(k, [])
             op = rnd.randrange(13)
-            v = ("v%d" % rnd.randrange(30)).encode() * rnd.choice([1, 1, 1, 40])
+            if rnd.random() < 0.4:  # integers (stored in binary by us)
+                v = str(rnd.randrange(-20, 20) *
+                        rnd.choice([1, 1000, 10 ** 12])).encode()
+            else:
+                v = ("v%d" % rnd.randrange(30)).encode() * rnd.choice(
+                    [1, 1, 1, 40])
             if op == 0:
                 vals = [v] * rnd.randrange(1, 4)
                 check(self.call("RPUSH", k, *vals), len(lst) + len(vals))

@@ -32,6 +32,10 @@ static eng_obj *build(size_t n, size_t elen, unsigned seed)
         size_t len = elen ? elen : (size_t)((i * 7 + seed) % 40);
         for (size_t j = 0; j < len; j++)
             buf[j] = (char)('a' + (i + j + seed) % 26);
+        if (!elen && i % 3 == 1) /* integers too: another item form */
+            len = (size_t)snprintf(buf, sizeof(buf), "%lld",
+                                   (long long)(i * 2654435761u) - 99999 *
+                                       (long long)(i % 7));
         assert_int_equal(lst_push(o, (i + seed) % 3 != 0, buf, len), FC_OK);
     }
     return o;
