@@ -294,9 +294,9 @@ static void waiter_free(srv_blkw *x)
 
 /* A waiter for request argv (its keys at pos[0..n)), queued at the end of
  * each key's queue. NULL on OOM. */
-static srv_blkw *waiter_new(srv_server *s, const srv_cmdent *e,
-                            const resp_arg *argv, size_t argc,
-                            const size_t *pos, size_t n)
+static srv_blkw *waiter_new(srv_server *s, srv_worker *home,
+                            const srv_cmdent *e, const resp_arg *argv,
+                            size_t argc, const size_t *pos, size_t n)
 {
     size_t bytes = 0;
     for (size_t i = 0; i < argc; i++)
@@ -321,6 +321,7 @@ static srv_blkw *waiter_new(srv_server *s, const srv_cmdent *e,
     bw->argc = argc;
     bw->cmd = e;
     bw->nkeys = n;
+    bw->home = home; /* before it is queued: touches read it */
     srv_blk *b = s->blk;
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++) {
@@ -354,7 +355,6 @@ static void home_link(srv_worker *w, srv_blkw *x, conn *c, conn_slot *s,
 {
     x->c = c;
     x->slot = s;
-    x->home = w;
     x->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
     x->prev = NULL;
     x->next = w->blk_head;
@@ -381,7 +381,7 @@ static void block(srv_exec *x, int64_t timeout_ms)
     conn_slot *s = NULL;
     srv_blkw *bw = NULL;
     if (n && (s = conn_slot_open(x->conn, SLOT_REMOTE, 1)))
-        bw = waiter_new(w->srv, e, c->argv, c->argc, pos, n);
+        bw = waiter_new(w->srv, w, e, c->argv, c->argc, pos, n);
     if (!bw) {
         if (s) { /* complete it with the error */
             resp_writer wr = {.out = &s->out, .proto = c->w->proto};
@@ -392,7 +392,6 @@ static void block(srv_exec *x, int64_t timeout_ms)
         }
         return;
     }
-    bw->home = w;
     bw->owner = srv_blk_owner(w, e->def, c->argv, c->argc);
     bw->local = bw->owner == (int)w->id;
     home_link(w, bw, x->conn, s, timeout_ms);
@@ -410,12 +409,12 @@ static void block_remote(srv_exec *x, int64_t timeout_ms, uint32_t origin)
     size_t pos[MAX_WAIT_KEYS];
     const srv_cmdent *e = entry_of(w, c);
     size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
-    srv_blkw *bw = waiter_new(w->srv, e, c->argv, c->argc, pos, n);
+    srv_blkw *bw = waiter_new(w->srv, &w->srv->workers[origin], e, c->argv,
+                              c->argc, pos, n);
     if (!bw) {
         resp_error(c->w, "ERR out of memory");
         return;
     }
-    bw->home = &w->srv->workers[origin];
     bw->local = false;
     bw->owner = (int)w->id;
     bw->tmo_ms = timeout_ms;
