@@ -741,6 +741,27 @@ class TestBlocking(ListTest):
         self.assertEqual(w1.read_reply(), b"z")
         self.assertEqual(w2.read_reply(), [b"chain:dst", b"z"])
 
+    def blocked_clients(self):
+        info = self.call("INFO", "clients").decode()
+        for line in info.split("\r\n"):
+            if line.startswith("blocked_clients:"):
+                return int(line.split(":")[1])
+        self.fail("no blocked_clients in INFO")
+
+    def test_info_blocked_clients(self):
+        self.assertEqual(self.blocked_clients(), 0)
+        ws = [self.waiter("BLPOP", "ib:%d" % i, 5) for i in range(3)]
+        self.settle()
+        self.assertEqual(self.blocked_clients(), 3)
+        self.call("RPUSH", "ib:0", "x")
+        self.assertEqual(ws[0].read_reply(), [b"ib:0", b"x"])
+        ws[1].close()
+        time.sleep(0.15)
+        self.assertEqual(self.blocked_clients(), 1)
+        self.call("RPUSH", "ib:2", "y")
+        self.assertEqual(ws[2].read_reply(), [b"ib:2", b"y"])
+        self.assertEqual(self.blocked_clients(), 0)
+
     def test_in_multi_does_not_block(self):
         self.assertEqual(self.call("MULTI"), b"OK")
         for cmd in [("BLPOP", "k", 0), ("BRPOP", "k", 0),
