@@ -591,3 +591,50 @@ bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
     }
     return false;
 }
+
+int lst_walk_back(const eng_obj *o, size_t end, size_t n,
+                  void (*fn)(void *ctx, const uint8_t *p, size_t len),
+                  void *ctx)
+{
+    const list_obj *l = (const list_obj *)o;
+    if (end > l->count)
+        end = l->count;
+    if (n > end)
+        n = end;
+    if (n == 0)
+        return FC_OK;
+    uint32_t i;
+    size_t idx; /* of the last element wanted, in node i */
+    lst_locate(l, end - 1, &i, &idx);
+    size_t cap = 0, *offs = NULL;
+    char num[LN_NUM_MAX];
+    for (;;) {
+        const eng_pack *pk = NODE(l, i);
+        if (pk->count > cap) {
+            size_t *b = realloc(offs, pk->count * sizeof(size_t));
+            if (!b) {
+                free(offs);
+                return FC_ENOMEM;
+            }
+            offs = b;
+            cap = pk->count;
+        }
+        size_t off = 0;
+        for (size_t j = 0; j <= idx; j++) {
+            offs[j] = off;
+            off = ln_skip(pk, off);
+        }
+        for (size_t j = idx + 1; j-- > 0 && n > 0; n--) {
+            const uint8_t *p;
+            size_t len;
+            ln_read(pk, offs[j], num, &p, &len);
+            fn(ctx, p, len);
+        }
+        if (n == 0 || i == 0)
+            break;
+        i--;
+        idx = NODE(l, i)->count - 1;
+    }
+    free(offs);
+    return FC_OK;
+}

@@ -70,4 +70,12 @@ typedef struct lst_iter {
 void lst_iter_at(const eng_obj *o, size_t pos, lst_iter *it);
 bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n);
 
+/* Calls fn(ctx, element, len) for the n elements ending at position
+ * end - 1 (end <= len), from the last to the first, node by node (memory
+ * for one node's offsets at a time). FC_OK or FC_ENOMEM (nothing called
+ * after the failure). */
+int lst_walk_back(const eng_obj *o, size_t end, size_t n,
+                  void (*fn)(void *ctx, const uint8_t *p, size_t len),
+                  void *ctx);
+
 #endif /* FC_ENGINE_OBJ_LIST_H */

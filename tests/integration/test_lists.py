@@ -485,6 +485,7 @@ class TestLarge(ListTest):
         for i in range(0, n, batch):
             self.c.read_reply()
         self.assertEqual(self.call("LLEN", "big"), n)
+        self.assertEqual(self.enc("big") in (b"chunked", b"quicklist"), True)
         self.assertEqual(self.call("LINDEX", "big", 500000), b"500000")
         self.assertEqual(self.call("LINDEX", "big", -1), b"999999")
         self.assertEqual(self.call("LRANGE", "big", 999998, -1),
@@ -496,6 +497,11 @@ class TestLarge(ListTest):
         self.assertEqual(self.call("LINDEX", "big", 500000), b"x")
         self.assertEqual(self.call("LPOP", "big", 3), [b"0", b"1", b"2"])
         self.assertEqual(self.call("RPOP", "big", 2), [b"999999", b"999998"])
+        self.assertEqual(self.call("RPOP", "big", 3000),
+                         [str(j).encode() for j in range(999997, 996997, -1)])
+        self.assertEqual(self.call("LMPOP", 1, "big", "RIGHT", "COUNT", 1000),
+                         [b"big", [str(j).encode()
+                                   for j in range(996997, 995997, -1)]])
         self.assertEqual(self.call("LTRIM", "big", 100000, 199999), b"OK")
         self.assertEqual(self.call("LLEN", "big"), 100000)
         self.assertEqual(self.call("LINDEX", "big", 0), b"100003")

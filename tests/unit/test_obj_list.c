@@ -47,6 +47,22 @@ static void serialize(const eng_obj *o, fc_buf *b)
     assert_int_equal(eng_obj_serialize(o, b), FC_OK);
 }
 
+typedef struct walk_ctx {
+    const eng_obj *o;
+    size_t pos; /* one past the element expected next */
+} walk_ctx;
+
+static void walk_check(void *ctx, const uint8_t *p, size_t n)
+{
+    walk_ctx *w = ctx;
+    const uint8_t *q;
+    size_t m;
+    assert_true(w->pos > 0);
+    assert_true(lst_index(w->o, --w->pos, &q, &m));
+    assert_int_equal(n, m);
+    assert_memory_equal(p, q, n);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -82,6 +98,13 @@ static void test_round_trip(void **state)
             i++;
         }
         assert_int_equal(i, sizes[s]);
+        /* backwards, node by node, from every end, against the index */
+        for (size_t end = sizes[s]; end > 0; end = end * 2 / 3) {
+            walk_ctx w = {.o = o, .pos = end};
+            assert_int_equal(lst_walk_back(o, end, end, walk_check, &w),
+                             FC_OK);
+            assert_int_equal(w.pos, 0);
+        }
         eng_list_ops.free(o);
         eng_list_ops.free(l);
         eng_list_ops.free(d);
