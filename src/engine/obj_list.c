@@ -70,9 +70,18 @@ static bool node_small(const eng_pack *pk)
     return pk->used <= fill_bytes(f) / 2;
 }
 
+size_t lst_arr_cap(const list_obj *l)
+{
+    return l->o.enc == LENC_CHUNKED
+               ? malloc_usable_size(l->nodes) / sizeof(eng_pack)
+               : 1;
+}
+
 void lst_fix_bytes(list_obj *l)
 {
     size_t b = malloc_usable_size(l) + l->nb;
+    if (l->toff)
+        b += malloc_usable_size(l->toff);
     if (l->o.enc == LENC_CHUNKED)
         b += malloc_usable_size(l->nodes);
     l->o.bytes = b;
@@ -86,7 +95,6 @@ eng_obj *lst_create(void)
     l->o.type = ENG_TYPE_LIST;
     l->o.enc = LENC_PACK;
     l->nodes = &l->one;
-    l->cap = 1;
     lst_fix_bytes(l);
     return &l->o;
 }
@@ -98,7 +106,93 @@ void lst_free(eng_obj *o)
         pk_free(NODE(l, i));
     if (l->o.enc == LENC_CHUNKED)
         free(l->nodes);
+    free(l->toff);
     free(l);
+}
+
+/* --- tail offsets ---
+ * A node walks forwards only, so its last item is found by walking the
+ * node: RPOP or BRPOP on a long list would walk ~1000 items per pop (a
+ * queue fed with LPUSH and drained from the tail, Redis's classic). So
+ * once a tail read needs them and the last node is large, the offsets of
+ * its items are kept (4 bytes per item of ONE node: for a long list a
+ * fraction of a byte per element; never for small lists). Invariant:
+ * when set, toff describes the current last node exactly; every change
+ * keeps it (a push or pop at the tail) or drops it (anything else). */
+#define TAIL_MIN 128 /* items: a shorter node is walked, not cached */
+
+static void tail_drop(list_obj *l)
+{
+    free(l->toff);
+    l->toff = NULL;
+}
+
+/* The offsets of the last node, building them when worth it; NULL when
+ * the node is small (or on ENOMEM: the caller walks). */
+static uint32_t *tail_get(list_obj *l)
+{
+    if (l->toff || l->nn == 0)
+        return l->toff;
+    const eng_pack *pk = NODE(l, l->nn - 1);
+    if (pk->count < TAIL_MIN)
+        return NULL;
+    uint32_t cap = pk->count + pk->count / 4;
+    uint32_t *a = malloc((2 + (size_t)cap) * sizeof(uint32_t));
+    if (!a)
+        return NULL;
+    size_t off = 0;
+    for (uint32_t j = 0; j < pk->count; j++) {
+        a[2 + j] = (uint32_t)off;
+        off = ln_skip(pk, off);
+    }
+    a[0] = pk->count;
+    a[1] = cap;
+    l->toff = a;
+    return a;
+}
+
+/* The last node as it was before a change: if it is the same block with
+ * the same items after, its offsets still hold (a push or pop at the head
+ * of a long list leaves the last node alone). */
+typedef struct tail_mark {
+    const uint8_t *data;
+    uint32_t count, used;
+} tail_mark;
+
+static tail_mark tail_mark_of(const list_obj *l)
+{
+    tail_mark m = {0};
+    if (l->toff && l->nn) {
+        const eng_pack *pk = NODE(l, l->nn - 1);
+        m.data = pk->data;
+        m.count = pk->count;
+        m.used = pk->used;
+    }
+    return m;
+}
+
+static void tail_check(list_obj *l, const tail_mark *m)
+{
+    if (!l->toff)
+        return;
+    const eng_pack *pk = l->nn ? NODE(l, l->nn - 1) : NULL;
+    if (!pk || pk->data != m->data || pk->count != m->count ||
+        pk->used != m->used)
+        tail_drop(l);
+}
+
+/* Offset of item idx of node i (the tail offsets when they apply). */
+static size_t node_off(list_obj *l, uint32_t i, size_t idx)
+{
+    const eng_pack *pk = NODE(l, i);
+    if (idx >= pk->count)
+        return pk->used;
+    if (i + 1 == l->nn && idx > 0) {
+        const uint32_t *a = tail_get(l);
+        if (a)
+            return a[2 + idx];
+    }
+    return ln_offset(pk, idx);
 }
 
 size_t lst_len(const eng_obj *o)
@@ -131,7 +225,6 @@ static int to_chunked(list_obj *l)
     memset(&l->one, 0, sizeof(l->one));
     l->nodes = a;
     l->head = 1;
-    l->cap = 4;
     if (l->nn == 0)
         l->nn = 1; /* an empty node to push into */
     l->o.enc = LENC_CHUNKED;
@@ -151,7 +244,6 @@ static void maybe_compact(list_obj *l)
     free(l->nodes);
     l->nodes = &l->one;
     l->head = 0;
-    l->cap = 1;
     l->o.enc = LENC_PACK;
 }
 
@@ -161,7 +253,7 @@ static eng_pack *node_add(list_obj *l, uint32_t i)
 {
     if (i == 0 && l->head > 0) {
         l->head--;
-    } else if (l->head + l->nn < l->cap && (i > 0 || l->head == 0)) {
+    } else if (l->head + l->nn < lst_arr_cap(l) && (i > 0 || l->head == 0)) {
         memmove(&l->nodes[l->head + i + 1], &l->nodes[l->head + i],
                 (l->nn - i) * sizeof(eng_pack));
     } else if (l->head > 0) {
@@ -179,7 +271,6 @@ static eng_pack *node_add(list_obj *l, uint32_t i)
                (l->nn - i) * sizeof(eng_pack));
         free(l->nodes);
         l->nodes = a;
-        l->cap = cap;
         l->head = h;
     }
     l->nn++;
@@ -208,7 +299,7 @@ static void node_remove(list_obj *l, uint32_t i)
     }
     l->nn--;
     /* A long-emptied array gives its room back. */
-    if (l->cap > 16 && l->nn < l->cap / 4) {
+    if (lst_arr_cap(l) > 16 && l->nn < lst_arr_cap(l) / 4) {
         uint32_t cap = l->nn * 2 < 4 ? 4 : l->nn * 2;
         eng_pack *a = malloc((size_t)cap * sizeof(*a));
         if (a) {
@@ -216,7 +307,6 @@ static void node_remove(list_obj *l, uint32_t i)
             memcpy(&a[h], &l->nodes[l->head], l->nn * sizeof(eng_pack));
             free(l->nodes);
             l->nodes = a;
-            l->cap = cap;
             l->head = h;
         }
     }
@@ -291,6 +381,12 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
     size_t add = ln_size(&e);
     if (pos > l->count)
         pos = l->count;
+    /* A push at the tail into the last node keeps the tail offsets (see
+     * `out`); anything else drops them first. */
+    uint32_t old_nn = l->nn;
+    size_t old_used = l->nn ? NODE(l, l->nn - 1)->used : 0;
+    bool at_tail = pos == l->count;
+    tail_mark mark = tail_mark_of(l);
     if (l->nn == 0)
         l->nn = 1; /* the (empty) pack, or the array's first node */
     uint32_t i;
@@ -309,11 +405,11 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         goto out;
     }
     if ((rc = to_chunked(l)) != FC_OK)
-        return rc;
+        goto out;
     pk = NODE(l, i);
     if (idx > 0 && idx < pk->count) {
         if ((rc = node_split(l, i, idx)) != FC_OK)
-            return rc;
+            goto out;
         pk = NODE(l, i);
         if (node_room(pk, add)) {
             rc = node_insert(l, pk, pk->used, &e);
@@ -323,8 +419,10 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
     }
     if (idx == 0) { /* before node i: a new node there, or i - 1's end */
         eng_pack *nw = node_add(l, i);
-        if (!nw)
-            return FC_ENOMEM;
+        if (!nw) {
+            rc = FC_ENOMEM;
+            goto out;
+        }
         if (i + 1 < l->nn)
             node_fit(l, NODE(l, i + 1));
         rc = node_insert(l, nw, 0, &e);
@@ -338,13 +436,38 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         goto out;
     }
     eng_pack *nw = node_add(l, i + 1);
-    if (!nw)
-        return FC_ENOMEM;
+    if (!nw) {
+        rc = FC_ENOMEM;
+        goto out;
+    }
     node_fit(l, NODE(l, i));
     rc = node_insert(l, NODE(l, i + 1), 0, &e);
     if (rc != FC_OK)
         node_remove(l, i + 1);
 out:
+    if (l->toff && !l->nn) {
+        tail_drop(l);
+    } else if (l->toff) {
+        uint32_t *a = l->toff;
+        const eng_pack *last = NODE(l, l->nn - 1);
+        if (at_tail && rc == FC_OK && l->nn == old_nn &&
+            last->count == a[0] + 1 && last->used == old_used + add) {
+            if (a[0] == a[1]) {
+                uint32_t cap = a[1] * 2;
+                a = realloc(a, (2 + (size_t)cap) * sizeof(uint32_t));
+                if (a)
+                    a[1] = cap;
+                else
+                    tail_drop(l);
+                if (a)
+                    l->toff = a;
+            }
+            if (l->toff)
+                a[2 + a[0]++] = (uint32_t)old_used;
+        } else {
+            tail_check(l, &mark);
+        }
+    }
     if (l->count == 0) { /* failed on an empty list: no empty node kept */
         while (l->nn)
             node_remove(l, 0);
@@ -368,8 +491,10 @@ bool lst_index(const eng_obj *o, size_t pos, const uint8_t **p, size_t *n)
     size_t idx;
     lst_locate(l, pos, &i, &idx);
     static _Thread_local char num[LN_NUM_MAX];
-    const eng_pack *pk = NODE(l, i);
-    ln_read(pk, ln_offset(pk, idx), num, p, n);
+    /* The tail offsets are a memo: building them is no change of the
+     * list (o->bytes is accounted at the next commit). */
+    size_t off = node_off((list_obj *)l, i, idx);
+    ln_read(NODE(l, i), off, num, p, n);
     return true;
 }
 
@@ -378,6 +503,8 @@ int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
     list_obj *l = (list_obj *)o;
     if (pos >= l->count)
         return FC_EINVAL;
+    if (pos >= l->count - (l->nn ? NODE(l, l->nn - 1)->count : 0))
+        tail_drop(l); /* in the last node */
     if (n > UINT32_MAX / 4)
         return FC_ETOOBIG;
     uint32_t i;
@@ -460,6 +587,23 @@ void lst_del(eng_obj *o, size_t start, size_t n)
     uint32_t i;
     size_t idx;
     lst_locate(l, start, &i, &idx);
+    if (start + n == l->count && i + 1 == l->nn && idx > 0) {
+        /* Within the last node, at its end: cut it at idx's offset. */
+        eng_pack *pk = NODE(l, i);
+        uint32_t *a = tail_get(l);
+        size_t b0 = pk_heap(pk);
+        pk->used = (uint32_t)(a ? a[2 + idx] : ln_offset(pk, idx));
+        pk->count = (uint32_t)idx;
+        if (a)
+            a[0] = (uint32_t)idx;
+        ln_shrink(pk);
+        l->count -= n;
+        l->nb = l->nb - b0 + pk_heap(pk);
+        maybe_compact(l);
+        lst_fix_bytes(l);
+        return;
+    }
+    tail_mark mark = tail_mark_of(l);
     while (n > 0 && i < l->nn) {
         eng_pack *pk = NODE(l, i);
         size_t k = pk->count - idx < n ? pk->count - idx : n;
@@ -481,6 +625,7 @@ void lst_del(eng_obj *o, size_t start, size_t n)
     if (l->count == 0)
         while (l->nn)
             node_remove(l, 0);
+    tail_check(l, &mark);
     maybe_compact(l);
     lst_fix_bytes(l);
 }
@@ -518,6 +663,7 @@ size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
     bool rev = count < 0;
     ln_enc e;
     ln_encode(p, n, &e);
+    tail_drop(l);
     for (uint32_t step = 0, nn = l->nn; step < nn && removed < want; step++) {
         uint32_t i = rev ? nn - 1 - step : step - (nn - l->nn);
         if (!node_matches(NODE(l, i), &e, &k, &buf, &cap) || k == 0)

@@ -18,11 +18,18 @@ typedef struct list_obj {
     eng_pack *nodes;  /* &one (pack) or the array (chunked) */
     uint32_t head;    /* first live node in the array */
     uint32_t nn;      /* live nodes */
-    uint32_t cap;     /* array slots */
     eng_pack one;     /* the pack encoding's only node */
+    /* Offsets of the last node's items, or NULL (obj_list.c "tail
+     * offsets"): [0] items, [1] capacity, then one per item. */
+    uint32_t *toff;
 } list_obj;
 
 #define NODE(l, i) (&(l)->nodes[(l)->head + (i)])
+
+/* Array slots: malloc's usable size says (no field: it keeps the object
+ * in the 88-byte class, which the pack encoding's memory per element
+ * notices on small lists). */
+size_t lst_arr_cap(const list_obj *l);
 
 eng_obj *lst_create(void);
 void lst_free(eng_obj *o);

@@ -13,6 +13,7 @@
 
 #include "engine/obj.h"
 #include "engine/obj_list.h"
+#include "engine/obj_list_int.h" /* to see the tail offsets in use */
 
 #define NOW TH_NOW
 
@@ -215,13 +216,110 @@ static void test_malformed_ops(void **state)
     fc_buf_free(&keep);
 }
 
-/* --- replay equivalence --- */
-
 static size_t rnd(uint64_t *s, size_t m)
 {
     *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
     return (size_t)((*s >> 33) % m);
 }
+
+/* --- a long list against a model, end operations first (the tail
+ * offsets kept for the last node must follow every change) --- */
+
+#define TM_MAX 40000
+
+static void tm_check(const eng_obj *o, char **m, size_t n)
+{
+    assert_int_equal(lst_len(o), n);
+    lst_iter it;
+    const uint8_t *p;
+    size_t len, i = 0;
+    lst_iter_at(o, 0, &it);
+    while (lst_iter_next(&it, &p, &len)) {
+        assert_int_equal(len, strlen(m[i]));
+        assert_memory_equal(p, m[i], len);
+        i++;
+    }
+    assert_int_equal(i, n);
+}
+
+static void test_tail_model(void **state)
+{
+    (void)state;
+    char **m = calloc(TM_MAX + 16, sizeof(char *));
+    assert_non_null(m);
+    size_t n = 0;
+    uint64_t rng = 7;
+    eng_obj *o = eng_list_ops.create();
+    char buf[64];
+    size_t kept = 0;
+    for (int step = 0; step < 30000; step++) {
+        size_t r = rnd(&rng, 100);
+        size_t k = rnd(&rng, 1000000);
+        if (r % 3 == 0)
+            snprintf(buf, sizeof(buf), "%zu", k); /* integer items */
+        else
+            snprintf(buf, sizeof(buf), "e%zu", k);
+        size_t bl = strlen(buf);
+        if ((r < 45 || n < 2000) && n < TM_MAX) { /* push at the tail */
+            assert_int_equal(lst_push(o, true, buf, bl), FC_OK);
+            m[n++] = strdup(buf);
+        } else if (r < 55 && n < TM_MAX) { /* push at the head */
+            assert_int_equal(lst_push(o, false, buf, bl), FC_OK);
+            memmove(m + 1, m, n * sizeof(char *));
+            m[0] = strdup(buf);
+            n++;
+        } else if (r < 80) { /* pop 1..3 at the tail */
+            size_t c = 1 + rnd(&rng, 3);
+            if (c > n)
+                c = n;
+            lst_del(o, n - c, c);
+            for (size_t j = n - c; j < n; j++)
+                free(m[j]);
+            n -= c;
+        } else if (r < 85 && n) { /* pop at the head */
+            lst_del(o, 0, 1);
+            free(m[0]);
+            memmove(m, m + 1, (n - 1) * sizeof(char *));
+            n--;
+        } else if (r < 90 && n) { /* set near the tail */
+            size_t at = n - 1 - rnd(&rng, n < 50 ? n : 50);
+            assert_int_equal(lst_set(o, at, buf, bl), FC_OK);
+            free(m[at]);
+            m[at] = strdup(buf);
+        } else if (r < 95 && n < TM_MAX) { /* insert near the tail */
+            size_t at = n - rnd(&rng, n < 50 ? n + 1 : 50);
+            assert_int_equal(lst_insert(o, at, buf, bl), FC_OK);
+            memmove(m + at + 1, m + at, (n - at) * sizeof(char *));
+            m[at] = strdup(buf);
+            n++;
+        } else if (n > 10) { /* remove a range ending near the tail */
+            size_t c = 1 + rnd(&rng, 5), at = n - c - rnd(&rng, 5);
+            lst_del(o, at, c);
+            for (size_t j = at; j < at + c; j++)
+                free(m[j]);
+            memmove(m + at, m + at + c, (n - at - c) * sizeof(char *));
+            n -= c;
+        }
+        if (n) { /* the tail read every time */
+            const uint8_t *p;
+            size_t len;
+            assert_true(lst_index(o, n - 1, &p, &len));
+            assert_int_equal(len, strlen(m[n - 1]));
+            assert_memory_equal(p, m[n - 1], len);
+        }
+        kept += ((list_obj *)o)->toff != NULL;
+        if (step % 1000 == 0)
+            tm_check(o, m, n);
+    }
+    tm_check(o, m, n);
+    assert_true(kept > 20000); /* the offsets were used, not rebuilt */
+    eng_list_ops.free(o);
+    for (size_t j = 0; j < n; j++)
+        free(m[j]);
+    free(m);
+}
+
+/* --- replay equivalence --- */
 
 typedef struct capture {
     eng_shard *dst;
@@ -355,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_malformed_values),
         cmocka_unit_test(test_malformed_ops),
+        cmocka_unit_test(test_tail_model),
         cmocka_unit_test(test_replay_equivalence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
