@@ -122,9 +122,24 @@ void srv_blk_destroy(srv_server *s)
     srv_blk *b = s->blk;
     if (!b)
         return;
+    /* Whatever is still queued (a waiter its owner queued whose adoption
+     * message was dropped at shutdown) is freed with its last key. */
     for (size_t i = 0; i < REG_BUCKETS; i++)
         for (blk_key *k = b->bucket[i], *n; k; k = n) {
             n = k->next;
+            for (blk_ent *e = k->head, *en; e; e = en) {
+                en = e->next;
+                e->k = NULL;
+                srv_blkw *x = e->w;
+                bool left = false;
+                for (size_t j = 0; j < x->nkeys && !left; j++)
+                    left = x->ents[j].k != NULL;
+                if (!left) {
+                    free(x->ents);
+                    free(x->argv);
+                    free(x);
+                }
+            }
             free(k);
         }
     pthread_mutex_destroy(&b->mu);
