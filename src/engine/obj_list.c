@@ -21,6 +21,7 @@
  */
 #include "engine/obj_list.h"
 
+#include <assert.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,8 +132,10 @@ static void tail_drop(list_obj *l)
  * the node is small (or on ENOMEM: the caller walks). */
 static uint32_t *tail_get(list_obj *l)
 {
-    if (l->toff || l->nn == 0)
+    if (l->toff || l->nn == 0) {
+        assert(!l->toff || (l->nn && l->toff[0] == NODE(l, l->nn - 1)->count));
         return l->toff;
+    }
     const eng_pack *pk = NODE(l, l->nn - 1);
     if (pk->count < TAIL_MIN)
         return NULL;
