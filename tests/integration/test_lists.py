@@ -703,6 +703,62 @@ class TestBlocking(ListTest):
                       for i in range(per_prod))
         self.assertEqual(sorted(got), want)
 
+    def test_churn_disconnects_and_timeouts(self):
+        """Waiters that time out or vanish mid-wait while producers push:
+        nothing is popped twice, the server stays up, and every waiter is
+        gone from INFO afterwards (bounded)."""
+        keys = ["ch:%d" % i for i in range(4)]
+        got, errors = [], []
+        lock = threading.Lock()
+
+        def churner(ci):
+            try:
+                rnd = random.Random(ci)
+                for _ in range(25):
+                    c = self.server.raw(timeout=10)
+                    ks = rnd.sample(keys, rnd.randrange(1, 3))
+                    if rnd.random() < 0.4:  # leave while blocked
+                        c.send_cmd("BLPOP", *ks, 0)
+                        time.sleep(rnd.random() * 0.02)
+                        c.close()
+                        continue
+                    r = c.call(rnd.choice(["BLPOP", "BRPOP"]), *ks, "0.02")
+                    if r:
+                        with lock:
+                            got.append(r[1])
+                    c.close()
+            except Exception as e:
+                errors.append(e)
+
+        def producer():
+            try:
+                c = self.server.raw(timeout=10)
+                for i in range(400):
+                    c.call("RPUSH", keys[i % len(keys)], "x%d" % i)
+                    if i % 20 == 0:
+                        time.sleep(0.005)
+                c.close()
+            except Exception as e:
+                errors.append(e)
+
+        ts = [threading.Thread(target=churner, args=(i,)) for i in range(4)]
+        ts.append(threading.Thread(target=producer))
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+        self.assertEqual(errors, [])
+        left = []
+        for k in keys:
+            left += self.call("LRANGE", k, 0, -1)
+        self.assertEqual(len(set(got + left)), len(got + left))  # no twice
+        self.assertLessEqual(len(got + left), 400)
+        deadline = time.monotonic() + 5
+        while self.blocked_clients() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.blocked_clients(), 0)
+        self.assertAlive()
+
     def test_disconnect_while_blocked(self):
         for i in range(4):
             k = "gone:%d" % i
