@@ -27,36 +27,26 @@ bool tl_side(cmd_ctx *c, size_t i, bool *tail)
     return true;
 }
 
+static void reply_one(void *ctx, const uint8_t *p, size_t len)
+{
+    resp_bulk(ctx, p, len);
+}
+
 void tl_reply_range(cmd_ctx *c, const eng_obj *o, size_t start, size_t n,
                     bool rev)
 {
+    resp_array(c->w, n);
+    if (rev) { /* nodes walk forwards only: one node at a time, backwards */
+        if (lst_walk_back(o, start + n, n, reply_one, c->w) != FC_OK)
+            c->w->out->oom = true;
+        return;
+    }
     lst_iter it;
     const uint8_t *e;
     size_t len;
-    resp_array(c->w, n);
     lst_iter_at(o, start, &it);
-    if (!rev) {
-        for (size_t i = 0; i < n && lst_iter_next(&it, &e, &len); i++)
-            resp_bulk(c->w, e, len);
-        return;
-    }
-    /* A pack walks forwards only: views first, then the reply backwards
-     * (views stay valid: nothing changes the list meanwhile). */
-    resp_arg *v = malloc((n ? n : 1) * sizeof(*v));
-    if (!v) {
-        c->w->out->oom = true;
-        return;
-    }
-    size_t got = 0;
-    while (got < n && lst_iter_next(&it, &e, &len)) {
-        v[got].ptr = (const char *)e;
-        v[got++].len = len;
-    }
-    while (got > 0) {
-        got--;
-        resp_bulk(c->w, v[got].ptr, v[got].len);
-    }
-    free(v);
+    for (size_t i = 0; i < n && lst_iter_next(&it, &e, &len); i++)
+        resp_bulk(c->w, e, len);
 }
 
 void tl_pop_commit(cmd_ctx *c, const cmd_key *k, eng_obj *o, bool tail,

@@ -8,8 +8,9 @@
  * (nn 0 or 1, nothing else allocated); in "chunked" it is a malloc'd array
  * with free slots at both ends, so a node is added at either end without
  * moving the others (amortised O(1): the array is recentred when an end
- * runs out). Each node is a pack: a varint length then the bytes, per
- * element, no per-element pointer. A node is closed (shrunk to its exact
+ * runs out). Each node is a pack block of items, each a varint header and
+ * the element's bytes, or for a canonical integer its binary form
+ * (obj_list_node.c), no per-element pointer. A node is closed (shrunk to its exact
  * size) when the next node is started past it, so only the two end nodes
  * carry growth room; that is what keeps the bytes per element at or below
  * Redis's quicklist, which pays a one-byte back-length per element.
@@ -20,6 +21,7 @@
  */
 #include "engine/obj_list.h"
 
+#include <assert.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,21 +32,6 @@
 /* Redis's SIZE_SAFETY_LIMIT: with a count limit (fill > 0) a node still
  * stops at this many bytes. */
 #define SIZE_SAFETY 8192u
-
-static size_t varint_size(size_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-size_t lst_item_size(size_t n)
-{
-    return varint_size(n) + n;
-}
 
 static long fill(void)
 {
@@ -84,9 +71,18 @@ static bool node_small(const eng_pack *pk)
     return pk->used <= fill_bytes(f) / 2;
 }
 
+size_t lst_arr_cap(const list_obj *l)
+{
+    return l->o.enc == LENC_CHUNKED
+               ? malloc_usable_size(l->nodes) / sizeof(eng_pack)
+               : 1;
+}
+
 void lst_fix_bytes(list_obj *l)
 {
     size_t b = malloc_usable_size(l) + l->nb;
+    if (l->toff)
+        b += malloc_usable_size(l->toff);
     if (l->o.enc == LENC_CHUNKED)
         b += malloc_usable_size(l->nodes);
     l->o.bytes = b;
@@ -100,7 +96,6 @@ eng_obj *lst_create(void)
     l->o.type = ENG_TYPE_LIST;
     l->o.enc = LENC_PACK;
     l->nodes = &l->one;
-    l->cap = 1;
     lst_fix_bytes(l);
     return &l->o;
 }
@@ -112,7 +107,95 @@ void lst_free(eng_obj *o)
         pk_free(NODE(l, i));
     if (l->o.enc == LENC_CHUNKED)
         free(l->nodes);
+    free(l->toff);
     free(l);
+}
+
+/* --- tail offsets ---
+ * A node walks forwards only, so its last item is found by walking the
+ * node: RPOP or BRPOP on a long list would walk ~1000 items per pop (a
+ * queue fed with LPUSH and drained from the tail, Redis's classic). So
+ * once a tail read needs them and the last node is large, the offsets of
+ * its items are kept (4 bytes per item of ONE node: for a long list a
+ * fraction of a byte per element; never for small lists). Invariant:
+ * when set, toff describes the current last node exactly; every change
+ * keeps it (a push or pop at the tail) or drops it (anything else). */
+#define TAIL_MIN 128 /* items: a shorter node is walked, not cached */
+
+static void tail_drop(list_obj *l)
+{
+    free(l->toff);
+    l->toff = NULL;
+}
+
+/* The offsets of the last node, building them when worth it; NULL when
+ * the node is small (or on ENOMEM: the caller walks). */
+static uint32_t *tail_get(list_obj *l)
+{
+    if (l->toff || l->nn == 0) {
+        assert(!l->toff || (l->nn && l->toff[0] == NODE(l, l->nn - 1)->count));
+        return l->toff;
+    }
+    const eng_pack *pk = NODE(l, l->nn - 1);
+    if (pk->count < TAIL_MIN)
+        return NULL;
+    uint32_t cap = pk->count + pk->count / 4;
+    uint32_t *a = malloc((2 + (size_t)cap) * sizeof(uint32_t));
+    if (!a)
+        return NULL;
+    size_t off = 0;
+    for (uint32_t j = 0; j < pk->count; j++) {
+        a[2 + j] = (uint32_t)off;
+        off = ln_skip(pk, off);
+    }
+    a[0] = pk->count;
+    a[1] = cap;
+    l->toff = a;
+    return a;
+}
+
+/* The last node as it was before a change: if it is the same block with
+ * the same items after, its offsets still hold (a push or pop at the head
+ * of a long list leaves the last node alone). */
+typedef struct tail_mark {
+    const uint8_t *data;
+    uint32_t count, used;
+} tail_mark;
+
+static tail_mark tail_mark_of(const list_obj *l)
+{
+    tail_mark m = {0};
+    if (l->toff && l->nn) {
+        const eng_pack *pk = NODE(l, l->nn - 1);
+        m.data = pk->data;
+        m.count = pk->count;
+        m.used = pk->used;
+    }
+    return m;
+}
+
+static void tail_check(list_obj *l, const tail_mark *m)
+{
+    if (!l->toff)
+        return;
+    const eng_pack *pk = l->nn ? NODE(l, l->nn - 1) : NULL;
+    if (!pk || pk->data != m->data || pk->count != m->count ||
+        pk->used != m->used)
+        tail_drop(l);
+}
+
+/* Offset of item idx of node i (the tail offsets when they apply). */
+static size_t node_off(list_obj *l, uint32_t i, size_t idx)
+{
+    const eng_pack *pk = NODE(l, i);
+    if (idx >= pk->count)
+        return pk->used;
+    if (i + 1 == l->nn && idx > 0) {
+        const uint32_t *a = tail_get(l);
+        if (a)
+            return a[2 + idx];
+    }
+    return ln_offset(pk, idx);
 }
 
 size_t lst_len(const eng_obj *o)
@@ -145,7 +228,6 @@ static int to_chunked(list_obj *l)
     memset(&l->one, 0, sizeof(l->one));
     l->nodes = a;
     l->head = 1;
-    l->cap = 4;
     if (l->nn == 0)
         l->nn = 1; /* an empty node to push into */
     l->o.enc = LENC_CHUNKED;
@@ -165,7 +247,6 @@ static void maybe_compact(list_obj *l)
     free(l->nodes);
     l->nodes = &l->one;
     l->head = 0;
-    l->cap = 1;
     l->o.enc = LENC_PACK;
 }
 
@@ -175,7 +256,7 @@ static eng_pack *node_add(list_obj *l, uint32_t i)
 {
     if (i == 0 && l->head > 0) {
         l->head--;
-    } else if (l->head + l->nn < l->cap && (i > 0 || l->head == 0)) {
+    } else if (l->head + l->nn < lst_arr_cap(l) && (i > 0 || l->head == 0)) {
         memmove(&l->nodes[l->head + i + 1], &l->nodes[l->head + i],
                 (l->nn - i) * sizeof(eng_pack));
     } else if (l->head > 0) {
@@ -193,7 +274,6 @@ static eng_pack *node_add(list_obj *l, uint32_t i)
                (l->nn - i) * sizeof(eng_pack));
         free(l->nodes);
         l->nodes = a;
-        l->cap = cap;
         l->head = h;
     }
     l->nn++;
@@ -222,7 +302,7 @@ static void node_remove(list_obj *l, uint32_t i)
     }
     l->nn--;
     /* A long-emptied array gives its room back. */
-    if (l->cap > 16 && l->nn < l->cap / 4) {
+    if (lst_arr_cap(l) > 16 && l->nn < lst_arr_cap(l) / 4) {
         uint32_t cap = l->nn * 2 < 4 ? 4 : l->nn * 2;
         eng_pack *a = malloc((size_t)cap * sizeof(*a));
         if (a) {
@@ -230,7 +310,6 @@ static void node_remove(list_obj *l, uint32_t i)
             memcpy(&a[h], &l->nodes[l->head], l->nn * sizeof(eng_pack));
             free(l->nodes);
             l->nodes = a;
-            l->cap = cap;
             l->head = h;
         }
     }
@@ -255,11 +334,11 @@ void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx)
 }
 
 /* Inserts into node i at byte offset off, accounting the growth. */
-static int node_insert(list_obj *l, eng_pack *pk, size_t off, const void *p,
-                       size_t n)
+static int node_insert(list_obj *l, eng_pack *pk, size_t off,
+                       const ln_enc *e)
 {
     size_t b0 = pk_heap(pk);
-    int rc = pk_insert(pk, off, p, n);
+    int rc = ln_insert(pk, off, e);
     if (rc == FC_OK) {
         l->nb = l->nb - b0 + pk_heap(pk);
         l->count++;
@@ -272,7 +351,7 @@ static int node_insert(list_obj *l, eng_pack *pk, size_t off, const void *p,
 static int node_split(list_obj *l, uint32_t i, size_t idx)
 {
     eng_pack *pk = NODE(l, i);
-    size_t off = pk_offset(pk, idx);
+    size_t off = ln_offset(pk, idx);
     eng_pack tail = {0};
     tail.data = malloc(pk->used - off);
     if (!tail.data)
@@ -297,12 +376,20 @@ static int node_split(list_obj *l, uint32_t i, size_t idx)
 int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
 {
     list_obj *l = (list_obj *)o;
-    size_t add = lst_item_size(n);
+    ln_enc e;
     int rc;
-    if (n > UINT32_MAX / 2)
+    if (n > UINT32_MAX / 4)
         return FC_ETOOBIG;
+    ln_encode(p, n, &e);
+    size_t add = ln_size(&e);
     if (pos > l->count)
         pos = l->count;
+    /* A push at the tail into the last node keeps the tail offsets (see
+     * `out`); anything else drops them first. */
+    uint32_t old_nn = l->nn;
+    size_t old_used = l->nn ? NODE(l, l->nn - 1)->used : 0;
+    bool at_tail = pos == l->count;
+    tail_mark mark = tail_mark_of(l);
     if (l->nn == 0)
         l->nn = 1; /* the (empty) pack, or the array's first node */
     uint32_t i;
@@ -316,47 +403,74 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         idx = pk->count;
     }
     if (node_room(pk, add)) {
-        rc = node_insert(l, pk, idx == pk->count ? pk->used : pk_offset(pk, idx),
-                         p, n);
+        rc = node_insert(l, pk, idx == pk->count ? pk->used : ln_offset(pk, idx),
+                         &e);
         goto out;
     }
     if ((rc = to_chunked(l)) != FC_OK)
-        return rc;
+        goto out;
     pk = NODE(l, i);
     if (idx > 0 && idx < pk->count) {
         if ((rc = node_split(l, i, idx)) != FC_OK)
-            return rc;
+            goto out;
         pk = NODE(l, i);
         if (node_room(pk, add)) {
-            rc = node_insert(l, pk, pk->used, p, n);
+            rc = node_insert(l, pk, pk->used, &e);
             goto out;
         }
         idx = pk->count; /* into the new node's front, below */
     }
     if (idx == 0) { /* before node i: a new node there, or i - 1's end */
         eng_pack *nw = node_add(l, i);
-        if (!nw)
-            return FC_ENOMEM;
+        if (!nw) {
+            rc = FC_ENOMEM;
+            goto out;
+        }
         if (i + 1 < l->nn)
             node_fit(l, NODE(l, i + 1));
-        rc = node_insert(l, nw, 0, p, n);
+        rc = node_insert(l, nw, 0, &e);
         if (rc != FC_OK)
             node_remove(l, i);
         goto out;
     }
     /* After node i: the next node's front if it has room, else a new one. */
     if (i + 1 < l->nn && node_room(NODE(l, i + 1), add)) {
-        rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+        rc = node_insert(l, NODE(l, i + 1), 0, &e);
         goto out;
     }
     eng_pack *nw = node_add(l, i + 1);
-    if (!nw)
-        return FC_ENOMEM;
+    if (!nw) {
+        rc = FC_ENOMEM;
+        goto out;
+    }
     node_fit(l, NODE(l, i));
-    rc = node_insert(l, NODE(l, i + 1), 0, p, n);
+    rc = node_insert(l, NODE(l, i + 1), 0, &e);
     if (rc != FC_OK)
         node_remove(l, i + 1);
 out:
+    if (l->toff && !l->nn) {
+        tail_drop(l);
+    } else if (l->toff) {
+        uint32_t *a = l->toff;
+        const eng_pack *last = NODE(l, l->nn - 1);
+        if (at_tail && rc == FC_OK && l->nn == old_nn &&
+            last->count == a[0] + 1 && last->used == old_used + add) {
+            if (a[0] == a[1]) {
+                uint32_t cap = a[1] * 2;
+                a = realloc(a, (2 + (size_t)cap) * sizeof(uint32_t));
+                if (a)
+                    a[1] = cap;
+                else
+                    tail_drop(l);
+                if (a)
+                    l->toff = a;
+            }
+            if (l->toff)
+                a[2 + a[0]++] = (uint32_t)old_used;
+        } else {
+            tail_check(l, &mark);
+        }
+    }
     if (l->count == 0) { /* failed on an empty list: no empty node kept */
         while (l->nn)
             node_remove(l, 0);
@@ -379,8 +493,11 @@ bool lst_index(const eng_obj *o, size_t pos, const uint8_t **p, size_t *n)
     uint32_t i;
     size_t idx;
     lst_locate(l, pos, &i, &idx);
-    const eng_pack *pk = NODE(l, i);
-    pk_item(pk, pk_offset(pk, idx), p, n);
+    static _Thread_local char num[LN_NUM_MAX];
+    /* The tail offsets are a memo: building them is no change of the
+     * list (o->bytes is accounted at the next commit). */
+    size_t off = node_off((list_obj *)l, i, idx);
+    ln_read(NODE(l, i), off, num, p, n);
     return true;
 }
 
@@ -389,22 +506,21 @@ int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
     list_obj *l = (list_obj *)o;
     if (pos >= l->count)
         return FC_EINVAL;
-    if (n > UINT32_MAX / 2)
+    if (pos >= l->count - (l->nn ? NODE(l, l->nn - 1)->count : 0))
+        tail_drop(l); /* in the last node */
+    if (n > UINT32_MAX / 4)
         return FC_ETOOBIG;
     uint32_t i;
     size_t idx;
     lst_locate(l, pos, &i, &idx);
     eng_pack *pk = NODE(l, i);
-    size_t off = pk_offset(pk, idx);
-    const uint8_t *old;
-    size_t oldn;
-    pk_item(pk, off, &old, &oldn);
-    size_t grow = lst_item_size(n) > lst_item_size(oldn)
-                      ? lst_item_size(n) - lst_item_size(oldn)
-                      : 0;
+    size_t off = ln_offset(pk, idx), old = ln_skip(pk, off) - off;
+    ln_enc e;
+    ln_encode(p, n, &e);
+    size_t grow = ln_size(&e) > old ? ln_size(&e) - old : 0;
     if (pk->count == 1 || grow == 0 || node_room(pk, grow)) {
         size_t b0 = pk_heap(pk);
-        int rc = pk_replace(pk, off, p, n);
+        int rc = ln_replace(pk, off, &e);
         if (rc == FC_OK)
             l->nb = l->nb - b0 + pk_heap(pk);
         lst_fix_bytes(l);
@@ -430,7 +546,7 @@ static void node_drop(list_obj *l, uint32_t i, const size_t *offs, size_t k)
     }
     size_t b0 = pk_heap(pk), w = offs[0];
     for (size_t j = 0; j < k; j++) {
-        size_t end = pk_skip(pk, offs[j]);
+        size_t end = ln_skip(pk, offs[j]);
         size_t next = j + 1 < k ? offs[j + 1] : pk->used;
         memmove(pk->data + w, pk->data + end, next - end);
         w += next - end;
@@ -438,8 +554,7 @@ static void node_drop(list_obj *l, uint32_t i, const size_t *offs, size_t k)
     pk->used = (uint32_t)w;
     pk->count -= (uint32_t)k;
     l->count -= k;
-    /* pk_erase of nothing: the pack's own shrink rule */
-    pk_erase(pk, pk->used, 0);
+    ln_shrink(pk);
     l->nb = l->nb - b0 + pk_heap(pk);
 }
 
@@ -475,6 +590,23 @@ void lst_del(eng_obj *o, size_t start, size_t n)
     uint32_t i;
     size_t idx;
     lst_locate(l, start, &i, &idx);
+    if (start + n == l->count && i + 1 == l->nn && idx > 0) {
+        /* Within the last node, at its end: cut it at idx's offset. */
+        eng_pack *pk = NODE(l, i);
+        uint32_t *a = tail_get(l);
+        size_t b0 = pk_heap(pk);
+        pk->used = (uint32_t)(a ? a[2 + idx] : ln_offset(pk, idx));
+        pk->count = (uint32_t)idx;
+        if (a)
+            a[0] = (uint32_t)idx;
+        ln_shrink(pk);
+        l->count -= n;
+        l->nb = l->nb - b0 + pk_heap(pk);
+        maybe_compact(l);
+        lst_fix_bytes(l);
+        return;
+    }
+    tail_mark mark = tail_mark_of(l);
     while (n > 0 && i < l->nn) {
         eng_pack *pk = NODE(l, i);
         size_t k = pk->count - idx < n ? pk->count - idx : n;
@@ -483,7 +615,7 @@ void lst_del(eng_obj *o, size_t start, size_t n)
             node_remove(l, i);
         } else {
             size_t b0 = pk_heap(pk);
-            pk_erase(pk, pk_offset(pk, idx), k);
+            ln_erase(pk, ln_offset(pk, idx), k);
             l->count -= k;
             l->nb = l->nb - b0 + pk_heap(pk);
             i++;
@@ -496,19 +628,19 @@ void lst_del(eng_obj *o, size_t start, size_t n)
     if (l->count == 0)
         while (l->nn)
             node_remove(l, 0);
+    tail_check(l, &mark);
     maybe_compact(l);
     lst_fix_bytes(l);
 }
 
-/* Offsets of node pk's items equal to (p, n), in order; *k of them. */
-static size_t *node_matches(const eng_pack *pk, const void *p, size_t n,
-                            size_t *k, size_t **buf, size_t *cap)
+/* Offsets of node pk's items equal to e, in order; *k of them. */
+static size_t *node_matches(const eng_pack *pk, const ln_enc *e, size_t *k,
+                            size_t **buf, size_t *cap)
 {
     *k = 0;
     for (size_t off = 0; off < pk->used;) {
-        const uint8_t *it;
-        size_t len, next = pk_item(pk, off, &it, &len);
-        if (len == n && memcmp(it, p, n) == 0) {
+        size_t next = ln_skip(pk, off);
+        if (ln_equal(pk, off, next, e)) {
             if (*k == *cap) {
                 size_t nc = *cap ? *cap * 2 : 64;
                 size_t *b = realloc(*buf, nc * sizeof(size_t));
@@ -532,9 +664,12 @@ size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
                               : (size_t)(-(count + 1)) + 1;
     size_t removed = 0, *buf = NULL, cap = 0, k;
     bool rev = count < 0;
+    ln_enc e;
+    ln_encode(p, n, &e);
+    tail_drop(l);
     for (uint32_t step = 0, nn = l->nn; step < nn && removed < want; step++) {
         uint32_t i = rev ? nn - 1 - step : step - (nn - l->nn);
-        if (!node_matches(NODE(l, i), p, n, &k, &buf, &cap) || k == 0)
+        if (!node_matches(NODE(l, i), &e, &k, &buf, &cap) || k == 0)
             continue;
         size_t take = want - removed < k ? want - removed : k;
         node_drop(l, i, rev ? buf + (k - take) : buf, take);
@@ -554,13 +689,24 @@ size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
 
 size_t lst_find(const eng_obj *o, size_t from, const void *p, size_t n)
 {
+    const list_obj *l = (const list_obj *)o;
     lst_iter it;
-    const uint8_t *e;
-    size_t len;
+    ln_enc e;
+    ln_encode(p, n, &e);
     lst_iter_at(o, from, &it);
-    for (size_t pos = from; lst_iter_next(&it, &e, &len); pos++)
-        if (len == n && memcmp(e, p, n) == 0)
+    for (size_t pos = from; it.node < l->nn;) {
+        const eng_pack *pk = NODE(l, it.node);
+        if (it.off >= pk->used) {
+            it.node++;
+            it.off = 0;
+            continue;
+        }
+        size_t next = ln_skip(pk, it.off);
+        if (ln_equal(pk, it.off, next, &e))
             return pos;
+        it.off = next;
+        pos++;
+    }
     return SIZE_MAX;
 }
 
@@ -577,7 +723,7 @@ void lst_iter_at(const eng_obj *o, size_t pos, lst_iter *it)
     size_t idx;
     lst_locate(l, pos, &i, &idx);
     it->node = i;
-    it->off = pk_offset(NODE(l, i), idx);
+    it->off = ln_offset(NODE(l, i), idx);
 }
 
 bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
@@ -586,11 +732,58 @@ bool lst_iter_next(lst_iter *it, const uint8_t **p, size_t *n)
     while (it->node < l->nn) {
         const eng_pack *pk = NODE(l, it->node);
         if (it->off < pk->used) {
-            it->off = pk_item(pk, it->off, p, n);
+            it->off = ln_read(pk, it->off, it->num, p, n);
             return true;
         }
         it->node++;
         it->off = 0;
     }
     return false;
+}
+
+int lst_walk_back(const eng_obj *o, size_t end, size_t n,
+                  void (*fn)(void *ctx, const uint8_t *p, size_t len),
+                  void *ctx)
+{
+    const list_obj *l = (const list_obj *)o;
+    if (end > l->count)
+        end = l->count;
+    if (n > end)
+        n = end;
+    if (n == 0)
+        return FC_OK;
+    uint32_t i;
+    size_t idx; /* of the last element wanted, in node i */
+    lst_locate(l, end - 1, &i, &idx);
+    size_t cap = 0, *offs = NULL;
+    char num[LN_NUM_MAX];
+    for (;;) {
+        const eng_pack *pk = NODE(l, i);
+        if (pk->count > cap) {
+            size_t *b = realloc(offs, pk->count * sizeof(size_t));
+            if (!b) {
+                free(offs);
+                return FC_ENOMEM;
+            }
+            offs = b;
+            cap = pk->count;
+        }
+        size_t off = 0;
+        for (size_t j = 0; j <= idx; j++) {
+            offs[j] = off;
+            off = ln_skip(pk, off);
+        }
+        for (size_t j = idx + 1; j-- > 0 && n > 0; n--) {
+            const uint8_t *p;
+            size_t len;
+            ln_read(pk, offs[j], num, &p, &len);
+            fn(ctx, p, len);
+        }
+        if (n == 0 || i == 0)
+            break;
+        i--;
+        idx = NODE(l, i)->count - 1;
+    }
+    free(offs);
+    return FC_OK;
 }

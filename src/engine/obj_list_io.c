@@ -4,8 +4,8 @@
  * ops table.
  *
  * Serialized form: varint count, then count items, each a varint length
- * and the bytes: exactly the nodes' bytes one after the other, so writing
- * is one append per node. Loading trusts nothing: every length is checked
+ * and the bytes (integers as their decimal text: the form does not depend
+ * on how nodes store elements). Loading trusts nothing: every length is checked
  * against the end, the count against the items, trailing bytes refused.
  */
 #include <malloc.h>
@@ -51,9 +51,15 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
 static void lst_serialize(const eng_obj *o, fc_buf *out)
 {
     const list_obj *l = (const list_obj *)o;
+    lst_iter it;
+    const uint8_t *e;
+    size_t n;
     put_varint(out, l->count);
-    for (uint32_t i = 0; i < l->nn; i++)
-        fc_buf_append(out, NODE(l, i)->data, NODE(l, i)->used);
+    lst_iter_at(o, 0, &it);
+    while (lst_iter_next(&it, &e, &n)) {
+        put_varint(out, n);
+        fc_buf_append(out, e, n);
+    }
 }
 
 static int lst_load(const uint8_t *p, size_t n, eng_obj **out)

@@ -1,29 +1,51 @@
 /*
  * blocking.c — blocked clients (blocking.h).
  *
- * Why the waiter lives on its connection's worker and not on the key's
- * owner: only the home worker may touch the connection and its reply
+ * Why the waiter lives on its connection's worker (its home) and not on
+ * the key's owner: only the home may touch the connection and its reply
  * slots, and a request whose keys span workers (BLMOVE src dst, BLPOP
- * k1 k2) has no single owner anyway. Serving from the home keeps one rule
- * for every case: retry the request where it would run fresh (inline when
- * home owns its keys, exclusive otherwise), exactly as a new request runs.
- * What the owner must do is only tell the home that a key changed, and
- * that is srv_blk_touch, which runs wherever the write runs.
+ * k1 k2) has no single owner anyway. The owner's part is to tell the
+ * home that a key changed (srv_blk_touch, which runs wherever the write
+ * runs) and, for a request on its keys alone, to run the attempts.
+ *
+ * Where a blocking request runs, first and on each retry (exec.c routes
+ * the first; retry() the others), by where its keys live:
+ *  - all on the home: inline there (block(), a local retry);
+ *  - all on one other worker W: by message to W, as any request. When W
+ *    finds nothing, it queues the waiter itself (block_remote: no write
+ *    can slip between its empty try and the queueing) and answers a mark
+ *    with the waiter's address, and the home takes the waiter on
+ *    (srv_blk_adopt), its slot still pending. A retry is the same request
+ *    sent to W again with m->blk set (send_retry): W answers the reply, or
+ *    the mark when still nothing (srv_blk_returned). Nobody is parked;
+ *  - on several workers: exclusively (every other worker parked), first
+ *    and on each retry.
  *
  * Why one registry with a mutex: FIFO among clients of different workers
  * needs one order per key. The registry is only looked at while someone
  * waits (blk_waiting, one relaxed load per write command otherwise), and
  * each look is a short critical section (hash, compare, set a flag).
  *
- * Wake-ups: touch marks the first waiter of the key that is not being
- * served (`serving`) ready, sets its home's blk_poke and writes the home's
- * eventfd (unless the home is the caller: it runs srv_blk_iteration this
- * very iteration). A retry that found the key empty again (another client
- * was faster, or the write was a pop) leaves the waiter in place; one that
- * replied removes the waiter, and srv_execute's own touch of the
- * request's keys (which ran while it was `serving`) has already passed
- * the turn to the next waiter of each key. A waiter that leaves while
- * ready (timeout, disconnect) passes its turn the same way.
+ * Turns: a write on a key marks the key's first waiter ready (not a later
+ * one: FIFO), sets its home's blk_poke and writes the home's eventfd
+ * (unless the home is the caller: it runs srv_blk_iteration this very
+ * iteration). While the first waiter's retry runs (`serving`) a write
+ * marks nobody: the retry either finds the element and the waiter leaves
+ * the queues before the keys are touched again (finish() for a local or
+ * exclusive retry, the owner's dequeue then srv_execute's touch for a
+ * remote one), which passes the turn to the next waiter; or it finds
+ * nothing, changes nothing and touches nothing (an empty retry waking the
+ * next waiter, whose empty retry woke the first again, would never end),
+ * and the waiter is markable again. A waiter that leaves while ready
+ * (timeout, disconnect) passes its turn on. So N pushed elements reach
+ * the first N waiters, in order, whatever worker each one is on.
+ *
+ * Concurrency: the queues and ready marks are under mu. While a waiter's
+ * retry runs, no other thread writes its keys (a local retry runs on the
+ * keys' owner, a remote one is run by the owner, an exclusive one parks
+ * everyone). `serving` is set by the home before a retry and cleared by
+ * whoever ran it; `dequeued` is written by the owner before its reply
+ * goes back (the channel orders it).
  */
 #define _GNU_SOURCE
 #include "server/blocking.h"
@@ -66,8 +88,14 @@ struct srv_blkw {
     const srv_cmdent *cmd;
     int64_t deadline; /* monotonic ms; INT64_MAX = none */
     _Atomic int ready;
-    bool serving;
+    _Atomic bool serving; /* its retry runs: touches skip it */
     bool local; /* home owns every key of the request */
+    int owner;  /* the one worker owning its keys, -1 when several */
+    bool inflight; /* a retry is on its way to the owner (owner >= 0) */
+    bool gone;     /* its client left while the retry was out */
+    bool dequeued; /* the owner took it out of the queues (served) */
+    int64_t tmo_ms; /* registered by the keys' owner: the home starts the
+                       clock when it adopts the waiter (srv_blk_adopt) */
     size_t nkeys;
     blk_ent *ents;
     size_t argc;
@@ -94,9 +122,24 @@ void srv_blk_destroy(srv_server *s)
     srv_blk *b = s->blk;
     if (!b)
         return;
+    /* Whatever is still queued (a waiter its owner queued whose adoption
+     * message was dropped at shutdown) is freed with its last key. */
     for (size_t i = 0; i < REG_BUCKETS; i++)
         for (blk_key *k = b->bucket[i], *n; k; k = n) {
             n = k->next;
+            for (blk_ent *e = k->head, *en; e; e = en) {
+                en = e->next;
+                e->k = NULL;
+                srv_blkw *x = e->w;
+                bool left = false;
+                for (size_t j = 0; j < x->nkeys && !left; j++)
+                    left = x->ents[j].k != NULL;
+                if (!left) {
+                    free(x->ents);
+                    free(x->argv);
+                    free(x);
+                }
+            }
             free(k);
         }
     pthread_mutex_destroy(&b->mu);
@@ -143,20 +186,20 @@ static void reg_drop_key(srv_blk *b, blk_key *k)
     free(k);
 }
 
-/* Under mu: marks the first waiter of k not being served ready, and wakes
- * its home (me: the caller's worker, which needs no wake). */
+/* Under mu: marks the first waiter of k ready and wakes its home (me: the
+ * caller's worker, which needs no wake). A first waiter being served gets
+ * nothing: whoever serves it touches the keys again once it left the
+ * queues (or clears `serving` when it found nothing), so the turn passes
+ * in queue order, one retry at a time per key. */
 static void reg_notify(srv_worker *me, blk_key *k)
 {
-    for (blk_ent *e = k->head; e; e = e->next) {
-        srv_blkw *x = e->w;
-        if (x->serving)
-            continue;
-        atomic_store(&x->ready, 1);
-        atomic_store(&x->home->blk_poke, 1);
-        if (x->home != me)
-            srv_worker_wake(x->home);
+    srv_blkw *x = k->head ? k->head->w : NULL;
+    if (!x || atomic_load(&x->serving))
         return;
-    }
+    atomic_store(&x->ready, 1);
+    atomic_store(&x->home->blk_poke, 1);
+    if (x->home != me)
+        srv_worker_wake(x->home);
 }
 
 /* Removes x from every queue (under the lock); when it leaves while its
@@ -213,17 +256,18 @@ static size_t key_positions(const cmd_def *d, const resp_arg *argv,
     return n;
 }
 
-bool srv_blk_keys_local(const srv_worker *w, const cmd_def *d,
-                        const resp_arg *argv, size_t argc)
+int srv_blk_owner(const srv_worker *w, const cmd_def *d,
+                  const resp_arg *argv, size_t argc)
 {
     size_t pos[MAX_WAIT_KEYS];
     size_t n = key_positions(d, argv, argc, false, pos);
     if (n == 0)
-        return false; /* malformed: exclusive, where the command errs */
-    for (size_t i = 0; i < n; i++)
-        if (srv_key_owner(&w->srv->mesh, &argv[pos[i]]) != w->id)
-            return false;
-    return true;
+        return -1; /* malformed: exclusive, where the command errs */
+    uint32_t o = srv_key_owner(&w->srv->mesh, &argv[pos[0]]);
+    for (size_t i = 1; i < n; i++)
+        if (srv_key_owner(&w->srv->mesh, &argv[pos[i]]) != o)
+            return -1;
+    return (int)o;
 }
 
 void srv_blk_touch_slow(srv_worker *w, const cmd_def *d, const resp_arg *argv,
@@ -263,45 +307,37 @@ static void waiter_free(srv_blkw *x)
     free(x);
 }
 
-/* Blocks the request of x (the try found nothing). */
-static void block(srv_exec *x, int64_t timeout_ms)
+/* A waiter for request argv (its keys at pos[0..n)), queued at the end of
+ * each key's queue. NULL on OOM. */
+static srv_blkw *waiter_new(srv_server *s, srv_worker *home,
+                            const srv_cmdent *e, const resp_arg *argv,
+                            size_t argc, const size_t *pos, size_t n)
 {
-    cmd_ctx *c = x->c;
-    conn *cn = x->conn;
-    srv_worker *w = x->w;
-    size_t pos[MAX_WAIT_KEYS], bytes = 0;
-    const srv_cmdent *e = srv_cmdtab_find(&w->srv->cmds, c->argv[0].ptr,
-                                          c->argv[0].len);
-    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
-    for (size_t i = 0; i < c->argc; i++)
-        bytes += c->argv[i].len;
+    size_t bytes = 0;
+    for (size_t i = 0; i < argc; i++)
+        bytes += argv[i].len;
     srv_blkw *bw = calloc(1, sizeof(*bw));
     if (bw) {
-        bw->argv = malloc(c->argc * sizeof(resp_arg) + bytes + 1);
+        bw->argv = malloc(argc * sizeof(resp_arg) + bytes + 1);
         bw->ents = calloc(n ? n : 1, sizeof(blk_ent));
     }
-    if (!bw || !bw->argv || !bw->ents || n == 0 ||
-        !(bw->slot = conn_slot_open(cn, SLOT_REMOTE, 1))) {
+    if (!bw || !bw->argv || !bw->ents || n == 0) {
         if (bw)
             waiter_free(bw);
-        resp_error(c->w, "ERR out of memory");
-        return;
+        return NULL;
     }
-    char *dst = (char *)(bw->argv + c->argc);
-    for (size_t i = 0; i < c->argc; i++) {
-        memcpy(dst, c->argv[i].ptr, c->argv[i].len);
+    char *dst = (char *)(bw->argv + argc);
+    for (size_t i = 0; i < argc; i++) {
+        memcpy(dst, argv[i].ptr, argv[i].len);
         bw->argv[i].ptr = dst;
-        bw->argv[i].len = c->argv[i].len;
-        dst += c->argv[i].len;
+        bw->argv[i].len = argv[i].len;
+        dst += argv[i].len;
     }
-    bw->argc = c->argc;
-    bw->c = cn;
-    bw->home = w;
+    bw->argc = argc;
     bw->cmd = e;
-    bw->local = srv_blk_keys_local(w, e->def, c->argv, c->argc);
-    bw->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
     bw->nkeys = n;
-    srv_blk *b = w->srv->blk;
+    bw->home = home; /* before it is queued: touches read it */
+    srv_blk *b = s->blk;
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++) {
         blk_key *k = reg_find(b, bw->argv[pos[i]].ptr, bw->argv[pos[i]].len,
@@ -324,12 +360,101 @@ static void block(srv_exec *x, int64_t timeout_ms)
         k->tail = en;
     }
     pthread_mutex_unlock(&b->mu);
-    atomic_fetch_add_explicit(&w->srv->blk_waiting, 1, memory_order_relaxed);
-    bw->next = w->blk_head;
+    atomic_fetch_add_explicit(&s->blk_waiting, 1, memory_order_relaxed);
+    return bw;
+}
+
+/* The home takes x on: it waits from now, on conn c, in slot s. */
+static void home_link(srv_worker *w, srv_blkw *x, conn *c, conn_slot *s,
+                      int64_t timeout_ms)
+{
+    x->c = c;
+    x->slot = s;
+    x->deadline = timeout_ms > 0 ? w->now + timeout_ms : INT64_MAX;
+    x->prev = NULL;
+    x->next = w->blk_head;
     if (w->blk_head)
-        w->blk_head->prev = bw;
-    w->blk_head = bw;
-    cn->blk = bw;
+        w->blk_head->prev = x;
+    w->blk_head = x;
+    c->blk = x;
+}
+
+static const srv_cmdent *entry_of(srv_worker *w, const cmd_ctx *c)
+{
+    return srv_cmdtab_find(&w->srv->cmds, c->argv[0].ptr, c->argv[0].len);
+}
+
+/* Blocks the request of x on its own connection's worker (the try found
+ * nothing). */
+static void block(srv_exec *x, int64_t timeout_ms)
+{
+    cmd_ctx *c = x->c;
+    srv_worker *w = x->w;
+    size_t pos[MAX_WAIT_KEYS];
+    const srv_cmdent *e = entry_of(w, c);
+    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
+    conn_slot *s = NULL;
+    srv_blkw *bw = NULL;
+    if (n && (s = conn_slot_open(x->conn, SLOT_REMOTE, 1)))
+        bw = waiter_new(w->srv, w, e, c->argv, c->argc, pos, n);
+    if (!bw) {
+        if (s) { /* complete it with the error */
+            resp_writer wr = {.out = &s->out, .proto = c->w->proto};
+            resp_error(&wr, "ERR out of memory");
+            conn_slot_part_done(s);
+        } else {
+            resp_error(c->w, "ERR out of memory");
+        }
+        return;
+    }
+    bw->owner = srv_blk_owner(w, e->def, c->argv, c->argc);
+    bw->local = bw->owner == (int)w->id;
+    home_link(w, bw, x->conn, s, timeout_ms);
+    w->blk_blocked = true;
+}
+
+/* Blocks a request that came from worker `origin` to the owner of its
+ * keys (x->w): the waiter is queued here and now, while no write can slip
+ * in between the empty try and the queueing, and the reply tells the
+ * origin to take it on (srv_blk_adopt). */
+static void block_remote(srv_exec *x, int64_t timeout_ms, uint32_t origin)
+{
+    cmd_ctx *c = x->c;
+    srv_worker *w = x->w;
+    size_t pos[MAX_WAIT_KEYS];
+    const srv_cmdent *e = entry_of(w, c);
+    size_t n = key_positions(e->def, c->argv, c->argc, true, pos);
+    srv_blkw *bw = waiter_new(w->srv, &w->srv->workers[origin], e, c->argv,
+                              c->argc, pos, n);
+    if (!bw) {
+        resp_error(c->w, "ERR out of memory");
+        return;
+    }
+    bw->local = false;
+    bw->owner = (int)w->id;
+    bw->tmo_ms = timeout_ms;
+    w->blk_blocked = true;
+    char mark = SRV_BLK_MARK;
+    fc_buf_append(c->w->out, &mark, 1);
+    fc_buf_append(c->w->out, &bw, sizeof(bw));
+}
+
+void srv_blk_adopt(srv_worker *w, conn_slot *s, const void *reply,
+                   size_t len)
+{
+    srv_blkw *x;
+    if (len != 1 + sizeof(x))
+        abort(); /* only block_remote writes the mark */
+    memcpy(&x, (const char *)reply + 1, sizeof(x));
+    if (!s->conn) { /* the client left meanwhile */
+        reg_remove(w, x);
+        waiter_free(x);
+        conn_slot_part_done(s);
+        return;
+    }
+    home_link(w, x, s->conn, s, x->tmo_ms);
+    if (atomic_load(&x->ready)) /* woken before it got here */
+        atomic_store(&w->blk_poke, 1);
 }
 
 /* The blocking commands' function. */
@@ -342,13 +467,36 @@ static void blk_cmd(srv_exec *x)
         cmd_list_block(x->c, true, &tmo);
         return;
     }
+    if (x->w->exec_blk) {
+        /* A waiter's retry sent by its home, here on its keys' owner.
+         * Still nothing: the mark (the waiter stays queued, and may be
+         * woken again from now on), no touch (nothing changed). Served:
+         * out of the queues now, so that srv_execute's touch right after
+         * passes the turn to the next waiter. */
+        srv_blkw *bw = x->w->exec_blk;
+        if (cmd_list_block(x->c, true, &tmo) == CMD_BLK_EMPTY) {
+            char mark = SRV_BLK_MARK;
+            x->w->blk_blocked = true;
+            atomic_store(&bw->serving, false);
+            fc_buf_append(x->c->w->out, &mark, 1);
+        } else {
+            reg_remove(x->w, bw);
+            bw->dequeued = true;
+        }
+        return;
+    }
     if (cmd_list_block(x->c, false, &tmo) == CMD_BLK_DONE)
         return;
-    if (!x->conn || x->w->blk_deny) { /* inside EXEC: never blocks */
+    if (x->w->blk_deny) { /* inside EXEC: never blocks */
         cmd_list_block_empty(x->c, false);
         return;
     }
-    block(x, tmo);
+    if (x->conn)
+        block(x, tmo);
+    else if (x->w->exec_origin != UINT32_MAX)
+        block_remote(x, tmo, x->w->exec_origin);
+    else
+        cmd_list_block_empty(x->c, false);
 }
 
 /* Replies and frees x: its slot completes and the connection goes on.
@@ -367,10 +515,74 @@ static void finish(srv_blkw *x, bool served)
     conn_slot_part_done(s);
 }
 
+/* Sends x's request to the owner of its keys again, as a retry (m->blk):
+ * false when there is no room towards it now (the caller retries here,
+ * exclusively). */
+static bool send_retry(srv_worker *w, srv_blkw *x)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < x->argc; i++)
+        bytes += x->argv[i].len;
+    uint32_t owner = (uint32_t)x->owner;
+    if (!srv_msg_can_send(&w->rt, owner, bytes))
+        return false;
+    srv_msg *m = srv_msg_alloc(x->cmd, x->argc, bytes);
+    if (!m)
+        return false;
+    char *dst = (char *)(m->argv + x->argc);
+    for (size_t i = 0; i < x->argc; i++)
+        dst = srv_msg_push(m, dst, &x->argv[i]);
+    m->slot = x->slot;
+    m->origin = w->id;
+    m->proto = (uint8_t)x->c->wr.proto;
+    m->blk = x;
+    if (srv_msg_send(&w->rt, owner, m)) {
+        free(m);
+        return false;
+    }
+    x->inflight = true;
+    x->serving = true;
+    return true;
+}
+
+bool srv_blk_returned(srv_worker *w, conn_slot *s, const srv_msg *m)
+{
+    srv_blkw *x = m->blk;
+    bool empty = !m->reply.oom && m->reply.len == 1 &&
+                 m->reply.data[0] == SRV_BLK_MARK;
+    x->inflight = false;
+    if (x->gone) { /* its client left (srv_blk_conn_gone) */
+        if (!x->dequeued)
+            reg_remove(w, x);
+        waiter_free(x);
+        if (empty)
+            conn_slot_part_done(s); /* frees the orphan */
+        return empty;
+    }
+    if (empty) {
+        if (atomic_load(&x->ready)) /* woken again meanwhile */
+            atomic_store(&w->blk_poke, 1);
+        return true;
+    }
+    /* Served (or an error): the reply goes into the slot as usual; the
+     * owner's touch of the keys already passed the turn on. */
+    conn *c = x->c;
+    if (!x->dequeued)
+        reg_remove(w, x);
+    home_unlink(x);
+    c->blk = NULL;
+    waiter_free(x);
+    return false;
+}
+
 static void retry(srv_worker *w, srv_blkw *x)
 {
     if (x->c->io.closing)
         return; /* conn_destroy is coming: srv_blk_conn_gone frees it */
+    /* Keys on one other worker: the request goes there again, by message
+     * (no exclusive section), when the channel has room. */
+    if (!x->local && x->owner >= 0 && send_retry(w, x))
+        return; /* srv_blk_returned sees how it went */
     fc_buf *out = &x->slot->out;
     size_t before = out->len;
     resp_writer wr = {.out = out, .proto = x->c->wr.proto};
@@ -404,8 +616,8 @@ static srv_blkw *pick(srv_worker *w, bool ready)
 {
     srv_blkw *got = NULL;
     for (srv_blkw *x = w->blk_head; x; x = x->next) {
-        if (x->c->io.closing)
-            continue; /* srv_blk_conn_gone frees it */
+        if (x->c->io.closing || x->inflight)
+            continue; /* srv_blk_conn_gone frees it; its retry is out */
         if (ready ? atomic_load(&x->ready) != 0 : w->now >= x->deadline)
             got = x;
     }
@@ -451,6 +663,15 @@ void srv_blk_conn_gone(conn *c)
     srv_blkw *x = c->blk;
     if (!x)
         return;
+    if (x->inflight) {
+        /* The retry's reply still comes back to the slot, which
+         * conn_destroy orphans: srv_blk_returned frees x then (the owner
+         * may be dequeuing it right now: the queues are left to it). */
+        home_unlink(x);
+        c->blk = NULL;
+        x->gone = true;
+        return;
+    }
     reg_remove(x->home, x);
     home_unlink(x);
     c->blk = NULL;

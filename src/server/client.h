@@ -97,6 +97,7 @@ typedef struct conn {
     /* Blocked (blocking.h): nothing more is executed until its reply
      * slot completes; reading goes on, so a disconnect is seen. */
     struct srv_blkw *blk;
+    conn_slot *blk_slot; /* the blocking request's pending reply */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)

@@ -353,6 +353,8 @@ void conn_slot_part_done(conn_slot *s)
     }
     if (s->pending)
         return;
+    if (s == c->blk_slot)
+        c->blk_slot = NULL; /* a blocking request's reply: go on */
     if (s->kind == SLOT_GATHER) {
         srv_gather_merge(s->g, &s->out);
         srv_gather_free(s->g);
@@ -479,7 +481,7 @@ void conn_process(conn *c)
     }
     bool full = false;
     while (!c->io.closing && !c->quit && c->nslots < CONN_MAX_SLOTS &&
-           !c->blk) {
+           !c->blk_slot) {
         size_t avail = c->io.rbuf.len - c->rpos;
         if (!c->held_argc && (avail == 0 || (c->need && avail < c->need)))
             break;

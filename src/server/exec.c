@@ -79,9 +79,13 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     if (w->lane)
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
-    if ((e->def->flags & CMD_WRITE) && !w->blk_retry &&
+    /* Not for a retry (blocking.c touches once it served) nor for a
+     * request that just blocked (it changed nothing: touching would wake
+     * itself). */
+    if ((e->def->flags & CMD_WRITE) && !w->blk_retry && !w->blk_blocked &&
         atomic_load_explicit(&s->blk_waiting, memory_order_relaxed))
         srv_blk_touch_slow(w, e->def, argv, argc);
+    w->blk_blocked = false;
     if (e->def->flags & CMD_ALLKEYS) /* FLUSHALL: CLEARs go out first */
         srv_repl_after_clear(w);
     srv_cmdstat *st = &w->cmdstats[e->index];
@@ -219,6 +223,8 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
     if (srv_tx_intercepts(c, e))
         return srv_tx_route(c, e, argv, argc);
     /* Here the connection hands the request to routing (route/route.h). */
+    bool blocking = e->scmd && (e->scmd->sflags & SRV_CMD_BLOCK);
+    conn_slot *tail = c->slot_tail;
     srv_req r = {
         .rt = &w->rt,
         .conn = c,
@@ -230,12 +236,17 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
         .behind = c->slot_head != NULL,
         .published = e->scmd && (e->scmd->sflags & SRV_CMD_PUBLISHED),
         .exclusive = route_flag(e, sub, SRV_CMD_EXCL) ||
-                     (e->scmd && (e->scmd->sflags & SRV_CMD_BLOCK) &&
-                      w->srv->nworkers > 1 &&
-                      !srv_blk_keys_local(w, d, argv, argc)),
+                     (blocking && w->srv->nworkers > 1 &&
+                      srv_blk_owner(w, d, argv, argc) < 0),
         .every = route_flag(e, sub, SRV_CMD_EVERY),
     };
     enum srv_route_res res = srv_route(&r);
+    /* A blocking request whose reply is pending (it waits here, or runs
+     * on its keys' owner and may wait there): nothing behind it runs
+     * until that reply is in, as for a blocked Redis client. */
+    if (blocking && res == SRV_ROUTE_DONE && c->slot_tail != tail &&
+        c->slot_tail && c->slot_tail->pending)
+        c->blk_slot = c->slot_tail;
     if (res == SRV_ROUTE_WAIT_ROOM) {
         /* Woken when replies come back and free room (worker.c drain). */
         conn_chan_wait(c);
@@ -253,7 +264,11 @@ void srv_msg_execute(srv_worker *w, srv_msg *m)
 {
     resp_writer wr = {.out = &m->reply, .proto = m->proto};
     w->exec_wrote = false;
+    w->exec_origin = m->origin;
+    w->exec_blk = m->blk;
     srv_execute(w, m->cmd, m->argv, m->argc, &wr, NULL);
+    w->exec_origin = UINT32_MAX;
+    w->exec_blk = NULL;
     if (!(m->cmd->def->flags & CMD_READONLY))
         srv_pub_refresh(w); /* before the reply: see pubstats.h */
     if (srv_dur_hold_msg(w, m))

@@ -110,6 +110,7 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
     memset(w, 0, sizeof(*w));
     w->srv = s;
     w->id = id;
+    w->exec_origin = UINT32_MAX;
     w->listen_fd = -1;
     w->wake_fd = -1;
     w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);

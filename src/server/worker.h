@@ -94,6 +94,10 @@ typedef struct srv_worker {
     struct srv_blkw *blk_retry;   /* the waiter being retried, or NULL */
     int blk_deny;                 /* inside EXEC: blocking commands do not
                                      block */
+    bool blk_blocked;             /* the command running just blocked */
+    uint32_t exec_origin;         /* srv_msg_execute: the request's worker
+                                     (UINT32_MAX otherwise) */
+    void *exec_blk;               /* ... and its m->blk (a waiter's retry) */
     _Atomic int sleeping;
 
     /* Statistics (see srv_cmdstat for the access rule). */

@@ -4,6 +4,7 @@ Every test runs against fast-cache and redis-server alike (FC_SERVER);
 @fast_cache_only marks our encoding names."""
 
 import random
+import threading
 import time
 import unittest
 
@@ -331,6 +332,34 @@ class TestEncodings(ListTest):
         finally:
             self.call("CONFIG", "SET", "list-max-listpack-size", "-2")
 
+    def test_integer_like_elements_round_trip(self):
+        vals = ["0", "1", "-1", "127", "128", "-128", "-129", "007", "+5",
+                "-0", "00", "1e3", " 1", "1 ", "", "-", "0x10", "3.0",
+                "9223372036854775807", "-9223372036854775808",
+                "9223372036854775808", "-9223372036854775809",
+                "12345678901234567890123", "65535", "65536", "-32768",
+                "4294967296", "1099511627776"]
+        self.call("RPUSH", "k", *vals)
+        want = [v.encode() for v in vals]
+        self.assertEqual(self.call("LRANGE", "k", 0, -1), want)
+        self.assertEqual(self.call("RPOP", "k", 4), want[::-1][:4])
+        self.assertEqual(self.call("LPOS", "k", "-1"), 2)
+        self.assertEqual(self.call("LPOS", "k", "007"), 7)
+        self.assertEqual(self.call("LPOS", "k", "7"), None)
+        self.assertEqual(self.call("LINSERT", "k", "AFTER", "128", "x"),
+                         len(vals) - 3)
+        self.assertEqual(self.call("LREM", "k", 0, "0"), 1)
+        self.assertEqual(self.call("LREM", "k", 0, "00"), 1)
+        self.assertEqual(self.call("LSET", "k", 0, "999999"), b"OK")
+        self.assertEqual(self.call("LINDEX", "k", 0), b"999999")
+        self.assertEqual(self.call("LSET", "k", 0, "abc"), b"OK")
+        self.assertEqual(self.call("LINDEX", "k", -1), b"65535")
+        self.assertEqual(self.call("LMOVE", "k", "k2", "RIGHT", "LEFT"),
+                         b"65535")
+        self.assertEqual(self.call("LRANGE", "k2", 0, -1), [b"65535"])
+        self.assertEqual(self.call("LINDEX", "k", -1),
+                         b"12345678901234567890123")
+
     def test_big_elements_and_middle_edits(self):
         big = "z" * 20000
         self.call("RPUSH", "k", *["e%d" % i for i in range(2000)])
@@ -358,7 +387,12 @@ class TestModel(ListTest):
             k = rnd.choice(keys)
             lst = model.get(k, [])
             op = rnd.randrange(13)
-            v = ("v%d" % rnd.randrange(30)).encode() * rnd.choice([1, 1, 1, 40])
+            if rnd.random() < 0.4:  # integers (stored in binary by us)
+                v = str(rnd.randrange(-20, 20) *
+                        rnd.choice([1, 1000, 10 ** 12])).encode()
+            else:
+                v = ("v%d" % rnd.randrange(30)).encode() * rnd.choice(
+                    [1, 1, 1, 40])
             if op == 0:
                 vals = [v] * rnd.randrange(1, 4)
                 check(self.call("RPUSH", k, *vals), len(lst) + len(vals))
@@ -451,6 +485,7 @@ class TestLarge(ListTest):
         for i in range(0, n, batch):
             self.c.read_reply()
         self.assertEqual(self.call("LLEN", "big"), n)
+        self.assertEqual(self.enc("big") in (b"chunked", b"quicklist"), True)
         self.assertEqual(self.call("LINDEX", "big", 500000), b"500000")
         self.assertEqual(self.call("LINDEX", "big", -1), b"999999")
         self.assertEqual(self.call("LRANGE", "big", 999998, -1),
@@ -462,6 +497,11 @@ class TestLarge(ListTest):
         self.assertEqual(self.call("LINDEX", "big", 500000), b"x")
         self.assertEqual(self.call("LPOP", "big", 3), [b"0", b"1", b"2"])
         self.assertEqual(self.call("RPOP", "big", 2), [b"999999", b"999998"])
+        self.assertEqual(self.call("RPOP", "big", 3000),
+                         [str(j).encode() for j in range(999997, 996997, -1)])
+        self.assertEqual(self.call("LMPOP", 1, "big", "RIGHT", "COUNT", 1000),
+                         [b"big", [str(j).encode()
+                                   for j in range(996997, 995997, -1)]])
         self.assertEqual(self.call("LTRIM", "big", 100000, 199999), b"OK")
         self.assertEqual(self.call("LLEN", "big"), 100000)
         self.assertEqual(self.call("LINDEX", "big", 0), b"100003")
@@ -558,6 +598,167 @@ class TestBlocking(ListTest):
                           [b"fifo2", b"3"]])
         self.assertEqual(self.call("EXISTS", "fifo", "fifo2"), 0)
 
+    def test_fifo_pipelined_pushes(self):
+        """Six waiters (on several workers), six pushes sent at once: the
+        turn passes in queue order however the retries race."""
+        for rnd in range(3):
+            key = "fifo3:%d" % rnd
+            ws = []
+            for i in range(6):
+                ws.append(self.waiter("BRPOP", key, 10))
+                self.settle()
+            p = self.raw()
+            p.send(b"".join(p.encode("LPUSH", key, "e%d" % i)
+                            for i in range(6)))
+            for _ in range(6):
+                p.read_reply()
+            self.assertEqual([w.read_reply() for w in ws],
+                             [[key.encode(), b"e%d" % i] for i in range(6)])
+
+    @fast_cache_only
+    def test_remote_keys_park_nobody(self):
+        """A blocking pop on a key of another worker runs there: served at
+        once or later, no exclusive section (every worker parked)."""
+        def excl():
+            info = self.call("INFO", "stats").decode()
+            for line in info.split("\r\n"):
+                if line.startswith("exclusive_sections:"):
+                    return int(line.split(":")[1])
+            self.fail("no exclusive_sections in INFO")
+        before = excl()
+        for i in range(16):
+            k = "rk:%d" % i
+            self.call("RPUSH", k, "a")
+            self.assertEqual(self.call("BLPOP", k, 0), [k.encode(), b"a"])
+            w = self.waiter("BRPOP", k, 5)
+            self.settle()
+            self.call("RPUSH", k, "b")
+            self.assertEqual(w.read_reply(), [k.encode(), b"b"])
+        self.assertEqual(excl(), before)
+
+    def test_producers_consumers_lose_nothing(self):
+        """Consumers blocked on several keys, producers pushing from other
+        connections: every element is popped exactly once (bounded)."""
+        keys = ["pc:%d" % i for i in range(5)]
+        n_prod, per_prod, n_cons = 3, 400, 5
+        got, errors = [], []
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def consumer(ci):
+            try:
+                c = self.server.raw(timeout=10)
+                rnd = random.Random(ci)
+                while True:
+                    ks = rnd.sample(keys, rnd.randrange(1, 4))
+                    cmd = rnd.choice(["BLPOP", "BRPOP", "BLMPOP"])
+                    if cmd == "BLMPOP":
+                        r = c.call("BLMPOP", "0.05", len(ks), *ks, "LEFT",
+                                   "COUNT", 2)
+                        vals = r[1] if r else []
+                    else:
+                        r = c.call(cmd, *ks, "0.05")
+                        vals = [r[1]] if r else []
+                    with lock:
+                        got.extend(vals)
+                    if not r and done.is_set():
+                        break
+                c.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        def producer(pi):
+            try:
+                c = self.server.raw(timeout=10)
+                rnd = random.Random(100 + pi)
+                for i in range(per_prod):
+                    c.call(rnd.choice(["LPUSH", "RPUSH"]), rnd.choice(keys),
+                           "p%d:%d" % (pi, i))
+                    if i % 50 == 0:
+                        time.sleep(0.01)
+                c.close()
+            except Exception as e:
+                errors.append(e)
+
+        cons = [threading.Thread(target=consumer, args=(i,))
+                for i in range(n_cons)]
+        prods = [threading.Thread(target=producer, args=(i,))
+                 for i in range(n_prod)]
+        for t in cons + prods:
+            t.start()
+        for t in prods:
+            t.join(60)
+        done.set()
+        for t in cons:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(got), n_prod * per_prod // 2)  # most blocked
+        for k in keys:
+            while True:
+                v = self.call("LPOP", k)
+                if v is None:
+                    break
+                got.append(v)
+        want = sorted(b"p%d:%d" % (p, i) for p in range(n_prod)
+                      for i in range(per_prod))
+        self.assertEqual(sorted(got), want)
+
+    def test_churn_disconnects_and_timeouts(self):
+        """Waiters that time out or vanish mid-wait while producers push:
+        nothing is popped twice, the server stays up, and every waiter is
+        gone from INFO afterwards (bounded)."""
+        keys = ["ch:%d" % i for i in range(4)]
+        got, errors = [], []
+        lock = threading.Lock()
+
+        def churner(ci):
+            try:
+                rnd = random.Random(ci)
+                for _ in range(25):
+                    c = self.server.raw(timeout=10)
+                    ks = rnd.sample(keys, rnd.randrange(1, 3))
+                    if rnd.random() < 0.4:  # leave while blocked
+                        c.send_cmd("BLPOP", *ks, 0)
+                        time.sleep(rnd.random() * 0.02)
+                        c.close()
+                        continue
+                    r = c.call(rnd.choice(["BLPOP", "BRPOP"]), *ks, "0.02")
+                    if r:
+                        with lock:
+                            got.append(r[1])
+                    c.close()
+            except Exception as e:
+                errors.append(e)
+
+        def producer():
+            try:
+                c = self.server.raw(timeout=10)
+                for i in range(400):
+                    c.call("RPUSH", keys[i % len(keys)], "x%d" % i)
+                    if i % 20 == 0:
+                        time.sleep(0.005)
+                c.close()
+            except Exception as e:
+                errors.append(e)
+
+        ts = [threading.Thread(target=churner, args=(i,)) for i in range(4)]
+        ts.append(threading.Thread(target=producer))
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(120)
+        self.assertEqual(errors, [])
+        left = []
+        for k in keys:
+            left += self.call("LRANGE", k, 0, -1)
+        self.assertEqual(len(set(got + left)), len(got + left))  # no twice
+        self.assertLessEqual(len(got + left), 400)
+        deadline = time.monotonic() + 5
+        while self.blocked_clients() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.blocked_clients(), 0)
+        self.assertAlive()
+
     def test_disconnect_while_blocked(self):
         for i in range(4):
             k = "gone:%d" % i
@@ -601,6 +802,27 @@ class TestBlocking(ListTest):
         self.call("RPUSH", "chain:src", "z")
         self.assertEqual(w1.read_reply(), b"z")
         self.assertEqual(w2.read_reply(), [b"chain:dst", b"z"])
+
+    def blocked_clients(self):
+        info = self.call("INFO", "clients").decode()
+        for line in info.split("\r\n"):
+            if line.startswith("blocked_clients:"):
+                return int(line.split(":")[1])
+        self.fail("no blocked_clients in INFO")
+
+    def test_info_blocked_clients(self):
+        self.assertEqual(self.blocked_clients(), 0)
+        ws = [self.waiter("BLPOP", "ib:%d" % i, 5) for i in range(3)]
+        self.settle()
+        self.assertEqual(self.blocked_clients(), 3)
+        self.call("RPUSH", "ib:0", "x")
+        self.assertEqual(ws[0].read_reply(), [b"ib:0", b"x"])
+        ws[1].close()
+        time.sleep(0.15)
+        self.assertEqual(self.blocked_clients(), 1)
+        self.call("RPUSH", "ib:2", "y")
+        self.assertEqual(ws[2].read_reply(), [b"ib:2", b"y"])
+        self.assertEqual(self.blocked_clients(), 0)
 
     def test_in_multi_does_not_block(self):
         self.assertEqual(self.call("MULTI"), b"OK")

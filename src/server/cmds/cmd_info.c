@@ -121,7 +121,10 @@ static void sec_clients(srv_exec *x, fc_buf *b)
     add(b, "connected_clients:%u", atomic_load(&s->nclients));
     add(b, "cluster_connections:0");
     add(b, "maxclients:%u", s->cfg.maxclients);
-    add(b, "blocked_clients:0");
+    /* Blocked in BLPOP & co (blocking.h): the registry's count. */
+    uint64_t blocked = atomic_load_explicit(&s->blk_waiting,
+                                            memory_order_relaxed);
+    add(b, "blocked_clients:%llu", (unsigned long long)blocked);
     add(b, "tracking_clients:0");
     add(b, "clients_in_timeout_table:0");
 }

@@ -96,6 +96,8 @@ typedef struct srv_msg {
     fc_buf reply;          /* written by the owner */
     uint64_t dur_gen;      /* owner: held until its lane reaches it */
     struct srv_msg *hnext; /* owner: the held FIFO (durable.h) */
+    void *blk; /* a blocked request's retry: its waiter (the origin's,
+                  opaque here; blocking.c) */
     size_t argc;
     resp_arg argv[]; /* followed by the argument bytes (a visit's: its
                         argument, aligned as argv) */

@@ -181,6 +181,16 @@ void srv_execute(struct srv_worker *w, const struct srv_cmdent *e,
 /* exec.c: runs r inline while every other worker is parked (the router
  * holds the token) and republishes every worker's figures after. */
 void srv_run_parked(const srv_req *r);
+/* blocking.c: a blocking request that ran on its keys' owner found
+ * nothing and waits there (its reply is SRV_BLK_MARK and a waiter
+ * pointer): the origin takes the waiter over, keeping the slot pending. */
+#define SRV_BLK_MARK '\0'
+void srv_blk_adopt(struct srv_worker *w, conn_slot *s, const void *reply,
+                   size_t len);
+/* blocking.c: the reply to a waiter's retry (m->blk) came back. true when
+ * it consumed m's reply (still nothing: the waiter waits on); false when
+ * the reply goes into the slot as any reply does. */
+bool srv_blk_returned(struct srv_worker *w, conn_slot *s, const srv_msg *m);
 /* pubstats.c: RANDOMKEY's worker, picked by published key counts. */
 uint32_t srv_pub_pick(struct srv_worker *w);
 

@@ -210,6 +210,15 @@ void srv_msg_returned(srv_router *rt, srv_msg *m)
 {
     conn_slot *slot = m->slot;
     srv_msg_back(rt, m);
+    if ((m->blk && srv_blk_returned(rt->worker, slot, m)) ||
+        (!m->blk && !m->visit && !m->reply.oom && m->reply.len &&
+         m->reply.data[0] == SRV_BLK_MARK)) { /* no RESP reply starts so */
+        if (!m->blk)
+            srv_blk_adopt(rt->worker, slot, m->reply.data, m->reply.len);
+        fc_buf_free(&m->reply);
+        free(m);
+        return;
+    }
     if (m->reply.oom && !m->visit) { /* a visit's merge sees the flag */
         fc_buf_free(&m->reply);
         resp_writer wr = {.out = &m->reply, .proto = m->proto};
