@@ -133,3 +133,28 @@ const char *cmd_type_name(enum eng_type t)
     }
     return "none";
 }
+
+/* Redis's getTimeoutFromObjectOrReply in seconds: ms from now, 0 =
+ * forever. */
+bool cmd_arg_timeout(cmd_ctx *c, size_t i, int64_t *ms)
+{
+    long double v;
+    if (!cmd_parse_ld(c->argv[i].ptr, c->argv[i].len, &v)) {
+        resp_error(c->w, "ERR timeout is not a float or out of range");
+        return false;
+    }
+    long double t = v * 1000.0L;
+    if (t < 0 || isnan((double)t)) {
+        if (t <= -1.0L || isnan((double)t) || isinf((double)t)) {
+            resp_error(c->w, "ERR timeout is negative");
+            return false;
+        }
+        t = 0; /* (long long) of (-1, 0) is 0: forever, as Redis */
+    }
+    if (t >= 9.2e18L) {
+        resp_error(c->w, "ERR timeout is out of range");
+        return false;
+    }
+    *ms = (int64_t)t;
+    return true;
+}

@@ -89,6 +89,10 @@ static inline bool cmd_parse_ll(const char *p, size_t n, int64_t *out)
 bool cmd_parse_ld(const char *p, size_t n, long double *out);
 /* Parses argv[i] as an integer; replies CMD_ERR_NOTINT on failure. */
 bool cmd_arg_ll(cmd_ctx *c, size_t i, int64_t *out);
+/* A blocking command's timeout at argv[i], in seconds (Redis's
+ * getTimeoutFromObjectOrReply): *ms from now, 0 = forever. false after
+ * replying its error. */
+bool cmd_arg_timeout(cmd_ctx *c, size_t i, int64_t *ms);
 
 /* Replies WRONGTYPE and returns false when e holds no string. */
 bool cmd_check_string(cmd_ctx *c, const eng_entry *e);

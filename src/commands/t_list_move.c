@@ -185,31 +185,6 @@ static bool mpop_args(cmd_ctx *c, size_t at, size_t *nkeys, bool *tail,
     return true;
 }
 
-/* Redis's getTimeoutFromObjectOrReply in seconds: ms from now, 0 =
- * forever. */
-static bool timeout_arg(cmd_ctx *c, size_t i, int64_t *ms)
-{
-    long double v;
-    if (!cmd_parse_ld(c->argv[i].ptr, c->argv[i].len, &v)) {
-        resp_error(c->w, "ERR timeout is not a float or out of range");
-        return false;
-    }
-    long double t = v * 1000.0L;
-    if (t < 0 || isnan((double)t)) {
-        if (t <= -1.0L || isnan((double)t) || isinf((double)t)) {
-            resp_error(c->w, "ERR timeout is negative");
-            return false;
-        }
-        t = 0; /* (long long) of (-1, 0) is 0: forever, as Redis */
-    }
-    if (t >= 9.2e18L) {
-        resp_error(c->w, "ERR timeout is out of range");
-        return false;
-    }
-    *ms = (int64_t)t;
-    return true;
-}
-
 /* Pops from the first non-empty key among argv[first..first+nkeys): count
  * < 0 = BLPOP's [key, element] reply, else LMPOP's [key, [elements]].
  * CMD_BLK_EMPTY (nothing written) when every key is absent or, on a retry,
@@ -283,21 +258,21 @@ int cmd_list_block(cmd_ctx *c, bool retry, int64_t *timeout_ms)
     switch (kd) {
     case BK_BLPOP:
     case BK_BRPOP:
-        if (!timeout_arg(c, c->argc - 1, timeout_ms))
+        if (!cmd_arg_timeout(c, c->argc - 1, timeout_ms))
             return CMD_BLK_DONE;
         return pop_first(c, 1, c->argc - 2, tail, -1, retry);
     case BK_BLMPOP:
         if (!mpop_args(c, 2, &nkeys, &tail, &count) ||
-            !timeout_arg(c, 1, timeout_ms))
+            !cmd_arg_timeout(c, 1, timeout_ms))
             return CMD_BLK_DONE;
         return pop_first(c, 3, nkeys, tail, count, retry);
     case BK_BLMOVE:
         if (!tl_side(c, 3, &from) || !tl_side(c, 4, &to) ||
-            !timeout_arg(c, 5, timeout_ms))
+            !cmd_arg_timeout(c, 5, timeout_ms))
             return CMD_BLK_DONE;
         break;
     case BK_BRPOPLPUSH:
-        if (!timeout_arg(c, 3, timeout_ms))
+        if (!cmd_arg_timeout(c, 3, timeout_ms))
             return CMD_BLK_DONE;
         from = true;
         to = false;

@@ -6,6 +6,9 @@
 #ifndef FC_CMD_T_ZSET_H
 #define FC_CMD_T_ZSET_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "commands/command.h"
 
 /* t_zset.c */
@@ -47,5 +50,14 @@ void cmd_zintercard(cmd_ctx *c);
 void cmd_zunionstore(cmd_ctx *c);
 void cmd_zinterstore(cmd_ctx *c);
 void cmd_zdiffstore(cmd_ctx *c);
+
+/* The blocking forms as rows (one attempt: MULTI's behaviour), and the
+ * attempt and empty answer the server's blocking layer calls, as for the
+ * lists (t_list.h: CMD_BLK_DONE / CMD_BLK_EMPTY). */
+void cmd_bzpopmin(cmd_ctx *c);
+void cmd_bzpopmax(cmd_ctx *c);
+void cmd_bzmpop(cmd_ctx *c);
+int cmd_zset_block(cmd_ctx *c, bool retry, int64_t *timeout_ms);
+void cmd_zset_block_empty(cmd_ctx *c, bool timed_out);
 
 #endif /* FC_CMD_T_ZSET_H */

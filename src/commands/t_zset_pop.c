@@ -1,6 +1,7 @@
 /*
- * t_zset_pop.c — ZPOPMIN, ZPOPMAX, ZMPOP (the blocking forms are the
- * blocking helper's), ZRANDMEMBER and ZSCAN.
+ * t_zset_pop.c — ZPOPMIN, ZPOPMAX, ZMPOP, one attempt of BZPOPMIN,
+ * BZPOPMAX and BZMPOP (the server's blocking layer waits and retries:
+ * src/server/blocking.c), ZRANDMEMBER and ZSCAN.
  *
  * Pops log the members they removed (ZOP_REM). ZRANDMEMBER draws from the
  * worker's RNG; which members it picks cannot match Redis's, only the
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 
 #include "commands/cmd_fns.h"
+#include "commands/t_list.h"
 #include "commands/t_zset_int.h"
 
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
@@ -126,37 +128,119 @@ static bool arg_positive(cmd_ctx *c, size_t i, int64_t *v, const char *msg)
     return true;
 }
 
-void cmd_zmpop(cmd_ctx *c)
+/* ZMPOP's arguments from argv[at] (numkeys, keys, MIN|MAX, [COUNT n]),
+ * as BZMPOP has them after its timeout. false after replying an error. */
+static bool zmpop_args(cmd_ctx *c, size_t at, size_t *nkeys, bool *max,
+                       int64_t *count)
 {
-    int64_t nk, count = -1;
-    if (!arg_positive(c, 1, &nk, "ERR numkeys should be greater than 0"))
-        return;
-    if ((uint64_t)nk >= c->argc - 2) { /* no room for MIN|MAX */
+    int64_t nk;
+    *count = -1;
+    if (!arg_positive(c, at, &nk, "ERR numkeys should be greater than 0"))
+        return false;
+    if ((uint64_t)nk >= c->argc - at - 1) { /* no room for MIN|MAX */
         resp_error(c->w, CMD_ERR_SYNTAX);
-        return;
+        return false;
     }
-    size_t where = 2 + (size_t)nk;
-    bool max;
+    size_t where = at + 1 + (size_t)nk;
     if (cmd_arg_is(&c->argv[where], "min")) {
-        max = false;
+        *max = false;
     } else if (cmd_arg_is(&c->argv[where], "max")) {
-        max = true;
+        *max = true;
     } else {
         resp_error(c->w, CMD_ERR_SYNTAX);
-        return;
+        return false;
     }
     for (size_t j = where + 1; j < c->argc; j++) {
-        if (count == -1 && cmd_arg_is(&c->argv[j], "count") &&
+        if (*count == -1 && cmd_arg_is(&c->argv[j], "count") &&
             j + 1 < c->argc) {
-            if (!arg_positive(c, ++j, &count,
+            if (!arg_positive(c, ++j, count,
                               "ERR count should be greater than 0"))
-                return;
+                return false;
         } else {
             resp_error(c->w, CMD_ERR_SYNTAX);
-            return;
+            return false;
         }
     }
-    zpop_keys(c, 2, (size_t)nk, max, count == -1 ? 1 : count, ZC_POP_KEYED);
+    if (*count == -1)
+        *count = 1;
+    *nkeys = (size_t)nk;
+    return true;
+}
+
+void cmd_zmpop(cmd_ctx *c)
+{
+    size_t nk;
+    bool max;
+    int64_t count;
+    if (zmpop_args(c, 1, &nk, &max, &count))
+        zpop_keys(c, 2, nk, max, count, ZC_POP_KEYED);
+}
+
+/* --- BZPOPMIN, BZPOPMAX, BZMPOP: one attempt (the server blocks) --- */
+
+/* The first key among argv[first..first+n) with members serves; on a
+ * retry a key that now holds another type counts as empty (the client
+ * keeps waiting, as in Redis). */
+static int zblock_keys(cmd_ctx *c, size_t first, size_t n, bool max,
+                       int64_t count, int shape, bool retry)
+{
+    for (size_t i = 0; i < n; i++) {
+        cmd_key k = cmd_key_at(c, first + i);
+        int rc = zc_pop(c, &k, max, count, shape);
+        if (rc == FC_ENOTFOUND || (retry && rc == FC_EWRONGTYPE))
+            continue;
+        if (rc != FC_OK)
+            cmd_reply_fc_error(c, rc);
+        return CMD_BLK_DONE;
+    }
+    return CMD_BLK_EMPTY;
+}
+
+int cmd_zset_block(cmd_ctx *c, bool retry, int64_t *timeout_ms)
+{
+    if (cmd_arg_is(&c->argv[0], "bzmpop")) {
+        size_t nk;
+        bool max;
+        int64_t count;
+        if (!cmd_arg_timeout(c, 1, timeout_ms) ||
+            !zmpop_args(c, 2, &nk, &max, &count))
+            return CMD_BLK_DONE;
+        return zblock_keys(c, 3, nk, max, count, ZC_POP_KEYED, retry);
+    }
+    bool max = cmd_arg_is(&c->argv[0], "bzpopmax");
+    if (!cmd_arg_timeout(c, c->argc - 1, timeout_ms))
+        return CMD_BLK_DONE;
+    return zblock_keys(c, 1, c->argc - 2, max, -1, ZC_POP_BLOCKING, retry);
+}
+
+void cmd_zset_block_empty(cmd_ctx *c, bool timed_out)
+{
+    (void)timed_out; /* a null array either way, as Redis */
+    resp_null_array(c->w);
+}
+
+/* The table's rows: inside MULTI (and wherever nothing may wait) one
+ * attempt, then the empty answer. */
+static void zblock_once(cmd_ctx *c)
+{
+    int64_t ms;
+    if (cmd_zset_block(c, false, &ms) == CMD_BLK_EMPTY)
+        cmd_zset_block_empty(c, false);
+}
+
+void cmd_bzpopmin(cmd_ctx *c)
+{
+    zblock_once(c);
+}
+
+void cmd_bzpopmax(cmd_ctx *c)
+{
+    zblock_once(c);
+}
+
+void cmd_bzmpop(cmd_ctx *c)
+{
+    zblock_once(c);
 }
 
 /* --- ZRANDMEMBER --- */

@@ -56,8 +56,32 @@
 #include <string.h>
 
 #include "commands/t_list.h"
+#include "commands/t_zset.h"
 #include "server/client.h"
 #include "server/worker.h"
+
+/* One attempt of a blocking command, and its empty answer: the sorted
+ * sets' (BZPOPMIN BZPOPMAX BZMPOP) or the lists'. */
+static bool zset_kind(const cmd_ctx *c)
+{
+    const resp_arg *a = &c->argv[0];
+    return a->len >= 2 && (a->ptr[0] | 0x20) == 'b' &&
+           (a->ptr[1] | 0x20) == 'z';
+}
+
+static int blk_attempt(cmd_ctx *c, bool retry, int64_t *timeout_ms)
+{
+    return zset_kind(c) ? cmd_zset_block(c, retry, timeout_ms)
+                        : cmd_list_block(c, retry, timeout_ms);
+}
+
+static void blk_empty(cmd_ctx *c, bool timed_out)
+{
+    if (zset_kind(c))
+        cmd_zset_block_empty(c, timed_out);
+    else
+        cmd_list_block_empty(c, timed_out);
+}
 
 #define REG_BUCKETS 4096 /* power of two */
 #define MAX_WAIT_KEYS 256
@@ -464,7 +488,7 @@ static void blk_cmd(srv_exec *x)
     srv_blkw *retry = x->w->blk_retry;
     if (retry) {
         /* A woken waiter's retry: nothing written = still nothing there. */
-        cmd_list_block(x->c, true, &tmo);
+        blk_attempt(x->c, true, &tmo);
         return;
     }
     if (x->w->exec_blk) {
@@ -474,7 +498,7 @@ static void blk_cmd(srv_exec *x)
          * out of the queues now, so that srv_execute's touch right after
          * passes the turn to the next waiter. */
         srv_blkw *bw = x->w->exec_blk;
-        if (cmd_list_block(x->c, true, &tmo) == CMD_BLK_EMPTY) {
+        if (blk_attempt(x->c, true, &tmo) == CMD_BLK_EMPTY) {
             char mark = SRV_BLK_MARK;
             x->w->blk_blocked = true;
             atomic_store(&bw->serving, false);
@@ -485,10 +509,10 @@ static void blk_cmd(srv_exec *x)
         }
         return;
     }
-    if (cmd_list_block(x->c, false, &tmo) == CMD_BLK_DONE)
+    if (blk_attempt(x->c, false, &tmo) == CMD_BLK_DONE)
         return;
     if (x->w->blk_deny) { /* inside EXEC: never blocks */
-        cmd_list_block_empty(x->c, false);
+        blk_empty(x->c, false);
         return;
     }
     if (x->conn)
@@ -496,7 +520,7 @@ static void blk_cmd(srv_exec *x)
     else if (x->w->exec_origin != UINT32_MAX)
         block_remote(x, tmo, x->w->exec_origin);
     else
-        cmd_list_block_empty(x->c, false);
+        blk_empty(x->c, false);
 }
 
 /* Replies and frees x: its slot completes and the connection goes on.
@@ -606,7 +630,7 @@ static void time_out(srv_blkw *x)
 {
     resp_writer wr = {.out = &x->slot->out, .proto = x->c->wr.proto};
     cmd_ctx ctx = {.argv = x->argv, .argc = x->argc, .w = &wr};
-    cmd_list_block_empty(&ctx, true);
+    blk_empty(&ctx, true);
     finish(x, false);
 }
 
@@ -683,8 +707,9 @@ void srv_blk_conn_gone(conn *c)
 
 /* --- the family ------------------------------------------------------- */
 
-static const char *const names[] = {"blpop", "brpop", "blmove", "brpoplpush",
-                                    "blmpop"};
+static const char *const names[] = {"blpop",    "brpop",    "blmove",
+                                    "brpoplpush", "blmpop", "bzpopmin",
+                                    "bzpopmax", "bzmpop"};
 #define NBLK (sizeof(names) / sizeof(names[0]))
 static srv_cmd table[NBLK];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;

@@ -1,5 +1,6 @@
 /*
- * blocking.h — blocked clients (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP):
+ * blocking.h — blocked clients (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP, and
+ * BZPOPMIN BZPOPMAX BZMPOP):
  * where a blocked request waits, what wakes it, its timeout, and its
  * cleanup when the client goes away.
  *
