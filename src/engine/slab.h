@@ -2,11 +2,16 @@
  * slab.h — private to the engine: the per-shard allocator of entries.
  *
  * Small blocks (1..SLAB_MAX bytes) come from 64 KiB pages cut into chunks
- * of one size class (every 8 bytes from 16 to SLAB_MAX): no per-chunk
- * header and at most 7 bytes of rounding, where malloc spends 8 bytes of
- * header and rounds to 16. Larger blocks go to malloc, still accounted
- * here. The caller remembers which path a block took (entries keep a flag
- * bit, entry.h) and frees it through the same path.
+ * of one size class (every 8 bytes from 16 to 512, then every 64 bytes up
+ * to SLAB_MAX = 2048): no per-chunk header and at most 7 bytes of rounding
+ * below 512 (63 above, about 3% there), where malloc spends 8 bytes of
+ * header and rounds to 16 — and, unlike malloc's, these blocks can be
+ * moved: slab_defrag empties sparse pages into fuller ones and trims the
+ * never-needed tail of a page, so that what the pages keep resident follows
+ * the live bytes down after churn (slab.c's top comment). Larger blocks go
+ * to malloc, still accounted here. The caller remembers which path a block
+ * took (entries keep a flag bit, entry.h) and frees it through the same
+ * path.
  *
  * Owns: its pages and the accounting of the big blocks it handed out.
  * Threads: one — the shard's thread (no locks, no atomics). Every block is
@@ -18,12 +23,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SLAB_PAGE_SIZE ((size_t)64 << 10)
 #define SLAB_MIN 16u
-#define SLAB_STEP 8u
-#define SLAB_MAX 512u
-#define SLAB_NCLASS ((SLAB_MAX - SLAB_MIN) / SLAB_STEP + 1)
+#define SLAB_STEP 8u     /* class spacing up to SLAB_MID */
+#define SLAB_MID 512u
+#define SLAB_STEP_HI 64u /* class spacing above SLAB_MID */
+#define SLAB_MAX 2048u
+#define SLAB_NCLASS                                                            \
+    ((SLAB_MID - SLAB_MIN) / SLAB_STEP + 1 + (SLAB_MAX - SLAB_MID) / SLAB_STEP_HI)
 
 struct slab_page;
 
@@ -34,6 +43,19 @@ struct slab {
     size_t pages;                         /* in use, spare excluded */
     size_t big_bytes; /* malloc_usable_size of the live big blocks */
     size_t chunk_bytes; /* class sizes of the live chunks */
+    /* Bytes of the pages in use below their bump offset (header included),
+     * rounded up to whole 4 KiB OS pages: what they may hold resident;
+     * above it a page was never written or was given back (madvise). */
+    size_t touched;
+    uint32_t cls_pages[SLAB_NCLASS]; /* pages in use per class */
+    uint32_t cls_live[SLAB_NCLASS];  /* live chunks per class */
+    /* Defragmentation (slab_defrag). */
+    unsigned defrag_cls;  /* the class the next step starts from */
+    unsigned defrag_idle; /* classes visited since a step last moved */
+    size_t defrag_floor;  /* excess a fruitless pass left (see slab.c) */
+    uint64_t moved;       /* chunks moved, ever */
+    uint64_t pages_freed; /* pages emptied by moves */
+    uint64_t trimmed;     /* bytes of page tails given back */
 };
 
 void slab_init(struct slab *s);
@@ -68,5 +90,28 @@ size_t slab_used(const struct slab *s);
 
 /* Pages in use (for tests). */
 size_t slab_pages(const struct slab *s);
+
+/* The class size a request of n bytes (1..SLAB_MAX) gets. */
+size_t slab_class_size(size_t n);
+
+/* --- defragmentation ---
+ *
+ * Moving a chunk is the owner's business: `move` must copy the chunk's
+ * `size` bytes from `from` to `to` and repoint every reference to it (the
+ * shard's table slot), then return true; or return false, changing
+ * nothing, for a chunk it cannot move (one nobody can find: a detached
+ * entry). It must not call into the slab. */
+typedef bool (*slab_move_fn)(void *ctx, void *from, void *to, size_t size);
+
+/* True when the pages hold noticeably more than the live chunks (see
+ * slab.c for the threshold) and a step may give some of it back. */
+bool slab_defrag_wanted(const struct slab *s);
+
+/* One bounded step: moves chunks out of sparse pages (freeing them) or
+ * down inside a page (trimming its tail), about `budget` bytes of copying
+ * at most, nothing when slab_defrag_wanted is false. Returns the bytes
+ * copied. Every chunk moved (and only those) changes address. */
+size_t slab_defrag(struct slab *s, size_t budget, slab_move_fn move,
+                   void *ctx);
 
 #endif /* FC_ENGINE_SLAB_H */
