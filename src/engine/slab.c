@@ -345,11 +345,27 @@ size_t slab_usable(const void *p)
     return page_of(p)->csize;
 }
 
+/* The band a size counts in (slab.h); a malloc'd block by its usable
+ * size, which stays the same from malloc to free. */
+static inline unsigned band_of(size_t n)
+{
+    return (unsigned)(((n < SLAB_MAX ? n : SLAB_MAX) - 1) / SLAB_BAND);
+}
+
+bool slab_class_open(const struct slab *s, size_t n)
+{
+    return s->cls_pages[class_of(n)] ||
+           s->band_heap[band_of(n)] >= SLAB_OPEN_BYTES;
+}
+
 void *slab_big_alloc(struct slab *s, size_t n)
 {
     void *p = malloc(n);
-    if (p)
-        s->big_bytes += malloc_usable_size(p);
+    if (p) {
+        size_t u = malloc_usable_size(p);
+        s->big_bytes += u;
+        s->band_heap[band_of(u)] += u;
+    }
     return p;
 }
 
@@ -357,7 +373,9 @@ void slab_big_free(struct slab *s, void *p)
 {
     if (!p)
         return;
-    s->big_bytes -= malloc_usable_size(p);
+    size_t u = malloc_usable_size(p);
+    s->big_bytes -= u;
+    s->band_heap[band_of(u)] -= u;
     free(p);
 }
 

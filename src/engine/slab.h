@@ -9,9 +9,13 @@
  * moved: slab_defrag empties sparse pages into fuller ones and trims the
  * never-needed tail of a page, so that what the pages keep resident follows
  * the live bytes down after churn (slab.c's top comment). Larger blocks go
- * to malloc, still accounted here. The caller remembers which path a block
- * took (entries keep a flag bit, entry.h) and frees it through the same
- * path.
+ * to malloc, still accounted here. So do small blocks of a class this slab
+ * has no page for while the class holds little (under SLAB_OPEN_BYTES on
+ * malloc, slab_class_open): a page per class in use is a fixed cost per
+ * shard (its first OS page and its holes), which at many shards and a
+ * small dataset outweighs what chunks save — malloc's arenas are shared by
+ * the shards of a thread. The caller remembers which path a block took
+ * (entries keep a flag bit, entry.h) and frees it through the same path.
  *
  * Owns: its pages and the accounting of the big blocks it handed out.
  * Threads: one — the shard's thread (no locks, no atomics). Every block is
@@ -34,6 +38,9 @@
 #define SLAB_NCLASS                                                            \
     ((SLAB_MID - SLAB_MIN) / SLAB_STEP + 1 + (SLAB_MAX - SLAB_MID) / SLAB_STEP_HI)
 
+#define SLAB_BAND 64u
+#define SLAB_NBAND (SLAB_MAX / SLAB_BAND)
+
 struct slab_page;
 
 struct slab {
@@ -49,6 +56,12 @@ struct slab {
     size_t touched;
     uint32_t cls_pages[SLAB_NCLASS]; /* pages in use per class */
     uint32_t cls_live[SLAB_NCLASS];  /* live chunks per class */
+    /* malloc_usable_size of the malloc'd blocks, by that size in bands of
+     * SLAB_BAND bytes (blocks over SLAB_MAX in the last): the demand that
+     * opens a class's first page. Bands, not classes, because malloc
+     * rounds a request up by up to 15 bytes, which moves it across 8-byte
+     * classes but rarely across a band. */
+    size_t band_heap[SLAB_NBAND];
     /* Defragmentation (slab_defrag). */
     unsigned defrag_cls;  /* the class the next step starts from */
     unsigned defrag_idle; /* classes visited since a step last moved */
@@ -64,6 +77,14 @@ void slab_init(struct slab *s);
  * must have been freed by the caller. */
 void slab_destroy(struct slab *s);
 
+/* Bytes of a class on malloc before it gets a page (half a page). */
+#define SLAB_OPEN_BYTES (SLAB_PAGE_SIZE / 2)
+
+/* Whether a block of n bytes (1..SLAB_MAX) should come from slab_alloc:
+ * its class has a page, or enough of it lives on malloc to fill half of
+ * one. Else slab_big_alloc is the better home for it. */
+bool slab_class_open(const struct slab *s, size_t n);
+
 /* A chunk of at least n bytes, 1 <= n <= SLAB_MAX; NULL when out of
  * memory. */
 void *slab_alloc(struct slab *s, size_t n);
@@ -75,7 +96,8 @@ void slab_free(struct slab *s, void *p);
 /* The usable size of a chunk from slab_alloc (its class size). */
 size_t slab_usable(const void *p);
 
-/* malloc and free with accounting, for blocks above SLAB_MAX. */
+/* malloc and free with accounting, for blocks above SLAB_MAX (and small
+ * ones of classes not open, see slab_class_open). */
 void *slab_big_alloc(struct slab *s, size_t n);
 void slab_big_free(struct slab *s, void *p);
 
