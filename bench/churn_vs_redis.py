@@ -9,7 +9,10 @@ about a quarter of the entries are slab chunks, the rest malloc'd blocks),
 ROUNDS passes of as many SETs as the keyspace has keys. Every server runs
 at the same maxmemory (MAXMEM, 64 MiB) with allkeys eviction, so its data
 is held at the limit while the writes keep replacing and evicting entries
-of other sizes: the pattern that fragments an allocator.
+of other sizes: the pattern that fragments an allocator. A second load
+(shift) fills the limit with small values, then writes large ones over
+another keyspace: the evictions leave the small values' pages sparse, the
+case defragmentation exists for.
 
 Printed per server: the idle process's RSS before the load (its baseline:
 binary, thread stacks, the empty tables, and what a warm-up load of 16 MiB
@@ -200,7 +203,21 @@ def churn(c, limit, rounds, keyspace_x=KEYSPACE_X, vmin=VMIN, vmax=VMAX,
     return total, time.monotonic() - t0
 
 
-def measure(label, kind, extra, config=()):
+def load(c, limit, scenario):
+    """mixed: ROUNDS passes of 16..2000 B values over KEYSPACE_X times
+    what fits; shift: the limit filled twice over with small values (16..400
+    B) then as many bytes of large ones (600..2000 B) over another
+    keyspace, so that evictions leave the small values' pages sparse.
+    Returns (SETs sent, seconds)."""
+    if scenario == "mixed":
+        return churn(c, limit, ROUNDS)
+    n1, t1 = churn(c, limit, 1, keyspace_x=2, vmin=16, vmax=400, seed=SEED + 2)
+    n2, t2 = churn(c, limit, 1, keyspace_x=1, vmin=600, vmax=2000,
+                   seed=SEED + 3, keys=100000)
+    return n1 + n2, t1 + t2
+
+
+def measure(label, kind, extra, config=(), scenario="mixed"):
     """One server through the load; config: CONFIG SET pairs applied after
     start (None when the server refuses them)."""
     limit = parse_size(MAXMEM)
@@ -219,7 +236,7 @@ def measure(label, kind, extra, config=()):
         churn(c, 16 << 20, 1, keyspace_x=1, seed=SEED + 1, keys=1000)
         c.call("FLUSHALL")
         base = int(c.info()["used_memory_rss"])
-        n, secs = churn(c, limit, ROUNDS)
+        n, secs = load(c, limit, scenario)
         m1 = c.info()
         time.sleep(IDLE_S)
         m2 = c.info()
@@ -241,27 +258,36 @@ def measure(label, kind, extra, config=()):
 def main():
     if not os.access(FC, os.X_OK):
         sys.exit("no fast-cache-server at %s (FC_SERVER)" % FC)
-    print("churn: maxmemory %s, values %d..%d B, keyspace %dx what fits, "
-          "%d rounds, idle %.0fs before the last sample" %
-          (MAXMEM, VMIN, VMAX, KEYSPACE_X, ROUNDS, IDLE_S))
-    print("%-28s %8s %8s %8s %8s %7s %7s %7s %9s" % (
-        "server", "base MiB", "used MiB", "rss MiB", "idle MiB", "rss/max",
-        "idle/mx", "(i-b)/mx", "SET/s"))
-    res = {}
-    res["fc"] = measure("fast-cache (defrag)", "fc", [])
-    res["fc0"] = measure("fast-cache (activedefrag no)", "fc",
-                         ["--activedefrag", "no"])
-    if REDIS:
-        res["redis"] = measure("redis-server", "redis", [])
-        res["redis_ad"] = measure("redis-server activedefrag", "redis", [],
-                                  [("activedefrag", "yes")])
-        print("RSS/maxmemory after idle, fast-cache / redis-server = %.3f" %
-              (res["fc"] / res["redis"]))
-        if res["redis_ad"]:
-            print("RSS/maxmemory after idle, fast-cache / redis-server "
-                  "activedefrag = %.3f" % (res["fc"] / res["redis_ad"]))
-    else:
-        print("(no redis-server: fast-cache only)")
+    for scenario in ("mixed", "shift"):
+        if scenario == "mixed":
+            print("churn (mixed): maxmemory %s, values %d..%d B, keyspace "
+                  "%dx what fits, %d rounds, idle %.0fs before the last "
+                  "sample" % (MAXMEM, VMIN, VMAX, KEYSPACE_X, ROUNDS, IDLE_S))
+        else:
+            print("churn (shift): maxmemory %s filled twice with 16..400 B "
+                  "values, then as many bytes of 600..2000 B ones" % MAXMEM)
+        print("%-28s %8s %8s %8s %8s %7s %7s %7s %9s" % (
+            "server", "base MiB", "used MiB", "rss MiB", "idle MiB",
+            "rss/max", "idle/mx", "(i-b)/mx", "SET/s"))
+        res = {}
+        res["fc"] = measure("fast-cache (defrag)", "fc", [],
+                            scenario=scenario)
+        res["fc0"] = measure("fast-cache (activedefrag no)", "fc",
+                             ["--activedefrag", "no"], scenario=scenario)
+        if REDIS:
+            res["redis"] = measure("redis-server", "redis", [],
+                                   scenario=scenario)
+            res["redis_ad"] = measure("redis-server activedefrag", "redis",
+                                      [], [("activedefrag", "yes")],
+                                      scenario=scenario)
+            print("%s: RSS/maxmemory after idle, fast-cache / redis-server "
+                  "= %.3f" % (scenario, res["fc"] / res["redis"]))
+            if res["redis_ad"]:
+                print("%s: fast-cache / redis-server activedefrag = %.3f" %
+                      (scenario, res["fc"] / res["redis_ad"]))
+        else:
+            print("(no redis-server: fast-cache only)")
+        print()
 
 
 if __name__ == "__main__":

@@ -318,8 +318,10 @@ size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
 
 /* --- memory: figures and defragmentation (defrag.c) ---
  *
- * The slab (slab.h) keeps entries of up to 2 KiB in 64 KiB pages of one
+ * The slab (slab.h) keeps entries of up to 512 B in 64 KiB pages of one
  * size class; churn leaves pages sparse, and their memory stays resident.
+ * Larger entries (and those of a class too rare in the shard to fill half
+ * a page) are malloc's: its fragmentation is glibc's business.
  * eng_defrag moves live entries out of sparse pages into fuller ones of the
  * same class (the table slot is repointed at the copy), frees the emptied
  * pages and gives back the unused tails of the others, in bounded steps.
@@ -333,7 +335,7 @@ typedef struct eng_mem_stats {
     size_t slab_resident_bytes; /* their bytes ever written and not given
                                    back: an upper bound of their RSS */
     size_t slab_live_bytes;     /* live chunks at their class size */
-    size_t heap_bytes;          /* entries over 2 KiB (malloc) */
+    size_t heap_bytes;          /* entries on malloc (usable size) */
     uint64_t defrag_moved;      /* entries moved, ever */
     uint64_t defrag_pages_freed;
     uint64_t defrag_trimmed_bytes; /* page tails given back, ever */

@@ -111,23 +111,16 @@ static inline struct slab_page *page_of(const void *p)
                                 ~(uintptr_t)(SLAB_PAGE_SIZE - 1));
 }
 
-#define MID_CLASS ((SLAB_MID - SLAB_MIN) / SLAB_STEP)
-
 static inline unsigned class_of(size_t n)
 {
-    if (n <= SLAB_MIN)
-        return 0;
-    if (n <= SLAB_MID)
-        return (unsigned)((n - SLAB_MIN + SLAB_STEP - 1) / SLAB_STEP);
-    return MID_CLASS +
-           (unsigned)((n - SLAB_MID + SLAB_STEP_HI - 1) / SLAB_STEP_HI);
+    return n <= SLAB_MIN
+               ? 0
+               : (unsigned)((n - SLAB_MIN + SLAB_STEP - 1) / SLAB_STEP);
 }
 
 static inline uint32_t class_size(unsigned cls)
 {
-    if (cls <= MID_CLASS)
-        return SLAB_MIN + cls * SLAB_STEP;
-    return SLAB_MID + (cls - MID_CLASS) * SLAB_STEP_HI;
+    return SLAB_MIN + cls * SLAB_STEP;
 }
 
 static inline uint32_t per_page(uint32_t csize)

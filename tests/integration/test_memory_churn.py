@@ -13,12 +13,16 @@ is measured at the start, after a short warm-up load that is then flushed:
 the binary, the thread stacks and the buffers a pipelined load touches
 once and keeps (io_uring's provided read buffers, 4 MiB per worker, the
 connection's buffers, malloc's arenas): about 6-9 MiB here, printed with
-the figures. Without defragmentation (activedefrag no) the same load ends
-about 8% higher (bench/churn_vs_redis.py prints both, and redis-server's).
+the figures. This load is stationary (every size keeps coming), so holes
+are refilled and most of the gain over the code before is that a class
+rare in a shard stays on malloc (slab.h). A second load fills the limit
+with small values and then writes large ones: there the survivors' sparse
+pages stay resident unless moved (activedefrag no ends near 1.66x).
+bench/churn_vs_redis.py prints both loads, with and without defrag, beside
+redis-server.
 
-Four shards: the slab keeps per shard about one partial page per size class
-in use, a fixed cost that at 64 MiB over the default 64 shards per thread
-would dominate the figure (README, memory limit). No timing is asserted:
+Four shards, as a deployment sized for 64 MiB would use; the default 64
+per thread passes too, with less margin (README, memory limit). No timing is asserted:
 loops are bounded by counts; the one wait (for the defrag steps after the
 load) is a bounded poll. Under AddressSanitizer RSS means nothing (its
 quarantine and redzones) and only the engine's own figures are checked.
@@ -112,8 +116,7 @@ class TestMemoryChurn(ServerTestCase):
         bound = 1.10 * LIMIT + base
         for _ in range(100):
             m = info(c)
-            if (float(m["fc_slab_frag_ratio"]) <= 1.10 and
-                    (_sanitized() or int(m["used_memory_rss"]) <= bound)):
+            if _sanitized() or int(m["used_memory_rss"]) <= bound:
                 break
             time.sleep(0.1)
         rss = int(m["used_memory_rss"])
@@ -123,13 +126,17 @@ class TestMemoryChurn(ServerTestCase):
                          m["fc_slab_frag_ratio"], m["fc_defrag_moved"],
                          m["fc_defrag_pages_freed"]))
         self.assertGreater(int(m["fc_defrag_moved"]), 0)
-        self.assertLessEqual(float(m["fc_slab_frag_ratio"]), 1.10)
+        # The slab holds a quarter of the entries (up to 512 B), a few MiB
+        # over 4 shards: one partial page per class and shard weighs there.
+        self.assertLessEqual(float(m["fc_slab_frag_ratio"]), 1.6)
         self.assertLessEqual(int(m["fc_slab_live_bytes"]),
                              int(m["used_memory"]))
         self.assertLessEqual(int(m["fc_slab_resident_bytes"]),
                              int(m["fc_slab_page_bytes"]))
         if not _sanitized():
             self.assertLessEqual(rss, bound)
+
+
 
     def test_config_and_info_fields(self):
         c = self.raw()
@@ -152,6 +159,56 @@ class TestMemoryChurn(ServerTestCase):
                   "fc_malloc_free_bytes"):
             self.assertGreaterEqual(int(m[k]), 0, k)
         self.assertEqual(m["fc_activedefrag"], "yes")
+
+
+@fast_cache_only
+class TestMemoryShift(ServerTestCase):
+    """Its own server: a flushed dataset's malloc'd blocks stay in glibc's
+    arenas (its business), which would leave no baseline to measure."""
+    server_kwargs = TestMemoryChurn.server_kwargs
+
+    def test_rss_after_small_then_large(self):
+        """The limit filled twice over with small values (slab entries),
+        then as many bytes of large ones (malloc's) over other keys: the
+        evictions empty the small values' pages at random, which only
+        moving the survivors gives back (without defrag: ~1.66x)."""
+        c = self.raw(timeout=60)
+        rnd = random.Random(12)
+        blob = bytes(rnd.getrandbits(8) for _ in range(VMAX))
+        churn(c, rnd, blob, 1000, 16 * MiB // 1000, prefix=b"w:")
+        self.assertEqual(c.call("FLUSHALL"), b"OK")
+        base = int(info(c)["used_memory_rss"])
+        small = 2 * LIMIT // (208 + 40)
+        for i in range(0, small, BATCH):
+            n = min(BATCH, small - i)
+            sets(c, b"".join(enc(b"SET", b"s:%d" % rnd.randrange(small),
+                                 blob[:rnd.randint(16, 400)])
+                             for _ in range(n)), n)
+        big = LIMIT // (1300 + 40)
+        for i in range(0, 2 * big, BATCH):
+            n = min(BATCH, 2 * big - i)
+            sets(c, b"".join(enc(b"SET", b"l:%d" % rnd.randrange(big),
+                                 blob[:rnd.randint(600, 2000)])
+                             for _ in range(n)), n)
+        bound = 1.10 * LIMIT + base
+        for _ in range(100):
+            m = info(c)
+            if float(m["fc_slab_frag_ratio"]) <= 1.25 and (
+                    _sanitized() or int(m["used_memory_rss"]) <= bound):
+                break
+            time.sleep(0.1)
+        rss = int(m["used_memory_rss"])
+        print("\n# baseline %.1f MiB, rss %.1f MiB = %.3f x maxmemory "
+              "(bound %.1f MiB); slab live %.1f MiB, resident %.1f MiB, %s "
+              "pages freed" % (base / MiB, rss / MiB, rss / LIMIT,
+                               bound / MiB,
+                               int(m["fc_slab_live_bytes"]) / MiB,
+                               int(m["fc_slab_resident_bytes"]) / MiB,
+                               m["fc_defrag_pages_freed"]))
+        self.assertGreater(int(m["fc_defrag_pages_freed"]), 0)
+        self.assertLessEqual(float(m["fc_slab_frag_ratio"]), 1.25)
+        if not _sanitized():
+            self.assertLessEqual(rss, bound)
 
 
 if __name__ == "__main__":

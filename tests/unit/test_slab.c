@@ -52,29 +52,17 @@ static void test_every_class(void **state)
     for (size_t n = 1; n <= SLAB_MAX; n++) {
         p[n] = slab_alloc(&s, n);
         assert_non_null(p[n]);
-        /* The smallest class that holds n: at most 7 bytes of rounding up
-         * to SLAB_MID, at most 63 above. */
-        size_t step = n <= SLAB_MID ? SLAB_STEP : SLAB_STEP_HI;
+        /* The smallest class that holds n: at most 7 bytes of rounding. */
         assert_true(slab_usable(p[n]) >= n);
         assert_true(slab_usable(p[n]) >= SLAB_MIN);
-        assert_true(n <= SLAB_MIN || slab_usable(p[n]) < n + step);
-        assert_int_equal(slab_usable(p[n]) % step, 0);
+        assert_true(n <= SLAB_MIN || slab_usable(p[n]) < n + SLAB_STEP);
+        assert_int_equal(slab_usable(p[n]) % SLAB_STEP, 0);
         assert_int_equal(slab_usable(p[n]), slab_class_size(n));
         fill(p[n], slab_usable(p[n]), (unsigned)n);
     }
-    /* Each class's chunks in its own pages: one page per class, except
-     * the big classes, whose 64 sizes need more chunks than a page has. */
-    size_t want = 0;
-    for (size_t n = 1; n <= SLAB_MAX;) {
-        size_t c = slab_class_size(n), count = 0;
-        while (n <= SLAB_MAX && slab_class_size(n) == c)
-            count++, n++;
-        size_t per = (SLAB_PAGE_SIZE - 64) / c;
-        want += (count + per - 1) / per;
-    }
-    assert_true(want > SLAB_NCLASS);
-    assert_int_equal(slab_pages(&s), want);
-    assert_int_equal(slab_bytes(&s), want * SLAB_PAGE_SIZE);
+    /* One page per class, each class's chunks in its own page. */
+    assert_int_equal(slab_pages(&s), SLAB_NCLASS);
+    assert_int_equal(slab_bytes(&s), SLAB_NCLASS * SLAB_PAGE_SIZE);
     for (size_t n = 1; n <= SLAB_MAX; n++) {
         assert_true(check(p[n], slab_usable(p[n]), (unsigned)n));
         slab_free(&s, p[n]);

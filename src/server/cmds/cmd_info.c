@@ -195,7 +195,8 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     /* The slab's own figures (src/engine/slab.h), from every worker's last
      * sweep tick (this worker's now): pages mapped, their bytes written
      * and not given back (what they can hold resident), the live chunks,
-     * entries over 2 KiB on malloc; and what defragmentation has done. */
+     * entries on malloc (over 512 B, or of a class too rare in its shard
+     * for a page); and what defragmentation has done. */
     eng_mem_stats ms;
     srv_pub_mem_sum(x->w, &ms);
     add(b, "fc_slab_page_bytes:%llu", (unsigned long long)ms.slab_pages_bytes);
