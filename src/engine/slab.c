@@ -40,8 +40,8 @@
  *    allocation lands there, and its live chunks are moved into the other
  *    pages' free chunks through the owner's `move` callback; the emptied
  *    page is released like any other (munmap, or the spare slot);
- *  - trimming: when the pages are as few as the data allows but one keeps
- *    at least DEFRAG_TRIM_MIN bytes of holes below its bump, its topmost
+ *  - trimming: when the pages are as few as the data allows but one has
+ *    holes below its bump worth an OS page (DEFRAG_TRIM_MIN), its topmost
  *    live chunks are moved down into its lowest holes, the bump comes down
  *    to just above the highest live chunk, the free list is rebuilt in
  *    address order (so new chunks fill the bottom first) and the whole OS
@@ -88,7 +88,7 @@
 #define OS_PAGE 4096u
 #define MAX_CHUNKS ((SLAB_PAGE_SIZE - PAGE_HDR) / SLAB_MIN)
 #define DEFRAG_SCAN 64 /* avail pages looked at for the sparsest */
-#define DEFRAG_TRIM_MIN (2 * OS_PAGE)
+#define DEFRAG_TRIM_MIN OS_PAGE /* a trim must give back an OS page */
 #define DEFRAG_MIN ((size_t)64 << 10)
 #define DEFRAG_RATIO_DIV 20 /* wanted above 5% excess: room under 10% */
 
@@ -540,7 +540,8 @@ static struct slab_page *sparsest(struct slab *s, unsigned c)
     return best;
 }
 
-/* The page with the most hole bytes below its bump, if worth a trim. */
+/* The page whose trim would give back the most OS pages (with its live
+ * chunks packed at the bottom), if that is at least DEFRAG_TRIM_MIN. */
 static struct slab_page *holiest(struct slab *s, unsigned c)
 {
     struct slab_page *best = NULL;
@@ -548,9 +549,10 @@ static struct slab_page *holiest(struct slab *s, unsigned c)
     int k = 0;
     for (struct slab_page *pg = s->avail[c]; pg && k < DEFRAG_SCAN;
          pg = pg->next, k++) {
-        size_t holes = pg->bump - PAGE_HDR - (size_t)pg->live * pg->csize;
-        if (holes > most) {
-            most = holes;
+        size_t gain = os_round(pg->bump) -
+                      os_round(PAGE_HDR + (size_t)pg->live * pg->csize);
+        if (gain > most) {
+            most = gain;
             best = pg;
         }
     }

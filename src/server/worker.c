@@ -256,7 +256,7 @@ static void update_time(srv_worker *w)
 /* Bytes a worker's defrag copies per sweep tick, over all its shards (10
  * ticks a second at the default hz): see the README's memory figures for
  * what it costs and what it keeps RSS at under churn. */
-#define DEFRAG_TICK_BYTES ((size_t)512 << 10)
+#define DEFRAG_TICK_BYTES ((size_t)2 << 20)
 
 /* Incremental defragmentation (engine.h): a bounded step over the owned
  * shards whose pages hold too much, starting where the last tick stopped

@@ -17,7 +17,7 @@ the figures. This load is stationary (every size keeps coming), so holes
 are refilled and most of the gain over the code before is that a class
 rare in a shard stays on malloc (slab.h). A second load fills the limit
 with small values and then writes large ones: there the survivors' sparse
-pages stay resident unless moved (activedefrag no ends near 1.66x).
+pages stay resident unless moved (activedefrag no ends near 2.0x).
 bench/churn_vs_redis.py prints both loads, with and without defrag, beside
 redis-server.
 
@@ -171,7 +171,7 @@ class TestMemoryShift(ServerTestCase):
         """The limit filled twice over with small values (slab entries),
         then as many bytes of large ones (malloc's) over other keys: the
         evictions empty the small values' pages at random, which only
-        moving the survivors gives back (without defrag: ~1.66x)."""
+        moving the survivors gives back (activedefrag no: ~2.0x)."""
         c = self.raw(timeout=60)
         rnd = random.Random(12)
         blob = bytes(rnd.getrandbits(8) for _ in range(VMAX))
