@@ -8,7 +8,9 @@
  * entry's own key hash (the table's bits of a routed hash come from the
  * key's hash, as the resize's rehash assumes) and by pointer identity, in
  * both tables while a resize migrates: so a detached entry, which no slot
- * holds, is reported unmovable and stays where it is.
+ * holds, is reported unmovable and stays where it is. A class the shard
+ * holds too little of to deserve a page is spilled instead: each entry is
+ * copied to a malloc'd block (ENT_F_HEAP), the same way.
  *
  * Why moving is safe here: a typed value's bytes are one pointer to its
  * object (obj.h), which nothing points back from, so the copy carries it;
@@ -34,6 +36,30 @@ static bool relocate(void *ctx, void *from, void *to, size_t size)
     return true;
 }
 
+/* A rare class's entry to malloc: the copy is exactly the entry (any
+ * growth slack is dropped) and carries ENT_F_HEAP, so it is freed there. */
+static bool spill(void *ctx, void *from, size_t size)
+{
+    eng_shard *sh = ctx;
+    struct ent_view v;
+    struct ht_ref r;
+    eng_entry *e;
+    size_t n;
+
+    (void)size;
+    ent_decode(from, &v);
+    if (!ht_find_ptr(&sh->ht, eng_hash_seeded(sh->ht.seed, v.key, v.klen),
+                     from, &r))
+        return false;
+    n = v.hdr + v.klen + v.vlen;
+    if (!(e = slab_big_alloc(&sh->slab, n)))
+        return false;
+    memcpy(e, from, n);
+    e->flags |= ENT_F_HEAP;
+    r.g->slot[r.i] = e;
+    return true;
+}
+
 bool eng_defrag_wanted(const eng_shard *sh)
 {
     return slab_defrag_wanted(&sh->slab);
@@ -41,7 +67,7 @@ bool eng_defrag_wanted(const eng_shard *sh)
 
 size_t eng_defrag(eng_shard *sh, size_t budget)
 {
-    return slab_defrag(&sh->slab, budget, relocate, sh);
+    return slab_defrag(&sh->slab, budget, relocate, spill, sh);
 }
 
 void eng_mem_stats_add(const eng_shard *sh, eng_mem_stats *sum)

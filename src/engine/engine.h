@@ -323,8 +323,11 @@ size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
  * Larger entries (and those of a class too rare in the shard to fill half
  * a page) are malloc's: its fragmentation is glibc's business.
  * eng_defrag moves live entries out of sparse pages into fuller ones of the
- * same class (the table slot is repointed at the copy), frees the emptied
- * pages and gives back the unused tails of the others, in bounded steps.
+ * same class (the table slot is repointed at the copy), or to malloc for a
+ * class too rare in the shard to keep a page, frees the emptied pages and
+ * gives back the unused tails of the others, in bounded steps. Accounted
+ * bytes change only by the difference between a chunk's class size and
+ * malloc's usable size for a spilled entry.
  * Moving an entry is a mutation of the shard for the borrowing contract:
  * pointers to entries (and to their key or value bytes) taken before an
  * eng_defrag call are invalid after it, as after any mutating call;

@@ -40,6 +40,11 @@
  *    allocation lands there, and its live chunks are moved into the other
  *    pages' free chunks through the owner's `move` callback; the emptied
  *    page is released like any other (munmap, or the spare slot);
+ *  - closing: when the class holds so little here (live chunks and its
+ *    malloc'd blocks together under SLAB_CLOSE_BYTES) that a page for it
+ *    costs more than it saves, its chunks go to malloc through the owner's
+ *    `spill` callback and the page is released; slab_class_open then
+ *    keeps new ones on malloc until the class has twice that demand;
  *  - trimming: when the pages are as few as the data allows but one has
  *    holes below its bump worth an OS page (DEFRAG_TRIM_MIN), its topmost
  *    live chunks are moved down into its lowest holes, the bump comes down
@@ -345,6 +350,13 @@ static inline unsigned band_of(size_t n)
     return (unsigned)(((n < SLAB_MAX ? n : SLAB_MAX) - 1) / SLAB_BAND);
 }
 
+/* Whether a malloc'd block counts as demand: a request of SLAB_MAX bytes
+ * gets up to 15 more (glibc's rounding); bigger blocks are no class's. */
+static inline bool heap_counted(size_t usable)
+{
+    return usable <= SLAB_MAX + 15;
+}
+
 bool slab_class_open(const struct slab *s, size_t n)
 {
     return s->cls_pages[class_of(n)] ||
@@ -357,7 +369,8 @@ void *slab_big_alloc(struct slab *s, size_t n)
     if (p) {
         size_t u = malloc_usable_size(p);
         s->big_bytes += u;
-        s->band_heap[band_of(u)] += u;
+        if (heap_counted(u))
+            s->band_heap[band_of(u)] += u;
     }
     return p;
 }
@@ -368,7 +381,8 @@ void slab_big_free(struct slab *s, void *p)
         return;
     size_t u = malloc_usable_size(p);
     s->big_bytes -= u;
-    s->band_heap[band_of(u)] -= u;
+    if (heap_counted(u))
+        s->band_heap[band_of(u)] -= u;
     free(p);
 }
 
@@ -433,11 +447,12 @@ bool slab_defrag_wanted(const struct slab *s)
            x >= s->defrag_floor;
 }
 
-/* Moves src's live chunks into the class's other pages; src is off the
- * avail list meanwhile, so slab_alloc never hands out its own chunks, and
- * a step stops rather than map a page when the others are full. */
+/* Moves src's live chunks into the class's other pages (or, with spill,
+ * out to malloc); src is off the avail list meanwhile, so slab_alloc never
+ * hands out its own chunks, and a step stops rather than map a page when
+ * the others are full. */
 static size_t evacuate(struct slab *s, struct slab_page *src, size_t budget,
-                       slab_move_fn move, void *ctx)
+                       slab_move_fn move, slab_spill_fn spill, void *ctx)
 {
     uint64_t map[MAP_WORDS];
     unsigned c = src->cls;
@@ -447,14 +462,20 @@ static size_t evacuate(struct slab *s, struct slab_page *src, size_t budget,
     list_unlink(&s->avail[c], src);
     src->on_full = true;
     list_push(&s->full, src);
-    for (uint32_t i = 0; i < n && done < budget && s->avail[c]; i++) {
+    for (uint32_t i = 0; i < n && done < budget && (spill || s->avail[c]);
+         i++) {
         uint8_t *from = chunk_at(src, i), *to;
         if (IS_FREE(map, i))
             continue;
-        to = slab_alloc(s, src->csize); /* another page: avail[c] is set */
-        if (!move(ctx, from, to, src->csize)) {
-            slab_free(s, to);
-            continue;
+        if (spill) {
+            if (!spill(ctx, from, src->csize))
+                continue;
+        } else {
+            to = slab_alloc(s, src->csize); /* another page: avail[c] set */
+            if (!move(ctx, from, to, src->csize)) {
+                slab_free(s, to);
+                continue;
+            }
         }
         done += src->csize;
         s->moved++;
@@ -560,24 +581,29 @@ static struct slab_page *holiest(struct slab *s, unsigned c)
 }
 
 static size_t defrag_class(struct slab *s, unsigned c, size_t budget,
-                           slab_move_fn move, void *ctx)
+                           slab_move_fn move, slab_spill_fn spill, void *ctx)
 {
     uint32_t per = per_page(class_size(c));
+    size_t bytes = (size_t)s->cls_live[c] * class_size(c);
     struct slab_page *pg;
 
     if (!s->avail[c])
         return 0; /* every page full: nothing to give back */
+    /* So rare here that malloc holds it better (slab.h): out it goes, and
+     * its pages with it; slab_class_open stays false after. */
+    if (bytes + s->band_heap[band_of(class_size(c))] < SLAB_CLOSE_BYTES)
+        return evacuate(s, sparsest(s, c), budget, move, spill, ctx);
     /* More pages than the live chunks need: the room elsewhere is at least
      * a page's worth minus the sparsest page's free chunks, so its live
      * chunks fit in the others. */
     if (s->cls_pages[c] > (s->cls_live[c] + per - 1) / per)
-        return evacuate(s, sparsest(s, c), budget, move, ctx);
+        return evacuate(s, sparsest(s, c), budget, move, NULL, ctx);
     pg = holiest(s, c);
     return pg ? trim_page(s, pg, budget, move, ctx) : 0;
 }
 
 size_t slab_defrag(struct slab *s, size_t budget, slab_move_fn move,
-                   void *ctx)
+                   slab_spill_fn spill, void *ctx)
 {
     size_t done = 0, x = excess(s);
 
@@ -588,7 +614,7 @@ size_t slab_defrag(struct slab *s, size_t budget, slab_move_fn move,
     for (unsigned k = 0; k < SLAB_NCLASS && done < budget; k++) {
         uint64_t moved = s->moved, trimmed = s->trimmed;
         unsigned c = s->defrag_cls;
-        done += defrag_class(s, c, budget - done, move, ctx);
+        done += defrag_class(s, c, budget - done, move, spill, ctx);
         if (s->moved != moved || s->trimmed != trimmed) {
             s->defrag_idle = 0;
         } else if (++s->defrag_idle >= SLAB_NCLASS) {

@@ -58,7 +58,7 @@ struct slab {
     uint32_t cls_pages[SLAB_NCLASS]; /* pages in use per class */
     uint32_t cls_live[SLAB_NCLASS];  /* live chunks per class */
     /* malloc_usable_size of the malloc'd blocks, by that size in bands of
-     * SLAB_BAND bytes (blocks over SLAB_MAX in the last): the demand that
+     * SLAB_BAND bytes (blocks over SLAB_MAX not counted): the demand that
      * opens a class's first page. Bands, not classes, because malloc
      * rounds a request up by up to 15 bytes, which moves it across 8-byte
      * classes but rarely across a band. */
@@ -78,8 +78,12 @@ void slab_init(struct slab *s);
  * must have been freed by the caller. */
 void slab_destroy(struct slab *s);
 
-/* Bytes of a class on malloc before it gets a page (half a page). */
+/* Bytes of a class on malloc before it gets a page (half a page), and
+ * the bytes (on malloc and in its pages together) under which
+ * defragmentation moves a class's chunks to malloc and frees its pages:
+ * half as many, so that a class does not flip between the two. */
 #define SLAB_OPEN_BYTES (SLAB_PAGE_SIZE / 2)
+#define SLAB_CLOSE_BYTES (SLAB_OPEN_BYTES / 2)
 
 /* Whether a block of n bytes (1..SLAB_MAX) should come from slab_alloc:
  * its class has a page, or enough of it lives on malloc to fill half of
@@ -125,6 +129,10 @@ size_t slab_class_size(size_t n);
  * nothing, for a chunk it cannot move (one nobody can find: a detached
  * entry). It must not call into the slab. */
 typedef bool (*slab_move_fn)(void *ctx, void *from, void *to, size_t size);
+/* The same, but the owner finds the new home itself: a block from
+ * slab_big_alloc (the one slab call allowed), for a class too rare in the
+ * shard to keep a page (SLAB_CLOSE_BYTES). */
+typedef bool (*slab_spill_fn)(void *ctx, void *from, size_t size);
 
 /* True when the pages hold noticeably more than the live chunks (see
  * slab.c for the threshold) and a step may give some of it back. */
@@ -135,6 +143,6 @@ bool slab_defrag_wanted(const struct slab *s);
  * at most, nothing when slab_defrag_wanted is false. Returns the bytes
  * copied. Every chunk moved (and only those) changes address. */
 size_t slab_defrag(struct slab *s, size_t budget, slab_move_fn move,
-                   void *ctx);
+                   slab_spill_fn spill, void *ctx);
 
 #endif /* FC_ENGINE_SLAB_H */

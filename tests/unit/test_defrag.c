@@ -6,8 +6,9 @@
  * reads back its exact value (strings, and hashes, lists, sets and zsets
  * made through the commands, whose object pointer moves with the entry);
  * detached entries stay put; a batched lookup's hint taken before a move
- * is not trusted after it; and moves made while an incremental resize
- * holds two tables repoint slots in both.
+ * is not trusted after it; moves made while an incremental resize holds
+ * two tables repoint slots in both; and classes left too rare for a page
+ * move to malloc.
  */
 #include <stdio.h>
 
@@ -332,6 +333,46 @@ static void test_trim_single_page(void **state)
     eng_shard_free(sh);
 }
 
+/* Most of every class deleted: what is left of each is too little to keep
+ * a page for (SLAB_CLOSE_BYTES), so it moves to malloc and the pages go. */
+static void test_rare_classes_spill_to_malloc(void **state)
+{
+    enum { N = 20000 };
+    eng_shard *sh = eng_shard_new(0, 0, NULL);
+    unsigned kept = 0;
+
+    (void)state;
+    for (unsigned i = 0; i < N; i++)
+        set_key(sh, i);
+    size_t pages = slab_pages(&sh->slab);
+    assert_true(pages > 50);
+    for (unsigned i = 0; i < N; i++) {
+        if (i % 40)
+            del_key(sh, i);
+        else
+            kept++;
+    }
+    assert_true(eng_defrag_wanted(sh));
+    defrag_all(sh, 1 << 20);
+    eng_mem_stats m = stats(sh);
+    printf("# rare classes: %zu pages -> %zu, %llu entries moved, heap "
+           "%zu B\n", pages, slab_pages(&sh->slab),
+           (unsigned long long)m.defrag_moved, m.heap_bytes);
+    /* Steps stop once the pages hold under DEFRAG_MIN (64 KiB) more than
+     * their chunks: a few small pages may stay. */
+    assert_true(slab_pages(&sh->slab) <= pages / 8);
+    assert_true(m.slab_resident_bytes - m.slab_live_bytes <= (64 << 10));
+    assert_true(m.defrag_moved > kept / 2);
+    for (unsigned i = 0; i < N; i += 40)
+        expect_key(sh, i);
+    /* And they are freed from malloc, where they now live. */
+    for (unsigned i = 0; i < N; i += 40)
+        del_key(sh, i);
+    assert_int_equal(sh->slab.big_bytes, 0);
+    assert_int_equal(slab_pages(&sh->slab), 0);
+    eng_shard_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_detached_and_hints),
         cmocka_unit_test(test_during_incremental_resize),
         cmocka_unit_test(test_trim_single_page),
+        cmocka_unit_test(test_rare_classes_spill_to_malloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
