@@ -102,8 +102,7 @@ static inline eng_entry *lookup(eng_shard *sh, const eng_hint *hint,
                                 int64_t *now)
 {
     if (hint->e && hint->seq == sh->seq && hint->moved == sh->slab.moved &&
-        sh->ht.old.g == NULL &&
-        ent_key_eq(hint->e, key, klen))
+        sh->ht.old.g == NULL && ent_key_eq(hint->e, key, klen))
         return shard_hit(sh, hint->e, hash, key, klen, now);
     return shard_get(sh, hash, key, klen, now);
 }

@@ -28,8 +28,8 @@ static bool relocate(void *ctx, void *from, void *to, size_t size)
     struct ht_ref r;
 
     ent_decode(from, &v);
-    if (!ht_find_ptr(&sh->ht, eng_hash_seeded(sh->ht.seed, v.key, v.klen),
-                     from, &r))
+    if (!ht_find_ptr(&sh->ht, eng_hash_seeded(sh->ht.seed, v.key, v.klen), from,
+                     &r))
         return false;
     memcpy(to, from, size);
     r.g->slot[r.i] = to;
@@ -48,8 +48,8 @@ static bool spill(void *ctx, void *from, size_t size)
 
     (void)size;
     ent_decode(from, &v);
-    if (!ht_find_ptr(&sh->ht, eng_hash_seeded(sh->ht.seed, v.key, v.klen),
-                     from, &r))
+    if (!ht_find_ptr(&sh->ht, eng_hash_seeded(sh->ht.seed, v.key, v.klen), from,
+                     &r))
         return false;
     n = v.hdr + v.klen + v.vlen;
     if (!(e = slab_big_alloc(&sh->slab, n)))

@@ -92,7 +92,7 @@
  * tails then stay resident and the figures undercount. */
 #define OS_PAGE 4096u
 #define MAX_CHUNKS ((SLAB_PAGE_SIZE - PAGE_HDR) / SLAB_MIN)
-#define DEFRAG_SCAN 64 /* avail pages looked at for the sparsest */
+#define DEFRAG_SCAN 64          /* avail pages looked at for the sparsest */
 #define DEFRAG_TRIM_MIN OS_PAGE /* a trim must give back an OS page */
 #define DEFRAG_MIN ((size_t)64 << 10)
 #define DEFRAG_RATIO_DIV 20 /* wanted above 5% excess: room under 10% */
@@ -554,8 +554,7 @@ static struct slab_page *sparsest(struct slab *s, unsigned c)
 {
     struct slab_page *best = s->avail[c];
     int k = 0;
-    for (struct slab_page *pg = best; pg && k < DEFRAG_SCAN;
-         pg = pg->next, k++)
+    for (struct slab_page *pg = best; pg && k < DEFRAG_SCAN; pg = pg->next, k++)
         if (pg->live < best->live)
             best = pg;
     return best;

@@ -2,13 +2,13 @@
  * test_defrag.c — incremental defragmentation of a shard's slab (slab.c's
  * top comment, engine.h's eng_defrag): after a fill of mixed sizes and a
  * random 70% deleted, the steps bring the pages' resident bytes within 10%
- * of the live chunks (entries over 512 B are malloc's and not counted) and free the emptied pages, while every remaining key
- * reads back its exact value (strings, and hashes, lists, sets and zsets
- * made through the commands, whose object pointer moves with the entry);
- * detached entries stay put; a batched lookup's hint taken before a move
- * is not trusted after it; moves made while an incremental resize holds
- * two tables repoint slots in both; and classes left too rare for a page
- * move to malloc.
+ * of the live chunks (entries over 512 B are malloc's and not counted) and free
+ * the emptied pages, while every remaining key reads back its exact value
+ * (strings, and hashes, lists, sets and zsets made through the commands, whose
+ * object pointer moves with the entry); detached entries stay put; a batched
+ * lookup's hint taken before a move is not trusted after it; moves made while
+ * an incremental resize holds two tables repoint slots in both; and classes
+ * left too rare for a page move to malloc.
  */
 #include <stdio.h>
 
@@ -188,8 +188,9 @@ static void test_mixed_sizes_70pct_deleted(void **state)
            (unsigned long long)m.defrag_pages_freed, steps);
     assert_true(after < 1.1);
     /* Mapped pages too: each class keeps at most one partial page. */
-    assert_true((double)slab_bytes(&sh->slab) < 1.1 * (double)slab_used(&sh->slab) +
-                                                    (double)(SLAB_NCLASS * SLAB_PAGE_SIZE));
+    assert_true((double)slab_bytes(&sh->slab) <
+                1.1 * (double)slab_used(&sh->slab) +
+                    (double)(SLAB_NCLASS * SLAB_PAGE_SIZE));
     assert_true(m.defrag_pages_freed > 0 && m.defrag_moved > 0);
     assert_false(eng_defrag_wanted(sh));
     /* Moves change no accounting: the same bytes, fewer pages. */
@@ -315,8 +316,8 @@ static void test_trim_single_page(void **state)
     memset(v, 'x', sizeof(v));
     for (unsigned i = 0; i < N; i++) {
         size_t kl = key_of(k, sizeof(k), i);
-        assert_int_equal(eng_set(sh, eng_hash(k, kl), k, kl, v, sizeof(v), 0,
-                                 0, NOW, NULL, NULL),
+        assert_int_equal(eng_set(sh, eng_hash(k, kl), k, kl, v, sizeof(v), 0, 0,
+                                 NOW, NULL, NULL),
                          FC_OK);
     }
     assert_int_equal(slab_pages(&sh->slab), 1);
@@ -356,8 +357,9 @@ static void test_rare_classes_spill_to_malloc(void **state)
     defrag_all(sh, 1 << 20);
     eng_mem_stats m = stats(sh);
     printf("# rare classes: %zu pages -> %zu, %llu entries moved, heap "
-           "%zu B\n", pages, slab_pages(&sh->slab),
-           (unsigned long long)m.defrag_moved, m.heap_bytes);
+           "%zu B\n",
+           pages, slab_pages(&sh->slab), (unsigned long long)m.defrag_moved,
+           m.heap_bytes);
     /* Steps stop once the pages hold under DEFRAG_MIN (64 KiB) more than
      * their chunks: a few small pages may stay. */
     assert_true(slab_pages(&sh->slab) <= pages / 8);

@@ -253,8 +253,7 @@ static void test_engine_grow_across_classes(void **state)
     for (unsigned i = 0;; i++) {
         char key[16];
         int kl = snprintf(key, sizeof(key), "x%u", i);
-        if (eng_del(sh, H(key, (size_t)kl), key, (size_t)kl, T0, NULL) !=
-            FC_OK)
+        if (eng_del(sh, H(key, (size_t)kl), key, (size_t)kl, T0, NULL) != FC_OK)
             break;
     }
     assert_int_equal(slab_pages(&sh->slab), 0);

@@ -204,9 +204,9 @@ static void sec_memory(srv_exec *x, fc_buf *b)
         (unsigned long long)ms.slab_resident_bytes);
     add(b, "fc_slab_live_bytes:%llu", (unsigned long long)ms.slab_live_bytes);
     add(b, "fc_slab_frag_ratio:%.2f",
-        ms.slab_live_bytes ? (double)ms.slab_resident_bytes /
-                                 (double)ms.slab_live_bytes
-                           : 0.0);
+        ms.slab_live_bytes
+            ? (double)ms.slab_resident_bytes / (double)ms.slab_live_bytes
+            : 0.0);
     add(b, "fc_heap_entry_bytes:%llu", (unsigned long long)ms.heap_bytes);
     add(b, "fc_activedefrag:%s", s->cfg.activedefrag ? "yes" : "no");
     add(b, "fc_defrag_moved:%llu", (unsigned long long)ms.defrag_moved);
