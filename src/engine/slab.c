@@ -40,11 +40,12 @@
  *    allocation lands there, and its live chunks are moved into the other
  *    pages' free chunks through the owner's `move` callback; the emptied
  *    page is released like any other (munmap, or the spare slot);
- *  - closing: when the class holds so little here (live chunks and its
- *    malloc'd blocks together under SLAB_CLOSE_BYTES) that a page for it
- *    costs more than it saves, its chunks go to malloc through the owner's
- *    `spill` callback and the page is released; slab_class_open then
- *    keeps new ones on malloc until the class has twice that demand;
+ *  - closing: when the class holds so little here (live chunks under
+ *    SLAB_CLOSE_BYTES) that a page for it costs more than it saves, and
+ *    its band's malloc'd blocks would stay under SLAB_OPEN_BYTES with its
+ *    chunks added, its chunks go to malloc through the owner's `spill`
+ *    callback and the page is released; slab_class_open then keeps new
+ *    ones on malloc until the band has that demand;
  *  - trimming: when the pages are as few as the data allows but one has
  *    holes below its bump worth an OS page (DEFRAG_TRIM_MIN), its topmost
  *    live chunks are moved down into its lowest holes, the bump comes down
@@ -589,8 +590,10 @@ static size_t defrag_class(struct slab *s, unsigned c, size_t budget,
     if (!s->avail[c])
         return 0; /* every page full: nothing to give back */
     /* So rare here that malloc holds it better (slab.h): out it goes, and
-     * its pages with it; slab_class_open stays false after. */
-    if (bytes + s->band_heap[band_of(class_size(c))] < SLAB_CLOSE_BYTES)
+     * its pages with it, provided slab_class_open is false after (its
+     * band's malloc'd bytes then stay under SLAB_OPEN_BYTES). */
+    if (bytes < SLAB_CLOSE_BYTES &&
+        bytes + s->band_heap[band_of(class_size(c))] < SLAB_OPEN_BYTES)
         return evacuate(s, sparsest(s, c), budget, move, spill, ctx);
     /* More pages than the live chunks need: the room elsewhere is at least
      * a page's worth minus the sparsest page's free chunks, so its live

@@ -78,10 +78,11 @@ void slab_init(struct slab *s);
  * must have been freed by the caller. */
 void slab_destroy(struct slab *s);
 
-/* Bytes of a class on malloc before it gets a page (half a page), and
- * the bytes (on malloc and in its pages together) under which
- * defragmentation moves a class's chunks to malloc and frees its pages:
- * half as many, so that a class does not flip between the two. */
+/* Bytes of a class's band on malloc before the class gets a page (half a
+ * page), and the live bytes of a class under which defragmentation moves
+ * its chunks to malloc and frees its pages: half as many, and only when
+ * the band stays under SLAB_OPEN_BYTES after, so that a class does not
+ * flip between the two. */
 #define SLAB_OPEN_BYTES (SLAB_PAGE_SIZE / 2)
 #define SLAB_CLOSE_BYTES (SLAB_OPEN_BYTES / 2)
 
