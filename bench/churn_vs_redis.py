@@ -5,7 +5,8 @@ it).
 
 The load: SETs of random keys over a keyspace KEYSPACE_X (5) times what
 fits under the limit, each value a random size in VMIN..VMAX bytes (16..2000:
-about a quarter of the entries are slab chunks, the rest malloc'd blocks),
+about a quarter of the entries are 512 B or less, the slab's sizes where
+their class is common enough in a shard, the rest malloc'd blocks),
 ROUNDS passes of as many SETs as the keyspace has keys. Every server runs
 at the same maxmemory (MAXMEM, 64 MiB) with allkeys eviction, so its data
 is held at the limit while the writes keep replacing and evicting entries
@@ -16,21 +17,21 @@ case defragmentation exists for.
 
 Printed per server: the idle process's RSS before the load (its baseline:
 binary, thread stacks, the empty tables, and what a warm-up load of 16 MiB
-over 1000 keys, flushed, leaves: network buffers, malloc arenas), used_memory and RSS at the end of
-the load and again after IDLE_S seconds without writes (background work,
-ours the defrag step and Redis's activedefrag when enabled, has run), and
-the ratios RSS / maxmemory and (RSS - baseline) / maxmemory. Nothing is
-asserted here; tests/integration/test_memory_churn.py holds the bound.
+over 1000 keys, flushed, leaves: network buffers, malloc arenas),
+used_memory and RSS at the end of the load and again after IDLE_S seconds
+without writes (background work, ours the defrag step and Redis's
+activedefrag when enabled, has run), and the ratios RSS / maxmemory and
+(RSS - baseline) / maxmemory. Nothing is asserted here;
+tests/integration/test_memory_churn.py holds the bound.
 
 Servers: fast-cache with THREADS workers (2) and its default shard count
 (or SHARDS), once with defrag on (the default) and once with
-`--activedefrag no` for the figure before the change; redis-server as packaged
-(jemalloc), once with activedefrag no (its default) and once yes (CONFIG
-SET after start; a build whose jemalloc lacks the support refuses it, and
-that is printed instead). Also
-printed: the SET throughput of the load on each, which shows the CPU cost
-of defragmenting (the client is one Python process: the figures are low and
-compare the servers, they do not measure them).
+`--activedefrag no` (the slab's moves off; rare classes still start on
+malloc); redis-server as packaged (jemalloc), once with activedefrag no
+(its default) and once yes (CONFIG SET after start; a build whose jemalloc
+lacks the support refuses it, and that is printed instead). Also printed:
+the SET throughput of the load on each (the client is one Python process:
+the figures are low and compare the servers, they do not measure them).
 
 Env: FC_SERVER, REDIS_SERVER, MAXMEM (64mb), ROUNDS (3), KEYSPACE_X (5),
 VMIN (16), VMAX (2000), THREADS (2), SHARDS (server default), IDLE_S (3),

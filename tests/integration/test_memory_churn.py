@@ -1,31 +1,35 @@
-"""RSS under a long churn of mixed value sizes stays within 10% of
+"""RSS after a long churn of mixed value sizes stays within 10% of
 maxmemory (issue 11), because the slab's incremental defragmentation
 (src/engine/slab.c, on the workers' sweep tick) moves entries out of
-sparse pages and gives the memory back.
+sparse pages, frees them and trims page tails, and a size class too rare
+in a shard to fill half a page lives on malloc (slab.h).
 
-The load: SETs of random keys over a keyspace five times what fits in
-maxmemory (64 MiB), values of 16..2000 random bytes (prefixes of one random
-blob, so any value read back can be checked), two passes of as many SETs as
-the keyspace has keys, with allkeys-lru evicting all along.
+The first load: SETs of random keys over a keyspace five times what fits
+in maxmemory (64 MiB), values of 16..2000 random bytes (prefixes of one
+random blob, so any value read back can be checked), two passes of as many
+SETs as the keyspace has keys, with allkeys-lru evicting all along. It is
+stationary (every size keeps coming back), so holes are refilled: the code
+before ended about as low at 4 shards (1.19x; 1.51x at the default 128).
+The second load fills the limit twice over with small values (slab
+entries), then writes large ones (malloc's) over other keys: the
+evictions leave the small values' pages sparse, which stay resident unless
+the survivors move (activedefrag no ends near 2.0x, the code before 1.87x,
+redis-server 1.9x). bench/churn_vs_redis.py prints both loads, with and
+without defrag, beside redis-server, at any shard count.
 
 The bound: RSS <= 1.10 * maxmemory + the process's baseline. The baseline
 is measured at the start, after a short warm-up load that is then flushed:
 the binary, the thread stacks and the buffers a pipelined load touches
 once and keeps (io_uring's provided read buffers, 4 MiB per worker, the
-connection's buffers, malloc's arenas): about 6-9 MiB here, printed with
-the figures. This load is stationary (every size keeps coming), so holes
-are refilled and most of the gain over the code before is that a class
-rare in a shard stays on malloc (slab.h). A second load fills the limit
-with small values and then writes large ones: there the survivors' sparse
-pages stay resident unless moved (activedefrag no ends near 2.0x).
-bench/churn_vs_redis.py prints both loads, with and without defrag, beside
-redis-server.
+connection's buffers, malloc's arenas): about 9-10 MiB here, printed with
+the figures.
 
-Four shards, as a deployment sized for 64 MiB would use; the default 64
-per thread passes too, with less margin (README, memory limit). No timing is asserted:
-loops are bounded by counts; the one wait (for the defrag steps after the
-load) is a bounded poll. Under AddressSanitizer RSS means nothing (its
-quarantine and redzones) and only the engine's own figures are checked.
+Four shards, as a deployment sized for 64 MiB would use; at the default
+64 per thread each shard's partial page per size class weighs more
+(README, memory limit). No timing is asserted: loops are bounded by
+counts; the one wait (for the defrag steps after the load) is a bounded
+poll. Under AddressSanitizer RSS means nothing (its quarantine and
+redzones) and only the engine's own figures are checked.
 """
 
 import random
