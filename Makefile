@@ -91,6 +91,7 @@ bench: build
 	@if [ -x build/fast-cache-server ]; then python3 bench/persist_vs_redis.py; fi
 	@if [ -x build/fast-cache-server ]; then python3 bench/repl_vs_redis.py; fi
 	@if [ -x build/fast-cache-server ]; then python3 bench/evict_vs_redis.py; fi
+	@if [ -x build/fast-cache-server ]; then python3 bench/churn_vs_redis.py; fi
 	@if [ -x build/fast-cache-server ]; then python3 bench/types_vs_redis.py; fi
 
 install: build

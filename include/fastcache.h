@@ -310,7 +310,9 @@ int fc_mdel(fc_store *s, const fc_slice *keys, size_t n, size_t *removed);
 
 /* Active expiry: examines at most `budget` entries across shards, removing
  * expired ones; returns the number removed. Call it periodically (e.g. every
- * 100 ms) or start the background thread below. */
+ * 100 ms) or start the background thread below. Each shard visited also
+ * takes a bounded defragmentation step when its memory pages are sparse
+ * (entries move to fuller pages, emptied pages go back to the system). */
 size_t fc_tick(fc_store *s, size_t budget);
 /* Starts a thread calling fc_tick every interval_ms; stopped by
  * fc_store_close or fc_stop_expiry_thread. */

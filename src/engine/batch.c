@@ -94,14 +94,15 @@ static inline void note_hint(const eng_shard *sh, uint64_t h, eng_hint *hint)
 {
     hint->e = prefetch_entries_all(sh, h);
     hint->seq = sh->seq;
+    hint->moved = sh->slab.moved; /* eng_defrag moves without a seq bump */
 }
 
 static inline eng_entry *lookup(eng_shard *sh, const eng_hint *hint,
                                 uint64_t hash, const void *key, size_t klen,
                                 int64_t *now)
 {
-    if (hint->e && hint->seq == sh->seq && sh->ht.old.g == NULL &&
-        ent_key_eq(hint->e, key, klen))
+    if (hint->e && hint->seq == sh->seq && hint->moved == sh->slab.moved &&
+        sh->ht.old.g == NULL && ent_key_eq(hint->e, key, klen))
         return shard_hit(sh, hint->e, hash, key, klen, now);
     return shard_get(sh, hash, key, klen, now);
 }

@@ -221,6 +221,7 @@ void eng_prefetch(const eng_shard *sh, uint64_t hash);
 typedef struct eng_hint {
     eng_entry *e;
     uint64_t seq;
+    uint64_t moved; /* the shard's defrag moves then (entries change place) */
 } eng_hint;
 /* Stage 2 (shard held): reads hash's home group and prefetches the entries
  * whose tag matches (and the next group when the probe may continue). Fills
@@ -314,6 +315,42 @@ size_t eng_expires_count(const eng_shard *sh); /* keys with a TTL */
  * across calls, and does a bounded step of any incremental resize. Returns
  * the number of keys removed. */
 size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
+
+/* --- memory: figures and defragmentation (defrag.c) ---
+ *
+ * The slab (slab.h) keeps entries of up to 512 B in 64 KiB pages of one
+ * size class; churn leaves pages sparse, and their memory stays resident.
+ * Larger entries (and those of a class too rare in the shard to fill half
+ * a page) are malloc's: its fragmentation is glibc's business.
+ * eng_defrag moves live entries out of sparse pages into fuller ones of the
+ * same class (the table slot is repointed at the copy), or to malloc for a
+ * class too rare in the shard to keep a page, frees the emptied pages and
+ * gives back the unused tails of the others, in bounded steps. Accounted
+ * bytes change only by the difference between a chunk's class size and
+ * malloc's usable size for a spilled entry.
+ * Moving an entry is a mutation of the shard for the borrowing contract:
+ * pointers to entries (and to their key or value bytes) taken before an
+ * eng_defrag call are invalid after it, as after any mutating call;
+ * detached entries are never moved. seq is not bumped (nothing logical
+ * changed; observers hear nothing). */
+typedef struct eng_mem_stats {
+    size_t slab_pages_bytes;    /* pages mapped, 64 KiB each */
+    size_t slab_resident_bytes; /* their bytes ever written and not given
+                                   back: an upper bound of their RSS */
+    size_t slab_live_bytes;     /* live chunks at their class size */
+    size_t heap_bytes;          /* entries on malloc (usable size) */
+    uint64_t defrag_moved;      /* entries moved, ever */
+    uint64_t defrag_pages_freed;
+    uint64_t defrag_trimmed_bytes; /* page tails given back, ever */
+} eng_mem_stats;
+void eng_mem_stats_add(const eng_shard *sh, eng_mem_stats *sum);
+/* True when this shard's pages hold more than about 5% (and 64 KiB) over
+ * its live chunks and a defrag step may reduce it: the caller's cue to keep
+ * calling eng_defrag even while idle. */
+bool eng_defrag_wanted(const eng_shard *sh);
+/* One step of at most about `budget` bytes copied (at least one entry when
+ * there is work). Returns the bytes copied (0: nothing to do). */
+size_t eng_defrag(eng_shard *sh, size_t budget);
 
 /* Iteration. Calls fn for live entries starting at cursor, visiting about
  * `count` slots; returns the next cursor, 0 when the pass is complete.

@@ -21,11 +21,13 @@ static uint8_t *put_header(eng_entry *e, unsigned flags, size_t klen,
     return p;
 }
 
-/* Blocks up to SLAB_MAX come from the slab; the path taken is kept in the
- * ENT_F_HEAP flag (*heap), since an entry's size can change in place. */
+/* Blocks up to SLAB_MAX come from the slab once their class is open there
+ * (slab_class_open: it has a page, or enough of it on malloc to fill half
+ * of one); the path taken is kept in the ENT_F_HEAP flag (*heap), since an
+ * entry's size can change in place. */
 static eng_entry *ent_alloc(struct slab *s, size_t n, unsigned *heap)
 {
-    if (n <= SLAB_MAX) {
+    if (n <= SLAB_MAX && slab_class_open(s, n)) {
         *heap = 0;
         return slab_alloc(s, n);
     }

@@ -11,7 +11,8 @@
  * ENT_F_ACCESSED (set on reads: the default eviction policy's visited bit,
  * evict.c), bits 2-4
  * the value type (enum eng_type), bit 5 ENT_F_HEAP (the block came from
- * malloc, not from the shard's slab: blocks above SLAB_MAX bytes). meta is
+ * malloc, not from the shard's slab: blocks above SLAB_MAX bytes, and
+ * smaller ones while their class has no page, slab.h). meta is
  * Redis's 24 bits of access metadata (evict.h): the LRU clock in seconds,
  * or under an LFU policy 16 bits of minutes and an 8-bit logarithmic
  * counter; it moves with the entry when a write reallocates it. Lengths are

@@ -192,6 +192,43 @@ static inline bool ht_find(struct eng_ht *ht, uint64_t h, const void *key,
     return ht_table_find(&ht->cur, h, key, klen, r);
 }
 
+/* Finds the slot holding exactly e (h: the hash of e's key), in either
+ * table: pointer identity, so a detached entry with the same key is not
+ * found. For defragmentation, which repoints the slot at a moved copy. */
+static inline bool ht_table_find_ptr(struct ht_table *t, uint64_t h,
+                                     const eng_entry *e, struct ht_ref *r)
+{
+    size_t n = t->n, gi = ht_home(h, n);
+    unsigned tag = ht_tag(h);
+
+    for (size_t probes = 0; t->g && probes < n; probes++) {
+        struct ht_group *g = &t->g[gi];
+        uint64_t c = g->ctrl;
+        for (uint64_t m = ctrl_match(c, tag); m; m &= m - 1) {
+            unsigned i = ctrl_first(m);
+            if (g->slot[i] == e) {
+                r->t = t;
+                r->g = g;
+                r->i = i;
+                return true;
+            }
+        }
+        if (ctrl_empty(c))
+            return false;
+        if (++gi == n)
+            gi = 0;
+    }
+    return false;
+}
+
+static inline bool ht_find_ptr(struct eng_ht *ht, uint64_t h,
+                               const eng_entry *e, struct ht_ref *r)
+{
+    if (ht->old.g && ht->old.count && ht_table_find_ptr(&ht->old, h, e, r))
+        return true;
+    return ht_table_find_ptr(&ht->cur, h, e, r);
+}
+
 static inline size_t ht_len(const struct eng_ht *ht)
 {
     return ht->cur.count + ht->old.count;

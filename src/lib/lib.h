@@ -28,6 +28,9 @@
 /* Slots a tick gives each shard it visits at least, so that a small budget
  * spread over many shards still makes progress on each one. */
 #define LIB_TICK_MIN_PER_SHARD 32
+/* Bytes a tick's defrag step may copy per shard visited (eng_defrag), only
+ * where the slab's pages hold too much: as the server's sweep tick. */
+#define LIB_TICK_DEFRAG_BYTES ((size_t)64 << 10)
 
 /* expire_at meaning "the set removes the key" (a non-positive TTL). */
 #define LIB_EXPIRE_DELETE (-1)

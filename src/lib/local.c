@@ -160,7 +160,10 @@ size_t fc_local_tick(fc_local *l, size_t budget)
     size_t removed = 0;
     for (uint32_t v = 0; v < c && budget; v++) {
         size_t n = per < budget ? per : budget;
-        removed += eng_sweep(own_shard(l, l->tick_cursor), n, now);
+        eng_shard *sh = own_shard(l, l->tick_cursor);
+        removed += eng_sweep(sh, n, now);
+        if (eng_defrag_wanted(sh)) /* a call on this handle: refs end */
+            eng_defrag(sh, LIB_TICK_DEFRAG_BYTES);
         l->tick_cursor = (l->tick_cursor + 1) % c;
         budget -= n;
     }

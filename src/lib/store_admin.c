@@ -54,6 +54,8 @@ size_t fc_tick(fc_store *s, size_t budget)
         size_t n = per < budget ? per : budget;
         lib_lock_acquire(&s->shards[i].lock);
         removed += eng_sweep(s->shards[i].eng, n, now);
+        if (eng_defrag_wanted(s->shards[i].eng))
+            eng_defrag(s->shards[i].eng, LIB_TICK_DEFRAG_BYTES);
         lib_lock_release(&s->shards[i].lock);
         budget -= n;
     }

@@ -5,6 +5,8 @@
  */
 #include "server/pubstats.h"
 
+#include <string.h>
+
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -27,6 +29,57 @@ void srv_pub_refresh(srv_worker *w)
     atomic_store_explicit(&w->pub_expires, k.expires, memory_order_relaxed);
     atomic_store_explicit(&w->pub_memory, k.memory, memory_order_relaxed);
     w->pub_dirty = false;
+}
+
+static void own_mem(const srv_worker *w, eng_mem_stats *m)
+{
+    const srv_server *s = w->srv;
+    memset(m, 0, sizeof(*m));
+    for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+        eng_mem_stats_add(s->shards[i], m);
+}
+
+static void mem_to_array(const eng_mem_stats *m, uint64_t *a)
+{
+    a[0] = m->slab_pages_bytes;
+    a[1] = m->slab_resident_bytes;
+    a[2] = m->slab_live_bytes;
+    a[3] = m->heap_bytes;
+    a[4] = m->defrag_moved;
+    a[5] = m->defrag_pages_freed;
+    a[6] = m->defrag_trimmed_bytes;
+}
+
+void srv_pub_mem_refresh(srv_worker *w)
+{
+    eng_mem_stats m;
+    uint64_t a[SRV_PUB_MEM_N];
+    own_mem(w, &m);
+    mem_to_array(&m, a);
+    for (int i = 0; i < SRV_PUB_MEM_N; i++)
+        atomic_store_explicit(&w->pub_mem[i], a[i], memory_order_relaxed);
+}
+
+void srv_pub_mem_sum(const srv_worker *self, eng_mem_stats *out)
+{
+    const srv_server *s = self->srv;
+    uint64_t a[SRV_PUB_MEM_N];
+    own_mem(self, out);
+    mem_to_array(out, a);
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        if (&s->workers[i] == self)
+            continue;
+        for (int k = 0; k < SRV_PUB_MEM_N; k++)
+            a[k] += atomic_load_explicit(&s->workers[i].pub_mem[k],
+                                         memory_order_relaxed);
+    }
+    out->slab_pages_bytes = a[0];
+    out->slab_resident_bytes = a[1];
+    out->slab_live_bytes = a[2];
+    out->heap_bytes = a[3];
+    out->defrag_moved = a[4];
+    out->defrag_pages_freed = a[5];
+    out->defrag_trimmed_bytes = a[6];
 }
 
 void srv_pub_refresh_all(srv_server *s)

@@ -25,8 +25,13 @@
 
 #include <stdint.h>
 
+#include "engine/engine.h"
+
 struct srv_worker;
 struct srv_server;
+
+/* The fields of eng_mem_stats, published in that order. */
+#define SRV_PUB_MEM_N 7
 
 typedef struct srv_keyspace {
     uint64_t keys, expires, memory;
@@ -38,6 +43,10 @@ void srv_pub_refresh(struct srv_worker *w);
 void srv_pub_refresh_all(struct srv_server *s);
 /* Whole-server figures as seen by worker self (its shards exact). */
 void srv_pub_sum(const struct srv_worker *self, srv_keyspace *out);
+/* Publishes w's slab figures and defrag counters (its sweep tick). */
+void srv_pub_mem_refresh(struct srv_worker *w);
+/* Their sum over every worker (self's own read directly). */
+void srv_pub_mem_sum(const struct srv_worker *self, eng_mem_stats *out);
 /* Worker i's key count as seen by self (exact when i is self). */
 uint64_t srv_pub_keys(const struct srv_worker *self, uint32_t i);
 /* srv_pub_pick (RANDOMKEY's worker, with probability proportional to its

@@ -254,6 +254,45 @@ static void update_time(srv_worker *w)
 }
 
 #define EVICT_TICK_MAX 256 /* keys per shard per sweep tick */
+/* Bytes a worker's defrag copies per sweep tick, over all its shards (10
+ * ticks a second at the default hz): see the README's memory figures for
+ * what it costs and what it keeps RSS at under churn. */
+#define DEFRAG_TICK_BYTES ((size_t)2 << 20)
+
+/* Incremental defragmentation (engine.h): a bounded step over the owned
+ * shards whose pages hold too much, starting where the last tick stopped
+ * so that every shard gets its turn. On the sweep tick, between commands:
+ * no command holds an entry pointer across it. */
+static void defrag(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    uint32_t own = (s->nshards - w->id + s->nworkers - 1) / s->nworkers;
+    size_t left = DEFRAG_TICK_BYTES;
+    if (!s->cfg.activedefrag || own == 0)
+        return;
+    for (uint32_t k = 0; k < own && left; k++) {
+        uint32_t j = (w->defrag_next + k) % own;
+        eng_shard *sh = s->shards[w->id + j * s->nworkers];
+        if (!eng_defrag_wanted(sh))
+            continue;
+        size_t done = eng_defrag(sh, left);
+        left = done >= left ? 0 : left - done;
+        if (!left)
+            w->defrag_next = j; /* its turn continues next tick */
+    }
+}
+
+static bool wants_defrag(srv_worker *w)
+{
+    srv_server *s = w->srv;
+    if (!s->cfg.activedefrag ||
+        atomic_load_explicit(&s->loading, memory_order_acquire))
+        return false;
+    for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+        if (eng_defrag_wanted(s->shards[i]))
+            return true;
+    return false;
+}
 
 void srv_worker_pub_clients(srv_worker *w)
 {
@@ -282,6 +321,8 @@ static void sweep(srv_worker *w)
                                   memory_order_relaxed);
         w->pub_dirty = true;
     }
+    defrag(w);
+    srv_pub_mem_refresh(w);
     srv_worker_pub_clients(w);
     /* Over maxmemory while this worker's shards take no writes (the
      * writes go elsewhere, or the limit was just lowered): they give back
@@ -330,8 +371,10 @@ static int timers_base(srv_worker *w);
  * wake up ten times a second for nothing. The ops sampling needs waking
  * until the instantaneous rate has decayed to zero; while it does, the
  * sweep simply shares its wakeups. After that the sweep needs waking only
- * while owned shards hold keys with a TTL: only this worker adds keys to
- * them, or an exclusive section, after which the loop turns again. */
+ * while owned shards hold keys with a TTL, or pages worth defragmenting
+ * (which stops once the pass finds nothing more to do, slab.c): only this
+ * worker adds keys to them, or an exclusive section, after which the loop
+ * turns again. */
 static int timers(srv_worker *w)
 {
     const srv_config *cfg = &w->srv->cfg;
@@ -361,7 +404,7 @@ static int timers_base(srv_worker *w)
             w->ops_last_cmds)
         next = w->next_stats_ms < w->next_sweep_ms ? w->next_stats_ms
                                                    : w->next_sweep_ms;
-    else if (owns_ttl_keys(w))
+    else if (owns_ttl_keys(w) || wants_defrag(w))
         next = w->next_sweep_ms;
     else
         return -1;

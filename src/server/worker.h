@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "server/client.h"
+#include "server/pubstats.h"
 #include "server/route/route.h"
 #include "server/server.h"
 
@@ -111,6 +112,11 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     /* Published keyspace figures (pubstats.h). */
     _Atomic uint64_t pub_keys, pub_expires, pub_memory;
+    /* Its shards' slab figures and defrag counters (eng_mem_stats, in
+     * field order), as of its last sweep tick: INFO's fc_slab_* and
+     * fc_defrag_* (pubstats.h). */
+    _Atomic uint64_t pub_mem[SRV_PUB_MEM_N];
+    uint32_t defrag_next; /* the owned shard the next defrag tick starts at */
     /* Bytes of this worker's client connections (struct and buffers), as
      * of its last sweep tick: INFO's mem_clients_normal. */
     _Atomic uint64_t pub_clients_mem;

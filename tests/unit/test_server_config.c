@@ -163,6 +163,7 @@ static void test_shipped_example(void **state)
     assert_null(f->cfg.requirepass); /* "" means none */
     assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
     assert_false(f->cfg.persistence.enabled);
+    assert_true(f->cfg.activedefrag);
     /* Its [replication] section spells out the defaults, and they pass the
      * checks once replication is turned on. */
     assert_false(f->cfg.replication.enabled);

@@ -111,6 +111,23 @@ static const char *s_appendonly(srv_server *s, const char *v, bool apply)
                : "persistence is chosen at start (--data-dir, --persistence)";
 }
 
+static const char *g_defrag(srv_server *s, char *b, size_t n)
+{
+    return s->cfg.activedefrag ? "yes" : "no";
+}
+
+/* Read by the workers on their sweep tick: a plain bool, as hz's interval;
+ * a tick that sees the old value defragments once more (or once less). */
+static const char *s_defrag(srv_server *s, const char *v, bool apply)
+{
+    bool want = !strcasecmp(v, "yes");
+    if (!want && strcasecmp(v, "no"))
+        return "argument must be 'yes' or 'no'";
+    if (apply)
+        s->cfg.activedefrag = want;
+    return NULL;
+}
+
 static const char *g_appendfsync(srv_server *s, char *b, size_t n)
 {
     const char *f = s->cfg.persistence.fsync ? s->cfg.persistence.fsync : "";
@@ -403,6 +420,7 @@ static const param params[] = {
     {"client-query-buffer-limit", g_qbuf, s_qbuf, false},
     {"client-output-buffer-limit", g_obuf, s_obuf, false},
     {"hz", g_hz, s_hz, false},
+    {"activedefrag", g_defrag, s_defrag, false},
     {"loglevel", g_loglevel, s_loglevel, false},
     {"maxmemory", g_maxmemory, s_maxmemory, false},
     {"maxmemory-policy", g_policy, s_policy, false},
@@ -483,7 +501,6 @@ static const char *const redis_only[] = {
     "dbfilename",
     "client-output-buffer-limit",
     "maxmemory-clients",
-    "activedefrag",
     "busy-reply-threshold",
     "lua-time-limit",
     "enable-debug-command",

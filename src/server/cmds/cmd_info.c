@@ -11,6 +11,7 @@
  * publishes (pubstats.h), everything else from atomics.
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -194,6 +195,34 @@ static void sec_memory(srv_exec *x, fc_buf *b)
         eng_policy_name(atomic_load(&s->budget.policy)));
     add(b, "mem_fragmentation_ratio:%.2f",
         used ? (double)rss / (double)used : 0.0);
+    /* The slab's own figures (src/engine/slab.h), from every worker's last
+     * sweep tick (this worker's now): pages mapped, their bytes written
+     * and not given back (what they can hold resident), the live chunks,
+     * entries on malloc (over 512 B, or of a class too rare in its shard
+     * for a page); and what defragmentation has done. */
+    eng_mem_stats ms;
+    srv_pub_mem_sum(x->w, &ms);
+    add(b, "fc_slab_page_bytes:%llu", (unsigned long long)ms.slab_pages_bytes);
+    add(b, "fc_slab_resident_bytes:%llu",
+        (unsigned long long)ms.slab_resident_bytes);
+    add(b, "fc_slab_live_bytes:%llu", (unsigned long long)ms.slab_live_bytes);
+    add(b, "fc_slab_frag_ratio:%.2f",
+        ms.slab_live_bytes
+            ? (double)ms.slab_resident_bytes / (double)ms.slab_live_bytes
+            : 0.0);
+    add(b, "fc_heap_entry_bytes:%llu", (unsigned long long)ms.heap_bytes);
+    add(b, "fc_activedefrag:%s", s->cfg.activedefrag ? "yes" : "no");
+    add(b, "fc_defrag_moved:%llu", (unsigned long long)ms.defrag_moved);
+    add(b, "fc_defrag_pages_freed:%llu",
+        (unsigned long long)ms.defrag_pages_freed);
+    add(b, "fc_defrag_trimmed_bytes:%llu",
+        (unsigned long long)ms.defrag_trimmed_bytes);
+    /* glibc's view (mallinfo2: walks its free lists, fine for INFO): what
+     * its arenas hold from the system and how much of that is free. */
+    struct mallinfo2 mi = mallinfo2();
+    add(b, "fc_malloc_arena_bytes:%llu",
+        (unsigned long long)(mi.arena + mi.hblkhd));
+    add(b, "fc_malloc_free_bytes:%llu", (unsigned long long)mi.fordblks);
     add(b, "mem_allocator:libc");
     add(b, "lazyfree_pending_objects:%llu",
         (unsigned long long)srv_lazyfree_pending());

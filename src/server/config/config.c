@@ -26,6 +26,7 @@ void srv_config_defaults(srv_config *c)
     c->port = 6380;
     c->maxclients = 10000;
     c->pin_threads = true;
+    c->activedefrag = true;
     c->loglevel = SRV_LOG_NOTICE;
     c->ttl_sweep_interval_ms = 100;
     c->stats_interval_ms = 100;
@@ -396,6 +397,8 @@ static int top_key(file_ctx *f, const char *k, const char *v)
         return r;
     if (!strcmp(k, "pin_threads"))
         return set_bool(f, &c->pin_threads, k, v);
+    if (!strcmp(k, "activedefrag"))
+        return set_bool(f, &c->activedefrag, k, v);
     if (!strcmp(k, "ttl_sweep_interval_ms"))
         return set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
     if (!strcmp(k, "stats_interval_ms"))

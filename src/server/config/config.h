@@ -55,6 +55,7 @@ typedef struct srv_config {
     int port;            /* TCP port, 1..65535 */
     uint32_t threads;    /* workers; 0 = online cores (resolved later) */
     bool pin_threads;    /* pin each worker to its own CPU (default on) */
+    bool activedefrag;   /* slab defrag on the sweep tick (default on) */
     uint32_t shards;     /* power of two; 0 = derived from threads */
     uint32_t maxclients; /* accepted connections at once */
     char *requirepass;   /* NULL = no AUTH needed */

@@ -67,6 +67,13 @@ static int f_pin(srv_config *c, const char *v, char *err, size_t errlen)
     return 0;
 }
 
+static int f_defrag(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (srv_parse_bool(v, &c->activedefrag))
+        return bad_value("activedefrag", v, "expected yes or no", err, errlen);
+    return 0;
+}
+
 static int f_shards(srv_config *c, const char *v, char *err, size_t errlen)
 {
     int64_t n;
@@ -228,6 +235,9 @@ static const flag flags[] = {
      "pin each worker to its own CPU (default yes; say no when clients or "
      "other busy processes share the cores: a pinned worker cannot move "
      "away from a busy CPU)"},
+    {"activedefrag", f_defrag, "yes|no",
+     "move entries out of sparse slab pages and give the memory back, in "
+     "small steps on the sweep tick (default yes; Redis's name)"},
     {"shards", f_shards, "N",
      "engine shards, a power of two >= threads (default: 64 per thread, "
      "rounded up to a power of two)"},
