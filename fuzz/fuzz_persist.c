@@ -156,6 +156,18 @@ static void decoders(const uint8_t *p, size_t n)
                                        it.klen, it.value, it.vlen) == used);
             CHECK(!memcmp(re, p + off, used));
             free(re);
+        } else if (it.tag == PF_ITEM_TYPED) {
+            CHECK(used == pf_typed_size(it.klen, it.vlen));
+            CHECK(it.key == p + off + PF_ITEM_TYPED_FIXED);
+            CHECK(it.value == it.key + it.klen);
+            CHECK(it.vtype >= 1 && it.vtype <= PF_VTYPE_MAX);
+            uint8_t *re = malloc(used);
+            CHECK(re);
+            CHECK(pf_item_typed_encode(re, it.vtype, it.expire_unix_ms, it.num,
+                                       it.key, it.klen, it.value,
+                                       it.vlen) == used);
+            CHECK(!memcmp(re, p + off, used));
+            free(re);
         } else {
             CHECK(used == PF_ITEM_SHARD_LEN);
             uint8_t re[PF_ITEM_SHARD_LEN];
