@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/pack.h"
 #include "engine/shard.h"
 #include "util/num.h"
 
@@ -106,20 +107,9 @@ eng_op *eng_op_begin(unsigned code)
     return op;
 }
 
-static void put_varint(fc_buf *b, size_t v)
-{
-    uint8_t tmp[10], *p = tmp;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    fc_buf_append(b, tmp, (size_t)(p - tmp));
-}
-
 void eng_op_arg(eng_op *op, const void *p, size_t n)
 {
-    put_varint(&op->b, n);
+    pk_varint_append(&op->b, n);
     fc_buf_append(&op->b, p, n);
     op->argc++;
 }
@@ -164,22 +154,6 @@ const uint8_t *eng_op_record(const eng_op *op, size_t *len)
     return (const uint8_t *)op->b.data;
 }
 
-static bool get_varint(eng_op_reader *r, size_t *out)
-{
-    size_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end)
-            return false;
-        uint8_t c = *r->p++;
-        x |= (size_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
-
 int eng_op_open(const void *rec, size_t n, unsigned *code, eng_op_reader *r)
 {
     r->p = rec;
@@ -188,7 +162,8 @@ int eng_op_open(const void *rec, size_t n, unsigned *code, eng_op_reader *r)
         return FC_EINVAL;
     *code = *r->p++;
     size_t argc;
-    if (!get_varint(r, &argc) || argc > n) /* each argument is >= 1 byte */
+    /* each argument takes at least one byte */
+    if (!pk_varint_take(&r->p, r->end, &argc) || argc > n)
         return FC_EINVAL;
     r->left = argc;
     return FC_OK;
@@ -197,7 +172,7 @@ int eng_op_open(const void *rec, size_t n, unsigned *code, eng_op_reader *r)
 bool eng_op_next(eng_op_reader *r, const uint8_t **p, size_t *n)
 {
     size_t len;
-    if (r->left == 0 || !get_varint(r, &len) ||
+    if (r->left == 0 || !pk_varint_take(&r->p, r->end, &len) ||
         len > (size_t)(r->end - r->p)) {
         r->left = 0;
         return false;

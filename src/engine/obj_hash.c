@@ -317,37 +317,10 @@ uint64_t hobj_scan(const eng_obj *o, uint64_t cursor, size_t count, hobj_fn fn,
 /* --- serialized form: varint count, then count x (field item, value
  * item), items as in pack.h --- */
 
-static void put_varint(fc_buf *b, size_t v)
-{
-    uint8_t tmp[10], *p = tmp;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    fc_buf_append(b, tmp, (size_t)(p - tmp));
-}
-
-static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
-{
-    size_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return false;
-        uint8_t c = *(*p)++;
-        x |= (size_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool get_item(const uint8_t **p, const uint8_t *end, const uint8_t **it,
                      size_t *n)
 {
-    if (!get_varint(p, end, n) || *n > (size_t)(end - *p))
+    if (!pk_varint_take(p, end, n) || *n > (size_t)(end - *p))
         return false;
     *it = *p;
     *p += *n;
@@ -358,11 +331,11 @@ static void hash_serialize(const eng_obj *o, fc_buf *out)
 {
     size_t pos = 0, fl, vl;
     const uint8_t *f, *v;
-    put_varint(out, hobj_len(o));
+    pk_varint_append(out, hobj_len(o));
     while (hobj_next(o, &pos, &f, &fl, &v, &vl)) {
-        put_varint(out, fl);
+        pk_varint_append(out, fl);
         fc_buf_append(out, f, fl);
-        put_varint(out, vl);
+        pk_varint_append(out, vl);
         fc_buf_append(out, v, vl);
     }
 }
@@ -372,7 +345,7 @@ static int hash_load(const uint8_t *p, size_t n, eng_obj **out)
     const uint8_t *end = p + n;
     size_t count;
     *out = NULL;
-    if (!get_varint(&p, end, &count) || count > n / 2)
+    if (!pk_varint_take(&p, end, &count) || count > n / 2)
         return FC_EINVAL; /* each pair takes two bytes at least */
     eng_obj *o = hash_create();
     if (!o)

@@ -21,43 +21,16 @@ static const char *lst_encoding(const eng_obj *o)
     return o->enc == LENC_CHUNKED ? "chunked" : "pack";
 }
 
-static void put_varint(fc_buf *b, size_t v)
-{
-    uint8_t tmp[10], *p = tmp;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    fc_buf_append(b, tmp, (size_t)(p - tmp));
-}
-
-static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
-{
-    size_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return false;
-        uint8_t c = *(*p)++;
-        x |= (size_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void lst_serialize(const eng_obj *o, fc_buf *out)
 {
     const list_obj *l = (const list_obj *)o;
     lst_iter it;
     const uint8_t *e;
     size_t n;
-    put_varint(out, l->count);
+    pk_varint_append(out, l->count);
     lst_iter_at(o, 0, &it);
     while (lst_iter_next(&it, &e, &n)) {
-        put_varint(out, n);
+        pk_varint_append(out, n);
         fc_buf_append(out, e, n);
     }
 }
@@ -67,7 +40,7 @@ static int lst_load(const uint8_t *p, size_t n, eng_obj **out)
     const uint8_t *end = p + n;
     size_t count;
     *out = NULL;
-    if (!get_varint(&p, end, &count) || count > n)
+    if (!pk_varint_take(&p, end, &count) || count > n)
         return FC_EINVAL;
     eng_obj *o = lst_create();
     if (!o)
@@ -75,7 +48,7 @@ static int lst_load(const uint8_t *p, size_t n, eng_obj **out)
     for (size_t i = 0; i < count; i++) {
         size_t len;
         int rc;
-        if (!get_varint(&p, end, &len) || len > (size_t)(end - p)) {
+        if (!pk_varint_take(&p, end, &len) || len > (size_t)(end - p)) {
             lst_free(o);
             return FC_EINVAL;
         }

@@ -21,16 +21,6 @@
 #include "fastcache.h"
 #include "util/num.h"
 
-static uint8_t *put_varint(uint8_t *p, size_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 static inline size_t get_varint(const uint8_t *p, size_t *v)
 {
     size_t x = *p & 0x7f, i = 1;
@@ -79,7 +69,7 @@ void ln_encode(const void *p, size_t n, ln_enc *e)
         while (nb < 8 && (v < -((int64_t)1 << (8 * nb - 1)) ||
                           v >= ((int64_t)1 << (8 * nb - 1))))
             nb++;
-        uint8_t *q = put_varint(e->hdr, nb * 2 + 1);
+        uint8_t *q = pk_varint_put(e->hdr, nb * 2 + 1);
         uint64_t u = (uint64_t)v;
         for (size_t i = 0; i < nb; i++)
             *q++ = (uint8_t)(u >> (8 * i));
@@ -88,7 +78,7 @@ void ln_encode(const void *p, size_t n, ln_enc *e)
         e->tlen = 0;
         return;
     }
-    e->hlen = (size_t)(put_varint(e->hdr, n * 2) - e->hdr);
+    e->hlen = (size_t)(pk_varint_put(e->hdr, n * 2) - e->hdr);
     e->tail = p;
     e->tlen = n;
 }

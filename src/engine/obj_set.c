@@ -379,41 +379,14 @@ uint64_t sobj_scan(const eng_obj *o, uint64_t cursor, size_t count, sobj_fn fn,
 
 /* --- serialized form: varint count, then count members as items --- */
 
-static void put_varint(fc_buf *b, size_t v)
-{
-    uint8_t tmp[10], *p = tmp;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    fc_buf_append(b, tmp, (size_t)(p - tmp));
-}
-
-static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
-{
-    size_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return false;
-        uint8_t c = *(*p)++;
-        x |= (size_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void set_serialize(const eng_obj *o, fc_buf *out)
 {
     sobj_it it = {0};
     const uint8_t *m;
     size_t ml;
-    put_varint(out, sobj_len(o));
+    pk_varint_append(out, sobj_len(o));
     while (sobj_next(o, &it, &m, &ml)) {
-        put_varint(out, ml);
+        pk_varint_append(out, ml);
         fc_buf_append(out, m, ml);
     }
 }
@@ -423,7 +396,7 @@ static int set_load(const uint8_t *p, size_t n, eng_obj **out)
     const uint8_t *end = p + n;
     size_t count;
     *out = NULL;
-    if (!get_varint(&p, end, &count) || count > n)
+    if (!pk_varint_take(&p, end, &count) || count > n)
         return FC_EINVAL; /* each member takes a byte at least */
     eng_obj *o = set_create();
     if (!o)
@@ -437,7 +410,7 @@ static int set_load(const uint8_t *p, size_t n, eng_obj **out)
     for (size_t i = 0; i < count; i++) {
         size_t ml;
         bool added;
-        if (!get_varint(&p, end, &ml) || ml > (size_t)(end - p)) {
+        if (!pk_varint_take(&p, end, &ml) || ml > (size_t)(end - p)) {
             rc = FC_EINVAL;
             goto fail;
         }

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "engine/engine.h"
+#include "engine/pack.h"
 #include "fastcache.h"
 
 #define MIN_SLOTS 8
@@ -51,35 +52,17 @@ static uint64_t block_hash(const uint8_t *b)
     return hash_key(k, n);
 }
 
-static size_t varint_size(size_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80)
-        v >>= 7, n++;
-    return n;
-}
-
-static uint8_t *varint_put(uint8_t *p, size_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 uint8_t *ot_block_new(const void *a, size_t alen, const void *b, size_t blen)
 {
-    size_t n = varint_size(alen) + alen + (b ? varint_size(blen) + blen : 0);
+    size_t n = pk_varint_size(alen) + alen + (b ? pk_varint_size(blen) + blen : 0);
     uint8_t *blk = malloc(n), *p;
     if (!blk)
         return NULL;
-    p = varint_put(blk, alen);
+    p = pk_varint_put(blk, alen);
     if (alen)
         memcpy(p, a, alen);
     if (b) {
-        p = varint_put(p + alen, blen);
+        p = pk_varint_put(p + alen, blen);
         if (blen)
             memcpy(p, b, blen);
     }

@@ -13,34 +13,8 @@
 #include <string.h>
 
 #include "engine/obj_zset.h"
+#include "engine/pack.h"
 #include "fastcache.h"
-
-static void put_varint(fc_buf *b, size_t v)
-{
-    uint8_t tmp[10], *p = tmp;
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    fc_buf_append(b, tmp, (size_t)(p - tmp));
-}
-
-static bool get_varint(const uint8_t **p, const uint8_t *end, size_t *out)
-{
-    size_t x = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return false;
-        uint8_t c = *(*p)++;
-        x |= (size_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = x;
-            return true;
-        }
-    }
-    return false;
-}
 
 static void put_f64(fc_buf *b, double d)
 {
@@ -68,10 +42,10 @@ static void zset_serialize(const eng_obj *o, fc_buf *out)
     const char *m;
     size_t n;
     double s;
-    put_varint(out, zs_len(o));
+    pk_varint_append(out, zs_len(o));
     zs_iter_init(&it, o, 0, false);
     while (zs_iter_next(&it, &m, &n, &s)) {
-        put_varint(out, n);
+        pk_varint_append(out, n);
         fc_buf_append(out, m, n);
         put_f64(out, s);
     }
@@ -83,7 +57,7 @@ static int zset_load(const uint8_t *p, size_t n, eng_obj **out)
     const uint8_t *end = p + n;
     size_t count;
     *out = NULL;
-    if (!get_varint(&p, end, &count) || count > n / 9)
+    if (!pk_varint_take(&p, end, &count) || count > n / 9)
         return FC_EINVAL; /* every element takes >= 9 bytes */
     eng_obj *o = zs_new();
     if (!o)
@@ -94,7 +68,7 @@ static int zset_load(const uint8_t *p, size_t n, eng_obj **out)
     int rc = FC_OK;
     for (size_t i = 0; i < count; i++) {
         size_t len;
-        if (!get_varint(&p, end, &len) || len > (size_t)(end - p) ||
+        if (!pk_varint_take(&p, end, &len) || len > (size_t)(end - p) ||
             (size_t)(end - p) - len < 8 || len > UINT32_MAX) {
             rc = FC_EINVAL;
             break;

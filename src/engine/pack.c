@@ -9,24 +9,26 @@
 
 #include "fastcache.h"
 
-static size_t varint_size(size_t v)
+void pk_varint_append(fc_buf *b, size_t v)
 {
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
+    uint8_t tmp[10];
+    fc_buf_append(b, tmp, (size_t)(pk_varint_put(tmp, v) - tmp));
 }
 
-static uint8_t *varint_put(uint8_t *p, size_t v)
+bool pk_varint_take(const uint8_t **p, const uint8_t *end, size_t *out)
 {
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
+    size_t x = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return false;
+        uint8_t c = *(*p)++;
+        x |= (size_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = x;
+            return true;
+        }
     }
-    *p++ = (uint8_t)v;
-    return p;
+    return false;
 }
 
 size_t pk_heap(const eng_pack *pk)
@@ -61,12 +63,12 @@ static int pk_room(eng_pack *pk, size_t extra)
 
 int pk_insert(eng_pack *pk, size_t off, const void *item, size_t len)
 {
-    size_t vs = varint_size(len), add = vs + len;
+    size_t vs = pk_varint_size(len), add = vs + len;
     int rc = pk_room(pk, add);
     if (rc != FC_OK)
         return rc;
     memmove(pk->data + off + add, pk->data + off, pk->used - off);
-    uint8_t *p = varint_put(pk->data + off, len);
+    uint8_t *p = pk_varint_put(pk->data + off, len);
     if (len)
         memcpy(p, item, len);
     pk->used += (uint32_t)add;
@@ -77,15 +79,15 @@ int pk_insert(eng_pack *pk, size_t off, const void *item, size_t len)
 int pk_insert2(eng_pack *pk, size_t off, const void *a, size_t alen,
                const void *b, size_t blen)
 {
-    size_t add = varint_size(alen) + alen + varint_size(blen) + blen;
+    size_t add = pk_varint_size(alen) + alen + pk_varint_size(blen) + blen;
     int rc = pk_room(pk, add);
     if (rc != FC_OK)
         return rc;
     memmove(pk->data + off + add, pk->data + off, pk->used - off);
-    uint8_t *p = varint_put(pk->data + off, alen);
+    uint8_t *p = pk_varint_put(pk->data + off, alen);
     if (alen)
         memcpy(p, a, alen);
-    p = varint_put(p + alen, blen);
+    p = pk_varint_put(p + alen, blen);
     if (blen)
         memcpy(p, b, blen);
     pk->used += (uint32_t)add;
@@ -111,14 +113,14 @@ static void pk_maybe_shrink(eng_pack *pk)
 int pk_replace(eng_pack *pk, size_t off, const void *item, size_t len)
 {
     size_t end = pk_skip(pk, off), old = end - off;
-    size_t add = varint_size(len) + len;
+    size_t add = pk_varint_size(len) + len;
     if (add > old) {
         int rc = pk_room(pk, add - old);
         if (rc != FC_OK)
             return rc;
     }
     memmove(pk->data + off + add, pk->data + end, pk->used - end);
-    uint8_t *p = varint_put(pk->data + off, len);
+    uint8_t *p = pk_varint_put(pk->data + off, len);
     if (len)
         memmove(p, item, len); /* item may point into the pack */
     pk->used = (uint32_t)(pk->used - old + add);

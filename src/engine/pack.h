@@ -15,7 +15,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
+
 #define PK_NONE SIZE_MAX
+
+/* --- LEB128 varints, as every typed layout (pack items, serialized
+ * values, op records, element blocks) writes its lengths --- */
+
+static inline size_t pk_varint_size(size_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Writes v at p (pk_varint_size(v) bytes); returns the byte after it. */
+static inline uint8_t *pk_varint_put(uint8_t *p, size_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Appends v to b (oom through b). */
+void pk_varint_append(fc_buf *b, size_t v);
+
+/* Reads a varint from untrusted bytes [*p, end): false when it runs past
+ * end or past 64 bits; *p moves past it on success. */
+bool pk_varint_take(const uint8_t **p, const uint8_t *end, size_t *out);
 
 typedef struct eng_pack {
     uint8_t *data;
