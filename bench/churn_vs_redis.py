@@ -42,10 +42,10 @@ process started is stopped.
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import time
+
+from benchutil import enc, free_port, spawn, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FC = os.environ.get("FC_SERVER", os.path.join(ROOT, "build",
@@ -71,81 +71,6 @@ def parse_size(s):
     return int(s)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    """Minimal RESP client: replies to single commands, and a fast path for
-    a batch of SETs (counts the replies, fails on any error)."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def call(self, *args):
-        self.s.sendall(enc(*args))
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b":":
-            return int(rest)
-        if t == b"-":
-            raise RuntimeError(rest.decode())
-        return rest
-
-    def sets(self, payload, n):
-        """Sends n pipelined SETs (already encoded); waits for n +OK."""
-        self.s.sendall(payload)
-        want = b"+OK\r\n" * n
-        while len(self.buf) < len(want):
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        got, self.buf = self.buf[:len(want)], self.buf[len(want):]
-        if got != want:
-            raise RuntimeError("SET failed: %r" % got[:200])
-
-    def info(self, section="memory"):
-        out = {}
-        for line in self.call("INFO", section).decode().split("\r\n"):
-            if ":" in line:
-                k, _, v = line.partition(":")
-                out[k] = v
-        return out
-
-
 def start(kind, port, extra=()):
     if kind == "redis":
         args = [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save",
@@ -155,32 +80,7 @@ def start(kind, port, extra=()):
                 str(THREADS), "--pin-threads", "no"]
         if SHARDS:
             args += ["--shards", SHARDS]
-    p = subprocess.Popen(args + list(extra), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            c = Conn(port)
-            if c.call("PING") == b"PONG":
-                return p, c
-        except OSError:
-            pass
-        if p.poll() is not None:
-            sys.exit("%s exited at start" % kind)
-        time.sleep(0.05)
-    p.kill()
-    sys.exit("%s did not start" % kind)
-
-
-def stop(p, c):
-    try:
-        c.s.sendall(enc("SHUTDOWN", "NOSAVE"))
-    except OSError:
-        pass
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    return spawn(args + list(extra), kind, port)
 
 
 def churn(c, limit, rounds, keyspace_x=KEYSPACE_X, vmin=VMIN, vmax=VMAX,

@@ -33,10 +33,9 @@ persistence; every loop is bounded and every process started is stopped.
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
-import time
+
+from benchutil import free_port, spawn, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FC = os.environ.get("FC_SERVER", os.path.join(ROOT, "build", "fast-cache-server"))
@@ -48,73 +47,6 @@ BATCH = 1000
 WARM = 0.2
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Conn:
-    """Minimal pipelining RESP client (replies: simple, error, int, bulk)."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.buf = b""
-
-    @staticmethod
-    def enc(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b":":
-            return int(rest)
-        if t == b"-":
-            return RuntimeError(rest.decode())
-        return rest
-
-    def pipe(self, cmds):
-        self.s.sendall(b"".join(self.enc(*c) for c in cmds))
-        return [self.reply() for _ in cmds]
-
-    def call(self, *args):
-        return self.pipe([args])[0]
-
-    def info(self, section):
-        out = {}
-        for line in self.call("INFO", section).decode().split("\r\n"):
-            if ":" in line:
-                k, _, v = line.partition(":")
-                out[k] = v
-        return out
-
-
 def start(kind, port, extra=()):
     if kind == "redis":
         args = [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save",
@@ -122,32 +54,7 @@ def start(kind, port, extra=()):
     else:
         args = [FC, "--bind", "127.0.0.1", "--port", str(port), "--threads",
                 "1", "--shards", "4", "--pin-threads", "no"]
-    p = subprocess.Popen(args + list(extra), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            c = Conn(port)
-            if c.call("PING") == b"PONG":
-                return p, c
-        except OSError:
-            pass
-        if p.poll() is not None:
-            sys.exit("%s exited at start" % kind)
-        time.sleep(0.05)
-    p.kill()
-    sys.exit("%s did not start" % kind)
-
-
-def stop(p, c):
-    try:
-        c.s.sendall(Conn.enc("SHUTDOWN", "NOSAVE"))
-    except OSError:
-        pass
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    return spawn(args + list(extra), kind, port, errors_as_values=True)
 
 
 def zipf_ranks(n, count, rnd):

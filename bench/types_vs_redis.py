@@ -23,10 +23,11 @@ started is stopped.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
+
+from benchutil import free_port, spawn, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FC = os.environ.get("FC_SERVER", os.path.join(ROOT, "build", "fast-cache-server"))
@@ -39,78 +40,6 @@ SMALL_KEYS = int(os.environ.get("SMALL_KEYS", "1000"))
 PIN = (os.cpu_count() or 1) >= 2
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Conn:
-    """Minimal pipelining RESP2 client."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.buf = b""
-
-    @staticmethod
-    def enc(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        return b"".join(out)
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\r\n")
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.s.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n + 2:]
-        return out
-
-    def reply(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t in (b"+", b":"):
-            return rest
-        if t == b"-":
-            raise RuntimeError(rest.decode())
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if t == b"*":
-            n = int(rest)
-            return [self.reply() for _ in range(max(n, 0))]
-        raise RuntimeError("bad reply %r" % line)
-
-    def pipe(self, cmds):
-        self.s.sendall(b"".join(self.enc(*c) for c in cmds))
-        return [self.reply() for _ in cmds]
-
-    def call(self, *args):
-        return self.pipe([args])[0]
-
-    def used_memory(self):
-        info = self.call("INFO", "memory").decode()
-        for line in info.splitlines():
-            if line.startswith("used_memory:"):
-                return int(line.split(":")[1])
-        raise RuntimeError("no used_memory")
-
-    def close(self):
-        self.s.close()
-
-
 def start(kind, port, pinned, threads=None):
     if kind == "redis":
         args = [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -121,30 +50,7 @@ def start(kind, port, pinned, threads=None):
             args += ["--threads", str(threads)]
     if pinned:
         args = ["taskset", "-c", "0"] + args
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            c = Conn(port)
-            if c.call("PING") == b"PONG":
-                return p, c
-        except OSError:
-            time.sleep(0.05)
-    p.kill()
-    raise RuntimeError("%s did not start" % kind)
-
-
-def stop(p, c):
-    try:
-        c.close()
-    except OSError:
-        pass
-    p.terminate()
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    return spawn(args, kind, port)
 
 
 def bench(port, test, pipe, pinned):
@@ -221,10 +127,10 @@ def memory(kind):
             for keys, n in ((SMALL_KEYS, 100), (1, 100000)):
                 c.call("FLUSHALL")
                 time.sleep(0.2)
-                before = c.used_memory()
+                before = int(c.info("memory")["used_memory"])
                 for k in range(keys):
                     build(c, typ, b"%s:%d" % (typ.encode(), k), n, ints)
-                after = c.used_memory()
+                after = int(c.info("memory")["used_memory"])
                 enc = c.call("OBJECT", "ENCODING", b"%s:0" % typ.encode())
                 res[(typ, ints, n)] = ((after - before) / (keys * n),
                                        enc.decode() if enc else "?")
