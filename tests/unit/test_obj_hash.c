@@ -237,42 +237,9 @@ static void test_fuzz(void **state)
     RUN(t, "HDEL", "large", "field:1", "field:2");
     const char *keys[] = {"small", "large"};
     uint64_t rng = 99;
-    eng_shard *sh = eng_shard_new(0, 0, NULL);
-    for (int k = 0; k < 2; k++) {
-        fc_buf s = {0};
-        assert_int_equal(eng_obj_serialize(hash_of(t, keys[k]), &s), FC_OK);
-        uint8_t *b = malloc(s.len);
-        for (int round = 0; round < 3000; round++) {
-            memcpy(b, s.data, s.len);
-            for (int j = 0; j < 1 + round % 4; j++) {
-                rng = rng * 6364136223846793005ull + 1;
-                b[(rng >> 33) % s.len] = (uint8_t)(rng >> 20);
-            }
-            eng_obj *l;
-            int rc = eng_hash_ops.load(b, s.len, &l);
-            assert_true(rc == FC_OK || rc == FC_EINVAL);
-            if (rc == FC_OK)
-                eng_obj_free(l);
-        }
-        free(b);
-        fc_buf_free(&s);
-    }
-    for (size_t i = 0; i < log.n; i++) {
-        const rp_rec *r = &log.r[i];
-        if (r->kind != FC_MUT_OP || r->vlen == 0)
-            continue;
-        uint8_t *b = malloc(r->vlen);
-        for (int round = 0; round < 50; round++) {
-            memcpy(b, r->val, r->vlen);
-            rng = rng * 6364136223846793005ull + 1;
-            b[(rng >> 33) % r->vlen] = (uint8_t)(rng >> 20);
-            int rc = eng_obj_apply(sh, eng_hash("f", 1), "f", 1, ENG_TYPE_HASH,
-                                   b, r->vlen, 0, TH_NOW);
-            assert_true(rc == FC_OK || rc == FC_EINVAL);
-        }
-        free(b);
-    }
-    eng_shard_free(sh);
+    for (int k = 0; k < 2; k++)
+        rp_fuzz_value(&eng_hash_ops, hash_of(t, keys[k]), &rng);
+    rp_fuzz_ops(&log, ENG_TYPE_HASH, &rng);
     th_free(t);
     rp_log_free(&log);
 }
