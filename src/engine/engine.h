@@ -84,6 +84,10 @@ enum eng_drop_reason { ENG_DROP_MEMORY = 1, ENG_DROP_EXPIRED = 2 };
 typedef void (*eng_drop_fn)(void *ctx, uint32_t shard, const void *key,
                             size_t klen, int reason);
 
+/* The levels of the default policy, in an entry's flags (entry.h). */
+enum eng_tier { ENG_TIER_COLD = 0, ENG_TIER_WARM = 1, ENG_TIER_HOT = 2 };
+#define ENG_TIERS 3
+
 typedef struct eng_budget {
     /* Settings: read on every write (and the policy on every hit). */
     _Atomic uint64_t limit;     /* bytes; 0 = no limit */
@@ -95,14 +99,42 @@ typedef struct eng_budget {
                                    (replicas, recovery) */
     eng_drop_fn on_drop; /* set before the shards are used; may be NULL */
     void *on_drop_ctx;
+    /* The default policy's levels (evict.c): per-shard capacities of the
+     * warm and hot levels (and cold's, reported only), and the most
+     * entries the hand promotes in one pass (eng_budget_set_tiers). */
+    _Atomic uint32_t tier_cap[ENG_TIERS];
+    _Atomic uint32_t promotion_batch;
     /* Written by every shard: its own line. */
     _Alignas(64) _Atomic int64_t used;
     _Atomic int64_t peak;
     _Atomic uint64_t evicted;
 } eng_budget;
 
-/* Defaults above, no limit, policy CLOCK, enforcing. */
+/* Defaults above, no limit, policy CLOCK, enforcing; the tiers as
+ * eng_budget_set_tiers(b, 2048, 8192, 65536, 256, 1). */
 void eng_budget_init(eng_budget *b);
+/* The [tiers] settings: whole-store capacities of the hot, warm and cold
+ * levels, divided among nshards (each shard gets at least 1), and
+ * promotion_batch. A zero argument keeps the current value. */
+void eng_budget_set_tiers(eng_budget *b, uint64_t hot, uint64_t warm,
+                          uint64_t cold, uint32_t promotion_batch,
+                          uint32_t nshards);
+
+/* Per-level figures of a shard (eng_tier_stats_add sums them). keys: the
+ * entries at the level now (exact); capacity: the shard's share; hits:
+ * accessed bits the hand found on entries of the level (an entry read
+ * any number of times between two passes counts once); promotions into
+ * the level, demotions out of it. Under a policy other than the default
+ * the levels do not move and every key is reported as cold. */
+typedef struct eng_tier_stats {
+    uint64_t keys, capacity, hits, promotions, demotions;
+} eng_tier_stats;
+void eng_tier_stats_add(const eng_shard *sh, eng_tier_stats sum[ENG_TIERS]);
+/* The periodic part of the default policy's promotion: with a limit set
+ * and hits since the last call, walks the hand over at most
+ * promotion_batch entries (promoting the accessed ones, demoting the idle
+ * ones, evicting none). Returns the entries visited. */
+size_t eng_tier_walk(eng_shard *sh);
 /* Attaches sh to b (before its first write; b outlives sh). */
 void eng_shard_set_budget(eng_shard *sh, eng_budget *b);
 /* Redis's names plus "clock" (our default) and the seed's aliases "none",

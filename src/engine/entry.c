@@ -161,9 +161,10 @@ bool ent_try_overwrite(eng_entry *e, const void *val, size_t vlen,
     need = hdr + v.klen + vlen;
     if (hdr != v.hdr || !fits_snugly(need, ent_usable(e)))
         return false;
-    /* A new value is a string, and a fresh write is not yet an access. */
+    /* A new value is a string, and a fresh write is not yet an access; the
+     * key keeps its level (evict.c counts entries per level). */
     flags = (ENG_TYPE_STRING << ENT_TYPE_SHIFT) | (ttl ? ENT_F_TTL : 0) |
-            (e->flags & ENT_F_HEAP);
+            (e->flags & (ENT_F_HEAP | ENT_LVL_MASK));
     p = put_header(e, flags, v.klen, vlen, expire_at);
     if (vlen)
         memmove(p + v.klen, val, vlen); /* val may alias the old value */

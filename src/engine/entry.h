@@ -12,7 +12,11 @@
  * evict.c), bits 2-4
  * the value type (enum eng_type), bit 5 ENT_F_HEAP (the block came from
  * malloc, not from the shard's slab: blocks above SLAB_MAX bytes, and
- * smaller ones while their class has no page, slab.h). meta is
+ * smaller ones while their class has no page, slab.h), bits 6-7 the
+ * entry's level under the default eviction policy (enum eng_tier: 0 cold,
+ * 1 warm, 2 hot; evict.c), which stays with the key when a write
+ * reallocates or rewrites its entry (shard_replace, ent_try_overwrite),
+ * like meta. meta is
  * Redis's 24 bits of access metadata (evict.h): the LRU clock in seconds,
  * or under an LFU policy 16 bits of minutes and an 8-bit logarithmic
  * counter; it moves with the entry when a write reallocates it. Lengths are
@@ -38,6 +42,8 @@
 #define ENT_TYPE_SHIFT 2
 #define ENT_TYPE_MASK 0x1cu
 #define ENT_F_HEAP 0x20u
+#define ENT_LVL_SHIFT 6
+#define ENT_LVL_MASK 0xc0u
 
 struct eng_entry {
     uint8_t flags;
@@ -186,6 +192,16 @@ static inline void ent_set_meta(eng_entry *e, uint32_t m)
     e->meta[0] = (uint8_t)m;
     e->meta[1] = (uint8_t)(m >> 8);
     e->meta[2] = (uint8_t)(m >> 16);
+}
+
+static inline unsigned ent_level(const eng_entry *e)
+{
+    return (e->flags & ENT_LVL_MASK) >> ENT_LVL_SHIFT;
+}
+
+static inline void ent_set_level(eng_entry *e, unsigned lvl)
+{
+    e->flags = (uint8_t)((e->flags & ~ENT_LVL_MASK) | (lvl << ENT_LVL_SHIFT));
 }
 
 static inline unsigned ent_type(const eng_entry *e)

@@ -113,6 +113,25 @@ void eng_budget_init(eng_budget *b)
     atomic_store(&b->lfu_log_factor, 10);
     atomic_store(&b->lfu_decay_time, 1);
     atomic_store(&b->enforce, true);
+    eng_budget_set_tiers(b, 2048, 8192, 65536, 256, 1);
+}
+
+void eng_budget_set_tiers(eng_budget *b, uint64_t hot, uint64_t warm,
+                          uint64_t cold, uint32_t promotion_batch,
+                          uint32_t nshards)
+{
+    uint64_t total[ENG_TIERS] = {cold, warm, hot};
+    if (!nshards)
+        nshards = 1;
+    for (int l = 0; l < ENG_TIERS; l++) {
+        if (!total[l])
+            continue;
+        uint64_t per = total[l] / nshards;
+        per = per < 1 ? 1 : per > UINT32_MAX ? UINT32_MAX : per;
+        atomic_store(&b->tier_cap[l], (uint32_t)per);
+    }
+    if (promotion_batch)
+        atomic_store(&b->promotion_batch, promotion_batch);
 }
 
 void eng_shard_set_budget(eng_shard *sh, eng_budget *b)
@@ -351,16 +370,51 @@ static bool pick_sampled(eng_shard *sh, int pol, int64_t *now, struct ht_ref *r)
     return found;
 }
 
-/* CLOCK: see the top. The hand is a slot position (group * 8 + slot) and
- * moves past the victim, so that a bit it has just cleared is not seen
- * again before a whole turn. At most two turns (the first clears every
- * bit). */
-static bool pick_clock(eng_shard *sh, struct ht_ref *r)
+/* The hand passes e (the default policy's rule, see the top): an
+ * accessed entry loses its bit and moves up a level when that level has
+ * room in this shard and the pass has promotions left; an idle one moves
+ * down a level; an idle cold one is the victim (true). */
+static bool hand_pass(eng_shard *sh, eng_entry *e)
+{
+    unsigned lvl = ent_level(e);
+    if (e->flags & ENT_F_ACCESSED) {
+        e->flags &= (uint8_t)~ENT_F_ACCESSED;
+        sh->tier_hits[lvl]++;
+        if (lvl < ENG_TIER_HOT && sh->promo_left &&
+            sh->tier_len[lvl + 1] <
+                atomic_load_explicit(&sh->budget->tier_cap[lvl + 1],
+                                     memory_order_relaxed)) {
+            ent_set_level(e, lvl + 1);
+            sh->tier_len[lvl]--;
+            sh->tier_len[lvl + 1]++;
+            sh->tier_promos[lvl + 1]++;
+            sh->promo_left--;
+        }
+        return false;
+    }
+    if (lvl == ENG_TIER_COLD)
+        return true;
+    ent_set_level(e, lvl - 1);
+    sh->tier_len[lvl]--;
+    sh->tier_len[lvl - 1]++;
+    sh->tier_demos[lvl]++;
+    return false;
+}
+
+/* Moves the hand over at most `visits` entries (SIZE_MAX: until a
+ * victim), applying hand_pass to each. With want_victim, stops at the
+ * first victim (in *r, true); otherwise passes over victims too. The hand
+ * is a slot position (group * 8 + slot) and moves past the victim, so
+ * that a bit it has just cleared is not seen again before a whole turn.
+ * At most four turns: the first clears every bit, the next two bring the
+ * hot entries down to cold, the fourth finds a cold idle one. */
+static bool hand_walk(eng_shard *sh, size_t visits, bool want_victim,
+                      struct ht_ref *r)
 {
     struct ht_table *t = victim_table(sh);
     if (!t->count)
         return false;
-    for (size_t walked = 0; walked <= 2 * t->n + 1; walked++) {
+    for (size_t walked = 0; walked <= 4 * t->n + 1; walked++) {
         size_t gi = sh->hand >> 3;
         unsigned from = (unsigned)(sh->hand & 7);
         if (gi >= t->n) {
@@ -371,11 +425,13 @@ static bool pick_clock(eng_shard *sh, struct ht_ref *r)
         uint64_t m = ctrl_full(g->ctrl) & ~((1ULL << (8 * from)) - 1);
         for (; m; m &= m - 1) {
             unsigned i = ctrl_first(m);
-            eng_entry *e = g->slot[i];
-            if (e->flags & ENT_F_ACCESSED) {
-                e->flags &= (uint8_t)~ENT_F_ACCESSED;
-                continue;
+            if (!visits) {
+                sh->hand = (gi << 3) + i;
+                return false;
             }
+            visits--;
+            if (!hand_pass(sh, g->slot[i]) || !want_victim)
+                continue;
             *r = (struct ht_ref){.t = t, .g = g, .i = i};
             sh->hand = (gi << 3) + i + 1;
             return true;
@@ -383,6 +439,51 @@ static bool pick_clock(eng_shard *sh, struct ht_ref *r)
         sh->hand = (gi + 1) << 3;
     }
     return false;
+}
+
+/* CLOCK with levels: see the top. */
+static bool pick_clock(eng_shard *sh, struct ht_ref *r)
+{
+    return hand_walk(sh, SIZE_MAX, true, r);
+}
+
+size_t eng_tier_walk(eng_shard *sh)
+{
+    eng_budget *b = sh->budget;
+    if (!b || sh->marks == sh->marks_seen ||
+        !atomic_load_explicit(&b->limit, memory_order_relaxed) ||
+        atomic_load_explicit(&b->policy, memory_order_relaxed) !=
+            ENG_POL_CLOCK ||
+        !atomic_load_explicit(&b->enforce, memory_order_relaxed) ||
+        sh->ht.old.g)
+        return 0;
+    sh->marks_seen = sh->marks;
+    size_t batch =
+        atomic_load_explicit(&b->promotion_batch, memory_order_relaxed);
+    size_t n = batch < sh->ht.cur.count ? batch : sh->ht.cur.count;
+    sh->promo_left = (uint32_t)batch;
+    hand_walk(sh, n, false, NULL);
+    return n;
+}
+
+void eng_tier_stats_add(const eng_shard *sh, eng_tier_stats sum[ENG_TIERS])
+{
+    bool levels =
+        sh->budget && atomic_load_explicit(&sh->budget->policy,
+                                           memory_order_relaxed) ==
+                          ENG_POL_CLOCK;
+    for (int l = 0; l < ENG_TIERS; l++) {
+        if (levels)
+            sum[l].keys += sh->tier_len[l];
+        else if (l == ENG_TIER_COLD)
+            sum[l].keys += ht_len(&sh->ht);
+        if (sh->budget)
+            sum[l].capacity += atomic_load_explicit(&sh->budget->tier_cap[l],
+                                                    memory_order_relaxed);
+        sum[l].hits += sh->tier_hits[l];
+        sum[l].promotions += sh->tier_promos[l];
+        sum[l].demotions += sh->tier_demos[l];
+    }
 }
 
 static void evict_one(eng_shard *sh, const struct ht_ref *r)
@@ -407,6 +508,8 @@ static bool evict_loop(eng_shard *sh, size_t max, int64_t *now, size_t *removed)
     int pol = atomic_load_explicit(&sh->budget->policy, memory_order_relaxed);
     bool ok = true;
 
+    sh->promo_left =
+        atomic_load_explicit(&sh->budget->promotion_batch, memory_order_relaxed);
     if (sh->expires) {
         *removed += eng_sweep(sh, EXPIRE_FIRST_SLOTS, shard_now(now));
         shard_account(sh);

@@ -355,10 +355,7 @@ static void remove_quietly(eng_shard *sh, uint64_t hash, const void *key,
     struct ht_ref r;
     if (!ht_find(&sh->ht, hash, key, klen, &r))
         return;
-    eng_entry *e = ht_erase(&sh->ht, &r);
-    if (ent_has_ttl(e))
-        sh->expires--;
-    shard_free_entry(sh, e);
+    shard_free_entry(sh, shard_erase(sh, &r));
     ht_maybe_shrink(&sh->ht);
     if (sh->budget)
         shard_account_freed(sh);

@@ -55,12 +55,19 @@ void eng_entry_free(eng_shard *sh, eng_entry *e)
     shard_free_entry(sh, e);
 }
 
-eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
-                        fc_mutation_kind kind)
+eng_entry *shard_erase(eng_shard *sh, const struct ht_ref *r)
 {
     eng_entry *e = ht_erase(&sh->ht, r);
     if (ent_has_ttl(e))
         sh->expires--;
+    sh->tier_len[ent_level(e)]--;
+    return e;
+}
+
+eng_entry *shard_remove(eng_shard *sh, const struct ht_ref *r,
+                        fc_mutation_kind kind)
+{
+    eng_entry *e = shard_erase(sh, r);
     if (kind == FC_MUT_EXPIRED && sh->budget && sh->budget->on_drop) {
         struct ent_view v;
         ent_decode(e, &v);
@@ -91,15 +98,18 @@ void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n)
         return;
     sh->expires += (size_t)ent_has_ttl(n) - (size_t)ent_has_ttl(o);
     memcpy(n->meta, o->meta, sizeof(n->meta)); /* the key's history stays */
+    ent_set_level(n, ent_level(o));
     r->g->slot[r->i] = n;
 }
 
 int shard_insert(eng_shard *sh, uint64_t h, eng_entry *n)
 {
+    ent_set_level(n, ENG_TIER_COLD);
     if (ht_insert(&sh->ht, h, n) != FC_OK)
         return FC_ENOMEM;
     if (ent_has_ttl(n))
         sh->expires++;
+    sh->tier_len[ENG_TIER_COLD]++;
     return FC_OK;
 }
 
@@ -161,6 +171,7 @@ void eng_clear(eng_shard *sh)
     sh->expires = 0;
     sh->sweep_pos = 0;
     sh->hand = 0;
+    memset(sh->tier_len, 0, sizeof(sh->tier_len));
     shard_account(sh);
     shard_notify(sh, FC_MUT_CLEAR, NULL);
 }
@@ -181,8 +192,7 @@ eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
         shard_free_entry(sh, shard_remove(sh, &r, FC_MUT_EXPIRED));
         return NULL;
     }
-    if (!(e->flags & ENT_F_ACCESSED))
-        e->flags |= ENT_F_ACCESSED;
+    shard_mark(sh, e);
     shard_touch(sh, e, now);
     return e;
 }

@@ -15,6 +15,7 @@ struct eng_shard {
     /* Read by every hit (shard_touch), so on the table geometry's line. */
     eng_budget *budget; /* NULL: no limit, nothing counted */
     uint32_t clock_s;   /* last known monotonic second (ENG_NOW_LAZY calls) */
+    uint32_t marks;     /* accessed bits set (0 -> 1) by hits, wrapping */
     struct eng_ht ht;
     struct slab slab; /* every entry of the shard, detached ones included */
     size_t expires;   /* entries with a TTL field */
@@ -27,6 +28,13 @@ struct eng_shard {
     size_t hand;        /* CLOCK hand: group * 8 + slot (evict.c) */
     uint64_t rng;       /* sampling and LFU's coin */
     uint64_t evicted;
+    /* The default policy's levels (evict.c): entries per level, exact;
+     * what the hand counted; the promotions left in this pass. */
+    size_t tier_len[ENG_TIERS];
+    uint64_t tier_hits[ENG_TIERS], tier_promos[ENG_TIERS],
+        tier_demos[ENG_TIERS];
+    uint32_t marks_seen; /* marks at the last eng_tier_walk */
+    uint32_t promo_left;
     /* Typed values (obj.h): heap bytes their objects hold, as accounted. */
     size_t obj_bytes;
 };
@@ -152,13 +160,30 @@ void shard_free_entry(eng_shard *sh, eng_entry *e);
 /* Puts n in r's slot in place of the entry there (accounting included). */
 void shard_replace(eng_shard *sh, const struct ht_ref *r, eng_entry *n);
 
-/* Accounts and inserts a new entry. FC_OK or FC_ENOMEM (n not inserted). */
+/* Takes e out of the table at r (its TTL and level counts with it) and
+ * returns it; nothing is reported. */
+eng_entry *shard_erase(eng_shard *sh, const struct ht_ref *r);
+
+/* Accounts and inserts a new entry, at the cold level. FC_OK or FC_ENOMEM
+ * (n not inserted). */
 int shard_insert(eng_shard *sh, uint64_t h, eng_entry *n);
 
 /* eng_get's paths that need a slot reference: a running resize (both tables
  * probed, a migration step taken), or an entry to expire. */
 eng_entry *shard_get_slow(eng_shard *sh, uint64_t hash, const void *key,
                           size_t klen, int64_t *now);
+
+/* A read of e: sets its accessed bit (evict.c), only when clear so that
+ * the line is not dirtied needlessly; counting the 0 -> 1 changes is a
+ * plain add to the shard's own line on that rare branch (the periodic
+ * walk, eng_tier_walk, skips shards where it did not move). */
+static inline void shard_mark(eng_shard *sh, eng_entry *e)
+{
+    if (!(e->flags & ENT_F_ACCESSED)) {
+        e->flags |= ENT_F_ACCESSED;
+        sh->marks++;
+    }
+}
 
 /* The end of a lookup that found e (the live table's entry for key): lazy
  * expiry, then the accessed mark. */
@@ -167,8 +192,7 @@ static inline eng_entry *shard_hit(eng_shard *sh, eng_entry *e, uint64_t hash,
 {
     if (__builtin_expect(ent_has_ttl(e), 0) && ent_expired(e, now))
         return shard_get_slow(sh, hash, key, klen, now);
-    if (!(e->flags & ENT_F_ACCESSED)) /* don't dirty the line needlessly */
-        e->flags |= ENT_F_ACCESSED;
+    shard_mark(sh, e);
     shard_touch(sh, e, now);
     return e;
 }
