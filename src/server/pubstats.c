@@ -82,6 +82,50 @@ void srv_pub_mem_sum(const srv_worker *self, eng_mem_stats *out)
     out->defrag_trimmed_bytes = a[6];
 }
 
+static void own_tiers(const srv_worker *w, uint64_t a[SRV_PUB_TIER_N])
+{
+    const srv_server *s = w->srv;
+    eng_tier_stats t[ENG_TIERS];
+    memset(t, 0, sizeof(t));
+    for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+        eng_tier_stats_add(s->shards[i], t);
+    for (int l = 0; l < ENG_TIERS; l++) {
+        a[l * 5 + 0] = t[l].keys;
+        a[l * 5 + 1] = t[l].capacity;
+        a[l * 5 + 2] = t[l].hits;
+        a[l * 5 + 3] = t[l].promotions;
+        a[l * 5 + 4] = t[l].demotions;
+    }
+}
+
+void srv_pub_tier_refresh(srv_worker *w)
+{
+    uint64_t a[SRV_PUB_TIER_N];
+    own_tiers(w, a);
+    for (int i = 0; i < SRV_PUB_TIER_N; i++)
+        atomic_store_explicit(&w->pub_tier[i], a[i], memory_order_relaxed);
+}
+
+void srv_pub_tier_sum(const srv_worker *self, eng_tier_stats out[ENG_TIERS])
+{
+    const srv_server *s = self->srv;
+    uint64_t a[SRV_PUB_TIER_N];
+    own_tiers(self, a);
+    for (uint32_t i = 0; i < s->nworkers; i++) {
+        if (&s->workers[i] == self)
+            continue;
+        for (int k = 0; k < SRV_PUB_TIER_N; k++)
+            a[k] += atomic_load_explicit(&s->workers[i].pub_tier[k],
+                                         memory_order_relaxed);
+    }
+    for (int l = 0; l < ENG_TIERS; l++)
+        out[l] = (eng_tier_stats){.keys = a[l * 5 + 0],
+                                  .capacity = a[l * 5 + 1],
+                                  .hits = a[l * 5 + 2],
+                                  .promotions = a[l * 5 + 3],
+                                  .demotions = a[l * 5 + 4]};
+}
+
 void srv_pub_refresh_all(srv_server *s)
 {
     for (uint32_t i = 0; i < s->nworkers; i++)

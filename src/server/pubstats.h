@@ -47,6 +47,13 @@ void srv_pub_sum(const struct srv_worker *self, srv_keyspace *out);
 void srv_pub_mem_refresh(struct srv_worker *w);
 /* Their sum over every worker (self's own read directly). */
 void srv_pub_mem_sum(const struct srv_worker *self, eng_mem_stats *out);
+/* The default policy's per-level figures (eng_tier_stats, 5 fields per
+ * level), published at each sweep tick like the slab's. */
+#define SRV_PUB_TIER_N (ENG_TIERS * 5)
+void srv_pub_tier_refresh(struct srv_worker *w);
+/* Their sum over every worker (self's own read directly). */
+void srv_pub_tier_sum(const struct srv_worker *self,
+                      eng_tier_stats out[ENG_TIERS]);
 /* Worker i's key count as seen by self (exact when i is self). */
 uint64_t srv_pub_keys(const struct srv_worker *self, uint32_t i);
 /* srv_pub_pick (RANDOMKEY's worker, with probability proportional to its

@@ -329,11 +329,17 @@ static void sweep(srv_worker *w)
      * their share here, a bounded batch per tick. */
     if (atomic_load_explicit(&s->budget.limit, memory_order_relaxed)) {
         size_t evicted = 0;
-        for (uint32_t i = w->id; i < s->nshards; i += s->nworkers)
+        for (uint32_t i = w->id; i < s->nshards; i += s->nworkers) {
             evicted += eng_evict(s->shards[i], EVICT_TICK_MAX, w->now);
+            /* The levels move with reads even when nothing is written:
+             * promotion_batch entries of the hand, only in shards read
+             * since the last tick. */
+            eng_tier_walk(s->shards[i]);
+        }
         if (evicted)
             w->pub_dirty = true;
     }
+    srv_pub_tier_refresh(w);
 }
 
 static void sample_ops(srv_worker *w)

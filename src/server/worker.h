@@ -116,6 +116,7 @@ typedef struct srv_worker {
      * field order), as of its last sweep tick: INFO's fc_slab_* and
      * fc_defrag_* (pubstats.h). */
     _Atomic uint64_t pub_mem[SRV_PUB_MEM_N];
+    _Atomic uint64_t pub_tier[SRV_PUB_TIER_N];
     uint32_t defrag_next; /* the owned shard the next defrag tick starts at */
     /* Bytes of this worker's client connections (struct and buffers), as
      * of its last sweep tick: INFO's mem_clients_normal. */

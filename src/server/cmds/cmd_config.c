@@ -321,6 +321,56 @@ BUDGET_INT(0, g_samples, s_samples)
 BUDGET_INT(1, g_lfu_factor, s_lfu_factor)
 BUDGET_INT(2, g_lfu_decay, s_lfu_decay)
 
+/* [tiers]: whole-server entries per level and promotion_batch; a new
+ * value is divided among the shards at once (engine/evict.c). */
+static uint64_t *tier_field(srv_server *s, int which)
+{
+    return which == 0   ? &s->cfg.tiers.hot_capacity
+           : which == 1 ? &s->cfg.tiers.warm_capacity
+                        : &s->cfg.tiers.cold_capacity;
+}
+
+static const char *g_tier(srv_server *s, char *b, size_t n, int which)
+{
+    if (which == 3)
+        snprintf(b, n, "%u", s->cfg.tiers.promotion_batch);
+    else
+        snprintf(b, n, "%llu", (unsigned long long)*tier_field(s, which));
+    return b;
+}
+
+static const char *s_tier(srv_server *s, const char *v, bool apply, int which)
+{
+    int64_t x;
+    if (srv_parse_i64(v, 1, which == 3 ? 1 << 30 : UINT32_MAX, &x))
+        return "argument couldn't be parsed into an integer > 0 or is out "
+               "of range";
+    if (!apply)
+        return NULL;
+    if (which == 3)
+        s->cfg.tiers.promotion_batch = (uint32_t)x;
+    else
+        *tier_field(s, which) = (uint64_t)x;
+    eng_budget_set_tiers(&s->budget, s->cfg.tiers.hot_capacity,
+                         s->cfg.tiers.warm_capacity, s->cfg.tiers.cold_capacity,
+                         s->cfg.tiers.promotion_batch, s->nshards);
+    return NULL;
+}
+
+#define TIER_PARAM(i, gname, sname)                                            \
+    static const char *gname(srv_server *s, char *b, size_t n)                 \
+    {                                                                          \
+        return g_tier(s, b, n, i);                                             \
+    }                                                                          \
+    static const char *sname(srv_server *s, const char *v, bool apply)         \
+    {                                                                          \
+        return s_tier(s, v, apply, i);                                         \
+    }
+TIER_PARAM(0, g_hot_cap, s_hot_cap)
+TIER_PARAM(1, g_warm_cap, s_warm_cap)
+TIER_PARAM(2, g_cold_cap, s_cold_cap)
+TIER_PARAM(3, g_promo_batch, s_promo_batch)
+
 /* Encoding thresholds of the typed values (engine/obj.h), process-wide. */
 static const struct {
     _Atomic long *v;
@@ -427,6 +477,14 @@ static const param params[] = {
     {"maxmemory-samples", g_samples, s_samples, false},
     {"lfu-log-factor", g_lfu_factor, s_lfu_factor, false},
     {"lfu-decay-time", g_lfu_decay, s_lfu_decay, false},
+    {"hot-capacity", g_hot_cap, s_hot_cap, false},
+    {"warm-capacity", g_warm_cap, s_warm_cap, false},
+    {"cold-capacity", g_cold_cap, s_cold_cap, false},
+    {"promotion-batch", g_promo_batch, s_promo_batch, false},
+    {"hot_capacity", g_hot_cap, s_hot_cap, false},
+    {"warm_capacity", g_warm_cap, s_warm_cap, false},
+    {"cold_capacity", g_cold_cap, s_cold_cap, false},
+    {"promotion_batch", g_promo_batch, s_promo_batch, false},
     {"hash-max-listpack-entries", g_hash_entries, s_hash_entries, false},
     {"hash-max-listpack-value", g_hash_value, s_hash_value, false},
     {"hash-max-ziplist-entries", g_hash_entries, s_hash_entries, false},

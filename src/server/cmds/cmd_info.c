@@ -268,6 +268,31 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "exclusive_sections:%llu", (unsigned long long)SUM(s, rt.stat_excl));
 }
 
+/* The default policy's levels (engine/evict.c; docs/ARCHITECTURE.md):
+ * keys now at each level (exact), the level's capacity (the [tiers] key,
+ * as divided among the shards), hits (accessed bits the hand found on the
+ * level's entries: reads between two passes of the hand count once),
+ * promotions into and demotions out of the level. Under another policy
+ * every key is cold. Other workers' figures are as of their last tick. */
+static void sec_tiers(srv_exec *x, fc_buf *b)
+{
+    static const char *const names[ENG_TIERS] = {"cold", "warm", "hot"};
+    eng_tier_stats t[ENG_TIERS];
+    srv_pub_tier_sum(x->w, t);
+    add(b, "# Tiers");
+    add(b, "tier_promotion_batch:%u", x->srv->cfg.tiers.promotion_batch);
+    for (int l = ENG_TIER_HOT; l >= ENG_TIER_COLD; l--) {
+        add(b, "tier_%s_keys:%llu", names[l], (unsigned long long)t[l].keys);
+        add(b, "tier_%s_capacity:%llu", names[l],
+            (unsigned long long)t[l].capacity);
+        add(b, "tier_%s_hits:%llu", names[l], (unsigned long long)t[l].hits);
+        add(b, "tier_%s_promotions:%llu", names[l],
+            (unsigned long long)t[l].promotions);
+        add(b, "tier_%s_demotions:%llu", names[l],
+            (unsigned long long)t[l].demotions);
+    }
+}
+
 static void sec_replication(srv_exec *x, fc_buf *b)
 {
     srv_repl_info(x->srv, b);
@@ -380,6 +405,7 @@ static const section sections[] = {
     {"memory", sec_memory, true},
     {"persistence", sec_persistence, true},
     {"stats", sec_stats, true},
+    {"tiers", sec_tiers, true},
     {"replication", sec_replication, true},
     {"cpu", sec_cpu, true},
     {"modules", sec_modules, true},

@@ -18,6 +18,7 @@
 #include "protocol/fcrp.h"
 #include "repl/sock.h"
 #include "server/config/obuf_limit.h"
+#include "util/geometry.h"
 
 void srv_config_defaults(srv_config *c)
 {
@@ -471,12 +472,41 @@ static int persistence_key(file_ctx *f, const char *k, const char *v)
     return -1;
 }
 
+/* A [tiers] count: an integer > 0 (the seed refuses 0 capacities). */
+static int tier_count(file_ctx *f, const char *k, const char *v, uint64_t max,
+                      uint64_t *dst)
+{
+    int64_t n;
+    if (srv_parse_i64(v, 1, (int64_t)max, &n) == 0) {
+        *dst = (uint64_t)n;
+        return 1;
+    }
+    snprintf(f->err, sizeof(f->err),
+             "[tiers] '%s' must be an integer > 0 (at most %llu), got '%s'", k,
+             (unsigned long long)max, v);
+    return 0;
+}
+
 static int tiers_key(file_ctx *f, const char *k, const char *v)
 {
+    srv_config *c = f->c;
     if (!strcmp(k, "enabled"))
-        return set_bool(f, &f->c->tiers.enabled, k, v);
+        return set_bool(f, &c->tiers.enabled, k, v);
     if (!strcmp(k, "path"))
-        return set_str(f, &f->c->tiers.path, k, v);
+        return set_str(f, &c->tiers.path, k, v);
+    if (!strcmp(k, "hot_capacity"))
+        return tier_count(f, k, v, UINT32_MAX, &c->tiers.hot_capacity);
+    if (!strcmp(k, "warm_capacity"))
+        return tier_count(f, k, v, UINT32_MAX, &c->tiers.warm_capacity);
+    if (!strcmp(k, "cold_capacity"))
+        return tier_count(f, k, v, UINT32_MAX, &c->tiers.cold_capacity);
+    if (!strcmp(k, "promotion_batch")) {
+        uint64_t n;
+        if (!tier_count(f, k, v, 1u << 30, &n))
+            return 0;
+        c->tiers.promotion_batch = (uint32_t)n;
+        return 1;
+    }
     return -1;
 }
 
@@ -805,6 +835,20 @@ int srv_config_resolve(srv_config *c, long online_cpus, char *err,
                  c->shards, c->threads);
         return -1;
     }
+    /* The [tiers] levels left unset: the seed's defaults for this host
+     * and shard count (util/geometry.h). */
+    geom_caches gc;
+    geom_tiers gt;
+    geom_probe(&gc);
+    geom_tier_defaults(&gc, c->shards, &gt);
+    if (!c->tiers.hot_capacity)
+        c->tiers.hot_capacity = gt.hot_capacity;
+    if (!c->tiers.warm_capacity)
+        c->tiers.warm_capacity = gt.warm_capacity;
+    if (!c->tiers.cold_capacity)
+        c->tiers.cold_capacity = gt.cold_capacity;
+    if (!c->tiers.promotion_batch)
+        c->tiers.promotion_batch = gt.promotion_batch;
     /* Recovery places keys by their full-key hash (persist/recover.c). */
     if (c->route_mode == FC_ROUTE_SESSION_PREFIX && c->persistence.enabled) {
         snprintf(err, errlen,

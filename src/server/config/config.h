@@ -93,8 +93,14 @@ typedef struct srv_config {
         bool repair;                /* --repair-wal */
     } persistence;
     struct {
-        bool enabled;
+        bool enabled; /* the disk tier: refused at start (main.c) */
         char *path;
+        /* The default policy's levels (engine/evict.c), whole-server
+         * entries, divided among the shards; 0 until srv_config_resolve
+         * fills in the seed's defaults from the host's caches
+         * (util/geometry.h). */
+        uint64_t hot_capacity, warm_capacity, cold_capacity;
+        uint32_t promotion_batch;
     } tiers;
     /* [replication]: the seed's 19 keys (../shared/spec/replication.md
      * §1) with its defaults; see fast-cache.toml.example. */
