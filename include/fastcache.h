@@ -167,6 +167,12 @@ typedef struct fc_options {
                                    (no decay) */
     fc_evict_fn on_evict;       /* may be NULL */
     void *on_evict_ctx;
+    /* The default policy's levels (hot, warm, cold; see fc_tier_stats):
+     * whole-store entries per level, divided among the shards, and the most
+     * entries promoted in one pass; 0 = the server's defaults, from this
+     * host's CPU caches (README, [tiers]). */
+    uint64_t hot_capacity, warm_capacity, cold_capacity;
+    uint32_t promotion_batch;
 } fc_options;
 
 /* fc_options.route_mode. FULL_KEY: a key's shard comes from the hash of
@@ -334,6 +340,18 @@ size_t fc_store_memory(fc_store *s);
 int fc_store_set_maxmemory(fc_store *s, size_t bytes);
 /* Keys evicted for memory so far. */
 uint64_t fc_store_evicted(fc_store *s);
+
+/* One level of the default policy (FC_POLICY_CLOCK), as INFO's # Tiers
+ * reports it: keys at the level now, its capacity (the option as divided
+ * among the shards), hits (accessed bits the eviction hand found on the
+ * level's keys: reads between two passes count once), promotions into
+ * it and demotions out of it. Under another policy every key is cold. */
+typedef struct fc_tier_stats {
+    uint64_t keys, capacity, hits, promotions, demotions;
+} fc_tier_stats;
+enum { FC_TIER_COLD = 0, FC_TIER_WARM = 1, FC_TIER_HOT = 2, FC_TIERS = 3 };
+/* Fills out[FC_TIERS] (indexed by FC_TIER_*), every shard locked in turn. */
+int fc_store_tier_stats(fc_store *s, fc_tier_stats out[FC_TIERS]);
 /* The key's hash in this store (its hash_seed applied; in session_prefix
  * mode its low 16 bits, which pick the shard, come from the key's session
  * prefix: see fc_store_route). */

@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include "lib/lib.h"
+#include "util/geometry.h"
 
 const char *fc_strerror(int code)
 {
@@ -96,7 +97,8 @@ static void lib_on_drop(void *ctx, uint32_t shard, const void *key, size_t klen,
            reason == ENG_DROP_MEMORY ? FC_EVICT_MEMORY : FC_EVICT_EXPIRED);
 }
 
-int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o)
+int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o,
+                    uint32_t nshards)
 {
     static const enum eng_policy pols[] = {
         [FC_POLICY_CLOCK] = ENG_POL_CLOCK,
@@ -110,6 +112,19 @@ int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o)
         [FC_POLICY_VOLATILE_RANDOM] = ENG_POL_VOLATILE_RANDOM,
     };
     eng_budget_init(b);
+    geom_caches gc;
+    geom_tiers gt;
+    geom_probe(&gc);
+    geom_tier_defaults(&gc, nshards, &gt);
+    eng_budget_set_tiers(b, o && o->hot_capacity ? o->hot_capacity
+                                                 : gt.hot_capacity,
+                         o && o->warm_capacity ? o->warm_capacity
+                                               : gt.warm_capacity,
+                         o && o->cold_capacity ? o->cold_capacity
+                                               : gt.cold_capacity,
+                         o && o->promotion_batch ? o->promotion_batch
+                                                 : gt.promotion_batch,
+                         nshards);
     if (!o)
         return FC_OK;
     if (o->maxmemory_policy < 0 ||

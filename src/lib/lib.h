@@ -139,7 +139,8 @@ struct fc_workers {
 /* A budget from fc_options' memory fields, with no limit yet (the caller
  * sets it once recovery, if any, is done). FC_EINVAL for a bad policy or
  * sample count. */
-int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o);
+int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o,
+                    uint32_t nshards);
 
 /* The store's seed from fc_options.hash_seed (random when asked). */
 uint64_t lib_seed(const fc_options *opts);

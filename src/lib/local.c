@@ -38,7 +38,7 @@ int fc_workers_open(fc_workers **out, const fc_options *opts, unsigned workers)
     w->nworkers = workers;
     w->seed = lib_seed(opts);
     w->route_mode = mode;
-    if (lib_budget_init(&w->budget, &w->evict_cb, opts) != FC_OK) {
+    if (lib_budget_init(&w->budget, &w->evict_cb, opts, n) != FC_OK) {
         fc_workers_close(w);
         return FC_EINVAL;
     }
@@ -164,6 +164,7 @@ size_t fc_local_tick(fc_local *l, size_t budget)
         removed += eng_sweep(sh, n, now);
         if (eng_defrag_wanted(sh)) /* a call on this handle: refs end */
             eng_defrag(sh, LIB_TICK_DEFRAG_BYTES);
+        eng_tier_walk(sh); /* the levels move with reads */
         l->tick_cursor = (l->tick_cursor + 1) % c;
         budget -= n;
     }

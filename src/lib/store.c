@@ -68,7 +68,7 @@ int fc_store_open(fc_store **out, const fc_options *opts)
     s->seed = lib_seed(opts);
     s->route_mode = mode;
     s->budget = &s->budget_mem;
-    if (lib_budget_init(s->budget, &s->evict_cb, opts) != FC_OK) {
+    if (lib_budget_init(s->budget, &s->evict_cb, opts, n) != FC_OK) {
         free(s->shards);
         free(s);
         return FC_EINVAL;

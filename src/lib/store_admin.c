@@ -56,6 +56,7 @@ size_t fc_tick(fc_store *s, size_t budget)
         removed += eng_sweep(s->shards[i].eng, n, now);
         if (eng_defrag_wanted(s->shards[i].eng))
             eng_defrag(s->shards[i].eng, LIB_TICK_DEFRAG_BYTES);
+        eng_tier_walk(s->shards[i].eng); /* the levels move with reads */
         lib_lock_release(&s->shards[i].lock);
         budget -= n;
     }
@@ -211,6 +212,26 @@ int fc_store_set_maxmemory(fc_store *s, size_t bytes)
     if (eng_budget_used(s->budget) > bytes + (size_t)s->nshards * ENG_ACCT_STEP)
         rc = FC_ENOMEM;
     return rc;
+}
+
+int fc_store_tier_stats(fc_store *s, fc_tier_stats out[FC_TIERS])
+{
+    eng_tier_stats t[ENG_TIERS];
+    if (!s || !out)
+        return FC_EINVAL;
+    memset(t, 0, sizeof(t));
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        lib_lock_acquire(&s->shards[i].lock);
+        eng_tier_stats_add(s->shards[i].eng, t);
+        lib_lock_release(&s->shards[i].lock);
+    }
+    for (int l = 0; l < FC_TIERS; l++)
+        out[l] = (fc_tier_stats){.keys = t[l].keys,
+                                 .capacity = t[l].capacity,
+                                 .hits = t[l].hits,
+                                 .promotions = t[l].promotions,
+                                 .demotions = t[l].demotions};
+    return FC_OK;
 }
 
 uint64_t fc_store_evicted(fc_store *s)
