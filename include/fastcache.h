@@ -97,7 +97,8 @@ enum fc_fsync {
 /* Eviction policies under a memory limit (fc_options.maxmemory_policy), as
  * Redis's maxmemory-policy; FC_POLICY_CLOCK (0) is the default: second
  * chance over each shard's table, one bit per key set by reads (no lock,
- * no list), see src/engine/evict.c. */
+ * no list), with hot/warm/cold levels in two more bits (fc_tier_stats),
+ * see src/engine/evict.c. */
 enum fc_policy {
     FC_POLICY_CLOCK = 0,
     FC_POLICY_NOEVICTION = 1, /* writes that need room fail with FC_ENOMEM */

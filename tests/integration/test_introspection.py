@@ -42,6 +42,8 @@ class TestInfoLayout(ServerTestCase):
         want.insert(want.index("errorstats"), "commandstats")
         if is_redis():
             want.insert(want.index("cluster"), "latencystats")
+        else:
+            want.append("tiers")  # ours, not a default section
         self.assertEqual(sections, want)
 
     def test_errorstats_count_by_prefix(self):

@@ -405,7 +405,6 @@ static const section sections[] = {
     {"memory", sec_memory, true},
     {"persistence", sec_persistence, true},
     {"stats", sec_stats, true},
-    {"tiers", sec_tiers, true},
     {"replication", sec_replication, true},
     {"cpu", sec_cpu, true},
     {"modules", sec_modules, true},
@@ -413,6 +412,9 @@ static const section sections[] = {
     {"errorstats", sec_errorstats, true},
     {"cluster", sec_cluster, true},
     {"keyspace", sec_keyspace, true},
+    /* Ours, not in the default set (whose layout is Redis's): INFO tiers,
+     * all or everything. */
+    {"tiers", sec_tiers, false},
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
