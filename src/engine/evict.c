@@ -489,10 +489,9 @@ size_t eng_tier_walk(eng_shard *sh)
 
 void eng_tier_stats_add(const eng_shard *sh, eng_tier_stats sum[ENG_TIERS])
 {
-    bool levels =
-        sh->budget && atomic_load_explicit(&sh->budget->policy,
-                                           memory_order_relaxed) ==
-                          ENG_POL_CLOCK;
+    bool levels = sh->budget &&
+                  atomic_load_explicit(&sh->budget->policy,
+                                       memory_order_relaxed) == ENG_POL_CLOCK;
     for (int l = 0; l < ENG_TIERS; l++) {
         if (levels)
             sum[l].keys += sh->tier_len[l];
@@ -529,8 +528,8 @@ static bool evict_loop(eng_shard *sh, size_t max, int64_t *now, size_t *removed)
     int pol = atomic_load_explicit(&sh->budget->policy, memory_order_relaxed);
     bool ok = true;
 
-    sh->promo_left =
-        atomic_load_explicit(&sh->budget->promotion_batch, memory_order_relaxed);
+    sh->promo_left = atomic_load_explicit(&sh->budget->promotion_batch,
+                                          memory_order_relaxed);
     if (sh->expires) {
         *removed += eng_sweep(sh, EXPIRE_FIRST_SLOTS, shard_now(now));
         shard_account(sh);

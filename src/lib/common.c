@@ -116,15 +116,12 @@ int lib_budget_init(eng_budget *b, lib_evict_cb *cb, const fc_options *o,
     geom_tiers gt;
     geom_probe(&gc);
     geom_tier_defaults(&gc, nshards, &gt);
-    eng_budget_set_tiers(b, o && o->hot_capacity ? o->hot_capacity
-                                                 : gt.hot_capacity,
-                         o && o->warm_capacity ? o->warm_capacity
-                                               : gt.warm_capacity,
-                         o && o->cold_capacity ? o->cold_capacity
-                                               : gt.cold_capacity,
-                         o && o->promotion_batch ? o->promotion_batch
-                                                 : gt.promotion_batch,
-                         nshards);
+    eng_budget_set_tiers(
+        b, o && o->hot_capacity ? o->hot_capacity : gt.hot_capacity,
+        o && o->warm_capacity ? o->warm_capacity : gt.warm_capacity,
+        o && o->cold_capacity ? o->cold_capacity : gt.cold_capacity,
+        o && o->promotion_batch ? o->promotion_batch : gt.promotion_batch,
+        nshards);
     if (!o)
         return FC_OK;
     if (o->maxmemory_policy < 0 ||

@@ -58,8 +58,7 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
     atomic_store(&s->budget.lfu_decay_time, s->cfg.lfu_decay_time);
     atomic_store(&s->budget.limit, (uint64_t)s->cfg.maxmemory);
     eng_budget_set_tiers(&s->budget, s->cfg.tiers.hot_capacity,
-                         s->cfg.tiers.warm_capacity,
-                         s->cfg.tiers.cold_capacity,
+                         s->cfg.tiers.warm_capacity, s->cfg.tiers.cold_capacity,
                          s->cfg.tiers.promotion_batch, s->nshards);
     /* Loading keeps everything (as Redis does); the limit applies after. */
     atomic_store(&s->budget.enforce, !s->cfg.persistence.enabled);

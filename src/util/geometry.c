@@ -51,7 +51,7 @@ static uint64_t index_size(int index)
 {
     char buf[64];
     return read_line(index, "size", buf, sizeof(buf)) ? 0
-                                                       : geom_parse_size(buf);
+                                                      : geom_parse_size(buf);
 }
 
 void geom_probe(geom_caches *out)
