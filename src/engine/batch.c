@@ -107,30 +107,96 @@ static inline eng_entry *lookup(eng_shard *sh, const eng_hint *hint,
     return shard_get(sh, hash, key, klen, now);
 }
 
-/* The pipeline. stride 0: every key is in shards[0]. fn(ctx, k, entry) runs
- * right after lookup k, before any later lookup, so it may mutate the
+/* The string read of a lookup with a hint: when the hint is still good and
+ * the entry is a plain string with one-byte lengths (the common case), the
+ * hit is finished here without a probe; otherwise eng_get_str. */
+static inline int lookup_str(eng_shard *sh, const eng_hint *hint,
+                             uint64_t hash, const void *key, size_t klen,
+                             int64_t now, const void **val, size_t *vlen)
+{
+    eng_entry *e = hint->e;
+    if (e && hint->seq == sh->seq && hint->moved == sh->slab.moved &&
+        sh->ht.old.g == NULL && klen < 0x80) {
+        const uint8_t *p = e->rest;
+        if (p[0] == klen && p[1] < 0x80 &&
+            !(e->flags & (ENT_F_TTL | ENT_TYPE_MASK)) &&
+            ent_bytes_eq(p + 2, key, klen)) {
+            shard_mark(sh, e);
+            shard_touch(sh, e, &now);
+            *val = p + 2 + klen;
+            *vlen = p[1];
+            return FC_OK;
+        }
+    }
+    return eng_get_str(sh, hash, key, klen, now, val, vlen);
+}
+
+/* What the pipeline does with key k once its misses should have landed:
+ * the entry lookup (eng_get_each) or the string read (eng_get_str_each). */
+struct stage3 {
+    eng_each_fn each;
+    eng_str_fn str;
+    void *ctx;
+};
+
+static inline __attribute__((always_inline)) void
+finish(const struct stage3 *s3, bool str, eng_shard *sh, const eng_hint *hint,
+       size_t k, uint64_t hash, const void *key, size_t klen, int64_t *now)
+{
+    if (str) {
+        const void *v = NULL;
+        size_t vl = 0;
+        int rc = lookup_str(sh, hint, hash, key, klen, *now, &v, &vl);
+        s3->str(s3->ctx, k, rc, v, vl);
+    } else {
+        s3->each(s3->ctx, k, lookup(sh, hint, hash, key, klen, now));
+    }
+}
+
+/* The pipeline. stride 0: every key is in shards[0]. The stage-3 callback
+ * runs right after lookup k, before any later lookup, so it may mutate the
  * shards: the prefetches already made for later keys are then merely
- * wasted, and their lookups see the change. */
+ * wasted, and their lookups see the change. The loop runs in three parts
+ * (fill, steady, drain) so that the steady part tests no bounds. */
 static inline __attribute__((always_inline)) void
 get_pipeline(eng_shard *const *shards, size_t stride, size_t n,
              const uint64_t *hashes, const void *const *keys,
-             const size_t *klens, int64_t now, eng_each_fn fn, void *ctx)
+             const size_t *klens, int64_t now, const struct stage3 *s3,
+             bool str)
 {
     eng_hint ring[DIST]; /* key j's hint at j % DIST */
+    size_t i = 0;
 
-    for (size_t i = 0; i < n + DIST; i++) {
-        if (i < n)
-            prefetch_home_all(shards[i * stride], hashes[i]);
-        if (i >= HALF && i - HALF < n) {
-            size_t j = i - HALF;
-            note_hint(shards[j * stride], hashes[j], &ring[j % DIST]);
-        }
-        if (i >= DIST) {
-            size_t k = i - DIST;
-            fn(ctx, k,
-               lookup(shards[k * stride], &ring[k % DIST], hashes[k], keys[k],
-                      klens[k], &now));
-        }
+    if (n <= DIST) { /* short: whole-batch stages */
+        for (size_t j = 0; j < n; j++)
+            prefetch_home_all(shards[j * stride], hashes[j]);
+        for (size_t j = 0; j < n; j++)
+            note_hint(shards[j * stride], hashes[j], &ring[j]);
+        for (size_t j = 0; j < n; j++)
+            finish(s3, str, shards[j * stride], &ring[j], j, hashes[j],
+                   keys[j], klens[j], &now);
+        return;
+    }
+    for (; i < DIST; i++) {
+        prefetch_home_all(shards[i * stride], hashes[i]);
+        if (i >= HALF)
+            note_hint(shards[(i - HALF) * stride], hashes[i - HALF],
+                      &ring[(i - HALF) % DIST]);
+    }
+    for (; i < n; i++) {
+        size_t j = i - HALF, k = i - DIST;
+        prefetch_home_all(shards[i * stride], hashes[i]);
+        note_hint(shards[j * stride], hashes[j], &ring[j % DIST]);
+        finish(s3, str, shards[k * stride], &ring[k % DIST], k, hashes[k],
+               keys[k], klens[k], &now);
+    }
+    for (; i < n + DIST; i++) {
+        size_t k = i - DIST;
+        if (i - HALF < n)
+            note_hint(shards[(i - HALF) * stride], hashes[i - HALF],
+                      &ring[(i - HALF) % DIST]);
+        finish(s3, str, shards[k * stride], &ring[k % DIST], k, hashes[k],
+               keys[k], klens[k], &now);
     }
 }
 
@@ -153,6 +219,13 @@ eng_entry *eng_get_hinted(eng_shard *sh, uint64_t hash, const void *key,
     return lookup(sh, hint, hash, key, klen, &now);
 }
 
+int eng_get_str_hinted(eng_shard *sh, uint64_t hash, const void *key,
+                       size_t klen, int64_t now, const eng_hint *hint,
+                       const void **val, size_t *vlen)
+{
+    return lookup_str(sh, hint, hash, key, klen, now, val, vlen);
+}
+
 static void store_result(void *ctx, size_t i, eng_entry *e)
 {
     ((eng_entry **)ctx)[i] = e;
@@ -162,12 +235,23 @@ void eng_get_batch(eng_shard *sh, size_t n, const uint64_t *hashes,
                    const void *const *keys, const size_t *klens, int64_t now,
                    eng_entry **out)
 {
-    get_pipeline(&sh, 0, n, hashes, keys, klens, now, store_result, out);
+    struct stage3 s3 = {.each = store_result, .ctx = out};
+    get_pipeline(&sh, 0, n, hashes, keys, klens, now, &s3, false);
 }
 
 void eng_get_each(eng_shard *const *shards, size_t n, const uint64_t *hashes,
                   const void *const *keys, const size_t *klens, int64_t now,
                   eng_each_fn fn, void *ctx)
 {
-    get_pipeline(shards, 1, n, hashes, keys, klens, now, fn, ctx);
+    struct stage3 s3 = {.each = fn, .ctx = ctx};
+    get_pipeline(shards, 1, n, hashes, keys, klens, now, &s3, false);
+}
+
+void eng_get_str_each(eng_shard *const *shards, size_t n,
+                      const uint64_t *hashes, const void *const *keys,
+                      const size_t *klens, int64_t now, eng_str_fn fn,
+                      void *ctx)
+{
+    struct stage3 s3 = {.str = fn, .ctx = ctx};
+    get_pipeline(shards, 1, n, hashes, keys, klens, now, &s3, true);
 }

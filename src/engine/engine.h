@@ -226,6 +226,13 @@ void eng_shard_free(eng_shard *sh);
 eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                    int64_t now);
 
+/* eng_get of a string value: FC_OK with *val / *vlen (borrowed as eng_get's
+ * entry is), FC_ENOTFOUND, or FC_EWRONGTYPE (the key holds a typed value).
+ * The hot read of the library and the server (shard.c says why it is its
+ * own function). */
+int eng_get_str(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                int64_t now, const void **val, size_t *vlen);
+
 /* As eng_get (lazy expiry included) but leaves the access metadata alone:
  * OBJECT, MEMORY USAGE, TTL-style introspection. */
 eng_entry *eng_peek(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
@@ -284,6 +291,20 @@ typedef void (*eng_each_fn)(void *ctx, size_t i, eng_entry *e);
 void eng_get_each(eng_shard *const *shards, size_t n, const uint64_t *hashes,
                   const void *const *keys, const size_t *klens, int64_t now,
                   eng_each_fn fn, void *ctx);
+
+/* eng_get_each for string reads: fn(ctx, i, rc, val, vlen) with eng_get_str's
+ * result for key i (val/vlen set only for FC_OK), same order and rules. The
+ * batch read of the library (fc_local_mget). */
+typedef void (*eng_str_fn)(void *ctx, size_t i, int rc, const void *val,
+                           size_t vlen);
+void eng_get_str_each(eng_shard *const *shards, size_t n,
+                      const uint64_t *hashes, const void *const *keys,
+                      const size_t *klens, int64_t now, eng_str_fn fn,
+                      void *ctx);
+/* eng_get_str with a stage-2 hint, as eng_get_hinted is eng_get. */
+int eng_get_str_hinted(eng_shard *sh, uint64_t hash, const void *key,
+                       size_t klen, int64_t now, const eng_hint *hint,
+                       const void **val, size_t *vlen);
 
 /* --- mutations (each bumps the shard's seq and notifies the observer) --- */
 /* Writes that may grow memory (eng_set, eng_append, eng_setrange,

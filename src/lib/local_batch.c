@@ -84,17 +84,14 @@ static void report_skipped(struct mget_chunk *c, size_t end)
 
 /* Called by the engine right after lookup k, so results reach fn in input
  * order and fn may use the handle as after a single get. */
-static void mget_found(void *ctx, size_t k, eng_entry *e)
+static void mget_found(void *ctx, size_t k, int rc, const void *v, size_t len)
 {
     struct mget_chunk *c = ctx;
     size_t i = c->idx[k];
-    const void *v = NULL;
-    size_t len = 0;
 
-    report_skipped(c, i);
-    int rc = lib_entry_string(e, &v, &len);
-    c->fn(c->ctx, c->base + i, rc, rc == FC_OK ? v : NULL,
-          rc == FC_OK ? len : 0);
+    if (i != c->next)
+        report_skipped(c, i);
+    c->fn(c->ctx, c->base + i, rc, v, len);
     c->next = i + 1;
 }
 
@@ -114,7 +111,7 @@ static void mget_chunk(fc_local *l, const fc_slice *keys, size_t m,
         c->idx[n++] = (uint16_t)i;
     }
     c->next = 0;
-    eng_get_each(c->sh, n, c->h, c->key, c->klen, c->now, mget_found, c);
+    eng_get_str_each(c->sh, n, c->h, c->key, c->klen, c->now, mget_found, c);
     report_skipped(c, m);
 }
 
