@@ -228,10 +228,15 @@ eng_entry *eng_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 
 /* eng_get of a string value: FC_OK with *val / *vlen (borrowed as eng_get's
  * entry is), FC_ENOTFOUND, or FC_EWRONGTYPE (the key holds a typed value).
- * The hot read of the library and the server (shard.c says why it is its
+ * The hot read of the library and the server (getstr.c says why it is its
  * own function). */
 int eng_get_str(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                 int64_t now, const void **val, size_t *vlen);
+/* eng_get_str copying the value into buf: FC_OK and *len, FC_ETRUNC (*len
+ * set, the value longer than cap, nothing copied), FC_ENOTFOUND or
+ * FC_EWRONGTYPE. The time is ENG_NOW_LAZY (read only for a TTL). */
+int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key,
+                     size_t klen, void *buf, size_t cap, size_t *len);
 
 /* As eng_get (lazy expiry included) but leaves the access metadata alone:
  * OBJECT, MEMORY USAGE, TTL-style introspection. */

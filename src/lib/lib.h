@@ -289,44 +289,11 @@ static inline int lib_op_get_ref(eng_shard *sh, uint64_t hash, const void *key,
     return eng_get_str(sh, hash, key, klen, ENG_NOW_LAZY, val, len);
 }
 
-/* memcpy of a value, with the sizes of cache values (up to 64 B) done as
- * two overlapping fixed-size moves inline: a call into libc's memcpy is a
- * dozen instructions more per get, which matter because they limit how many
- * gets' cache misses the core overlaps (shard.c, eng_get_str). */
-static inline void lib_copy_value(void *dst, const void *src, size_t n)
-{
-    uint8_t *d = dst;
-    const uint8_t *s = src;
-    if (n > 64) {
-        memcpy(d, s, n);
-    } else if (n >= 32) {
-        memcpy(d, s, 32);
-        memcpy(d + n - 32, s + n - 32, 32);
-    } else if (n >= 16) {
-        memcpy(d, s, 16);
-        memcpy(d + n - 16, s + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n) {
-        memcpy(d, s, n);
-    }
-}
-
-/* Hot path, inline: copy-out get. */
+/* Hot path: copy-out get. */
 static inline int lib_op_get(eng_shard *sh, uint64_t hash, const void *key,
                              size_t klen, void *buf, size_t cap, size_t *len)
 {
-    const void *v;
-    size_t n;
-    int rc = lib_op_get_ref(sh, hash, key, klen, &v, &n);
-    if (rc != FC_OK)
-        return rc;
-    *len = n;
-    if (n > cap)
-        return FC_ETRUNC;
-    lib_copy_value(buf, v, n);
-    return FC_OK;
+    return eng_get_str_copy(sh, hash, key, klen, buf, cap, len);
 }
 
 /* --- batches (store_batch.c, local_batch.c) --- */
