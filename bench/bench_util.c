@@ -286,19 +286,20 @@ static void target_text(const bench_result *r, size_t primary_keys, char *buf,
     if (r->keys != primary_keys || r->dist != DIST_UNIFORM || r->op != OP_GET)
         return;
     double limit;
-    const char *what;
+    char what[32];
     if (r->handle == HANDLE_LOCAL) {
         if (r->threads != 1)
             return;
         limit = r->batch > 1 ? BENCH_TARGET_LOCAL_MGET : BENCH_TARGET_LOCAL_GET;
-        what = r->batch > 1 ? "local batch" : "local single";
+        snprintf(what, sizeof(what), "%s",
+                 r->batch > 1 ? "local batch" : "local single");
     } else {
         const bench_result *l = bench_results_find(
             r->keys, r->dist, r->op, r->batch, HANDLE_LOCAL, r->threads);
         if (!l)
             return;
         limit = l->ns_per_op * BENCH_TARGET_SHARED_RATIO;
-        what = "1.5x local";
+        snprintf(what, sizeof(what), "%.1fx local", BENCH_TARGET_SHARED_RATIO);
     }
     snprintf(buf, cap, "<= %.0f (%s): %s", limit, what,
              r->ns_per_op <= limit ? "met" : "MISSED");
