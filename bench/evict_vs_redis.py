@@ -24,8 +24,17 @@ Both servers' LRU clocks tick once a second (Redis's LRU_CLOCK_RESOLUTION,
 and ours, evict.c), so over a replay of a few seconds most keys share a
 timestamp and sampled LRU is close to random eviction, for both alike.
 
+Then the cost of eviction in throughput: redis-benchmark SET then GET
+over 1M random keys of 100 B (-r 1000000 -d 100) against each server with
+no limit and with maxmemory TPUT_LIMIT (8 MiB, a fraction of what the
+keys take, so nearly every SET evicts), per core: the server pinned to CPU
+0 (fast-cache --threads 1), redis-benchmark to CPU 1; -P 1 and -P 16.
+Printed as rps and as limit / no-limit ratios per server (issue 11's
+target: >= 0.9 for fast-cache's default policy).
+
 Env: FC_SERVER, REDIS_SERVER, KEYS (100000), REQUESTS (500000), VALUE
-(100). Servers listen on 127.0.0.1 only, one worker thread for fast-cache
+(100), TPUT_N (requests per redis-benchmark run at -P 16; -P 1 runs a
+fifth of it), TPUT_LIMIT (bytes). Servers listen on 127.0.0.1 only, one worker thread for fast-cache
 (4 shards: the limit's accounting is exact to 4 KiB per shard), no
 persistence; every loop is bounded and every process started is stopped.
 """
@@ -33,6 +42,7 @@ persistence; every loop is bounded and every process started is stopped.
 import os
 import random
 import shutil
+import subprocess
 import sys
 
 from benchutil import free_port, spawn, stop
@@ -45,16 +55,21 @@ REQUESTS = int(os.environ.get("REQUESTS", "500000"))
 VALUE = b"v" * int(os.environ.get("VALUE", "100"))
 BATCH = 1000
 WARM = 0.2
+BENCH = shutil.which("redis-benchmark")
+TASKSET = shutil.which("taskset")
+TPUT_N = int(os.environ.get("TPUT_N", "2000000"))
+TPUT_LIMIT = int(os.environ.get("TPUT_LIMIT", str(8 << 20)))
 
 
-def start(kind, port, extra=()):
+def start(kind, port, extra=(), cpu=None):
+    pin = ["taskset", "-c", cpu] if cpu else []
     if kind == "redis":
         args = [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save",
                 "", "--appendonly", "no", "--daemonize", "no"]
     else:
         args = [FC, "--bind", "127.0.0.1", "--port", str(port), "--threads",
                 "1", "--shards", "4", "--pin-threads", "no"]
-    return spawn(args + list(extra), kind, port, errors_as_values=True)
+    return spawn(pin + args + list(extra), kind, port, errors_as_values=True)
 
 
 def zipf_ranks(n, count, rnd):
@@ -125,6 +140,53 @@ def replay(kind, policy, limit, trace):
         stop(p, c)
 
 
+def rb_rps(port, test, pipe, n):
+    """redis-benchmark's requests per second for one test, pinned to CPU 1."""
+    out = subprocess.run(
+        ["taskset", "-c", "1", BENCH, "-h", "127.0.0.1", "-p", str(port),
+         "-c", "50", "-d", "100", "-r", "1000000", "-n", str(n), "-P",
+         str(pipe), "-t", test, "--csv"],
+        capture_output=True, text=True, timeout=900).stdout
+    for line in out.splitlines()[1:]:
+        return float(line.split('","')[1].strip('"'))
+    return 0.0
+
+
+def throughput(kind, policy, limit, pipe):
+    """(SET rps, GET rps, evicted_keys) of one pinned server."""
+    port = free_port()
+    extra = ["--maxmemory-policy", policy]
+    if limit:
+        extra += ["--maxmemory", str(limit)]
+    p, c = start(kind, port, extra, cpu="0")
+    try:
+        n = TPUT_N if pipe > 1 else TPUT_N // 5
+        st = rb_rps(port, "set", pipe, n)
+        gt = rb_rps(port, "get", pipe, n)
+        return st, gt, int(c.info("stats")["evicted_keys"])
+    finally:
+        stop(p, c)
+
+
+def throughput_table(kinds):
+    print("\n== throughput with and without a limit (SET then GET, -r 1000000 "
+          "-d 100 -c 50; server on CPU 0, redis-benchmark on CPU 1; "
+          "maxmemory %d)" % TPUT_LIMIT)
+    print("%-13s %-12s %3s %11s %11s %11s %11s %9s %9s" % (
+        "server", "policy", "-P", "SET nolim", "SET limit", "GET nolim",
+        "GET limit", "SET ratio", "GET ratio"))
+    for label, kind, policy in kinds:
+        for pipe in (1, 16):
+            s0, g0, _ = throughput(kind, policy, 0, pipe)
+            s1, g1, ev = throughput(kind, policy, TPUT_LIMIT, pipe)
+            if not ev:
+                sys.exit("%s: no key evicted at maxmemory %d" % (kind,
+                                                                TPUT_LIMIT))
+            print("%-13s %-12s %3d %11.0f %11.0f %11.0f %11.0f %9.2f %9.2f" % (
+                label, policy, pipe, s0, s1, g0, g1, s1 / s0 if s0 else 0,
+                g1 / g0 if g0 else 0))
+
+
 def main():
     if not os.access(FC, os.X_OK):
         sys.exit("no fast-cache-server at %s (FC_SERVER)" % FC)
@@ -158,6 +220,10 @@ def main():
             theirs = 1 - res[("redis", "allkeys-lru", name)]
             print("%s: miss ratio fast-cache clock / redis allkeys-lru = %.3f "
                   "(issue 11's target: <= 0.9)" % (name, ours / theirs))
+    if BENCH and TASKSET and os.cpu_count() and os.cpu_count() >= 2:
+        throughput_table([k for k in kinds if k[2] in ("clock", "allkeys-lru")])
+    else:
+        print("(no redis-benchmark, taskset or second CPU: throughput skipped)")
 
 
 if __name__ == "__main__":

@@ -62,8 +62,8 @@ static inline eng_entry *prefetch_group_entries(const struct ht_table *t,
         pf(e);
         pf(e + 64);
     }
-    /* A full group: the key may sit in the next one. */
-    if (!ctrl_empty(c))
+    /* A passed group: the key may sit in the next one. */
+    if (!ctrl_stops(c))
         pf(&t->g[gi + 1 == t->n ? 0 : gi + 1]);
     return first;
 }

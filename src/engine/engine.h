@@ -356,6 +356,9 @@ void eng_clear(eng_shard *sh);
 
 /* --- whole-shard --- */
 size_t eng_len(const eng_shard *sh);
+/* The most table groups a lookup of an absent key reads in the shard's
+ * current table (a scan of the whole table: for tests and diagnostics). */
+size_t eng_longest_probe(const eng_shard *sh);
 /* Bytes: entry blocks as allocated (slab chunks at their class size, big
  * blocks at malloc's usable size), table arrays and the shard itself. The
  * figure the memory limit counts. */

@@ -112,7 +112,7 @@ str_probe(const eng_shard *sh, uint64_t hash, const void *key, size_t klen,
             *vlen = p[1];
             return PROBE_HIT;
         }
-        if (ctrl_empty(c))
+        if (ctrl_stops(c))
             return PROBE_MISS;
         if (++g == end)
             g = base;

@@ -377,6 +377,11 @@ size_t eng_len(const eng_shard *sh)
     return ht_len(&sh->ht);
 }
 
+size_t eng_longest_probe(const eng_shard *sh)
+{
+    return ht_longest_probe(&sh->ht.cur);
+}
+
 size_t eng_memory(const eng_shard *sh)
 {
     return shard_used(sh);

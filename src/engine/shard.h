@@ -25,7 +25,9 @@ struct eng_shard {
     size_t sweep_pos; /* next group of ht.cur that eng_sweep examines */
     /* Eviction (evict.c). */
     int64_t flushed; /* this shard's bytes as last added to budget->used */
-    size_t hand;        /* CLOCK hand: group * 8 + slot (evict.c) */
+    size_t hand;        /* CLOCK hand: step * 8 + slot (evict.c) */
+    size_t hand_n;      /* the group count hand_stride was chosen for */
+    size_t hand_stride; /* step k visits group k * hand_stride mod hand_n */
     uint64_t rng;       /* sampling and LFU's coin */
     uint64_t evicted;
     /* The default policy's levels (evict.c): entries per level, exact;

@@ -25,20 +25,36 @@
  * rather than a power of two: tables grow by ~1.5x instead of 2x, which
  * saves table memory (see sizing below).
  *
- * Probing. Linear over groups: home, home+1, ... wrapping at n. A lookup
- * stops at the first group that has an EMPTY byte; an insert takes the first
- * EMPTY-or-DELETED slot on the same path. At least one EMPTY slot always
- * exists (the maximum fill is n*7 - max(1, n*7/8)), so probes terminate.
+ * Probing. Linear over groups: home, home+1, ... wrapping at n. An insert
+ * takes the first EMPTY-or-DELETED slot on its path, and marks every group
+ * it probes past (one without a free slot) in the group's byte 7:
+ * CTRL_SENTINEL_PASSED instead of CTRL_SENTINEL. A lookup stops after the
+ * first group not so marked (ctrl_stops): no key lies beyond a group no
+ * insert has probed past, full or not. At least one EMPTY slot always
+ * exists (the maximum fill is n*7 - max(1, n*7/8)), so inserts terminate,
+ * and the group where an insert stops is never passed by it, so lookups
+ * terminate. Why not SwissTable's rule (stop at the first group with an
+ * EMPTY byte): under churn at a memory limit every group is full at some
+ * point, and with a rule on EMPTY bytes its erased slots must then stay
+ * tombstones; runs of groups without an EMPTY byte grew to 130 and, with
+ * the eviction hand in table order, to the whole table (2538 groups),
+ * each walked by every lookup of an absent key, i.e. every SET of a new
+ * key (test_evict's churn test; evict.c, hand_group).
  *
- * Tombstones. Erasing from a group that still has an EMPTY byte marks the
- * slot EMPTY: such a group has never been full, so no probe ever went past
- * it and no key depends on it (abseil's rule, simpler here because groups are
- * aligned: "has an EMPTY" can only change from true to false while the table
- * lives). Otherwise the slot becomes DELETED. growth_left counts the EMPTY
- * slots that may still be filled; filling a DELETED slot costs nothing. When
- * an insert needs an EMPTY slot and growth_left is 0, the table is rebuilt
- * for the live count: a larger table when it is really full, the same or a
- * smaller size when tombstones were the problem. Deletions that leave the
+ * Tombstones. Erasing from a group no insert has passed marks the slot
+ * EMPTY; in a passed group, DELETED (an insert may reuse it; only EMPTY
+ * slots count for growth_left). Passed marks are cleared only by a
+ * rebuild, so under churn they accumulate: once more than a quarter of the
+ * groups are passed and the table has seen more erases than an eighth of
+ * its entries (so not while a table only grows: that rebuild would be an
+ * early growth), the next insert starts a rebuild for the live count (a
+ * group is passed only when it is full and an insert lands there, so this
+ * takes several times the entry count in churn: amortized, a fraction of
+ * a migrated entry per insert). growth_left counts the EMPTY slots that
+ * may still be filled; filling a DELETED slot costs nothing. When an
+ * insert needs an EMPTY slot and growth_left is 0, the table is rebuilt
+ * for the live count: a larger table when it is really full, the same or
+ * a smaller size when tombstones were the problem. Deletions that leave the
  * table under 1/8 full shrink it, so memory follows the data back down (but
  * never below the size the shard was created for).
  *
@@ -77,6 +93,12 @@
 #include <malloc.h>
 
 #define KEYS_PER_GROUP 4 /* target load after a rebuild: 4/7 */
+/* A rebuild once more than 1/PASSED_MAX_PART of the groups are passed
+ * (see Tombstones): a lookup of an absent key then reads ~1.3 groups. */
+#define PASSED_MAX_PART 4
+/* ... in a table of at least this many groups: a smaller one is read
+ * whole in about what a resize's first steps cost. */
+#define PASSED_MIN_GROUPS 64
 #define MAX_GROUPS ((size_t)UINT32_MAX)
 
 static size_t max_fill(size_t n)
@@ -105,6 +127,8 @@ static int table_alloc(struct eng_ht *ht, struct ht_table *t, size_t n)
     ht_geom_set(t, p, n);
     t->count = 0;
     t->growth_left = max_fill(n);
+    t->passed = 0;
+    t->erased = 0;
     if (++ht->next_serial == 0)
         ht->next_serial = 1;
     t->serial = ht->next_serial;
@@ -143,6 +167,8 @@ void ht_reset(struct eng_ht *ht)
         ht->cur.g[i].ctrl = CTRL_INIT;
     ht->cur.count = 0;
     ht->cur.growth_left = max_fill(ht->cur.n);
+    ht->cur.passed = 0;
+    ht->cur.erased = 0;
     if (++ht->next_serial == 0)
         ht->next_serial = 1;
     ht->cur.serial = ht->next_serial; /* cursors of the old content die */
@@ -169,6 +195,10 @@ static struct ht_group *find_free(struct ht_table *t, uint64_t h, unsigned *i)
         if (m) {
             *i = ctrl_first(m);
             return g;
+        }
+        if (ctrl_byte(g->ctrl, 7) != CTRL_SENTINEL_PASSED) {
+            set_ctrl(g, 7, CTRL_SENTINEL_PASSED);
+            t->passed++;
         }
         if (++gi == n)
             gi = 0;
@@ -272,6 +302,13 @@ int ht_insert(struct eng_ht *ht, uint64_t h, eng_entry *e)
     unsigned i;
     struct ht_group *g = find_free(&ht->cur, h, &i);
 
+    if (!ht->old.g && ht->cur.n >= PASSED_MIN_GROUPS &&
+        ht->cur.passed > ht->cur.n / PASSED_MAX_PART &&
+        ht->cur.erased > ht->cur.count / 8) {
+        /* Too many groups no lookup stops at: rebuild at the same size. */
+        if (start_resize(ht, groups_for(ht, ht_len(ht) + 1)) == FC_OK)
+            g = find_free(&ht->cur, h, &i);
+    }
     if (ht->cur.growth_left == 0 && ctrl_byte(g->ctrl, i) == CTRL_EMPTY) {
         /* Unreachable while migrating (mig_step); kept as a safety net. */
         migrate_all(ht);
@@ -289,13 +326,14 @@ eng_entry *ht_erase(struct eng_ht *ht, const struct ht_ref *r)
     struct ht_group *g = r->g;
     eng_entry *e = g->slot[r->i];
 
-    if (ctrl_empty(g->ctrl)) {
+    if (ctrl_byte(g->ctrl, 7) != CTRL_SENTINEL_PASSED) {
         set_ctrl(g, r->i, CTRL_EMPTY);
         t->growth_left++;
     } else {
         set_ctrl(g, r->i, CTRL_DELETED);
     }
     t->count--;
+    t->erased++;
     if (t == &ht->old && t->count == 0)
         table_free(ht, &ht->old);
     return e;
@@ -307,4 +345,25 @@ void ht_maybe_shrink(struct eng_ht *ht)
     if (ht->old.g || t->n <= ht->min_groups || t->count >= t->n * HT_SLOTS / 8)
         return;
     (void)start_resize(ht, groups_for(ht, t->count)); /* failure: stay big */
+}
+
+size_t ht_longest_probe(const struct ht_table *t)
+{
+    size_t longest = 0, run = 0, first = 0;
+    bool head = true; /* still in the run that starts at group 0 */
+    for (size_t gi = 0; t->g && gi < t->n; gi++) {
+        if (ctrl_stops(t->g[gi].ctrl)) {
+            if (head)
+                first = run;
+            head = false;
+            run = 0;
+            continue;
+        }
+        if (++run > longest)
+            longest = run;
+    }
+    /* The probe wraps: the last run continues into the first. */
+    if (!head && run + first > longest)
+        longest = run + first;
+    return t->g ? longest + 1 : 0;
 }

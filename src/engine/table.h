@@ -21,6 +21,10 @@
 #define CTRL_EMPTY 0x80u
 #define CTRL_DELETED 0xFEu
 #define CTRL_SENTINEL 0xFFu /* byte 7 of every ctrl word: no slot behind it */
+/* Byte 7 once an insert has probed past the group (table.c, "Probing").
+ * Like the sentinel it matches no tag, is neither EMPTY nor DELETED nor
+ * full for the masks below (bits 7, 1 and 0 set). */
+#define CTRL_SENTINEL_PASSED 0xFBu
 #define CTRL_LSB 0x0101010101010101ULL
 #define CTRL_MSB 0x8080808080808080ULL
 #define CTRL_INIT 0xFF80808080808080ULL /* 7 x EMPTY + SENTINEL */
@@ -35,6 +39,8 @@ struct ht_table {
     size_t n;           /* groups, 1 .. 2^32-1 (any count, not a power of 2) */
     size_t count;       /* live entries */
     size_t growth_left; /* EMPTY slots that may still be filled */
+    size_t passed;      /* groups marked CTRL_SENTINEL_PASSED (table.c) */
+    size_t erased;      /* erases since the array was made */
     uint16_t serial;    /* identifies this array for scan cursors */
 };
 
@@ -68,6 +74,8 @@ static inline void ht_table_assign(struct ht_table *dst,
     ht_geom_set(dst, src->g, src->n);
     dst->count = src->count;
     dst->growth_left = src->growth_left;
+    dst->passed = src->passed;
+    dst->erased = src->erased;
     dst->serial = src->serial;
 }
 
@@ -99,6 +107,14 @@ static inline uint64_t ctrl_empty(uint64_t c)
 static inline uint64_t ctrl_free(uint64_t c)
 {
     return c & ~(c << 7) & CTRL_MSB;
+}
+
+/* Whether a probe may stop after this group (not finding its key here):
+ * no insert has ever probed past it, so no key lies beyond it on a probe
+ * path through it (table.c, "Probing"). */
+static inline bool ctrl_stops(uint64_t c)
+{
+    return (c >> 56) != CTRL_SENTINEL_PASSED;
 }
 
 /* Full (live) slots: bit 7 clear. */
@@ -148,7 +164,7 @@ static inline bool ht_table_find(struct ht_table *t, uint64_t h,
                 return true;
             }
         }
-        if (ctrl_empty(c))
+        if (ctrl_stops(c))
             return false;
         if (++gi == n)
             gi = 0;
@@ -175,7 +191,7 @@ static inline eng_entry *ht_table_get(const struct ht_table *t, uint64_t h,
             if (ent_key_eq(e, key, klen))
                 return e;
         }
-        if (ctrl_empty(c))
+        if (ctrl_stops(c))
             return NULL;
         if (++g == end)
             g = base;
@@ -213,7 +229,7 @@ static inline bool ht_table_find_ptr(struct ht_table *t, uint64_t h,
                 return true;
             }
         }
-        if (ctrl_empty(c))
+        if (ctrl_stops(c))
             return false;
         if (++gi == n)
             gi = 0;
@@ -252,5 +268,9 @@ void ht_step(struct eng_ht *ht);
 void ht_step_n(struct eng_ht *ht, size_t groups);
 /* Starts shrinking when the table became sparse (best effort). */
 void ht_maybe_shrink(struct eng_ht *ht);
+/* The most groups a lookup of an absent key reads: the longest run of
+ * passed groups, plus the group that ends it. A figure for
+ * tests and diagnostics, O(groups). */
+size_t ht_longest_probe(const struct ht_table *t);
 
 #endif /* FC_ENGINE_TABLE_H */

@@ -147,6 +147,47 @@ static void test_tombstone_churn(void **state)
     eng_shard_free(sh);
 }
 
+/* Delete-one-insert-one churn at a steady count, random victims: lookups
+ * of absent keys must stay short (table.c, "Probing": under SwissTable's
+ * stop rule the runs of groups without an EMPTY byte grew past 100 groups
+ * here), and the rebuilds that clear passed marks must not grow the
+ * table. */
+static void test_steady_churn_probes(void **state)
+{
+    enum { N = 20000 };
+    eng_shard *sh = eng_shard_new(0, 0, NULL);
+    unsigned *live = malloc(N * sizeof(*live)), next = N;
+    uint64_t s = 0x2545f4914f6cdd1dull;
+    (void)state;
+    assert_non_null(live);
+    for (unsigned i = 0; i < N; i++) {
+        assert_int_equal(put(sh, i), FC_OK);
+        live[i] = i;
+    }
+    eng_sweep(sh, 1 << 20, 0);
+    size_t mem0 = eng_memory(sh), worst = 0;
+    for (unsigned it = 0; it < 10 * N; it++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        unsigned j = (unsigned)(s % N);
+        assert_int_equal(del(sh, live[j]), FC_OK);
+        assert_int_equal(put(sh, next), FC_OK);
+        live[j] = next++;
+        if (it % 1000 == 0 && it >= 2 * N) { /* past the load's own state */
+            size_t p = eng_longest_probe(sh);
+            worst = p > worst ? p : worst;
+        }
+    }
+    print_message("steady churn: longest probe seen %zu groups\n", worst);
+    assert_true(worst < 24);
+    assert_int_equal(eng_len(sh), N);
+    eng_sweep(sh, 1 << 20, 0);
+    assert_true(eng_memory(sh) <= mem0 * 5 / 4);
+    for (unsigned i = 0; i < N; i += 97)
+        check(sh, live[i], true);
+    free(live);
+    eng_shard_free(sh);
+}
+
 /* --- scan --- */
 
 struct visits {
@@ -518,6 +559,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resize_under_load),
         cmocka_unit_test(test_tombstone_churn),
+        cmocka_unit_test(test_steady_churn_probes),
         cmocka_unit_test(test_scan_exact),
         cmocka_unit_test(test_scan_while_growing),
         cmocka_unit_test(test_scan_while_shrinking),
