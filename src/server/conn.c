@@ -541,6 +541,10 @@ void conn_on_read(ev_conn *io, size_t n)
         c->rpos = 0;
     }
     shrink_idle(&io->wbuf);
+    /* Messages published before this input was sent go out before its
+     * replies (a PUBLISH that returned is in its subscribers' output, as
+     * in Redis), though the wakeup and the input came in one poll. */
+    srv_ps_iteration(w);
     conn_process(c);
     /* The limit is on input not yet executed (as Redis's querybuf): one
      * large read of complete pipelined requests is fine once they ran, and
