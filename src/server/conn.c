@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "server/config/log.h"
+#include "server/config/obuf_limit.h"
 #include "server/exec.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
-#include "server/config/obuf_limit.h"
 #include "server/worker.h"
 
 #define BUF_SHRINK_ABOVE (4u << 20) /* idle buffers bigger than this shrink */

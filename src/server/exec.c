@@ -14,8 +14,8 @@
 #include "server/config/log.h"
 #include "server/durable.h"
 #include "server/multi.h"
-#include "server/pubsub.h"
 #include "server/pubstats.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
@@ -200,9 +200,9 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
 static bool ps_allowed(const cmd_def *d)
 {
     static const char *const ok[] = {
-        "subscribe",  "ssubscribe",   "unsubscribe", "sunsubscribe",
-        "psubscribe", "punsubscribe", "ping",        "quit",
-        "reset"};
+        "subscribe",    "ssubscribe", "unsubscribe",
+        "sunsubscribe", "psubscribe", "punsubscribe",
+        "ping",         "quit",       "reset"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(d->name, ok[i]) == 0)
             return true;
@@ -213,8 +213,8 @@ static bool ps_allowed(const cmd_def *d)
  * after replying. */
 static bool ps_refused(conn *c, const srv_cmdent *e, const srv_subcmd *sub)
 {
-    if (__builtin_expect(!c->ps, 1) || c->wr.proto != 2 ||
-        !srv_ps_active(c) || ps_allowed(e->def))
+    if (__builtin_expect(!c->ps, 1) || c->wr.proto != 2 || !srv_ps_active(c) ||
+        ps_allowed(e->def))
         return false;
     srv_worker *w = c->w;
     stat_add(&w->cmdstats[e->index].rejected, 1);

@@ -183,8 +183,8 @@ typedef struct srv_pubsub {
     pthread_mutex_t mu;
     srv_ps_map reg[SRV_PS_KINDS]; /* name -> ps_subs */
     uint32_t nworkers;
-    ps_box *box;  /* [nworkers] */
-    bool *wake;   /* [nworkers * nworkers]: publisher's scratch */
+    ps_box *box; /* [nworkers] */
+    bool *wake;  /* [nworkers * nworkers]: publisher's scratch */
 } ps_reg;
 
 int srv_ps_init(srv_server *s)
@@ -511,7 +511,8 @@ void srv_ps_iteration(srv_worker *w)
     }
 }
 
-/* Under mu: one delivery to p (local: appended to the lh..lt list; else p's inbox). */
+/* Under mu: one delivery to p (local: appended to the lh..lt list; else p's
+ * inbox). */
 static bool deliver(ps_reg *ps, srv_worker *w, srv_psc *p, ps_pub *pb,
                     const ps_node *pat, ps_dlv **lh, ps_dlv **lt)
 {

@@ -71,8 +71,8 @@ size_t srv_ps_count(const struct conn *c, enum srv_ps_kind k);
 bool srv_ps_active(const struct conn *c);
 
 /* (P|S)SUBSCRIBE names[0..n): one confirmation each, written to wr. */
-void srv_ps_subscribe(struct conn *c, enum srv_ps_kind k,
-                      const resp_arg *names, size_t n, resp_writer *wr);
+void srv_ps_subscribe(struct conn *c, enum srv_ps_kind k, const resp_arg *names,
+                      size_t n, resp_writer *wr);
 /* (P|S)UNSUBSCRIBE names[0..n), or every subscription of that kind when
  * n == 0 (a confirmation with a null name when there was none). */
 void srv_ps_unsubscribe(struct conn *c, enum srv_ps_kind k,
@@ -92,8 +92,8 @@ int64_t srv_ps_publish(struct srv_worker *w, bool shard, const resp_arg *ch,
 void srv_ps_reply_channels(struct srv_server *s, bool shard,
                            const resp_arg *pat, resp_writer *wr);
 /* PUBSUB NUMSUB / SHARDNUMSUB ch...: channel, count pairs. */
-void srv_ps_reply_numsub(struct srv_server *s, bool shard,
-                         const resp_arg *chs, size_t n, resp_writer *wr);
+void srv_ps_reply_numsub(struct srv_server *s, bool shard, const resp_arg *chs,
+                         size_t n, resp_writer *wr);
 /* Distinct channels / patterns / shard channels with subscribers
  * (PUBSUB NUMPAT, INFO). */
 size_t srv_ps_total(struct srv_server *s, enum srv_ps_kind k);

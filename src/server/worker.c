@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/pubsub.h"
 #include "server/blocking.h"
-#include "server/durable.h"
 #include "server/config/log.h"
+#include "server/durable.h"
 #include "server/exec.h"
 #include "server/pubstats.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */

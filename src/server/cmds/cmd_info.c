@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include "fastcache.h"
-#include "server/pubsub.h"
 #include "server/lazyfree.h"
 #include "server/pubstats.h"
-#include "server/server.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
+#include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
 
@@ -253,8 +253,7 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
     add(b, "evicted_keys:%llu",
         (unsigned long long)atomic_load(&s->budget.evicted));
-    add(b, "lazyfreed_objects:%llu",
-        (unsigned long long)srv_lazyfree_done());
+    add(b, "lazyfreed_objects:%llu", (unsigned long long)srv_lazyfree_done());
     add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
     add(b, "pubsub_channels:%zu", srv_ps_total(s, SRV_PS_CHAN));

@@ -133,7 +133,7 @@ static void cmd_pubsub(srv_exec *x)
 }
 
 #define PS_FLAGS (CMD_PUBSUB | CMD_LOADING | CMD_STALE)
-#define PS_CMD(n, ar, fl, fk, lk, ks, fn, sfl, sum, since)                    \
+#define PS_CMD(n, ar, fl, fk, lk, ks, fn, sfl, sum, since)                     \
     {                                                                          \
         {n, ar, fl, fk, lk, ks, CMD_SPLIT_NONE, NULL, "pubsub", sum, since},   \
             fn, sfl, NULL                                                      \
@@ -141,36 +141,45 @@ static void cmd_pubsub(srv_exec *x)
 
 static const srv_subcmd subs[] = {
     {"channels", -2, PS_FLAGS, 0, "Returns the active channels."},
-    {"numpat", 2, PS_FLAGS, 0, "Returns a count of unique pattern "
-                               "subscriptions."},
-    {"numsub", -2, PS_FLAGS, 0, "Returns a count of subscribers to "
-                                "channels."},
+    {"numpat", 2, PS_FLAGS, 0,
+     "Returns a count of unique pattern "
+     "subscriptions."},
+    {"numsub", -2, PS_FLAGS, 0,
+     "Returns a count of subscribers to "
+     "channels."},
     {"shardchannels", -2, PS_FLAGS, 0, "Returns the active shard channels."},
-    {"shardnumsub", -2, PS_FLAGS, 0, "Returns the count of subscribers of "
-                                     "shard channels."},
+    {"shardnumsub", -2, PS_FLAGS, 0,
+     "Returns the count of subscribers of "
+     "shard channels."},
     {"help", 2, CMD_LOADING | CMD_STALE, 0,
      "Returns helpful text about the different subcommands."},
     {NULL, 0, 0, 0, NULL},
 };
 
 static const srv_cmd cmds[] = {
-    PS_CMD("subscribe", -2, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0, cmd_subscribe,
-           0, "Listens for messages published to channels.", "2.0.0"),
-    PS_CMD("unsubscribe", -1, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0,
-           cmd_unsubscribe, 0, "Stops listening to messages posted to "
-                               "channels.", "2.0.0"),
+    PS_CMD("subscribe", -2, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0, cmd_subscribe, 0,
+           "Listens for messages published to channels.", "2.0.0"),
+    PS_CMD("unsubscribe", -1, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0, cmd_unsubscribe,
+           0,
+           "Stops listening to messages posted to "
+           "channels.",
+           "2.0.0"),
     PS_CMD("psubscribe", -2, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0, cmd_psubscribe,
-           0, "Listens for messages published to channels that match one "
-              "or more patterns.", "2.0.0"),
+           0,
+           "Listens for messages published to channels that match one "
+           "or more patterns.",
+           "2.0.0"),
     PS_CMD("punsubscribe", -1, PS_FLAGS | CMD_NOSCRIPT, 0, 0, 0,
-           cmd_punsubscribe, 0, "Stops listening to messages published to "
-                                "channels that match one or more "
-                                "patterns.", "2.0.0"),
+           cmd_punsubscribe, 0,
+           "Stops listening to messages published to "
+           "channels that match one or more "
+           "patterns.",
+           "2.0.0"),
     PS_CMD("publish", 3, PS_FLAGS | CMD_FAST, 0, 0, 0, cmd_publish, 0,
            "Posts a message to a channel.", "2.0.0"),
-    PS_CMD("ssubscribe", -2, PS_FLAGS | CMD_NOSCRIPT, 1, -1, 1,
-           cmd_ssubscribe, SRV_CMD_NOTKEY,
-           "Listens for messages published to shard channels.", "7.0.0"),
+    PS_CMD("ssubscribe", -2, PS_FLAGS | CMD_NOSCRIPT, 1, -1, 1, cmd_ssubscribe,
+           SRV_CMD_NOTKEY, "Listens for messages published to shard channels.",
+           "7.0.0"),
     PS_CMD("sunsubscribe", -1, PS_FLAGS | CMD_NOSCRIPT, 1, -1, 1,
            cmd_sunsubscribe, SRV_CMD_NOTKEY,
            "Stops listening to messages posted to shard channels.", "7.0.0"),
