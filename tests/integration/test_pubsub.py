@@ -267,7 +267,10 @@ class TestMessages(PubSubCase):
             out.append(exchange(pub, "PUBLISH", "c3", "other"))
             for _ in range(2):  # the two messages, then the marker
                 out.append(shape(s.read_reply()))
-            for cmd in (("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
+            for cmd in (("PUBSUB", "NUMSUB", "c3", "zz"),
+                        ("PUBSUB", "CHANNELS", "c*"), ("PUBSUB", "NUMPAT"),
+                        ("PUBSUB", "SHARDNUMSUB", "c3"),
+                        ("UNSUBSCRIBE",), ("PUNSUBSCRIBE",),
                         ("SUNSUBSCRIBE",), ("UNSUBSCRIBE",), ("PING",)):
                 out.append([shape(r) for r in exchange(s, *cmd)])
             return out
@@ -278,6 +281,22 @@ class TestMessages(PubSubCase):
             shape(Push([b"pmessage", b"c*", b"c3", b"self"])), shape(2)])
         self.assertEqual(out[9], shape(Push([b"message", b"c3", b"other"])))
         self.assertEqual(out[-1], [shape(b"PONG")])
+
+    def test_resp3_blocked_subscriber_gets_messages(self):
+        def run(side):
+            s = side.client(worker=0)
+            pub = side.client(worker=1)
+            exchange(s, "HELLO", "3")
+            exchange(s, "SUBSCRIBE", "bl")
+            s.send_cmd("BLPOP", "blk", "10")
+            time.sleep(0.2)  # blocked by now (nothing is asserted on time)
+            counts = [exchange(pub, "PUBLISH", "bl", "while-blocked")]
+            msg = shape(s.read_reply())
+            counts.append(exchange(pub, "LPUSH", "blk", "v"))
+            return counts, msg, shape(s.read_reply())
+        self.assertEqual(self.same(run), (
+            [[1], [1]], shape(Push([b"message", b"bl", b"while-blocked"])),
+            shape([b"blk", b"v"])))
 
     def test_order_of_1000_messages_across_workers(self):
         n = 1000
