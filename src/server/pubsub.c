@@ -471,9 +471,8 @@ static void write_dlv(ps_dlv *d)
         /* A client blocked (BLPOP in RESP3) gets its messages meanwhile,
          * as in Redis: ahead of the pending reply when nothing else is
          * pending before it. */
-        fc_buf *out = c->blk_slot && c->slot_head == c->blk_slot
-                          ? &c->io.wbuf
-                          : conn_out(c);
+        fc_buf *out = c->blk_slot && c->slot_head == c->blk_slot ? &c->io.wbuf
+                                                                 : conn_out(c);
         resp_writer wr = {.out = out, .proto = c->wr.proto};
         if (d->pat) {
             resp_push(&wr, 4);
