@@ -65,6 +65,9 @@ enum cmd_flag {
     CMD_NOAUTH = 1u << 3,   /* allowed before AUTH */
     CMD_ALLKEYS = 1u << 4,  /* touches every shard: run with workers parked */
     CMD_NOSCRIPT = 1u << 5, /* informational, for COMMAND INFO */
+    CMD_PUBSUB = 1u << 6,   /* informational (COMMAND INFO, @pubsub) */
+    CMD_LOADING = 1u << 7,  /* informational: allowed while loading */
+    CMD_STALE = 1u << 8,    /* informational: allowed on a stale replica */
 };
 
 /* How the router merges per-worker sub-replies of a split command. */

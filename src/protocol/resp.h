@@ -98,6 +98,8 @@ void resp_null_array(resp_writer *w);        /* *-1 (2) or _ (3) */
 void resp_array(resp_writer *w, size_t n);   /* *n */
 void resp_map(resp_writer *w, size_t pairs); /* %n (3) or *2n (2) */
 void resp_set(resp_writer *w, size_t n);     /* ~n (3) or *n (2) */
+void resp_push(resp_writer *w, size_t n);    /* >n (3) or *n (2): out-of-band
+                                                data (pub/sub messages) */
 void resp_double(resp_writer *w, double d);  /* ,d (3) or bulk (2) */
 void resp_bool(resp_writer *w, int b);       /* #t/#f (3) or :1/:0 (2) */
 void resp_verbatim(resp_writer *w, const char *fmt3, const void *p,

@@ -245,6 +245,11 @@ void resp_map(resp_writer *w, size_t pairs)
         put_num(w, '*', false, (uint64_t)pairs * 2);
 }
 
+void resp_push(resp_writer *w, size_t n)
+{
+    put_num(w, w->proto >= 3 ? '>' : '*', false, n);
+}
+
 void resp_set(resp_writer *w, size_t n)
 {
     put_num(w, w->proto >= 3 ? '~' : '*', false, n);

@@ -98,6 +98,7 @@ typedef struct conn {
      * slot completes; reading goes on, so a disconnect is seen. */
     struct srv_blkw *blk;
     conn_slot *blk_slot; /* the blocking request's pending reply */
+    struct srv_psc *ps;  /* subscriptions (pubsub.h), NULL = never */
 } conn;
 
 static inline conn *conn_of(ev_conn *io)
@@ -122,6 +123,10 @@ void conn_want_write(conn *c);
 void conn_close_after_reply(conn *c);
 /* Closes now; pending output is dropped. */
 void conn_close(conn *c);
+/* Redis's client-output-buffer-limit for c's class (pubsub for a
+ * subscriber, else normal), after output was added outside a request
+ * (pub/sub deliveries). true when it closed the connection. */
+bool conn_obuf_check(conn *c);
 /* Output produced for the client and not yet sent (an upper bound: the
  * part of wbusy the kernel already took counts until the send ends). */
 size_t conn_out_pending(const conn *c);

@@ -18,9 +18,10 @@
 #include <unistd.h>
 
 #include "server/config/log.h"
+#include "server/config/obuf_limit.h"
 #include "server/exec.h"
 #include "server/multi.h"
-#include "server/config/obuf_limit.h"
+#include "server/pubsub.h"
 #include "server/worker.h"
 
 #define BUF_SHRINK_ABOVE (4u << 20) /* idle buffers bigger than this shrink */
@@ -139,6 +140,7 @@ void conn_destroy(conn *c)
     srv_worker *w = c->w;
     srv_blk_conn_gone(c);
     srv_dur_conn_gone(c);
+    srv_ps_conn_gone(c);
     if (c->in_resume)
         resume_unlink(c);
     if (c->in_chan_wait)
@@ -264,7 +266,10 @@ size_t conn_out_pending(const conn *c)
 static bool obuf_check(conn *c)
 {
     srv_worker *w = c->w;
-    const srv_obuf_class *l = &w->srv->cfg.obuf_limits[SRV_OBUF_NORMAL];
+    /* Redis's class of the client: a subscriber (CLIENT_PUBSUB) is
+     * pubsub, whatever its protocol. */
+    int cls = c->ps && srv_ps_active(c) ? SRV_OBUF_PUBSUB : SRV_OBUF_NORMAL;
+    const srv_obuf_class *l = &w->srv->cfg.obuf_limits[cls];
     if (c->io.closing)
         return true; /* counted once, when it was closed */
     if (!l->hard && !l->soft)
@@ -281,6 +286,11 @@ static bool obuf_check(conn *c)
         memory_order_relaxed);
     conn_close(c);
     return true;
+}
+
+bool conn_obuf_check(conn *c)
+{
+    return obuf_check(c);
 }
 
 /* Whether the connection may start one more request now: not while its
@@ -531,6 +541,10 @@ void conn_on_read(ev_conn *io, size_t n)
         c->rpos = 0;
     }
     shrink_idle(&io->wbuf);
+    /* Messages published before this input was sent go out before its
+     * replies (a PUBLISH that returned is in its subscribers' output, as
+     * in Redis), though the wakeup and the input came in one poll. */
+    srv_ps_iteration(w);
     conn_process(c);
     /* The limit is on input not yet executed (as Redis's querybuf): one
      * large read of complete pipelined requests is fine once they ran, and

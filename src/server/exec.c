@@ -15,6 +15,7 @@
 #include "server/durable.h"
 #include "server/multi.h"
 #include "server/pubstats.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
@@ -195,6 +196,39 @@ static bool admit(conn *c, const srv_cmdent *e, const srv_subcmd *sub,
     return false;
 }
 
+/* Redis: a RESP2 client in subscribed mode may only run these. */
+static bool ps_allowed(const cmd_def *d)
+{
+    static const char *const ok[] = {
+        "subscribe",    "ssubscribe", "unsubscribe",
+        "sunsubscribe", "psubscribe", "punsubscribe",
+        "ping",         "quit",       "reset"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (strcmp(d->name, ok[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Redis's refusal of anything else, after the checks of admit(). true
+ * after replying. */
+static bool ps_refused(conn *c, const srv_cmdent *e, const srv_subcmd *sub)
+{
+    if (__builtin_expect(!c->ps, 1) || c->wr.proto != 2 || !srv_ps_active(c) ||
+        ps_allowed(e->def))
+        return false;
+    srv_worker *w = c->w;
+    stat_add(&w->cmdstats[e->index].rejected, 1);
+    c->wr.out = conn_out(c);
+    size_t at = c->wr.out->len;
+    resp_errorf(&c->wr,
+                "ERR Can't execute '%s%s%s': only (P|S)SUBSCRIBE / "
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+                "context",
+                e->def->name, sub ? "|" : "", sub ? sub->name : "");
+    srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
+    return true;
+}
+
 enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
 {
     srv_worker *w = c->w;
@@ -212,7 +246,7 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
         e->scmd && e->scmd->subs && argc >= 2
             ? srv_subcmd_find(e->scmd, argv[1].ptr, argv[1].len)
             : NULL;
-    if (!admit(c, e, sub, argc)) {
+    if (!admit(c, e, sub, argc) || ps_refused(c, e, sub)) {
         srv_tx_flag_error(c);
         return SRV_ROUTE_DONE;
     }
@@ -239,6 +273,7 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
                      (blocking && w->srv->nworkers > 1 &&
                       srv_blk_owner(w, d, argv, argc) < 0),
         .every = route_flag(e, sub, SRV_CMD_EVERY),
+        .notkey = e->scmd && (e->scmd->sflags & SRV_CMD_NOTKEY),
     };
     enum srv_route_res res = srv_route(&r);
     /* A blocking request whose reply is pending (it waits here, or runs

@@ -19,6 +19,7 @@
 #include "server/config/log.h"
 #include "server/lazyfree.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/worker.h"
 
@@ -128,6 +129,10 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     }
     if (srv_blk_init(s)) {
         snprintf(err, errlen, "out of memory creating the blocking registry");
+        return -1;
+    }
+    if (srv_ps_init(s)) {
+        snprintf(err, errlen, "out of memory creating the pub/sub registry");
         return -1;
     }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
@@ -347,6 +352,7 @@ void srv_destroy(srv_server *s)
     free(s->shards);
     srv_watch_destroy(s);
     srv_blk_destroy(s);
+    srv_ps_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

@@ -107,6 +107,7 @@ typedef struct srv_server {
      * write path looks at the registry only while this is non-zero). */
     struct srv_blk *blk;
     _Atomic uint64_t blk_waiting;
+    struct srv_pubsub *pubsub; /* pub/sub registry and inboxes (pubsub.h) */
     _Atomic uint64_t flush_gen;
 } srv_server;
 

@@ -16,10 +16,10 @@
 typedef const srv_cmd *(*srv_family_fn)(size_t *n);
 
 static const srv_family_fn families[] = {
-    srv_cmds_conn,   srv_cmds_client,  srv_cmds_info,
-    srv_cmds_config, srv_cmds_command, srv_cmds_server, srv_cmds_multi,
-    srv_cmds_script, srv_cmds_persist, srv_cmds_pub,    srv_cmds_repl,
-    srv_cmds_block,
+    srv_cmds_conn,    srv_cmds_client, srv_cmds_info,  srv_cmds_config,
+    srv_cmds_command, srv_cmds_server, srv_cmds_multi, srv_cmds_script,
+    srv_cmds_persist, srv_cmds_pub,    srv_cmds_repl,  srv_cmds_block,
+    srv_cmds_pubsub,
 };
 
 static uint64_t name_hash(const char *p, size_t n)

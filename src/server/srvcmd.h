@@ -70,6 +70,10 @@ enum srv_cmd_flag {
     /* May block (blocking.h): runs on its connection's worker, inline when
      * that worker owns its keys, else exclusively. */
     SRV_CMD_BLOCK = 1u << 6,
+    /* Its key positions are Redis's "not_key" ones (SSUBSCRIBE's shard
+     * channels): shown by COMMAND, never routed on; it runs inline on its
+     * connection's worker. */
+    SRV_CMD_NOTKEY = 1u << 7,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's
@@ -108,6 +112,7 @@ void srv_info_persistence(struct srv_server *s, struct fc_buf *b);
 void srv_info_line(struct fc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const srv_cmd *srv_cmds_pub(size_t *n); /* pubstats.c */
+const srv_cmd *srv_cmds_pubsub(size_t *n); /* cmd_pubsub.c */
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {

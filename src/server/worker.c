@@ -22,10 +22,11 @@
 #include <unistd.h>
 
 #include "server/blocking.h"
-#include "server/durable.h"
 #include "server/config/log.h"
+#include "server/durable.h"
 #include "server/exec.h"
 #include "server/pubstats.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 
 #define SWEEP_BUDGET 128 /* slots per shard per sweep round */
@@ -422,8 +423,9 @@ static int timers_base(srv_worker *w)
  * only when poll may really block, until srv_on_awake. */
 static int about_to_sleep(srv_worker *w, int timeout)
 {
-    if (w->kill_pending || w->resume)
-        return 0; /* CLIENT KILL from a parked section: reap first */
+    if (w->kill_pending || w->resume || srv_ps_pending(w))
+        return 0; /* CLIENT KILL from a parked section: reap first; or
+                     pub/sub messages queued for our connections */
     if (w->rt.ovf_dsts)
         return 1; /* a target's ring is full: retry soon, without spinning */
     if (timeout == 0)
@@ -518,6 +520,7 @@ void *srv_worker_main(void *arg)
         conn_resume_drained(w);
         if (w->blk_head)
             srv_blk_iteration(w);
+        srv_ps_iteration(w);
         if (w->pub_dirty)
             srv_pub_refresh(w);
         if (w->kill_pending)

@@ -23,6 +23,7 @@
 
 #include "server/client.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/route/route.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
@@ -30,18 +31,27 @@
 
 static void client_line(const conn *c, int64_t now, fc_buf *b)
 {
-    char line[1024];
+    char line[1024], flags[4], *f = flags;
+    /* Redis's order: P (pubsub) before x (MULTI); N when neither. */
+    if (srv_ps_active(c))
+        *f++ = 'P';
+    if (srv_tx_active(c))
+        *f++ = 'x';
+    if (f == flags)
+        *f++ = 'N';
+    *f = '\0';
     int n = snprintf(
         line, sizeof(line),
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s "
-        "db=0 sub=0 psub=0 ssub=0 multi=%lld qbuf=%zu qbuf-free=%zu "
+        "db=0 sub=%zu psub=%zu ssub=%zu multi=%lld qbuf=%zu qbuf-free=%zu "
         "argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu "
         "tot-mem=%zu events=r cmd=%s%s%s user=default redir=-1 resp=%d "
         "lib-name=%s lib-ver=%s worker=%u\n",
         (unsigned long long)c->id, c->addr, c->laddr, c->io.fd,
         c->name ? c->name : "", (long long)((now - c->ctime_ms) / 1000),
-        (long long)((now - c->atime_ms) / 1000),
-        srv_tx_active(c) ? "x" : "N", /* Redis's flag for "in MULTI" */
+        (long long)((now - c->atime_ms) / 1000), flags,
+        srv_ps_count(c, SRV_PS_CHAN), srv_ps_count(c, SRV_PS_PAT),
+        srv_ps_count(c, SRV_PS_SHARD),
         srv_tx_active(c) ? (long long)c->tx->nqueued : -1LL,
         c->io.rbuf.len - c->rpos, c->io.rbuf.cap - c->io.rbuf.len,
         c->io.rbuf.cap, c->io.wbuf.len,
@@ -97,13 +107,15 @@ static void count_reply(srv_worker *w, const fc_buf *out, size_t at)
 
 typedef struct list_arg {
     long long only_id; /* -1 = all */
+    int type;          /* -1 = all, 0 = normal, 1 = pubsub (TYPE) */
 } list_arg;
 
 static void list_own(srv_worker *w, const list_arg *a, int64_t now, fc_buf *b)
 {
     for (conn *cn = w->conns; cn; cn = cn->next)
         if (!cn->kill_req && !cn->io.closing &&
-            (a->only_id < 0 || cn->id == (uint64_t)a->only_id))
+            (a->only_id < 0 || cn->id == (uint64_t)a->only_id) &&
+            (a->type < 0 || a->type == (int)srv_ps_active(cn)))
             client_line(cn, now, b);
 }
 
@@ -132,9 +144,14 @@ static void client_list(srv_exec *x)
     cmd_ctx *c = x->c;
     srv_server *s = x->srv;
     long long only_id = -1;
+    int type = -1;
     if (c->argc == 4 && srv_arg_is(&c->argv[2], "type")) {
-        if (!srv_arg_is(&c->argv[3], "normal")) {
-            resp_verbatim(c->w, "txt", "", 0); /* no replicas, no pubsub */
+        if (srv_arg_is(&c->argv[3], "pubsub")) {
+            type = 1;
+        } else if (srv_arg_is(&c->argv[3], "normal")) {
+            type = 0;
+        } else {
+            resp_verbatim(c->w, "txt", "", 0); /* no replica clients */
             return;
         }
     } else if (c->argc == 4 && srv_arg_is(&c->argv[2], "id")) {
@@ -146,7 +163,7 @@ static void client_list(srv_exec *x)
         resp_error(c->w, "ERR syntax error");
         return;
     }
-    list_arg a = {.only_id = only_id};
+    list_arg a = {.only_id = only_id, .type = type};
     if (walks_all(x)) {
         fc_buf b = {0};
         for (uint32_t i = 0; i < s->nworkers; i++)
@@ -378,7 +395,7 @@ static void client_help(srv_exec *x)
         "KILL <option> <value> [<option> <value> [...]]",
         ("    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, "
          "TYPE, USER."),
-        "LIST [TYPE normal] [ID <id>]",
+        "LIST [TYPE (NORMAL|PUBSUB)] [ID <id>]",
         "    Return information about client connections.",
         "SETINFO <LIB-NAME|LIB-VER> <value>",
         "    Set client library name or version.",

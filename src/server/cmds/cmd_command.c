@@ -24,7 +24,9 @@ static size_t categories(const cmd_def *d, unsigned sflags,
         out[n++] = "@write";
     if (d->flags & CMD_READONLY)
         out[n++] = "@read";
-    if (d->group && !strcmp(d->group, "string"))
+    if (d->flags & CMD_PUBSUB)
+        out[n++] = "@pubsub";
+    else if (d->group && !strcmp(d->group, "string"))
         out[n++] = "@string";
     else if (d->group && !strcmp(d->group, "generic"))
         out[n++] = "@keyspace";
@@ -49,14 +51,20 @@ static size_t categories(const cmd_def *d, unsigned sflags,
 static void write_flags(resp_writer *w, unsigned f, bool blocking,
                         bool movable)
 {
-    const char *names[8];
+    const char *names[12];
     size_t n = 0;
     if (f & CMD_WRITE)
         names[n++] = "write";
     if (f & CMD_READONLY)
         names[n++] = "readonly";
+    if (f & CMD_PUBSUB)
+        names[n++] = "pubsub";
     if (f & CMD_NOSCRIPT)
         names[n++] = "noscript";
+    if (f & CMD_LOADING)
+        names[n++] = "loading";
+    if (f & CMD_STALE)
+        names[n++] = "stale";
     if (f & CMD_NOAUTH)
         names[n++] = "no_auth";
     if (f & CMD_FAST)
@@ -70,7 +78,7 @@ static void write_flags(resp_writer *w, unsigned f, bool blocking,
         resp_simple(w, names[i]);
 }
 
-static void write_key_specs(resp_writer *w, const cmd_def *d)
+static void write_key_specs(resp_writer *w, const cmd_def *d, unsigned sflags)
 {
     if (d->first_key <= 0) {
         resp_array(w, 0);
@@ -79,9 +87,14 @@ static void write_key_specs(resp_writer *w, const cmd_def *d)
     resp_array(w, 1);
     resp_map(w, 3);
     resp_bulk_cstr(w, "flags");
-    resp_set(w, 2);
-    resp_simple(w, (d->flags & CMD_WRITE) ? "RW" : "RO");
-    resp_simple(w, (d->flags & CMD_WRITE) ? "UPDATE" : "ACCESS");
+    if (sflags & SRV_CMD_NOTKEY) { /* SSUBSCRIBE's shard channels */
+        resp_set(w, 1);
+        resp_simple(w, "not_key");
+    } else {
+        resp_set(w, 2);
+        resp_simple(w, (d->flags & CMD_WRITE) ? "RW" : "RO");
+        resp_simple(w, (d->flags & CMD_WRITE) ? "UPDATE" : "ACCESS");
+    }
     resp_bulk_cstr(w, "begin_search");
     resp_map(w, 2);
     resp_bulk_cstr(w, "type");
@@ -124,7 +137,7 @@ static void write_info_entry(resp_writer *w, const char *name, int arity,
         resp_simple(w, cats[i]);
     resp_set(w, 0); /* tips */
     if (keys)
-        write_key_specs(w, d);
+        write_key_specs(w, d, sflags);
     else
         resp_array(w, 0);
     size_t nsub = 0;

@@ -8,6 +8,7 @@
 
 #include "server/client.h"
 #include "server/multi.h"
+#include "server/pubsub.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
 
@@ -19,6 +20,16 @@ static void cmd_ping(srv_exec *x)
     cmd_ctx *c = x->c;
     if (c->argc > 2) {
         srv_reply_arity(x, "ping");
+        return;
+    }
+    if (x->conn && c->w->proto == 2 && srv_ps_active(x->conn)) {
+        /* Redis: a RESP2 subscriber gets ["pong", arg or ""]. */
+        resp_array(c->w, 2);
+        resp_bulk_cstr(c->w, "pong");
+        if (c->argc == 2)
+            resp_bulk(c->w, c->argv[1].ptr, c->argv[1].len);
+        else
+            resp_bulk(c->w, "", 0);
         return;
     }
     if (c->argc == 2)
@@ -211,6 +222,7 @@ static void cmd_reset(srv_exec *x)
     cn->name = NULL;
     cn->authed = x->srv->cfg.requirepass == NULL;
     srv_tx_reset(cn);
+    srv_ps_reset(cn);
     resp_simple(x->c->w, "RESET");
 }
 

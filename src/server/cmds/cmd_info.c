@@ -26,8 +26,9 @@
 #include "fastcache.h"
 #include "server/lazyfree.h"
 #include "server/pubstats.h"
-#include "server/server.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
+#include "server/server.h"
 #include "server/srvcmd.h"
 #include "server/worker.h"
 
@@ -252,13 +253,12 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "expired_keys:%llu", (unsigned long long)SUM(s, stat_expired));
     add(b, "evicted_keys:%llu",
         (unsigned long long)atomic_load(&s->budget.evicted));
-    add(b, "lazyfreed_objects:%llu",
-        (unsigned long long)srv_lazyfree_done());
-    /* No pub/sub exists. */
+    add(b, "lazyfreed_objects:%llu", (unsigned long long)srv_lazyfree_done());
     add(b, "keyspace_hits:%llu", (unsigned long long)SUM(s, stat_hits));
     add(b, "keyspace_misses:%llu", (unsigned long long)SUM(s, stat_misses));
-    add(b, "pubsub_channels:0");
-    add(b, "pubsub_patterns:0");
+    add(b, "pubsub_channels:%zu", srv_ps_total(s, SRV_PS_CHAN));
+    add(b, "pubsub_patterns:%zu", srv_ps_total(s, SRV_PS_PAT));
+    add(b, "pubsubshard_channels:%zu", srv_ps_total(s, SRV_PS_SHARD));
     uint64_t errors = 0;
     for (uint32_t i = 0; i < s->nworkers; i++)
         errors += s->workers[i].stat_errors;

@@ -3,9 +3,10 @@
  * defaults, their CONFIG GET/SET text form, and the check that decides
  * when a client's unsent output gets it disconnected.
  *
- * Every client here is of the "normal" class (there are no pub/sub or
- * replica connections yet); the other classes are kept so that CONFIG
- * GET/SET round-trip Redis's format unchanged. Redis's default for normal
+ * A client with any subscription is of the "pubsub" class (pubsub.h),
+ * every other of the "normal" class (replicas are not clients here); the
+ * replica class is kept so that CONFIG GET/SET round-trip Redis's format
+ * unchanged. Redis's default for normal
  * clients is no limit at all ("normal 0 0 0"), and so is ours: the
  * back-pressure in conn.c (CONN_OUT_HIGH) already keeps a client that does
  * not read from making the server's memory grow, so the limit is a policy

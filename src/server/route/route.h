@@ -109,6 +109,7 @@ typedef struct srv_req {
     bool published;  /* SRV_CMD_PUBLISHED (srvcmd.h) */
     bool exclusive;  /* SRV_CMD_EXCL, on the command or its subcommand */
     bool every;      /* SRV_CMD_EVERY, on the command or its subcommand */
+    bool notkey;     /* SRV_CMD_NOTKEY: inline, its key positions aside */
 } srv_req;
 
 enum srv_route_res {

@@ -199,7 +199,7 @@ enum srv_route_res srv_route(const srv_req *r)
         return run_exclusive(r);
     if (d->keys)
         return route_movable(r);
-    if (d->first_key <= 0 || (size_t)d->first_key >= r->argc) {
+    if (r->notkey || d->first_key <= 0 || (size_t)d->first_key >= r->argc) {
         run_inline(r);
         return SRV_ROUTE_DONE;
     }
