@@ -33,7 +33,8 @@
  * also has a level in two more bits of its flags byte: cold (0), warm (1),
  * hot (2) -- the [tiers] hot/warm/cold of the seed; no pointer, no extra
  * byte. A new key enters cold. The shard keeps a hand over its table's
- * groups; passing an entry, the hand
+ * groups (visited in a stride order, hand_group); passing an entry, the
+ * hand
  *   - accessed: clears the bit and promotes the entry one level (cold ->
  *     warm -> hot) if that level is under its capacity in this shard
  *     ([tiers] X_capacity / shard count, at least 1) and the pass has
@@ -459,8 +460,17 @@ static size_t hand_group(eng_shard *sh, size_t n, size_t step)
             s++;
         sh->hand_n = n;
         sh->hand_stride = s % n ? s % n : 1;
+        sh->hand_step = SIZE_MAX - 1; /* no cached step (nor its next) */
     }
-    return (size_t)(((unsigned __int128)step * sh->hand_stride) % n);
+    /* The hand moves one step at a time: one add instead of a division. */
+    if (step == sh->hand_step + 1) {
+        size_t g = sh->hand_g + sh->hand_stride;
+        sh->hand_g = g >= n ? g - n : g;
+    } else if (step != sh->hand_step) {
+        sh->hand_g = (size_t)(((unsigned __int128)step * sh->hand_stride) % n);
+    }
+    sh->hand_step = step;
+    return sh->hand_g;
 }
 
 /* Moves the hand over at most `visits` entries (SIZE_MAX: until a

@@ -28,6 +28,7 @@ struct eng_shard {
     size_t hand;        /* CLOCK hand: step * 8 + slot (evict.c) */
     size_t hand_n;      /* the group count hand_stride was chosen for */
     size_t hand_stride; /* step k visits group k * hand_stride mod hand_n */
+    size_t hand_step, hand_g; /* the last step hand_group mapped, its group */
     uint64_t rng;       /* sampling and LFU's coin */
     uint64_t evicted;
     /* The default policy's levels (evict.c): entries per level, exact;
