@@ -22,32 +22,40 @@ static const srv_family_fn families[] = {
     srv_cmds_pubsub,
 };
 
-static uint64_t name_hash(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a over lower case */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)tolower((unsigned char)p[i]);
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static bool name_eq(const char *def, const char *p, size_t n)
 {
     return strncasecmp(def, p, n) == 0 && def[n] == '\0';
 }
 
+/* ASCII lower case of n (<= SRV_NAME_MAX) bytes into out, and the FNV-1a
+ * hash of the result. The command lookup runs once per command, so it
+ * avoids tolower's locale call and strncasecmp: about 6% of a pipelined
+ * LPUSH's CPU went there. */
+static uint64_t fold_hash(const char *p, size_t n, char *out)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        c = (unsigned char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
+        out[i] = (char)c;
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 const srv_cmdent *srv_cmdtab_find(const srv_cmdtab *t, const char *name,
                                   size_t len)
 {
-    if (!t->hash)
+    char f[SRV_NAME_MAX];
+    if (!t->hash || len == 0 || len > SRV_NAME_MAX)
         return NULL;
-    for (size_t i = name_hash(name, len) & t->hash_mask;;
+    for (size_t i = fold_hash(name, len, f) & t->hash_mask;;
          i = (i + 1) & t->hash_mask) {
         uint32_t v = t->hash[i];
         if (!v)
             return NULL;
-        if (name_eq(t->ents[v - 1].def->name, name, len))
+        if (t->lens[v - 1] == len && memcmp(t->folded[v - 1], f, len) == 0)
             return &t->ents[v - 1];
     }
 }
@@ -61,19 +69,23 @@ const srv_subcmd *srv_subcmd_find(const srv_cmd *cmd, const char *arg,
     return NULL;
 }
 
-static void add(srv_cmdtab *t, const cmd_def *def, const srv_cmd *scmd)
+static int add(srv_cmdtab *t, const cmd_def *def, const srv_cmd *scmd)
 {
     size_t len = strlen(def->name);
+    if (len == 0 || len > SRV_NAME_MAX)
+        return -1; /* a table bug: no such names */
     if (srv_cmdtab_find(t, def->name, len))
-        return; /* a server command of that name came first */
+        return 0; /* a server command of that name came first */
     srv_cmdent *e = &t->ents[t->count];
     e->def = def;
     e->scmd = scmd;
     e->index = (uint32_t)t->count;
-    size_t i = name_hash(def->name, len) & t->hash_mask;
+    size_t i = fold_hash(def->name, len, t->folded[t->count]) & t->hash_mask;
+    t->lens[t->count] = (uint8_t)len;
     while (t->hash[i])
         i = (i + 1) & t->hash_mask;
     t->hash[i] = (uint32_t)++t->count;
+    return 0;
 }
 
 int srv_cmdtab_build(srv_cmdtab *t)
@@ -91,7 +103,9 @@ int srv_cmdtab_build(srv_cmdtab *t)
         hsize *= 2;
     t->ents = calloc(total, sizeof(*t->ents));
     t->hash = calloc(hsize, sizeof(*t->hash));
-    if (!t->ents || !t->hash) {
+    t->folded = calloc(total, sizeof(*t->folded));
+    t->lens = calloc(total, sizeof(*t->lens));
+    if (!t->ents || !t->hash || !t->folded || !t->lens) {
         srv_cmdtab_free(t);
         return -1;
     }
@@ -99,17 +113,24 @@ int srv_cmdtab_build(srv_cmdtab *t)
     for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
         const srv_cmd *cmds = families[f](&n);
         for (size_t i = 0; i < n; i++)
-            add(t, &cmds[i].def, &cmds[i]);
+            if (add(t, &cmds[i].def, &cmds[i]) != 0)
+                goto bad;
     }
     for (size_t i = 0; i < ndata; i++)
-        add(t, &data[i], NULL);
+        if (add(t, &data[i], NULL) != 0)
+            goto bad;
     return 0;
+bad:
+    srv_cmdtab_free(t);
+    return -1;
 }
 
 void srv_cmdtab_free(srv_cmdtab *t)
 {
     free(t->ents);
     free(t->hash);
+    free(t->folded);
+    free(t->lens);
     memset(t, 0, sizeof(*t));
 }
 

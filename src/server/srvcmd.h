@@ -121,11 +121,17 @@ typedef struct srv_cmdent {
     uint32_t index;      /* 0..count-1: slot in per-command statistics */
 } srv_cmdent;
 
+#define SRV_NAME_MAX 32 /* longer names are no command's */
+
 typedef struct srv_cmdtab {
     srv_cmdent *ents; /* [count], server commands first, then data */
     size_t count;
     uint32_t *hash; /* open addressing over ents, 0 = empty, else i+1 */
     size_t hash_mask;
+    /* Per entry, its name in lower case and its length: a lookup folds
+     * the asked name once and compares bytes (srvcmd.c). */
+    char (*folded)[SRV_NAME_MAX];
+    uint8_t *lens;
 } srv_cmdtab;
 
 int srv_cmdtab_build(srv_cmdtab *t); /* 0 or -1 (OOM) */
