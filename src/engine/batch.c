@@ -110,9 +110,9 @@ static inline eng_entry *lookup(eng_shard *sh, const eng_hint *hint,
 /* The string read of a lookup with a hint: when the hint is still good and
  * the entry is a plain string with one-byte lengths (the common case), the
  * hit is finished here without a probe; otherwise eng_get_str. */
-static inline int lookup_str(eng_shard *sh, const eng_hint *hint,
-                             uint64_t hash, const void *key, size_t klen,
-                             int64_t now, const void **val, size_t *vlen)
+static inline int lookup_str(eng_shard *sh, const eng_hint *hint, uint64_t hash,
+                             const void *key, size_t klen, int64_t now,
+                             const void **val, size_t *vlen)
 {
     eng_entry *e = hint->e;
     if (e && hint->seq == sh->seq && hint->moved == sh->slab.moved &&
@@ -173,8 +173,8 @@ get_pipeline(eng_shard *const *shards, size_t stride, size_t n,
         for (size_t j = 0; j < n; j++)
             note_hint(shards[j * stride], hashes[j], &ring[j]);
         for (size_t j = 0; j < n; j++)
-            finish(s3, str, shards[j * stride], &ring[j], j, hashes[j],
-                   keys[j], klens[j], &now);
+            finish(s3, str, shards[j * stride], &ring[j], j, hashes[j], keys[j],
+                   klens[j], &now);
         return;
     }
     for (; i < DIST; i++) {

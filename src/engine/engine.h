@@ -235,8 +235,8 @@ int eng_get_str(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 /* eng_get_str copying the value into buf: FC_OK and *len, FC_ETRUNC (*len
  * set, the value longer than cap, nothing copied), FC_ENOTFOUND or
  * FC_EWRONGTYPE. The time is ENG_NOW_LAZY (read only for a TTL). */
-int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key,
-                     size_t klen, void *buf, size_t cap, size_t *len);
+int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                     void *buf, size_t cap, size_t *len);
 
 /* As eng_get (lazy expiry included) but leaves the access metadata alone:
  * OBJECT, MEMORY USAGE, TTL-style introspection. */

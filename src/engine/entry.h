@@ -48,7 +48,7 @@
 struct eng_entry {
     uint8_t flags;
     uint8_t meta[3]; /* little-endian 24 bits, see evict.h */
-    uint8_t rest[]; /* varints, optional expire_at, key, value */
+    uint8_t rest[];  /* varints, optional expire_at, key, value */
 };
 
 /* Decoded view of an entry. */

@@ -84,8 +84,9 @@
 #include <strings.h>
 
 #define LFU_INIT_VAL 5
-#define EXPIRE_FIRST_SLOTS 256 /* a sweep's budget before evicting live keys   \
-                                */
+#define EXPIRE_FIRST_SLOTS                                                     \
+    256 /* a sweep's budget before evicting live keys                          \
+         */
 #define EVICT_MAX_PER_WRITE 4096
 #define SAMPLE_MAX_GROUPS 1024
 
@@ -420,9 +421,8 @@ static bool hand_pass(eng_shard *sh, eng_entry *e)
      * level ever holds more than its capacity). */
     unsigned to = lvl - 1;
     if (to != ENG_TIER_COLD &&
-        sh->tier_len[to] >=
-            atomic_load_explicit(&sh->budget->tier_cap[to],
-                                 memory_order_relaxed))
+        sh->tier_len[to] >= atomic_load_explicit(&sh->budget->tier_cap[to],
+                                                 memory_order_relaxed))
         to = ENG_TIER_COLD;
     ent_set_level(e, to);
     sh->tier_len[lvl]--;

@@ -50,9 +50,8 @@ get_str_slow(eng_shard *sh, eng_entry *e, uint64_t hash, const void *key,
     return FC_OK;
 }
 
-static __attribute__((noinline)) int lfu_touch_rc(eng_shard *sh,
-                                                 eng_entry *e, int64_t now,
-                                                 int rc)
+static __attribute__((noinline)) int lfu_touch_rc(eng_shard *sh, eng_entry *e,
+                                                  int64_t now, int rc)
 {
     shard_lfu_touch(sh, e, &now);
     return rc;
@@ -134,12 +133,11 @@ int eng_get_str(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
     }
     if (r == PROBE_MISS)
         return FC_ENOTFOUND;
-    return get_str_slow(sh, e, hash, key, klen, now, val, vlen, NULL, 0,
-                        NULL);
+    return get_str_slow(sh, e, hash, key, klen, now, val, vlen, NULL, 0, NULL);
 }
 
-int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key,
-                     size_t klen, void *buf, size_t cap, size_t *len)
+int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                     void *buf, size_t cap, size_t *len)
 {
     int64_t now = ENG_NOW_LAZY;
     eng_entry *e;
@@ -155,6 +153,5 @@ int eng_get_str_copy(eng_shard *sh, uint64_t hash, const void *key,
     }
     if (r == PROBE_MISS)
         return FC_ENOTFOUND;
-    return get_str_slow(sh, e, hash, key, klen, now, NULL, NULL, buf, cap,
-                        len);
+    return get_str_slow(sh, e, hash, key, klen, now, NULL, NULL, buf, cap, len);
 }

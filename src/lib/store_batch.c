@@ -149,9 +149,9 @@ int fc_mget(fc_store *s, const fc_slice *keys, size_t n, fc_mget_fn fn,
                 size_t i = c.order[j];
                 const void *v = NULL;
                 size_t len = 0;
-                int rc = eng_get_str_hinted(
-                    sh->eng, c.hash[i], lib_nonnull(k[i].data), k[i].len,
-                    ENG_NOW_LAZY, &c.hint[i], &v, &len);
+                int rc = eng_get_str_hinted(sh->eng, c.hash[i],
+                                            lib_nonnull(k[i].data), k[i].len,
+                                            ENG_NOW_LAZY, &c.hint[i], &v, &len);
                 fn(ctx, base + i, rc, rc == FC_OK ? v : NULL, len);
             }
             lib_lock_release(&sh->lock);

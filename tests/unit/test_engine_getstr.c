@@ -100,14 +100,12 @@ static void load_both(struct twin *t, unsigned nkeys)
                 bool added;
                 assert_non_null(o);
                 assert_int_equal(sobj_add(o, "m", 1, &added), FC_OK);
-                assert_int_equal(eng_set_obj(sh[s], h, k, kl, o, 0, T0),
-                                 FC_OK);
+                assert_int_equal(eng_set_obj(sh[s], h, k, kl, o, 0, T0), FC_OK);
                 continue;
             }
             int64_t exp = i % 9 == 4 ? T0 + 10 : i % 9 == 5 ? T0 + 1000000 : 0;
             assert_int_equal(
-                eng_set(sh[s], h, k, kl, v, vl, exp, 0, T0, NULL, NULL),
-                FC_OK);
+                eng_set(sh[s], h, k, kl, v, vl, exp, 0, T0, NULL, NULL), FC_OK);
         }
     }
 }
@@ -342,7 +340,7 @@ static void hinted(void **state)
 static void same_hash(void **state)
 {
     (void)state;
-    static const size_t lens[] = {1,  2,  3,  4,  5,  7,  8,  9,  15, 16,
+    static const size_t lens[] = {1,  2,  3,  4,  5,  7,  8,  9,  15,  16,
                                   17, 23, 24, 25, 31, 32, 33, 40, 100, 127};
     struct twin t;
     /* Sized so that nothing resizes: a resize rehashes by the real hash. */
@@ -359,12 +357,12 @@ static void same_hash(void **state)
                 k[j % kl] = (uint8_t)('c' + j);
                 if (pass == 0 && j % 2 == 0) {
                     memcpy(v, &j, sizeof(j));
-                    assert_int_equal(eng_set(t.a, h, k, kl, v, 8, 0, 0, T0,
-                                             NULL, NULL),
-                                     FC_OK);
-                    assert_int_equal(eng_set(t.b, h, k, kl, v, 8, 0, 0, T0,
-                                             NULL, NULL),
-                                     FC_OK);
+                    assert_int_equal(
+                        eng_set(t.a, h, k, kl, v, 8, 0, 0, T0, NULL, NULL),
+                        FC_OK);
+                    assert_int_equal(
+                        eng_set(t.b, h, k, kl, v, 8, 0, 0, T0, NULL, NULL),
+                        FC_OK);
                 }
                 if (pass == 1) {
                     const void *va = NULL;
@@ -385,9 +383,9 @@ static void same_hash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(singles),       cmocka_unit_test(during_resize),
-        cmocka_unit_test(lfu_touch),     cmocka_unit_test(batches),
-        cmocka_unit_test(hinted),        cmocka_unit_test(same_hash),
+        cmocka_unit_test(singles),   cmocka_unit_test(during_resize),
+        cmocka_unit_test(lfu_touch), cmocka_unit_test(batches),
+        cmocka_unit_test(hinted),    cmocka_unit_test(same_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

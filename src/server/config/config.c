@@ -1,8 +1,9 @@
 /*
  * config.c — defaults, the config file (inih) and value parsers. The command
- * line lives in config_args.c.
+ * line lives in config_args.c, the [replication] section in config_repl.c.
  */
 #include "server/config/config.h"
+#include "server/config/config_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -161,14 +162,9 @@ const char *srv_loglevel_name(int level)
 
 /* --- the config file ----------------------------------------------------- */
 
-typedef struct file_ctx {
-    srv_config *c;
-    char err[256]; /* first error, without FILE:LINE */
-} file_ctx;
-
 /* TOML strings: "basic" (with \" and \\ escapes) or 'literal'; bare words
  * are taken as they are. NULL on OOM or an unterminated quote. */
-static char *unquote(const char *v)
+char *cfg_unquote(const char *v)
 {
     size_t n = strlen(v);
     if (n == 0 || (v[0] != '"' && v[0] != '\''))
@@ -188,9 +184,9 @@ static char *unquote(const char *v)
     return out;
 }
 
-static int set_str(file_ctx *f, char **dst, const char *name, const char *v)
+int cfg_set_str(file_ctx *f, char **dst, const char *name, const char *v)
 {
-    char *s = unquote(v);
+    char *s = cfg_unquote(v);
     if (!s) {
         snprintf(f->err, sizeof(f->err), "bad string value for '%s'", name);
         return 0;
@@ -200,7 +196,7 @@ static int set_str(file_ctx *f, char **dst, const char *name, const char *v)
     return 1;
 }
 
-static int set_bool(file_ctx *f, bool *dst, const char *name, const char *v)
+int cfg_set_bool(file_ctx *f, bool *dst, const char *name, const char *v)
 {
     if (srv_parse_bool(v, dst) == 0)
         return 1;
@@ -209,8 +205,8 @@ static int set_bool(file_ctx *f, bool *dst, const char *name, const char *v)
     return 0;
 }
 
-static int set_int(file_ctx *f, int64_t *dst, const char *name, const char *v,
-                   int64_t min, int64_t max)
+int cfg_set_int(file_ctx *f, int64_t *dst, const char *name, const char *v,
+                int64_t min, int64_t max)
 {
     if (srv_parse_i64(v, min, max, dst) == 0)
         return 1;
@@ -268,7 +264,7 @@ static int top_u32(file_ctx *f, const char *k, const char *v)
         int64_t n;
         if (strcmp(k, keys[i].name))
             continue;
-        if (!set_int(f, &n, k, v, keys[i].min, keys[i].max))
+        if (!cfg_set_int(f, &n, k, v, keys[i].min, keys[i].max))
             return 0;
         *(uint32_t *)((char *)f->c + keys[i].off) = (uint32_t)n;
         return 1;
@@ -278,7 +274,7 @@ static int top_u32(file_ctx *f, const char *k, const char *v)
 
 static int top_size(file_ctx *f, const char *k, const char *v, size_t *dst)
 {
-    char *s = unquote(v);
+    char *s = cfg_unquote(v);
     size_t sz = 0;
     int ok = s && srv_parse_memory(s, &sz) == 0 && sz >= 1024;
     free(s);
@@ -295,7 +291,7 @@ static int top_string(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
     if (!strcmp(k, "requirepass")) {
-        if (!set_str(f, &c->requirepass, k, v))
+        if (!cfg_set_str(f, &c->requirepass, k, v))
             return 0;
         if (!c->requirepass[0]) { /* as in Redis: empty = no password */
             free(c->requirepass);
@@ -304,7 +300,7 @@ static int top_string(file_ctx *f, const char *k, const char *v)
         return 1;
     }
     if (!strcmp(k, "io")) {
-        if (!set_str(f, &c->io, k, v))
+        if (!cfg_set_str(f, &c->io, k, v))
             return 0;
         if (strcmp(c->io, "epoll") && strcmp(c->io, "uring")) {
             snprintf(f->err, sizeof(f->err),
@@ -313,7 +309,7 @@ static int top_string(file_ctx *f, const char *k, const char *v)
         }
         return 1;
     }
-    char *s = unquote(v);
+    char *s = cfg_unquote(v);
     int ok = -1;
     if (!strcmp(k, "bind_addr")) {
         ok = s && parse_hostport(s, &c->bind, &c->port) > 0;
@@ -341,10 +337,10 @@ static int top_string(file_ctx *f, const char *k, const char *v)
 
 /* A size as srv_parse_memory reads it (bare or quoted, "1mb", "64kb");
  * `zero` is what the error message says 0 means ("" for nothing). */
-static int parse_size(file_ctx *f, size_t *dst, const char *k, const char *v,
-                      const char *zero)
+int cfg_parse_size(file_ctx *f, size_t *dst, const char *k, const char *v,
+                   const char *zero)
 {
-    char *s = unquote(v);
+    char *s = cfg_unquote(v);
     size_t sz = 0;
     int ok = s && srv_parse_memory(s, &sz) == 0;
     free(s);
@@ -362,12 +358,12 @@ static int parse_size(file_ctx *f, size_t *dst, const char *k, const char *v,
 /* 0 (no limit) or a size. */
 static int top_maxmemory(file_ctx *f, const char *k, const char *v)
 {
-    return parse_size(f, &f->c->maxmemory, k, v, "0 = no limit; ");
+    return cfg_parse_size(f, &f->c->maxmemory, k, v, "0 = no limit; ");
 }
 
 static int top_policy(file_ctx *f, const char *k, const char *v)
 {
-    char *s = unquote(v);
+    char *s = cfg_unquote(v);
     enum eng_policy p;
     int ok = s && eng_policy_parse(s, &p) == 0;
     free(s);
@@ -384,7 +380,7 @@ static int top_int_field(file_ctx *f, const char *k, const char *v, int64_t min,
                          int64_t max, int *dst)
 {
     int64_t n;
-    if (!set_int(f, &n, k, v, min, max))
+    if (!cfg_set_int(f, &n, k, v, min, max))
         return 0;
     *dst = (int)n;
     return 1;
@@ -397,13 +393,13 @@ static int top_key(file_ctx *f, const char *k, const char *v)
     if (r >= 0)
         return r;
     if (!strcmp(k, "pin_threads"))
-        return set_bool(f, &c->pin_threads, k, v);
+        return cfg_set_bool(f, &c->pin_threads, k, v);
     if (!strcmp(k, "activedefrag"))
-        return set_bool(f, &c->activedefrag, k, v);
+        return cfg_set_bool(f, &c->activedefrag, k, v);
     if (!strcmp(k, "ttl_sweep_interval_ms"))
-        return set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
+        return cfg_set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
     if (!strcmp(k, "stats_interval_ms"))
-        return set_int(f, &c->stats_interval_ms, k, v, 1, 60000);
+        return cfg_set_int(f, &c->stats_interval_ms, k, v, 1, 60000);
     if (!strcmp(k, "client_query_buffer_limit"))
         return top_size(f, k, v, &c->client_query_buffer_limit);
     if (!strcmp(k, "proto_max_bulk_len"))
@@ -434,31 +430,32 @@ static int persistence_key(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
     if (!strcmp(k, "enabled"))
-        return set_bool(f, &c->persistence.enabled, k, v);
+        return cfg_set_bool(f, &c->persistence.enabled, k, v);
     if (!strcmp(k, "data_dir"))
-        return set_str(f, &c->persistence.data_dir, k, v);
+        return cfg_set_str(f, &c->persistence.data_dir, k, v);
     if (!strcmp(k, "segment_size_bytes")) {
         int64_t n;
-        if (!set_int(f, &n, k, v, 4096, (int64_t)1 << 40))
+        if (!cfg_set_int(f, &n, k, v, 4096, (int64_t)1 << 40))
             return 0;
         c->persistence.segment_size_bytes = (size_t)n;
         return 1;
     }
     if (!strcmp(k, "fsync_interval_ms"))
-        return set_int(f, &c->persistence.fsync_interval_ms, k, v, 1, 60000);
+        return cfg_set_int(f, &c->persistence.fsync_interval_ms, k, v, 1,
+                           60000);
     if (!strcmp(k, "snapshot_every_seconds"))
-        return set_int(f, &c->persistence.snapshot_every_seconds, k, v, 0,
-                       INT64_MAX / 2000);
+        return cfg_set_int(f, &c->persistence.snapshot_every_seconds, k, v, 0,
+                           INT64_MAX / 2000);
     if (!strcmp(k, "snapshot_min_writes"))
-        return set_int(f, &c->persistence.snapshot_min_writes, k, v, 0,
-                       INT64_MAX / 2);
+        return cfg_set_int(f, &c->persistence.snapshot_min_writes, k, v, 0,
+                           INT64_MAX / 2);
     if (!strcmp(k, "compress_snapshots"))
-        return set_bool(f, &c->persistence.compress_snapshots, k, v);
+        return cfg_set_bool(f, &c->persistence.compress_snapshots, k, v);
     if (!strcmp(k, "wal_channel_capacity"))
-        return set_int(f, &c->persistence.wal_channel_capacity, k, v, 1,
-                       1 << 30);
+        return cfg_set_int(f, &c->persistence.wal_channel_capacity, k, v, 1,
+                           1 << 30);
     if (!strcmp(k, "fsync")) {
-        if (!set_str(f, &c->persistence.fsync, k, v))
+        if (!cfg_set_str(f, &c->persistence.fsync, k, v))
             return 0;
         if (srv_parse_fsync(c->persistence.fsync)) {
             snprintf(f->err, sizeof(f->err),
@@ -491,9 +488,9 @@ static int tiers_key(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
     if (!strcmp(k, "enabled"))
-        return set_bool(f, &c->tiers.enabled, k, v);
+        return cfg_set_bool(f, &c->tiers.enabled, k, v);
     if (!strcmp(k, "path"))
-        return set_str(f, &c->tiers.path, k, v);
+        return cfg_set_str(f, &c->tiers.path, k, v);
     if (!strcmp(k, "hot_capacity"))
         return tier_count(f, k, v, UINT32_MAX, &c->tiers.hot_capacity);
     if (!strcmp(k, "warm_capacity"))
@@ -512,111 +509,6 @@ static int tiers_key(file_ctx *f, const char *k, const char *v)
 
 /* [replication] enums: each accepted spelling and the canonical value
  * stored (so the rest of the server compares against one name). */
-typedef struct enum_name {
-    const char *name, *canon;
-} enum_name;
-
-static const enum_name repl_roles[] = {{"primary", "primary"},
-                                       {"master", "primary"},
-                                       {"replica", "replica"},
-                                       {"slave", "replica"},
-                                       {NULL, NULL}};
-static const enum_name repl_compressions[] = {
-    {"none", "none"}, {"zstd", "zstd"}, {"lz4", "lz4"}, {NULL, NULL}};
-static const enum_name repl_policies[] = {
-    {"batch", "batch"}, {"immediate", "immediate"}, {NULL, NULL}};
-
-static int set_enum(file_ctx *f, char **dst, const char *k, const char *v,
-                    const enum_name *names, const char *expected)
-{
-    char *s = unquote(v);
-    const char *canon = NULL;
-    for (size_t i = 0; s && names[i].name; i++)
-        if (!strcasecmp(s, names[i].name))
-            canon = names[i].canon;
-    free(s);
-    if (!canon) {
-        snprintf(f->err, sizeof(f->err), "'%s' must be %s, got %s", k, expected,
-                 v);
-        return 0;
-    }
-    return set_str(f, dst, k, canon);
-}
-
-/* 0 is parsed here and refused by srv_config_check_replication, which
- * knows whether replication is on. */
-static int set_size(file_ctx *f, size_t *dst, const char *k, const char *v)
-{
-    return parse_size(f, dst, k, v, "");
-}
-
-#define REPL_OFF(field) offsetof(srv_config, replication.field)
-
-/* Integer keys, int64_t fields. Lower bounds are 0 on purpose: "> 0" is a
- * rule of the enabled section (spec §1.1), reported by the check. */
-static const struct {
-    const char *name;
-    int64_t min, max;
-    size_t off;
-} repl_ints[] = {
-    {"zstd_level", -(1 << 17), 1 << 17, REPL_OFF(zstd_level)},
-    {"batch_max_records", 0, 1 << 24, REPL_OFF(batch_max_records)},
-    {"batch_max_delay_us", 0, 60000000, REPL_OFF(batch_max_delay_us)},
-    {"queue_capacity", 0, 1 << 30, REPL_OFF(queue_capacity)},
-    {"max_replicas", 0, 65536, REPL_OFF(max_replicas)},
-    {"connect_timeout_ms", 0, 3600000, REPL_OFF(connect_timeout_ms)},
-    {"write_timeout_ms", 0, 3600000, REPL_OFF(write_timeout_ms)},
-    {"reconnect_backoff_ms", 0, 3600000, REPL_OFF(reconnect_backoff_ms)},
-    {"subscriber_channel_capacity", 0, 1 << 30,
-     REPL_OFF(subscriber_channel_capacity)},
-};
-
-static const struct {
-    const char *name;
-    size_t off;
-} repl_sizes[] = {
-    {"batch_max_bytes", REPL_OFF(batch_max_bytes)},
-    {"backlog_bytes", REPL_OFF(backlog_bytes)},
-    {"snapshot_chunk_bytes", REPL_OFF(snapshot_chunk_bytes)},
-};
-
-static int replication_num(file_ctx *f, const char *k, const char *v)
-{
-    char *base = (char *)f->c;
-    for (size_t i = 0; i < sizeof(repl_ints) / sizeof(repl_ints[0]); i++)
-        if (!strcmp(k, repl_ints[i].name))
-            return set_int(f, (int64_t *)(base + repl_ints[i].off), k, v,
-                           repl_ints[i].min, repl_ints[i].max);
-    for (size_t i = 0; i < sizeof(repl_sizes) / sizeof(repl_sizes[0]); i++)
-        if (!strcmp(k, repl_sizes[i].name))
-            return set_size(f, (size_t *)(base + repl_sizes[i].off), k, v);
-    return -1;
-}
-
-static int replication_key(file_ctx *f, const char *k, const char *v)
-{
-    srv_config *c = f->c;
-    if (!strcmp(k, "enabled"))
-        return set_bool(f, &c->replication.enabled, k, v);
-    if (!strcmp(k, "role"))
-        return set_enum(f, &c->replication.role, k, v, repl_roles,
-                        "\"primary\" or \"replica\" (or \"master\", "
-                        "\"slave\")");
-    if (!strcmp(k, "compression"))
-        return set_enum(f, &c->replication.compression, k, v, repl_compressions,
-                        "\"none\", \"zstd\" or \"lz4\"");
-    if (!strcmp(k, "send_policy"))
-        return set_enum(f, &c->replication.send_policy, k, v, repl_policies,
-                        "\"batch\" or \"immediate\"");
-    if (!strcmp(k, "bind_addr"))
-        return set_str(f, &c->replication.bind_addr, k, v);
-    if (!strcmp(k, "replica_of"))
-        return set_str(f, &c->replication.replica_of, k, v);
-    if (!strcmp(k, "auth_token"))
-        return set_str(f, &c->replication.auth_token, k, v);
-    return replication_num(f, k, v);
-}
-
 /* inih handler: 1 = ok, 0 = error (inih then reports the line). */
 static int on_key(void *user, const char *section, const char *name,
                   const char *value)
@@ -632,7 +524,7 @@ static int on_key(void *user, const char *section, const char *name,
     else if (!strcmp(section, "tiers"))
         r = tiers_key(f, name, value);
     else if (!strcmp(section, "replication"))
-        r = replication_key(f, name, value);
+        r = cfg_replication_key(f, name, value);
     else {
         snprintf(f->err, sizeof(f->err), "unknown section [%s]", section);
         return 0;
@@ -678,127 +570,6 @@ int srv_config_load_file(srv_config *c, const char *path, char *err,
     free(c->config_file);
     c->config_file = p;
     return 0;
-}
-
-/* --- [replication] rules ------------------------------------------------ */
-
-static bool blank(const char *s)
-{
-    while (s && isspace((unsigned char)*s))
-        s++;
-    return !s || !*s;
-}
-
-/* "host:port" through the parser the transport itself uses, so what passes
- * here is what repl_listen / repl_connect will get. */
-static int check_addr(const char *key, const char *v, bool port0_ok, char *err,
-                      size_t errlen)
-{
-    char host[256], why[300];
-    uint16_t port;
-    if (repl_parse_addr(v, host, sizeof(host), &port, why, sizeof(why))) {
-        snprintf(err, errlen, "[replication] %s: %s", key, why);
-        return -1;
-    }
-    if (port == 0 && !port0_ok) {
-        snprintf(err, errlen,
-                 "[replication] %s: port must be 1..65535, "
-                 "got '%s'",
-                 key, v);
-        return -1;
-    }
-    return 0;
-}
-
-/* The "> 0" rules of spec §1.1, each key named in its message. */
-static int check_positive(const srv_config *c, char *err, size_t errlen)
-{
-    const struct {
-        const char *name;
-        uint64_t v;
-    } keys[] = {
-        {"batch_max_records", (uint64_t)c->replication.batch_max_records},
-        {"batch_max_bytes", c->replication.batch_max_bytes},
-        {"backlog_bytes", c->replication.backlog_bytes},
-        {"snapshot_chunk_bytes", c->replication.snapshot_chunk_bytes},
-        {"queue_capacity", (uint64_t)c->replication.queue_capacity},
-        {"max_replicas", (uint64_t)c->replication.max_replicas},
-        {"subscriber_channel_capacity",
-         (uint64_t)c->replication.subscriber_channel_capacity},
-        {"connect_timeout_ms", (uint64_t)c->replication.connect_timeout_ms},
-        {"write_timeout_ms", (uint64_t)c->replication.write_timeout_ms},
-        {"reconnect_backoff_ms", (uint64_t)c->replication.reconnect_backoff_ms},
-    };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        /* int64 fields are parsed >= 0; a negative one set in code would
-         * show here as huge, so test the sign through the cast too. */
-        if (keys[i].v == 0 || (int64_t)keys[i].v < 0) {
-            snprintf(err, errlen, "[replication] %s must be > 0", keys[i].name);
-            return -1;
-        }
-    }
-    /* A frame holds one batch or one chunk plus at most one record past the
-     * threshold; the receiver refuses payloads over FCRP_DEFAULT_MAX_PAYLOAD
-     * (64 MiB), so a larger threshold could never be delivered. */
-    size_t cap = FCRP_DEFAULT_MAX_PAYLOAD / 2;
-    if (c->replication.batch_max_bytes > cap ||
-        c->replication.snapshot_chunk_bytes > cap) {
-        snprintf(err, errlen,
-                 "[replication] %s must be at most %zu bytes (32mb: a "
-                 "frame's payload is capped at 64 MiB)",
-                 c->replication.batch_max_bytes > cap ? "batch_max_bytes"
-                                                      : "snapshot_chunk_bytes",
-                 cap);
-        return -1;
-    }
-    return 0;
-}
-
-int srv_config_check_replication(const srv_config *c, char *err, size_t errlen)
-{
-    if (!c->replication.enabled)
-        return 0; /* spec §1.1: the rules apply to an enabled section */
-    const char *role = c->replication.role ? c->replication.role : "primary";
-    bool replica = !strcmp(role, "replica");
-    if (strcmp(role, "primary") && !replica) {
-        snprintf(err, errlen,
-                 "[replication] role must be primary or "
-                 "replica, got '%s'",
-                 role);
-        return -1;
-    }
-    if (blank(c->replication.bind_addr)) {
-        snprintf(err, errlen, "[replication] bind_addr must be set");
-        return -1;
-    }
-    if (check_addr("bind_addr", c->replication.bind_addr, true, err, errlen))
-        return -1;
-    if (replica && blank(c->replication.replica_of)) {
-        snprintf(err, errlen,
-                 "[replication] replica_of must be set for the replica role "
-                 "(replica_of = \"host:port\" or --replica-of HOST:PORT)");
-        return -1;
-    }
-    if (!replica && !blank(c->replication.replica_of)) {
-        snprintf(err, errlen,
-                 "[replication] replica_of is set but role is primary (set "
-                 "role = \"replica\", or use --replica-of)");
-        return -1;
-    }
-    if (replica &&
-        check_addr("replica_of", c->replication.replica_of, false, err, errlen))
-        return -1;
-    if (c->replication.auth_token && !c->replication.auth_token[0]) {
-        snprintf(err, errlen, "[replication] auth_token must not be empty");
-        return -1;
-    }
-    if (c->replication.zstd_level < 1 || c->replication.zstd_level > 22) {
-        snprintf(err, errlen,
-                 "[replication] zstd_level must be 1..22, got %lld",
-                 (long long)c->replication.zstd_level);
-        return -1;
-    }
-    return check_positive(c, err, errlen);
 }
 
 int srv_config_resolve(srv_config *c, long online_cpus, char *err,
