@@ -111,6 +111,14 @@ static void mget_chunk(fc_local *l, const fc_slice *keys, size_t m,
         c->idx[n++] = (uint16_t)i;
     }
     c->next = 0;
+    if (n == m && c->base == 0) {
+        /* Every key looked up, at its own index: the engine's callback has
+         * fc_mget_fn's shape and meaning, so the caller's function is
+         * called directly (one indirect call per key instead of two). */
+        eng_get_str_each(c->sh, n, c->h, c->key, c->klen, c->now, c->fn,
+                         c->ctx);
+        return;
+    }
     eng_get_str_each(c->sh, n, c->h, c->key, c->klen, c->now, mget_found, c);
     report_skipped(c, m);
 }
