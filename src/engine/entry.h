@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/bytes.h"
 #include "engine/engine.h"
 #include "engine/slab.h"
 
@@ -139,66 +140,6 @@ static inline bool ent_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
         return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
     return memcmp(a, b, n) == 0;
-}
-
-/* ent_bytes_eq without a call into libc at any length: overlapping word
- * loads up to 32 bytes, a word loop beyond. For lookups that must not make a
- * call (a call makes the compiler save registers on every lookup, hit or
- * not: shard.c, eng_get_str). */
-static inline bool ent_bytes_eq_inline(const uint8_t *a, const uint8_t *b,
-                                       size_t n)
-{
-    uint64_t a0, a1, b0, b1;
-    if (n >= 8) {
-        if (n > 16) {
-            for (; n > 16; n -= 8, a += 8, b += 8) {
-                memcpy(&a0, a, 8);
-                memcpy(&b0, b, 8);
-                if (a0 != b0)
-                    return false;
-            }
-        }
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4) {
-        uint32_t c0, c1, d0, d1;
-        memcpy(&c0, a, 4);
-        memcpy(&d0, b, 4);
-        memcpy(&c1, a + n - 4, 4);
-        memcpy(&d1, b + n - 4, 4);
-        return ((c0 ^ d0) | (c1 ^ d1)) == 0;
-    }
-    if (n)
-        return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
-    return true;
-}
-
-/* memcpy of a value, with the sizes of cache values (up to 64 B) done as
- * two overlapping fixed-size moves inline: a call into libc's memcpy is a
- * dozen instructions more per get, which matter because they limit how many
- * gets' cache misses the core overlaps (getstr.c). */
-static inline void ent_copy_value(void *dst, const void *src, size_t n)
-{
-    uint8_t *d = dst;
-    const uint8_t *s = src;
-    if (n > 64) {
-        memcpy(d, s, n);
-    } else if (n >= 32) {
-        memcpy(d, s, 32);
-        memcpy(d + n - 32, s + n - 32, 32);
-    } else if (n >= 16) {
-        memcpy(d, s, 16);
-        memcpy(d + n - 16, s + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n) {
-        memcpy(d, s, n);
-    }
 }
 
 /* The hot comparison of table probes: decodes only what it needs, with a

@@ -102,7 +102,7 @@ str_probe(const eng_shard *sh, uint64_t hash, const void *key, size_t klen,
             if (__builtin_expect(p[1] & 0x80, 0))
                 return PROBE_SLOW;
             const uint8_t *k = p + 2 + (e->flags & ENT_F_TTL) * 8;
-            if (!ent_bytes_eq_inline(k, key, klen))
+            if (!eng_bytes_eq(k, key, klen))
                 continue;
             *ep = e;
             if (__builtin_expect(e->flags & (ENT_F_TTL | ENT_TYPE_MASK), 0))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "engine/bytes.h"
 #include "engine/engine.h"
 #include "engine/pack.h"
 #include "fastcache.h"
@@ -54,7 +55,8 @@ static uint64_t block_hash(const uint8_t *b)
 
 uint8_t *ot_block_new(const void *a, size_t alen, const void *b, size_t blen)
 {
-    size_t n = pk_varint_size(alen) + alen + (b ? pk_varint_size(blen) + blen : 0);
+    size_t n =
+        pk_varint_size(alen) + alen + (b ? pk_varint_size(blen) + blen : 0);
     uint8_t *blk = malloc(n), *p;
     if (!blk)
         return NULL;
@@ -108,7 +110,7 @@ size_t otab_find(const otab *t, const void *key, size_t klen)
             continue;
         size_t n;
         const uint8_t *k = ot_key(ot_block(s), &n);
-        if (n == klen && memcmp(k, key, klen) == 0)
+        if (n == klen && eng_bytes_eq(k, key, klen))
             return i;
     }
 }
