@@ -376,6 +376,11 @@ size_t eng_expires_count(const eng_shard *sh); /* keys with a TTL */
  * across calls, and does a bounded step of any incremental resize. Returns
  * the number of keys removed. */
 size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now);
+/* Migrates up to `groups` groups of a resize in progress (table.c:
+ * "Incremental resize"); returns how many it did (0: none pending). For
+ * an idle owner's periodic pass: writes drive a migration, and a shard
+ * that stops taking writes would otherwise keep both arrays for long. */
+size_t eng_migrate(eng_shard *sh, size_t groups);
 
 /* --- memory: figures and defragmentation (defrag.c) ---
  *

@@ -41,6 +41,16 @@ size_t eng_sweep(eng_shard *sh, size_t budget, int64_t now)
     return removed;
 }
 
+size_t eng_migrate(eng_shard *sh, size_t groups)
+{
+    if (!sh->ht.old.g)
+        return 0;
+    size_t before = sh->ht.mig_pos;
+    ht_step_n(&sh->ht, groups);
+    /* Done (old freed: mig_pos no longer counts) or the groups stepped. */
+    return sh->ht.old.g ? sh->ht.mig_pos - before : groups;
+}
+
 /* --- scan ---
  *
  * A cursor is (serial << 32) | group: the serial names the group array the

@@ -255,6 +255,14 @@ static void update_time(srv_worker *w)
 }
 
 #define EVICT_TICK_MAX 256 /* keys per shard per sweep tick */
+/* Table groups a worker's sweep tick migrates, over the shards whose table
+ * is resizing (~4.5 entries rehashed per group: a few milliseconds per
+ * tick, only while a resize is pending). Without it a shard that stopped
+ * taking writes finished its resize at the sweep's own 19 groups per tick:
+ * after a load of 1M keys into 64 shards, which all grow together, the
+ * old arrays (145k groups) stayed for 12 s or more; now for 3-6 s (used
+ * memory 54.6 -> 47.6 MB, RSS 62 -> 56 B per key of 26 B). */
+#define MIGRATE_TICK_GROUPS 4096
 /* Bytes a worker's defrag copies per sweep tick, over all its shards (10
  * ticks a second at the default hz): see the README's memory figures for
  * what it costs and what it keeps RSS at under churn. */
@@ -321,6 +329,11 @@ static void sweep(srv_worker *w)
         atomic_fetch_add_explicit(&w->stat_expired, removed,
                                   memory_order_relaxed);
         w->pub_dirty = true;
+    }
+    size_t mig = MIGRATE_TICK_GROUPS;
+    for (uint32_t i = w->id; i < s->nshards && mig; i += s->nworkers) {
+        size_t done = eng_migrate(s->shards[i], mig);
+        mig = done >= mig ? 0 : mig - done;
     }
     defrag(w);
     srv_pub_mem_refresh(w);
