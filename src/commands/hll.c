@@ -268,9 +268,12 @@ static int sparse_set(hll_buf *b, long index, uint8_t count)
 {
     if (count > VAL_MAX_VALUE)
         goto promote;
-    /* An XZERO split in three grows the body by at most 3 bytes. */
-    if (!reserve(b, b->len + 3))
+    /* An XZERO split in three grows the body by at most 3 bytes; one more
+     * holds a 0 past the end, which a cut-off XZERO reads as its second
+     * byte (Redis's sds terminator: corrupt values behave as there). */
+    if (!reserve(b, b->len + 4))
         return -1;
+    b->p[b->len] = 0;
     uint8_t *sparse = b->p + HLL_HDR_SIZE, *p = sparse, *end = b->p + b->len;
     uint8_t *prev = NULL, *next;
     long first = 0, span = 0;
@@ -282,8 +285,6 @@ static int sparse_set(hll_buf *b, long index, uint8_t count)
         } else if (IS_VAL(*p)) {
             span = VAL_LEN(*p);
         } else {
-            if (p + 1 >= end)
-                return -1; /* a cut-off XZERO */
             span = XZERO_LEN(p[0], p[1]);
             oplen = 2;
         }
