@@ -20,13 +20,13 @@
 
 #define XZERO_BIT 0x40
 #define VAL_BIT 0x80
-#define IS_ZERO(b) (((b) & 0xc0) == 0)
-#define IS_XZERO(b) (((b) & 0xc0) == XZERO_BIT)
-#define IS_VAL(b) ((b) & VAL_BIT)
-#define ZERO_LEN(b) (((b) & 0x3f) + 1)
-#define XZERO_LEN(b0, b1) (((((b0) & 0x3f) << 8) | (b1)) + 1)
+#define IS_ZERO(b) (((b)&0xc0) == 0)
+#define IS_XZERO(b) (((b)&0xc0) == XZERO_BIT)
+#define IS_VAL(b) ((b)&VAL_BIT)
+#define ZERO_LEN(b) (((b)&0x3f) + 1)
+#define XZERO_LEN(b0, b1) (((((b0)&0x3f) << 8) | (b1)) + 1)
 #define VAL_VALUE(b) ((((b) >> 2) & 0x1f) + 1)
-#define VAL_LEN(b) (((b) & 0x3) + 1)
+#define VAL_LEN(b) (((b)&0x3) + 1)
 #define VAL_MAX_VALUE 32
 #define VAL_MAX_LEN 4
 #define ZERO_MAX_LEN 64
@@ -345,6 +345,8 @@ promote:
 
 int hll_set(hll_buf *b, long index, uint8_t count)
 {
+    if (count == 0 || count > 63 || index < 0 || index >= HLL_REGISTERS)
+        return count == 0 ? 0 : -1; /* no register is lowered or widened */
     if (b->p[4] == HLL_ENC_DENSE)
         return dense_set(b->p + HLL_HDR_SIZE, index, count);
     if (b->p[4] == HLL_ENC_SPARSE)
@@ -421,7 +423,14 @@ uint64_t hll_count_raw(const uint8_t *regs)
         z *= 0.5;
     }
     z += m * sigma(histo[0] / m);
-    double e = (double)llroundl(ALPHA_INF * m * m / z);
+    double x = ALPHA_INF * m * m / z;
+    /* Registers of 51 and up only (a crafted dense value) leave z at 0:
+     * llroundl then gives LLONG_MIN on x86-64 glibc, which Redis's cast to
+     * uint64_t turns into 2^63 (PFCOUNT prints it as a negative number).
+     * Answer the same without the undefined conversion. */
+    if (!(x < 9223372036854775808.0))
+        return (uint64_t)1 << 63;
+    double e = (double)llroundl(x);
     return (uint64_t)e;
 }
 

@@ -118,8 +118,7 @@ static bool over_i(int64_t value, int64_t incr, unsigned bits, int ow,
     return true;
 }
 
-static void run_get(const bf_op *op, const uint8_t *s, size_t len,
-                    bf_result *r)
+static void run_get(const bf_op *op, const uint8_t *s, size_t len, bf_result *r)
 {
     uint64_t v = get_field(s, len, op->off, op->bits);
     r->v = op->sign ? sign_extend(v, op->bits) : (int64_t)v;
@@ -132,8 +131,8 @@ static void run_write(const bf_op *op, uint8_t *s, size_t len, bf_result *r)
     uint64_t newv;
     r->null = false;
     if (op->sign) {
-        int64_t old = sign_extend(get_field(s, len, op->off, op->bits),
-                                  op->bits);
+        int64_t old =
+            sign_extend(get_field(s, len, op->off, op->bits), op->bits);
         int64_t w = 0, nv;
         if (op->code == BF_INCRBY) {
             over = over_i(old, op->arg, op->bits, op->ow, &w);

@@ -69,7 +69,8 @@ static void setbit_edit(void *arg, uint8_t *val, size_t len)
     unsigned bit = 7 - (unsigned)(a->off & 7);
     (void)len;
     a->old = (val[byte] >> bit) & 1;
-    val[byte] = (uint8_t)((val[byte] & ~(1u << bit)) | ((unsigned)a->on << bit));
+    val[byte] =
+        (uint8_t)((val[byte] & ~(1u << bit)) | ((unsigned)a->on << bit));
 }
 
 void cmd_setbit(cmd_ctx *c)
@@ -162,8 +163,8 @@ static int64_t count_bits(const uint8_t *s, uint64_t bs, uint64_t be)
     unsigned tail = (0xffu << (7 - (be & 7))) & 0xffu;
     if (fb == lb)
         return __builtin_popcount(s[fb] & head & tail);
-    return __builtin_popcount(s[fb] & head) + popcount(s + fb + 1, lb - fb - 1) +
-           __builtin_popcount(s[lb] & tail);
+    return __builtin_popcount(s[fb] & head) +
+           popcount(s + fb + 1, lb - fb - 1) + __builtin_popcount(s[lb] & tail);
 }
 
 void cmd_bitcount(cmd_ctx *c)

@@ -23,9 +23,9 @@ static size_t grow_slack(size_t len)
 /* Makes the value at r new_len bytes long, zero-fills [old length, off),
  * copies data (which may point into the entry) to off, then lets fn (if
  * any) edit the whole value before the mutation is reported. */
-static int edit_value_fn(eng_shard *sh, const struct ht_ref *r,
-                         size_t new_len, size_t off, const void *data,
-                         size_t dlen, eng_edit_fn fn, void *arg)
+static int edit_value_fn(eng_shard *sh, const struct ht_ref *r, size_t new_len,
+                         size_t off, const void *data, size_t dlen,
+                         eng_edit_fn fn, void *arg)
 {
     eng_entry *o = r->g->slot[r->i], *n;
     struct ent_view v;

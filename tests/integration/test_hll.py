@@ -172,6 +172,14 @@ class TestCorrupted(PairTestCase):
         self.check_all(b"HYLL\x00" + sparse[5:])  # dense, wrong length
         self.check_all(sparse[:16])  # sparse, no registers at all
 
+    def test_dense_bodies(self):
+        """Any 12288 bytes are a dense HLL; registers of 51 and up only
+        overflow the estimator (Redis prints -2^63)."""
+        for fill in (b"\xff", b"\xcc", b"\x00", b"\x41", b"\xc3\x30"):
+            body = (fill * 12288)[:12288]
+            self.check_all(b"HYLL\x00" + b"\x00" * 10 + b"\x80" + body)
+            self.check_all(b"HYLL\x00" + b"\x00" * 7 + b"\x07" * 8 + body)
+
     def test_sparse_bodies(self):
         sparse = self.raw(30)
         body = sparse[16:]
