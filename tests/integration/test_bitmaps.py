@@ -5,8 +5,11 @@ must be equal.
 """
 
 import random
+import shutil
+import tempfile
 import unittest
 
+from fcserver import fast_cache_only
 from pairutil import PairTestCase
 
 MAXBIT = 4294967295  # (512 MB * 8) - 1: the last valid bit offset
@@ -307,6 +310,40 @@ class TestBitfield(PairTestCase):
             cmds.append(tuple(args))
         cmds += [("GET", "r1"), ("GET", "r2")]
         self.many(cmds)
+
+
+@fast_cache_only
+class TestDurable(unittest.TestCase):
+    """The edits reach the WAL as their resulting values: after a SIGKILL
+    and a restart (WAL replay) every key reads as before."""
+
+    def test_replay_after_kill(self):
+        from persistutil import PServer
+        d = tempfile.mkdtemp(prefix="fc-bits-")
+        self.addCleanup(shutil.rmtree, d, True)
+        srv = PServer(d).start()
+        try:
+            with srv.raw() as c:
+                c.call("SET", "t", "abc", "EX", "1000")
+                c.call("SETBIT", "t", 100, 1)
+                c.call("SETBIT", "g", 12345, 1)
+                c.call("BITFIELD", "f", "SET", "i16", "#3", -5,
+                       "INCRBY", "u8", 0, 300, "OVERFLOW", "FAIL",
+                       "INCRBY", "u2", 90, 9)
+                c.call("BITOP", "XOR", "x", "t", "g")
+                c.call("PFADD", "h", *["e%d" % i for i in range(2000)])
+                c.call("PFCOUNT", "h")  # writes the cache back
+                c.call("PFADD", "h2", "a", "b")
+                c.call("PFMERGE", "m", "h", "h2")
+                keys = ["t", "g", "f", "x", "h", "h2", "m"]
+                before = [c.call("GET", k) for k in keys]
+            srv.kill9()
+            srv.start()
+            with srv.raw() as c:
+                self.assertEqual([c.call("GET", k) for k in keys], before)
+                self.assertGreater(c.call("TTL", "t"), 0)
+        finally:
+            srv.kill()
 
 
 if __name__ == "__main__":
