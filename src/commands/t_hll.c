@@ -125,7 +125,12 @@ void cmd_pfcount(cmd_ctx *c)
         resp_error(c->w, err_corrupt);
         return;
     }
-    /* Refresh the cache in the value, as Redis does. */
+    /* Refresh the cache in the value, as Redis does; not on a replica,
+     * whose values only its primary's stream changes. */
+    if (c->replica) {
+        resp_int(c->w, (int64_t)card);
+        return;
+    }
     uint8_t cache[HLL_HDR_SIZE];
     hll_cache_set(cache, card);
     int rc = eng_setrange(k.sh, k.h, k.p, k.n, 8, cache + 8, 8, c->now, NULL);

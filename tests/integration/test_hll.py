@@ -7,8 +7,9 @@ to the other with GET/SET must keep working there.
 import random
 import unittest
 
-from fcserver import RespError
+from fcserver import RespError, fast_cache_only
 from pairutil import PairTestCase
+from replutil import ReplCase
 
 NOT_HLL = RespError("WRONGTYPE Key is not a valid HyperLogLog string value.")
 CORRUPT = RespError("INVALIDOBJ Corrupted HLL object detected")
@@ -211,6 +212,35 @@ class TestCorrupted(PairTestCase):
                 v[rnd.randrange(16, len(v))] = rnd.randrange(256)
             v[15] |= 0x80
             self.check_all(bytes(v))
+
+
+@fast_cache_only
+class TestReplica(ReplCase):
+    """HLL and bitmap writes replicate as their resulting values; PFCOUNT
+    on a replica answers without refreshing the cache there (a replica's
+    values change only by its primary's stream)."""
+
+    def test_replicated_values(self):
+        p = self.primary()
+        r = self.replica(p.rport)
+        self.wait_online(r)
+        pc, rc = self.client(p), self.client(r)
+        pc.call("PFADD", "h", *elements("r", 1500))
+        pc.call("PFADD", "h2", "a", "b", "c")
+        pc.call("PFMERGE", "m", "h", "h2")
+        pc.call("SETBIT", "b", 999, 1)
+        pc.call("BITFIELD", "f", "INCRBY", "i12", "#7", -100)
+        pc.call("BITOP", "OR", "o", "b", "f")
+        self.assert_converged(p, r)
+        stale = rc.call("GET", "h")
+        self.assertEqual(rc.call("PFCOUNT", "h"), pc.call("PFCOUNT", "h"))
+        self.assertEqual(rc.call("GET", "h"), stale)  # not written there
+        self.assert_converged(p, r)  # the primary's refresh replicated
+        self.assertEqual(rc.call("PFADD", "h", "x"),
+                         RespError("READONLY You can't write against a "
+                                   "read only replica."))
+        pc.call("PFADD", "h", "more", "elements")
+        self.assert_converged(p, r)
 
 
 if __name__ == "__main__":
