@@ -34,6 +34,20 @@ void cmd_incrby(cmd_ctx *c);
 void cmd_decrby(cmd_ctx *c);
 void cmd_incrbyfloat(cmd_ctx *c);
 
+/* t_bitmap.c, t_bitfield.c */
+void cmd_setbit(cmd_ctx *c);
+void cmd_getbit(cmd_ctx *c);
+void cmd_bitcount(cmd_ctx *c);
+void cmd_bitpos(cmd_ctx *c);
+void cmd_bitop(cmd_ctx *c);
+void cmd_bitfield(cmd_ctx *c);
+void cmd_bitfield_ro(cmd_ctx *c);
+
+/* t_hll.c */
+void cmd_pfadd(cmd_ctx *c);
+void cmd_pfcount(cmd_ctx *c);
+void cmd_pfmerge(cmd_ctx *c);
+
 /* t_lcs.c */
 void cmd_lcs(cmd_ctx *c);
 

@@ -49,6 +49,10 @@ typedef struct cmd_ctx {
     /* RANDOMKEY looks only at shards own_first, own_first + own_stride,
      * ... (one worker's, when the server routes it there); stride 0 = all. */
     uint32_t own_first, own_stride;
+    /* The store follows a primary (a replica): a read command must not
+     * write on the side (PFCOUNT's cached cardinality), which would put a
+     * mutation of its own into the replica's shard sequence. */
+    bool replica;
 } cmd_ctx;
 
 static inline eng_shard *cmd_shard(const cmd_ctx *c, uint64_t hash)

@@ -137,6 +137,8 @@ static const cmd_def table[] = {
 #include "commands/t_set_table.inc"
     /* sorted sets */
 #include "commands/t_zset_table.inc"
+    /* bitmaps and HyperLogLog */
+#include "commands/t_bits_table.inc"
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

@@ -348,6 +348,16 @@ int eng_append(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 int eng_setrange(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                  size_t offset, const void *data, size_t dlen, int64_t now,
                  size_t *new_len);
+/* Edits the string at key in place: grows it with zero bytes to at least
+ * min_len (creating it when absent, even when min_len is 0), then calls
+ * fn(arg, value, length) once to change bytes of it, then reports one
+ * FC_MUT_SET with the result (SETBIT, BITFIELD). fn must not call the
+ * engine; the value pointer is valid only inside fn. TTL kept. FC_OK,
+ * FC_EWRONGTYPE, FC_ENOMEM, FC_ETOOBIG. *new_len gets the length. */
+typedef void (*eng_edit_fn)(void *arg, uint8_t *val, size_t len);
+int eng_edit(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+             size_t min_len, eng_edit_fn fn, void *arg, int64_t now,
+             size_t *new_len);
 /* Redis INCRBY semantics, TTL kept. FC_ENOTINT / FC_EOVERFLOW. */
 int eng_incrby(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                int64_t delta, int64_t now, int64_t *result);

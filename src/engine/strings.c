@@ -1,6 +1,8 @@
 /*
  * strings.c — in-place edits of string values: APPEND, SETRANGE, INCRBY
- * (Redis semantics). Each keeps the key's TTL.
+ * (Redis semantics) and eng_edit, the caller-driven edit SETBIT and
+ * BITFIELD use. Each keeps the key's TTL and is one FC_MUT_SET mutation
+ * carrying the resulting value.
  */
 #include "engine/shard.h"
 
@@ -18,10 +20,12 @@ static size_t grow_slack(size_t len)
     return s > FC_MAX_VALUE_LEN - len ? FC_MAX_VALUE_LEN - len : s;
 }
 
-/* Makes the value at r new_len bytes long, zero-fills [old length, off) and
- * copies data (which may point into the entry) to off. */
-static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
-                      size_t off, const void *data, size_t dlen)
+/* Makes the value at r new_len bytes long, zero-fills [old length, off),
+ * copies data (which may point into the entry) to off, then lets fn (if
+ * any) edit the whole value before the mutation is reported. */
+static int edit_value_fn(eng_shard *sh, const struct ht_ref *r, size_t new_len,
+                         size_t off, const void *data, size_t dlen,
+                         eng_edit_fn fn, void *arg)
 {
     eng_entry *o = r->g->slot[r->i], *n;
     struct ent_view v;
@@ -38,6 +42,8 @@ static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
         memset(v.val + old_len, 0, off - old_len);
     if (dlen)
         memmove(v.val + off, data, dlen);
+    if (fn)
+        fn(arg, v.val, new_len);
     if (n != o) {
         shard_replace(sh, r, n);
         shard_free_entry(sh, o);
@@ -46,9 +52,17 @@ static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
     return FC_OK;
 }
 
-/* Creates key with a value of off zero bytes followed by data. */
-static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
-                        size_t off, const void *data, size_t dlen)
+static int edit_value(eng_shard *sh, const struct ht_ref *r, size_t new_len,
+                      size_t off, const void *data, size_t dlen)
+{
+    return edit_value_fn(sh, r, new_len, off, data, dlen, NULL, NULL);
+}
+
+/* Creates key with a value of off zero bytes followed by data, which fn
+ * (if any) may then edit. */
+static int create_value_fn(eng_shard *sh, uint64_t h, const void *key,
+                           size_t klen, size_t off, const void *data,
+                           size_t dlen, eng_edit_fn fn, void *arg)
 {
     eng_entry *n =
         ent_new(&sh->slab, key, klen, NULL, off + dlen, 0, ENG_TYPE_STRING, 0);
@@ -60,6 +74,8 @@ static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
     memset(v.val, 0, off);
     if (dlen)
         memcpy(v.val + off, data, dlen);
+    if (fn)
+        fn(arg, v.val, off + dlen);
     if (shard_insert(sh, h, n) != FC_OK) {
         shard_free_entry(sh, n);
         return FC_ENOMEM;
@@ -68,6 +84,12 @@ static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
     shard_meta_init(sh, n, &lazy);
     shard_notify(sh, FC_MUT_SET, n);
     return FC_OK;
+}
+
+static int create_value(eng_shard *sh, uint64_t h, const void *key, size_t klen,
+                        size_t off, const void *data, size_t dlen)
+{
+    return create_value_fn(sh, h, key, klen, off, data, dlen, NULL, NULL);
 }
 
 /* Finds key for a string edit: 1 found (r set), 0 absent, or an error. */
@@ -139,6 +161,29 @@ int eng_setrange(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
         rc = edit_value(sh, &r, len, offset, data, dlen);
     else
         rc = create_value(sh, hash, key, klen, offset, data, dlen);
+    if (rc == FC_OK && new_len)
+        *new_len = len;
+    return rc;
+}
+
+int eng_edit(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+             size_t min_len, eng_edit_fn fn, void *arg, int64_t now,
+             size_t *new_len)
+{
+    struct ht_ref r;
+    size_t old_len, len;
+    int rc = find_string(sh, hash, key, klen, &now, &r);
+
+    if (rc < 0)
+        return rc;
+    if (min_len > FC_MAX_VALUE_LEN)
+        return FC_ETOOBIG;
+    old_len = rc ? value_len(&r) : 0;
+    len = min_len > old_len ? min_len : old_len;
+    if (rc)
+        rc = edit_value_fn(sh, &r, len, len, NULL, 0, fn, arg);
+    else
+        rc = create_value_fn(sh, hash, key, klen, len, NULL, 0, fn, arg);
     if (rc == FC_OK && new_len)
         *new_len = len;
     return rc;

@@ -58,6 +58,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
         .scan_one_shard = s->nworkers > 1,
         .own_first = w->id,
         .own_stride = s->nworkers > 1 ? s->nworkers : 0,
+        .replica = atomic_load(&s->replica_mode) != 0,
     };
     if (__builtin_expect(s->cfg.persistence.enabled, 0) &&
         !srv_dur_gate(w, e, wr))

@@ -134,6 +134,17 @@ static const want redis7[] = {
     {"zunionstore", -4, W, 1, 1, 1},
     {"zinterstore", -4, W, 1, 1, 1},
     {"zdiffstore", -4, W, 1, 1, 1},
+    /* bitmaps and HyperLogLog, from redis-server 7.0.15's COMMAND INFO */
+    {"setbit", 4, W, 1, 1, 1},
+    {"getbit", 3, R | F, 1, 1, 1},
+    {"bitcount", -2, R, 1, 1, 1},
+    {"bitpos", -3, R, 1, 1, 1},
+    {"bitop", -4, W, 2, -1, 1},
+    {"bitfield", -2, W, 1, 1, 1},
+    {"bitfield_ro", -2, R | F, 1, 1, 1},
+    {"pfadd", -2, W | F, 1, 1, 1},
+    {"pfcount", -2, R, 1, -1, 1},
+    {"pfmerge", -2, W, 1, -1, 1},
 };
 #define NWANT (sizeof(redis7) / sizeof(redis7[0]))
 

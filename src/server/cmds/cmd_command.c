@@ -40,6 +40,10 @@ static size_t categories(const cmd_def *d, unsigned sflags,
         out[n++] = "@set";
     else if (d->group && !strcmp(d->group, "sorted-set"))
         out[n++] = "@sortedset";
+    else if (d->group && !strcmp(d->group, "bitmap"))
+        out[n++] = "@bitmap";
+    else if (d->group && !strcmp(d->group, "hyperloglog"))
+        out[n++] = "@hyperloglog";
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
     if (sflags & SRV_CMD_BLOCK)
         out[n++] = "@blocking";
