@@ -45,15 +45,15 @@
  * EMPTY; in a passed group, DELETED (an insert may reuse it; only EMPTY
  * slots count for growth_left). Passed marks are cleared only by a
  * rebuild, so under churn they accumulate: once more than a quarter of the
- * groups are passed and the table has seen more erases than an eighth of
- * its entries (so not while a table only grows: that rebuild would be an
- * early growth), the next insert starts a rebuild for the live count (a
- * group is passed only when it is full and an insert lands there, so this
- * takes several times the entry count in churn: amortized, a fraction of
- * a migrated entry per insert). growth_left counts the EMPTY slots that
- * may still be filled; filling a DELETED slot costs nothing. When an
- * insert needs an EMPTY slot and growth_left is 0, the table is rebuilt
- * for the live count: a larger table when it is really full, the same or
+ * groups are passed and the table has seen more erases than it holds
+ * entries (so not while a table only grows: that rebuild would be an early
+ * growth; and at most one rebuild per table's worth of erases, at most one
+ * migrated entry per erase: with an eighth, the sampled policies' churn,
+ * which passes groups fast, spent 20% of a SET in rebuilds), the next
+ * insert starts a rebuild for the live count. growth_left counts the EMPTY
+ * slots that may still be filled; filling a DELETED slot costs nothing.
+ * When an insert needs an EMPTY slot and growth_left is 0, the table is
+ * rebuilt for the live count: a larger table when it is really full, the same or
  * a smaller size when tombstones were the problem. Deletions that leave the
  * table under 1/8 full shrink it, so memory follows the data back down (but
  * never below the size the shard was created for).
@@ -304,7 +304,7 @@ int ht_insert(struct eng_ht *ht, uint64_t h, eng_entry *e)
 
     if (!ht->old.g && ht->cur.n >= PASSED_MIN_GROUPS &&
         ht->cur.passed > ht->cur.n / PASSED_MAX_PART &&
-        ht->cur.erased > ht->cur.count / 8) {
+        ht->cur.erased > ht->cur.count) {
         /* Too many groups no lookup stops at: rebuild at the same size. */
         if (start_resize(ht, groups_for(ht, ht_len(ht) + 1)) == FC_OK)
             g = find_free(&ht->cur, h, &i);
