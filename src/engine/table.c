@@ -55,8 +55,8 @@
  * When an insert needs an EMPTY slot and growth_left is 0, the table is
  * rebuilt for the live count: a larger table when it is really full, the
  * same or a smaller size when tombstones were the problem. Deletions that
- * leave the table under 1/8 full shrink it, so memory follows the data back down (but
- * never below the size the shard was created for).
+ * leave the table under 1/8 full shrink it, so memory follows the data
+ * back down (but never below the size the shard was created for).
  *
  * Sizing. A rebuilt table gets count/KEYS_PER_GROUP + 1 groups, i.e. a load
  * of 4/7 (57%); it is rebuilt again at 7/8. The table costs 16 B/key right
