@@ -57,7 +57,8 @@ class PServer(fcserver.Server):
         """loaded=False: return once PING answers (data may be loading).
         Other test sessions on this box also pick free ports and the server
         binds with SO_REUSEPORT, so a port can end up shared: the server
-        answering must be ours (INFO process_id), else retry elsewhere."""
+        answering must be ours (INFO process_id), else retry elsewhere; so
+        does a start that finds its port taken."""
         for attempt in range(5):
             if self._start(loaded):
                 return self
@@ -86,8 +87,15 @@ class PServer(fcserver.Server):
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                text = self.log_text()
+                if "Address already in use" in text:
+                    # The port, free when picked, was taken meanwhile (a
+                    # restart reuses it, and it lies in the ephemeral
+                    # range, where any process's outgoing connection may
+                    # get it): start() retries on another one.
+                    return False
                 raise AssertionError("server exited with %s at start:\n%s" %
-                                     (self.proc.returncode, self.log_text()))
+                                     (self.proc.returncode, text))
             try:
                 with RawClient(self.port, timeout=5.0) as c:
                     if c.call("PING") != b"PONG":
