@@ -82,23 +82,36 @@ void cmd_pfadd(cmd_ctx *c)
     hll_buf_free(&b);
 }
 
-static void pfcount_many(cmd_ctx *c)
+/* Merges the registers of the HLLs at argv[1..] into max (absent keys add
+ * nothing); *dense, when given, is set if any source is dense. 0, or -1
+ * with the error replied. */
+static int merge_sources(cmd_ctx *c, uint8_t max[HLL_REGISTERS], bool *dense)
 {
-    uint8_t max[HLL_REGISTERS];
-    memset(max, 0, sizeof(max));
+    memset(max, 0, HLL_REGISTERS);
     for (size_t j = 1; j < c->argc; j++) {
         cmd_key k = cmd_key_at(c, j);
         const uint8_t *p;
         size_t n;
         int have = get_hll(c, &k, &p, &n);
         if (have < 0)
-            return;
-        if (have && hll_merge(max, p, n) < 0) {
+            return -1;
+        if (!have)
+            continue;
+        if (dense && p[4] == HLL_ENC_DENSE)
+            *dense = true;
+        if (hll_merge(max, p, n) < 0) {
             resp_error(c->w, err_corrupt);
-            return;
+            return -1;
         }
     }
-    resp_int(c->w, (int64_t)hll_count_raw(max));
+    return 0;
+}
+
+static void pfcount_many(cmd_ctx *c)
+{
+    uint8_t max[HLL_REGISTERS];
+    if (merge_sources(c, max, NULL) == 0)
+        resp_int(c->w, (int64_t)hll_count_raw(max));
 }
 
 void cmd_pfcount(cmd_ctx *c)
@@ -144,24 +157,9 @@ void cmd_pfmerge(cmd_ctx *c)
 {
     uint8_t max[HLL_REGISTERS];
     bool dense = false;
-    memset(max, 0, sizeof(max));
     /* The destination is a source too (argv[1] onwards). */
-    for (size_t j = 1; j < c->argc; j++) {
-        cmd_key k = cmd_key_at(c, j);
-        const uint8_t *p;
-        size_t n;
-        int have = get_hll(c, &k, &p, &n);
-        if (have < 0)
-            return;
-        if (!have)
-            continue;
-        if (p[4] == HLL_ENC_DENSE)
-            dense = true;
-        if (hll_merge(max, p, n) < 0) {
-            resp_error(c->w, err_corrupt);
-            return;
-        }
-    }
+    if (merge_sources(c, max, &dense) < 0)
+        return;
     cmd_key k = cmd_key_at(c, 1);
     const uint8_t *p;
     size_t n;

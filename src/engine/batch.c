@@ -120,7 +120,7 @@ static inline int lookup_str(eng_shard *sh, const eng_hint *hint, uint64_t hash,
         const uint8_t *p = e->rest;
         if (p[0] == klen && p[1] < 0x80 &&
             !(e->flags & (ENT_F_TTL | ENT_TYPE_MASK)) &&
-            ent_bytes_eq(p + 2, key, klen)) {
+            eng_bytes_eq(p + 2, key, klen)) {
             shard_mark(sh, e);
             shard_touch(sh, e, &now);
             *val = p + 2 + klen;

@@ -118,30 +118,6 @@ static inline void ent_decode(const eng_entry *e, struct ent_view *v)
     v->hdr = (size_t)(p - (const uint8_t *)e);
 }
 
-/* Equality of n bytes, inline for the short keys that dominate (a call to
- * memcmp costs more than the comparison): two overlapping loads per side
- * cover 4..16 bytes. */
-static inline bool ent_bytes_eq(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4);
-        memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4);
-        memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
 /* The hot comparison of table probes: decodes only what it needs, with a
  * fast path for one-byte lengths (keys and values under 128 bytes). */
 static inline bool ent_key_eq(const eng_entry *e, const void *key, size_t klen)
@@ -152,7 +128,7 @@ static inline bool ent_key_eq(const eng_entry *e, const void *key, size_t klen)
         if (p[0] != klen)
             return false;
         p += 2 + (e->flags & ENT_F_TTL) * 8;
-        return ent_bytes_eq(p, key, klen);
+        return eng_bytes_eq(p, key, klen);
     }
     p = ent_varint_get(p, &kl);
     if (kl != klen)
