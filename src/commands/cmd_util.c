@@ -25,14 +25,12 @@ int64_t cmd_mono_to_unix(const cmd_ctx *c, int64_t mono_ms)
     return unix_ms;
 }
 
-bool cmd_arg_is(const resp_arg *a, const char *lower)
+bool cmd_arg_is_n(const resp_arg *a, const char *lower, size_t n)
 {
-    size_t i = 0;
-    for (; i < a->len; i++) {
-        if (lower[i] == '\0' || tolower((unsigned char)a->ptr[i]) != lower[i])
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)a->ptr[i]) != lower[i])
             return false;
-    }
-    return lower[i] == '\0';
+    return true;
 }
 
 bool cmd_parse_ld(const char *p, size_t n, long double *out)

@@ -76,8 +76,15 @@ int64_t cmd_unix_to_mono(const cmd_ctx *c, int64_t unix_ms);
 /* Engine expiry -> Unix ms, saturating. */
 int64_t cmd_mono_to_unix(const cmd_ctx *c, int64_t mono_ms);
 
-/* Case-insensitive comparison of an argument with a lower-case literal. */
-bool cmd_arg_is(const resp_arg *a, const char *lower);
+/* Case-insensitive comparison of an argument with a lower-case literal.
+ * Inline, so the literal's strlen folds and an option loop (ZADD's, SET's)
+ * skips an argument of another length in one compare. */
+bool cmd_arg_is_n(const resp_arg *a, const char *lower, size_t n);
+static inline bool cmd_arg_is(const resp_arg *a, const char *lower)
+{
+    size_t n = __builtin_strlen(lower);
+    return a->len == n && cmd_arg_is_n(a, lower, n);
+}
 
 /* Redis's string2ll: optional '-', no '+', no leading zeros or spaces
  * (util/num.h, the rule INCR applies to stored values too). */

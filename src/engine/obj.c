@@ -270,7 +270,10 @@ int eng_obj_serialize(const eng_obj *o, fc_buf *out)
 
 bool eng_obj_logging(const eng_shard *sh)
 {
-    return sh->obs != NULL && sh->obs->fn != NULL;
+    const eng_observer *o = sh->obs;
+    return o != NULL && o->fn != NULL &&
+           (o->ops_wanted == NULL ||
+            atomic_load_explicit(o->ops_wanted, memory_order_relaxed));
 }
 
 int eng_obj_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
@@ -377,8 +380,8 @@ static void commit_rec(eng_shard *sh, uint64_t hash, const void *key,
         remove_quietly(sh, hash, key, klen);
 }
 
-void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key,
-                    size_t klen, eng_obj *o, const eng_op *op)
+void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    eng_obj *o, const eng_op *op)
 {
     static const uint8_t none[1];
     if (op) {
@@ -446,8 +449,8 @@ int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
 }
 
 int eng_obj_load(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
-                 unsigned type, const void *val, size_t vlen,
-                 int64_t expire_at, uint64_t image_seq, int64_t now)
+                 unsigned type, const void *val, size_t vlen, int64_t expire_at,
+                 uint64_t image_seq, int64_t now)
 {
     const eng_type_ops *t = eng_type_ops_of(type);
     eng_obj *o;

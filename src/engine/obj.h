@@ -88,10 +88,10 @@ bool eng_op_next_f64(eng_op_reader *r, double *v);
 
 /* --- what a type provides --- */
 typedef struct eng_type_ops {
-    const char *name; /* TYPE's answer */
+    const char *name;         /* TYPE's answer */
     eng_obj *(*create)(void); /* empty object; NULL on ENOMEM */
     void (*free)(eng_obj *o);
-    size_t (*len)(const eng_obj *o); /* 0: the key is removed */
+    size_t (*len)(const eng_obj *o);           /* 0: the key is removed */
     const char *(*encoding)(const eng_obj *o); /* OBJECT ENCODING */
     /* Appends the typed-value form (docs/FORMATS.md); oom via out->oom. */
     void (*serialize)(const eng_obj *o, fc_buf *out);
@@ -132,17 +132,17 @@ int eng_obj_open(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
  * when o is empty, removes the key (no extra record: replaying the op
  * empties it too; an object created by eng_obj_open and left empty
  * without an op vanishes unreported). */
-void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key,
-                    size_t klen, eng_obj *o, const eng_op *op);
+void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
+                    eng_obj *o, const eng_op *op);
 
-/* Whether the shard has a mutation observer: building op records is
- * needless without one. */
+/* Whether the shard's observer wants op records (engine.h's
+ * eng_observer.ops_wanted): building them is needless otherwise. */
 bool eng_obj_logging(const eng_shard *sh);
 
 /* Sets key to hold o (ownership moves to the shard on FC_OK; on an error
- * o stays the caller's), replacing any value, with expire_at as eng_set. Reports FC_MUT_SET
- * with the serialized value and value_type. FC_OK, FC_ENOMEM, FC_ETOOBIG.
- * For RENAME, COPY, the STORE forms and loading. */
+ * o stays the caller's), replacing any value, with expire_at as eng_set.
+ * Reports FC_MUT_SET with the serialized value and value_type. FC_OK,
+ * FC_ENOMEM, FC_ETOOBIG. For RENAME, COPY, the STORE forms and loading. */
 int eng_set_obj(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                 eng_obj *o, int64_t expire_at, int64_t now);
 
@@ -171,8 +171,8 @@ int eng_obj_serialize(const eng_obj *o, fc_buf *out);
  * image_seq > 0 marks the object as an image (ENG_OBJ_F_IMAGE) with that
  * seq, for the replay rule above. */
 int eng_obj_load(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
-                 unsigned type, const void *val, size_t vlen,
-                 int64_t expire_at, uint64_t image_seq, int64_t now);
+                 unsigned type, const void *val, size_t vlen, int64_t expire_at,
+                 uint64_t image_seq, int64_t now);
 
 /* Replays an FC_MUT_OP record with sequence number seq (0 = unknown: no
  * skip rule) on key: skipped when key's object is an image whose seq is
@@ -194,9 +194,10 @@ static inline uint64_t eng_obj_snapshot_seq(const eng_obj *o)
  * shrinks (large -> compact below half the limits, so a value on the edge
  * does not flip at every write). */
 typedef struct eng_obj_limits {
-    _Atomic long hash_max_listpack_entries; /* 512 (redis-server 7.0's default) */
-    _Atomic long hash_max_listpack_value;   /* 64 (bytes of field or value) */
-    _Atomic long set_max_intset_entries;    /* 512 */
+    _Atomic long
+        hash_max_listpack_entries;        /* 512 (redis-server 7.0's default) */
+    _Atomic long hash_max_listpack_value; /* 64 (bytes of field or value) */
+    _Atomic long set_max_intset_entries;  /* 512 */
     _Atomic long set_max_listpack_entries;  /* 128 */
     _Atomic long set_max_listpack_value;    /* 64 */
     _Atomic long zset_max_listpack_entries; /* 128 */

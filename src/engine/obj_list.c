@@ -10,8 +10,8 @@
  * moving the others (amortised O(1): the array is recentred when an end
  * runs out). Each node is a pack block of items, each a varint header and
  * the element's bytes, or for a canonical integer its binary form
- * (obj_list_node.c), no per-element pointer. A node is closed (shrunk to its exact
- * size) when the next node is started past it, so only the two end nodes
+ * (obj_list_node.c), no per-element pointer. A node is closed (shrunk to its
+ * exact size) when the next node is started past it, so only the two end nodes
  * carry growth room; that is what keeps the bytes per element at or below
  * Redis's quicklist, which pays a one-byte back-length per element.
  *
@@ -50,9 +50,9 @@ static size_t fill_bytes(long f)
     return (size_t)4096 << i;
 }
 
-/* Whether node pk may take `add` more bytes (one more element). An empty
- * node takes any element, however large. */
-static bool node_room(const eng_pack *pk, size_t add)
+/* One more element of `add` bytes. An empty node takes any element,
+ * however large. */
+bool lst_node_room(const eng_pack *pk, size_t add)
 {
     long f = fill();
     if (pk->count == 0)
@@ -103,6 +103,8 @@ eng_obj *lst_create(void)
 void lst_free(eng_obj *o)
 {
     list_obj *l = (list_obj *)o;
+    if (l->nn)
+        lst_head_close(l);
     for (uint32_t i = 0; i < l->nn; i++)
         pk_free(NODE(l, i));
     if (l->o.enc == LENC_CHUNKED)
@@ -334,8 +336,7 @@ void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx)
 }
 
 /* Inserts into node i at byte offset off, accounting the growth. */
-static int node_insert(list_obj *l, eng_pack *pk, size_t off,
-                       const ln_enc *e)
+static int node_insert(list_obj *l, eng_pack *pk, size_t off, const ln_enc *e)
 {
     size_t b0 = pk_heap(pk);
     int rc = ln_insert(pk, off, e);
@@ -384,6 +385,11 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
     size_t add = ln_size(&e);
     if (pos > l->count)
         pos = l->count;
+    if (pos == 0 && lst_head_push(l, &e, &rc)) {
+        lst_fix_bytes(l);
+        return rc;
+    }
+    lst_head_close(l);
     /* A push at the tail into the last node keeps the tail offsets (see
      * `out`); anything else drops them first. */
     uint32_t old_nn = l->nn;
@@ -397,14 +403,14 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
     lst_locate(l, pos, &i, &idx);
     eng_pack *pk = NODE(l, i);
     /* At a node boundary, the node before may have room. */
-    if (idx == 0 && i > 0 && !node_room(pk, add) &&
-        node_room(NODE(l, i - 1), add)) {
+    if (idx == 0 && i > 0 && !lst_node_room(pk, add) &&
+        lst_node_room(NODE(l, i - 1), add)) {
         pk = NODE(l, --i);
         idx = pk->count;
     }
-    if (node_room(pk, add)) {
-        rc = node_insert(l, pk, idx == pk->count ? pk->used : ln_offset(pk, idx),
-                         &e);
+    if (lst_node_room(pk, add)) {
+        rc = node_insert(l, pk,
+                         idx == pk->count ? pk->used : ln_offset(pk, idx), &e);
         goto out;
     }
     if ((rc = to_chunked(l)) != FC_OK)
@@ -414,7 +420,7 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         if ((rc = node_split(l, i, idx)) != FC_OK)
             goto out;
         pk = NODE(l, i);
-        if (node_room(pk, add)) {
+        if (lst_node_room(pk, add)) {
             rc = node_insert(l, pk, pk->used, &e);
             goto out;
         }
@@ -434,7 +440,7 @@ int lst_insert(eng_obj *o, size_t pos, const void *p, size_t n)
         goto out;
     }
     /* After node i: the next node's front if it has room, else a new one. */
-    if (i + 1 < l->nn && node_room(NODE(l, i + 1), add)) {
+    if (i + 1 < l->nn && lst_node_room(NODE(l, i + 1), add)) {
         rc = node_insert(l, NODE(l, i + 1), 0, &e);
         goto out;
     }
@@ -506,6 +512,7 @@ int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
     list_obj *l = (list_obj *)o;
     if (pos >= l->count)
         return FC_EINVAL;
+    lst_head_close(l);
     if (pos >= l->count - (l->nn ? NODE(l, l->nn - 1)->count : 0))
         tail_drop(l); /* in the last node */
     if (n > UINT32_MAX / 4)
@@ -518,7 +525,7 @@ int lst_set(eng_obj *o, size_t pos, const void *p, size_t n)
     ln_enc e;
     ln_encode(p, n, &e);
     size_t grow = ln_size(&e) > old ? ln_size(&e) - old : 0;
-    if (pk->count == 1 || grow == 0 || node_room(pk, grow)) {
+    if (pk->count == 1 || grow == 0 || lst_node_room(pk, grow)) {
         size_t b0 = pk_heap(pk);
         int rc = ln_replace(pk, off, &e);
         if (rc == FC_OK)
@@ -587,6 +594,11 @@ void lst_del(eng_obj *o, size_t start, size_t n)
         return;
     if (n > l->count - start)
         n = l->count - start;
+    if (start == 0 && lst_head_pop(l, n)) {
+        lst_fix_bytes(l);
+        return;
+    }
+    lst_head_close(l);
     uint32_t i;
     size_t idx;
     lst_locate(l, start, &i, &idx);
@@ -659,7 +671,8 @@ static size_t *node_matches(const eng_pack *pk, const ln_enc *e, size_t *k,
 size_t lst_rem(eng_obj *o, int64_t count, const void *p, size_t n)
 {
     list_obj *l = (list_obj *)o;
-    size_t want = count == 0 ? SIZE_MAX
+    lst_head_close(l);
+    size_t want = count == 0  ? SIZE_MAX
                   : count > 0 ? (size_t)count
                               : (size_t)(-(count + 1)) + 1;
     size_t removed = 0, *buf = NULL, cap = 0, k;

@@ -13,12 +13,13 @@ enum { LENC_PACK = 0, LENC_CHUNKED = 1 };
 
 typedef struct list_obj {
     eng_obj o;
-    size_t count;     /* elements */
-    size_t nb;        /* heap bytes of the nodes' data */
-    eng_pack *nodes;  /* &one (pack) or the array (chunked) */
-    uint32_t head;    /* first live node in the array */
-    uint32_t nn;      /* live nodes */
-    eng_pack one;     /* the pack encoding's only node */
+    size_t count;    /* elements */
+    size_t nb;       /* heap bytes of the nodes' data */
+    eng_pack *nodes; /* &one (pack) or the array (chunked) */
+    uint32_t head;   /* first live node in the array */
+    uint32_t nn;     /* live nodes */
+    uint32_t hgap;   /* free bytes before node 0's items (obj_list_head.c) */
+    eng_pack one;    /* the pack encoding's only node */
     /* Offsets of the last node's items, or NULL (obj_list.c "tail
      * offsets"): [0] items, [1] capacity, then one per item. */
     uint32_t *toff;
@@ -34,6 +35,8 @@ size_t lst_arr_cap(const list_obj *l);
 eng_obj *lst_create(void);
 void lst_free(eng_obj *o);
 void lst_fix_bytes(list_obj *l);
+/* Whether node pk may take `add` more bytes (list-max-listpack-size). */
+bool lst_node_room(const eng_pack *pk, size_t add);
 
 /* --- node items (obj_list_node.c: the format is explained there) --- */
 
@@ -74,5 +77,15 @@ void ln_erase(eng_pack *pk, size_t off, size_t n);
 void ln_shrink(eng_pack *pk);
 /* Node and index inside it of position pos (< count, or count: the end). */
 void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx);
+
+/* --- the head node's front room (obj_list_head.c: why and the rules) ---
+ * lst_head_close: every change but the two below calls it first, so
+ * nothing else ever sees a node whose data is not its block's start.
+ * lst_head_push / lst_head_pop: an element pushed before, or n removed
+ * from, the front of the list without moving the node; false when the
+ * fast way does not apply (the caller then takes the general path). */
+void lst_head_close(list_obj *l);
+bool lst_head_push(list_obj *l, const ln_enc *e, int *rc);
+bool lst_head_pop(list_obj *l, size_t n);
 
 #endif /* FC_ENGINE_OBJ_LIST_INT_H */

@@ -21,7 +21,6 @@
 
 #define WALK_BUDGET 4096 /* table slots per walk turn */
 
-
 typedef struct srv_wait {
     struct srv_wait *next;
     conn_slot *slot;
@@ -80,8 +79,8 @@ int srv_repl_open_hub(srv_server *s, char *err, size_t errlen)
     const srv_config *c = &s->cfg;
     char host[256];
     uint16_t port;
-    if (repl_parse_addr(c->replication.bind_addr, host, sizeof host, &port,
-                        err, errlen))
+    if (repl_parse_addr(c->replication.bind_addr, host, sizeof host, &port, err,
+                        errlen))
         return -1;
     repl_hub_cfg hc = {
         .bind_host = host,
@@ -106,10 +105,13 @@ int srv_repl_open_hub(srv_server *s, char *err, size_t errlen)
     hc.tx = bc.tx;
     fcrp_limits_default(&hc.lim);
     repl_hub *h;
+    /* Before the listener exists, so before any replica's snapshot cut:
+     * from here on typed commands log op records (server.h). */
+    atomic_store(&s->ops_wanted, 1);
     if (repl_hub_open(&h, &hc, err, errlen))
         return -1;
-    srv_notice("Replication: primary listening on %s:%u for replicas",
-               host, repl_hub_port(h));
+    srv_notice("Replication: primary listening on %s:%u for replicas", host,
+               repl_hub_port(h));
     atomic_store_explicit(&s->hub, h, memory_order_release);
     return 0;
 }
@@ -121,8 +123,8 @@ int srv_repl_init(srv_server *s, char *err, size_t errlen)
     clock_gettime(CLOCK_REALTIME, &rt);
     /* Unique per run: a run's seqs stay below the next run's base as long
      * as a shard sees fewer than 1024 mutations per microsecond. */
-    s->seq_base = ((uint64_t)rt.tv_sec * 1000000u +
-                   (uint64_t)rt.tv_nsec / 1000u) * 1024u;
+    s->seq_base =
+        ((uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u) * 1024u;
     s->repl_seq = calloc(s->nshards, sizeof *s->repl_seq);
     if (!s->repl_seq)
         goto oom;
@@ -246,9 +248,9 @@ static void push(srv_server *s, repl_hub *h, const fc_mutation *m)
         r.op = FCRP_OP_DEL;
     }
     if (m->expire_at_ms && (r.op == FCRP_OP_SET || r.op == FCRP_OP_EXPIRE)) {
-        int64_t at = m->expire_at_ms +
-                     atomic_load_explicit(&s->wall_offset_ms,
-                                          memory_order_relaxed);
+        int64_t at =
+            m->expire_at_ms +
+            atomic_load_explicit(&s->wall_offset_ms, memory_order_relaxed);
         r.expire_at_ms = at > 0 ? (uint64_t)at : 0;
     }
     if (r.key_len)
@@ -272,8 +274,7 @@ void srv_observe(void *ctx, const fc_mutation *m)
     srv_server *s = ctx;
     if (s->ps)
         ps_observe(s->ps, m);
-    atomic_store_explicit(&s->repl_seq[m->shard], m->seq,
-                          memory_order_relaxed);
+    atomic_store_explicit(&s->repl_seq[m->shard], m->seq, memory_order_relaxed);
     repl_hub *h = hub_of(s);
     if (h && repl_hub_active(h))
         push(s, h, m);
@@ -424,8 +425,8 @@ int srv_repl_timers(srv_worker *w)
         t = r == REPL_WALK_MORE ? 0 : r == REPL_WALK_BUSY ? 1 : -1;
     }
     if (h && w->rbatch->npending) {
-        uint64_t us = repl_batcher_next_due(w->rbatch, (uint64_t)w->now *
-                                                           1000u);
+        uint64_t us =
+            repl_batcher_next_due(w->rbatch, (uint64_t)w->now * 1000u);
         int ms = us == UINT64_MAX ? -1 : (int)((us + 999) / 1000);
         if (ms >= 0 && ms < 1 && us)
             ms = 1;

@@ -46,9 +46,8 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
      * clients cannot aim keys at one worker and one probe chain. Nothing
      * persisted depends on it: loading recomputes placement. */
     s->hash_seed = s->cfg.hash_seed;
-    if (!s->cfg.hash_seed_set &&
-        getrandom(&s->hash_seed, sizeof(s->hash_seed), 0) !=
-            (ssize_t)sizeof(s->hash_seed))
+    if (!s->cfg.hash_seed_set && getrandom(&s->hash_seed, sizeof(s->hash_seed),
+                                           0) != (ssize_t)sizeof(s->hash_seed))
         s->hash_seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^
                        (uint64_t)(uintptr_t)s;
     s->route_mode = s->cfg.route_mode;
@@ -63,6 +62,8 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
                          s->cfg.tiers.promotion_batch, s->nshards);
     /* Loading keeps everything (as Redis does); the limit applies after. */
     atomic_store(&s->budget.enforce, !s->cfg.persistence.enabled);
+    atomic_store(&s->ops_wanted, s->cfg.persistence.enabled ? 1 : 0);
+    s->observer.ops_wanted = &s->ops_wanted;
     for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;
@@ -213,15 +214,14 @@ static int load_data(srv_server *s)
     ps_info in;
     ps_info_get(ps, &in);
     const ps_recover_result *r = &in.recovered;
-    srv_notice("DB loaded from disk: %llu keys in %.3f seconds (snapshot: "
-               "%llu keys; WAL: %llu records in %llu segments, %llu applied; "
-               "%llu expired keys dropped)",
-               (unsigned long long)r->keys, (double)r->duration_ms / 1000.0,
-               (unsigned long long)r->snap_keys,
-               (unsigned long long)r->wal_records,
-               (unsigned long long)r->wal_segments,
-               (unsigned long long)r->wal_applied,
-               (unsigned long long)r->expired_dropped);
+    srv_notice(
+        "DB loaded from disk: %llu keys in %.3f seconds (snapshot: "
+        "%llu keys; WAL: %llu records in %llu segments, %llu applied; "
+        "%llu expired keys dropped)",
+        (unsigned long long)r->keys, (double)r->duration_ms / 1000.0,
+        (unsigned long long)r->snap_keys, (unsigned long long)r->wal_records,
+        (unsigned long long)r->wal_segments, (unsigned long long)r->wal_applied,
+        (unsigned long long)r->expired_dropped);
     s->ps = ps;
     srv_repl_start(s); /* the observer: the WAL, and replicas if any */
     atomic_store(&s->budget.enforce, !atomic_load(&s->replica_mode));

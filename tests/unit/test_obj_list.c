@@ -319,6 +319,123 @@ static void test_tail_model(void **state)
     free(m);
 }
 
+/* --- the head node's front room (obj_list_head.c) against a model:
+ * pushes and pops at the head use it, every other change closes it; the
+ * heap count stays exact (the room is in node 0's block, counted), only
+ * node 0 of a chunked list of two or more nodes ever has room, and the
+ * room stays within its bound --- */
+
+#include <malloc.h>
+
+static void head_invariants(const eng_obj *o)
+{
+    const list_obj *l = (const list_obj *)o;
+    size_t nb = 0;
+    for (uint32_t i = 0; i < l->nn; i++) {
+        const eng_pack *pk = NODE(l, i);
+        const uint8_t *block = i == 0 ? pk->data - l->hgap : pk->data;
+        nb += block ? malloc_usable_size((void *)block) : 0;
+    }
+    assert_int_equal(nb, l->nb);
+    if (l->hgap) {
+        assert_int_equal(l->o.enc, LENC_CHUNKED);
+        assert_true(l->nn >= 2);
+        /* Room of max(64, a quarter), pops give it back past the items. */
+        size_t used = NODE(l, 0)->used;
+        assert_true(l->hgap <= (used > 64 ? used : 64) + 64);
+    }
+}
+
+static void test_head_room_model(void **state)
+{
+    (void)state;
+    char **m = calloc(TM_MAX + 16, sizeof(char *));
+    assert_non_null(m);
+    size_t n = 0, roomy = 0;
+    uint64_t rng = 11;
+    eng_obj *o = eng_list_ops.create();
+    char buf[64];
+    for (int step = 0; step < 40000; step++) {
+        size_t r = rnd(&rng, 100);
+        size_t k = rnd(&rng, 1000000);
+        snprintf(buf, sizeof(buf), r % 3 ? "h%zu" : "%zu", k);
+        size_t bl = strlen(buf);
+        if ((r < 50 || n < 3000) && n < TM_MAX) { /* LPUSH */
+            assert_int_equal(lst_push(o, false, buf, bl), FC_OK);
+            memmove(m + 1, m, n * sizeof(char *));
+            m[0] = strdup(buf);
+            n++;
+        } else if (r < 80) { /* LPOP 1..3 */
+            size_t c = 1 + rnd(&rng, 3);
+            if (c > n)
+                c = n;
+            lst_del(o, 0, c);
+            for (size_t j = 0; j < c; j++)
+                free(m[j]);
+            memmove(m, m + c, (n - c) * sizeof(char *));
+            n -= c;
+        } else if (r < 85 && n) { /* LSET near the head */
+            size_t at = rnd(&rng, n < 20 ? n : 20);
+            assert_int_equal(lst_set(o, at, buf, bl), FC_OK);
+            free(m[at]);
+            m[at] = strdup(buf);
+        } else if (r < 90 && n < TM_MAX) { /* LINSERT near the head */
+            size_t at = rnd(&rng, n < 20 ? n + 1 : 20);
+            assert_int_equal(lst_insert(o, at, buf, bl), FC_OK);
+            memmove(m + at + 1, m + at, (n - at) * sizeof(char *));
+            m[at] = strdup(buf);
+            n++;
+        } else if (r < 93 && n) { /* LREM 1 of the head element */
+            char *v = strdup(m[0]);
+            assert_int_equal(lst_rem(o, 1, v, strlen(v)), 1);
+            free(m[0]);
+            memmove(m, m + 1, (n - 1) * sizeof(char *));
+            n--;
+            free(v);
+        } else if (r < 95 && n > 10) { /* a range inside the head node */
+            size_t at = 1 + rnd(&rng, 5), c = 1 + rnd(&rng, 3);
+            lst_del(o, at, c);
+            for (size_t j = at; j < at + c; j++)
+                free(m[j]);
+            memmove(m + at, m + at + c, (n - at - c) * sizeof(char *));
+            n -= c;
+        } else if (n) { /* RPOP: the tail, far from the room */
+            lst_del(o, n - 1, 1);
+            free(m[--n]);
+        }
+        if (n) {
+            const uint8_t *p;
+            size_t len;
+            assert_true(lst_index(o, 0, &p, &len));
+            assert_int_equal(len, strlen(m[0]));
+            assert_memory_equal(p, m[0], len);
+        }
+        roomy += ((list_obj *)o)->hgap != 0;
+        head_invariants(o);
+        if (step % 2000 == 0)
+            tm_check(o, m, n);
+    }
+    /* A drain from the head: the room must be given back as it grows. */
+    while (n > 2500) {
+        lst_del(o, 0, 1);
+        free(m[0]);
+        memmove(m, m + 1, (n - 1) * sizeof(char *));
+        n--;
+        head_invariants(o);
+    }
+    tm_check(o, m, n);
+    /* A copy sees the same list. */
+    eng_obj *d = eng_list_ops.dup(o);
+    assert_non_null(d);
+    tm_check(d, m, n);
+    eng_list_ops.free(d);
+    assert_true(roomy > 20000); /* the room was used, not always closed */
+    eng_list_ops.free(o);
+    for (size_t j = 0; j < n; j++)
+        free(m[j]);
+    free(m);
+}
+
 /* --- replay equivalence --- */
 
 typedef struct capture {
@@ -454,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_malformed_values),
         cmocka_unit_test(test_malformed_ops),
         cmocka_unit_test(test_tail_model),
+        cmocka_unit_test(test_head_room_model),
         cmocka_unit_test(test_replay_equivalence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
