@@ -130,3 +130,47 @@ def stop(p, c):
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
+
+
+def cpu_ns(pid):
+    """CPU time (ns, user + system) every thread of process pid has run,
+    from /proc/<pid>/task/*/schedstat (nanosecond resolution, unlike the
+    tick counts of /proc/<pid>/stat); 0 where /proc cannot say."""
+    import glob
+    total = 0
+    for path in glob.glob("/proc/%d/task/*/schedstat" % pid):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def load(gen, port, test, pipe, n, clients, pinned, keyspace=100000, size=10):
+    """Runs one load-generator test against port: (requests per second,
+    the generator's own CPU ns per request). gen is "redis-benchmark" or
+    the path of fast-cache-load (same options, same CSV line). Pinned runs
+    put the generator on CPU 1."""
+    import resource
+    args = [gen, "-h", "127.0.0.1", "-p", str(port), "-c", str(clients),
+            "-n", str(n), "-P", str(pipe), "-r", str(keyspace), "-d",
+            str(size), "-t", test]
+    if gen.endswith("redis-benchmark"):
+        args.append("--csv")
+    if pinned:
+        args = ["taskset", "-c", "1"] + args
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(args, capture_output=True, text=True,
+                         timeout=600).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rps = 0.0
+    for line in out.splitlines():
+        f = [x.strip('"') for x in line.split('","')]
+        if len(f) > 1 and f[0].upper().startswith(test.upper().split("_")[0]):
+            try:
+                rps = float(f[1])
+            except ValueError:
+                pass
+    return rps, used * 1e9 / n

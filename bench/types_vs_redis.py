@@ -8,6 +8,16 @@ beside redis-server in one run (make bench calls it).
      redis-benchmark to CPU 1 with taskset, so the client never steals the
      server's core (on a machine with fewer than 2 CPUs, unpinned);
    - default: fast-cache with its default threads, nothing pinned.
+   Besides requests per second, each row gives each server's CPU time per
+   request (/proc schedstat, every thread): 1e9 / that is what one core of
+   it can serve at most, whatever the client manages. redis-benchmark
+   spends about as much of its own core per pipelined request as
+   fast-cache spends serving it, so at -P 16 the client's core is the
+   limit for both servers and the rps ratio understates the server's; the
+   per core run is repeated with fast-cache-load (bench/fast-cache-load.c:
+   the same commands, replies counted, not parsed into objects), a client
+   about 1.5x cheaper per request. The client's CPU per request is shown
+   too.
 2. Memory per element: used_memory (INFO memory) before and after building
    values of each type, divided by the elements stored: many values of 100
    elements (the compact encodings) and one value of 100k elements (the
@@ -27,12 +37,13 @@ import subprocess
 import sys
 import time
 
-from benchutil import free_port, spawn, stop
+from benchutil import cpu_ns, free_port, load, spawn, stop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FC = os.environ.get("FC_SERVER", os.path.join(ROOT, "build", "fast-cache-server"))
 REDIS = os.environ.get("REDIS_SERVER", shutil.which("redis-server") or "")
 BENCH = shutil.which("redis-benchmark")
+LOADGEN = os.environ.get("FC_LOAD", os.path.join(ROOT, "build", "fast-cache-load"))
 BENCH_N = int(os.environ.get("BENCH_N", "200000"))
 BENCH_C = int(os.environ.get("BENCH_C", "50"))
 TESTS = os.environ.get("TESTS", "lpush,lpop,sadd,hset,zadd,lrange_100").split(",")
@@ -53,21 +64,11 @@ def start(kind, port, pinned, threads=None):
     return spawn(args, kind, port)
 
 
-def bench(port, test, pipe, pinned):
-    args = [BENCH, "-h", "127.0.0.1", "-p", str(port), "-c", str(BENCH_C),
-            "-n", str(BENCH_N), "-P", str(pipe), "-r", "100000", "-d", "10",
-            "-t", test, "--csv"]
-    if pinned:
-        args = ["taskset", "-c", "1"] + args
-    out = subprocess.run(args, capture_output=True, text=True, timeout=600).stdout
-    for line in out.splitlines()[1:]:
-        f = [x.strip('"') for x in line.split('","')]
-        if len(f) > 1:
-            return float(f[1])
-    return 0.0
-
-
-def throughput(pinned):
+def throughput(pinned, gen):
+    """Rows (test, pipe, redis rps, fc rps, redis ns/req, fc ns/req,
+    client ns/req with redis, with fc): the servers' CPU per request is
+    what a core of each can serve at most (1e9 / ns), whatever the client
+    can send; the client's says how close it came to its own limit."""
     rp, fp = free_port(), free_port()
     r = start("redis", rp, pinned)
     f = start("fc", fp, pinned, threads=1 if pinned else None)
@@ -76,12 +77,17 @@ def throughput(pinned):
         n = 0
         for test in TESTS:
             for pipe in (1, 16):
-                # lrange_100 needs a list: redis-benchmark's own LPUSH fills
-                # "mylist" first when the test is lrange_*.
-                order = [(rp, "r"), (fp, "f")] if n % 2 == 0 else [(fp, "f"), (rp, "r")]
+                # lrange_100: both generators fill "mylist" with LPUSH first
+                # (counted in its CPU figures, a small part of them).
+                order = [(rp, "r", r[0]), (fp, "f", f[0])]
+                if n % 2:
+                    order.reverse()
                 got = {}
-                for port, who in order:
-                    got[who] = bench(port, test, pipe, pinned)
+                for port, who, proc in order:
+                    c0 = cpu_ns(proc.pid)
+                    rps, client = load(gen, port, test, pipe, BENCH_N, BENCH_C,
+                                       pinned)
+                    got[who] = (rps, (cpu_ns(proc.pid) - c0) / BENCH_N, client)
                 n += 1
                 rows.append((test, pipe, got["r"], got["f"]))
     finally:
@@ -143,14 +149,22 @@ def main():
     if not REDIS or not os.path.exists(FC) or not BENCH:
         print("types_vs_redis: needs redis-server, redis-benchmark and %s" % FC)
         return 1
-    for pinned in ([True, False] if PIN else [False]):
+    runs = [(True, BENCH), (True, LOADGEN), (False, BENCH)] if PIN else [
+        (False, BENCH)]
+    for pinned, gen in runs:
+        if not gen or not os.path.exists(gen):
+            continue
         label = ("per core (servers on CPU 0, fast-cache --threads 1, "
                  "client on CPU 1)" if pinned else "default configuration")
-        print("typed commands, redis-benchmark -c %d -n %d -r 100000 -d 10: %s"
-              % (BENCH_C, BENCH_N, label))
-        print("%-11s %4s %12s %12s %8s" % ("test", "pipe", "redis rps", "fc rps", "fc/redis"))
-        for test, pipe, r, f in throughput(pinned):
-            print("%-11s %4d %12.0f %12.0f %8.2f" % (test, pipe, r, f, f / r if r else 0))
+        print("typed commands, %s -c %d -n %d -r 100000 -d 10: %s"
+              % (os.path.basename(gen), BENCH_C, BENCH_N, label))
+        print("%-11s %4s %10s %10s %8s | %14s %8s %8s | %s" % (
+            "test", "pipe", "redis rps", "fc rps", "fc/redis",
+            "srv ns/req r", "fc", "r/fc", "client ns/req r, fc"))
+        for test, pipe, (r, rn, rc), (f, fn, fcl) in throughput(pinned, gen):
+            print("%-11s %4d %10.0f %10.0f %8.2f | %14.0f %8.0f %8.2f | %.0f, %.0f"
+                  % (test, pipe, r, f, f / r if r else 0, rn, fn,
+                     rn / fn if fn else 0, rc, fcl))
         print()
     fcm, rm = memory("fc"), memory("redis")
     print("bytes per element (used_memory delta / elements; 10-byte elements)")
