@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <linux/filter.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,7 +90,8 @@ static int listen_socket(const srv_config *cfg, bool reuseport, char *err,
 int srv_listen_steer(srv_server *s, char *err, size_t errlen)
 {
     struct sock_filter code[] = {
-        {BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0,
+         (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)},
         {BPF_ALU | BPF_MOD | BPF_K, 0, 0, s->nworkers},
         {BPF_RET | BPF_A, 0, 0, 0},
     };
@@ -523,6 +524,7 @@ void *srv_worker_main(void *arg)
     while (!atomic_load_explicit(&s->stop, memory_order_acquire)) {
         srv_park_point(&w->rt);
         int timeout = about_to_sleep(w, timers(w));
+        srv_excl_release(&w->rt); /* never sleep holding the others */
         if (loop->be->poll(loop, timeout) < 0) {
             srv_warning("worker %u: event loop failed: %s", w->id,
                         strerror(errno));
@@ -544,7 +546,9 @@ void *srv_worker_main(void *arg)
             srv_dur_iteration(w);
         send_pending(w);
         loop->be->flush(loop);
+        srv_excl_release(&w->rt); /* the turn is over (mesh.h) */
     }
+    srv_excl_release(&w->rt);
     worker_shutdown(w);
     return NULL;
 }

@@ -219,6 +219,64 @@ class CrossWorkerChecks:
         self.assertEqual(errors, [])
         self.assertEqual(self.call("EXISTS", *self.keys), NKEYS)
 
+    def test_pipelined_exclusive_commands_share_a_parking(self):
+        """MSETs whose keys span workers run with every other worker
+        parked; one parking serves all those of a turn (the token lingers
+        to the turn's end, route/mesh.h), so a pipeline of 64 parks far
+        fewer than 64 times. Readers on other connections, meanwhile,
+        never see one half of an MSET without the other (read in a
+        transaction, itself run with the others parked)."""
+        def excl():
+            return self.r.info("stats")["exclusive_sections"]
+        pairs = [("pa:%d" % i, "pb:%d" % i) for i in range(8)]
+        for a, b in pairs:
+            self.assertEqual(self.call("MSET", a, "0", b, "0"), b"OK")
+
+        def batch(rnd):
+            self.c.send(b"".join(
+                enc("MSET", a, "%d" % (rnd * 64 + j), b, "%d" % (rnd * 64 + j))
+                for j in range(64) for a, b in [pairs[j % 8]]))
+            for _ in range(64):
+                self.assertEqual(self.c.read_reply(), b"OK")
+        fewest = None
+        for rnd in range(5):
+            before = excl()
+            batch(rnd)
+            grew = excl() - before
+            fewest = grew if fewest is None else min(fewest, grew)
+        self.assertGreaterEqual(fewest, 1)
+        self.assertLess(fewest, 16)
+        errors, stop = [], threading.Event()
+
+        def reader():
+            try:
+                with self.server.raw(timeout=30) as c:
+                    keys = [k for p in pairs for k in p]
+                    tx = (enc("MULTI") + b"".join(enc("GET", k) for k in keys)
+                          + enc("EXEC"))
+                    for _ in range(500):
+                        if stop.is_set():
+                            break
+                        c.send(tx)
+                        for _ in range(len(keys) + 1):
+                            c.read_reply()  # +OK, then +QUEUED each
+                        got = c.read_reply()
+                        for i in range(0, len(got), 2):
+                            if got[i] != got[i + 1]:
+                                errors.append(got)
+            except Exception as e:  # noqa: BLE001 - collected
+                errors.append(e)
+        rs = [threading.Thread(target=reader) for _ in range(3)]
+        for t in rs:
+            t.start()
+        for rnd in range(5, 25):
+            batch(rnd)
+        stop.set()
+        for t in rs:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in rs), "hung")
+        self.assertEqual(errors, [])
+
     def test_expiry_on_every_worker(self):
         pipe = self.r.pipeline(transaction=False)
         for i in range(500):

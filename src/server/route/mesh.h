@@ -112,7 +112,7 @@ typedef struct srv_mesh {
     uint32_t nworkers;
     uint32_t nshards; /* power of two */
     uint64_t hash_seed;
-    int route_mode; /* enum fc_route_mode: eng_route_hash's mode */
+    int route_mode;              /* enum fc_route_mode: eng_route_hash's mode */
     spsc_chan *chans;            /* [src * nworkers + dst] */
     struct srv_router **routers; /* [nworkers], filled by srv_router_init */
     _Atomic int token; /* worker holding exclusive execution, -1 = none */
@@ -182,9 +182,17 @@ bool srv_msg_can_send_all(const srv_router *rt, size_t bytes);
 void srv_msg_back(srv_router *rt, const srv_msg *m);
 
 /* Exclusive execution (see above). begin returns once every other worker
- * is parked; end releases them. No-op pair with one worker. */
+ * is parked; end closes the section, but the token lingers: the others
+ * stay parked until the holder's worker calls srv_excl_release at the end
+ * of its loop turn (and before it may sleep), and a begin in between
+ * parks nobody again. Why: with pipelining, a turn often runs many
+ * exclusive commands (MSET across workers, 16 per connection at -P 16),
+ * and each parking costs a wake-up and a handshake with every worker;
+ * the price is that the others wait out the rest of the holder's turn.
+ * No-ops with one worker. */
 void srv_excl_begin(srv_router *rt);
 void srv_excl_end(srv_router *rt);
+void srv_excl_release(srv_router *rt);
 /* Safe point: parks here while another worker holds exclusive execution. */
 void srv_park_point(srv_router *rt);
 

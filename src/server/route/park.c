@@ -44,8 +44,8 @@ void srv_park_point(srv_router *rt)
 void srv_excl_begin(srv_router *rt)
 {
     srv_mesh *m = rt->mesh;
-    if (m->nworkers == 1)
-        return;
+    if (m->nworkers == 1 || rt->holds_token)
+        return; /* the token still lingers from this turn's last section */
     unsigned spins = 0;
     int expected = -1;
     while (!atomic_compare_exchange_weak_explicit(
@@ -83,8 +83,13 @@ void srv_excl_begin(srv_router *rt)
 
 void srv_excl_end(srv_router *rt)
 {
+    (void)rt; /* the token lingers until srv_excl_release (mesh.h) */
+}
+
+void srv_excl_release(srv_router *rt)
+{
     srv_mesh *m = rt->mesh;
-    if (m->nworkers == 1)
+    if (!rt->holds_token)
         return;
     rt->holds_token = false;
     srv_on_park(rt->worker); /* before the owners write their shards again */

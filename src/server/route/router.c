@@ -24,6 +24,11 @@ static void run_inline(const srv_req *r)
     srv_execute(r->rt->worker, r->cmd, r->argv, r->argc, r->wr, r->conn);
 }
 
+/* Also where a keyed request for other workers comes while this worker
+ * still holds the token from an earlier section of its turn (mesh.h):
+ * the owners are parked, so it runs here, as a section of its own would,
+ * rather than waiting in their queues (and making the client's next
+ * exclusive request wait behind it for the turn to end). */
 static enum srv_route_res run_exclusive(const srv_req *r)
 {
     /* Earlier requests of this client still run elsewhere: keep its order
@@ -146,7 +151,7 @@ static enum srv_route_res route_keys(const srv_req *r)
     uint32_t owner = srv_key_owner(m, &r->argv[first]);
     for (size_t k = first + step; k <= last; k += step) {
         if (srv_key_owner(m, &r->argv[k]) != owner) {
-            if (d->split == CMD_SPLIT_NONE)
+            if (d->split == CMD_SPLIT_NONE || r->rt->holds_token)
                 return run_exclusive(r);
             if (!srv_msg_can_send_all(r->rt, arg_bytes(r)))
                 return SRV_ROUTE_WAIT_ROOM;
@@ -155,7 +160,7 @@ static enum srv_route_res route_keys(const srv_req *r)
         }
     }
     if (owner != r->rt->id)
-        return run_remote(r, owner);
+        return r->rt->holds_token ? run_exclusive(r) : run_remote(r, owner);
     run_inline(r);
     return SRV_ROUTE_DONE;
 }
@@ -175,7 +180,7 @@ static enum srv_route_res route_movable(const srv_req *r)
         if (srv_key_owner(m, &r->argv[pos[i]]) != owner)
             return run_exclusive(r);
     if (owner != r->rt->id)
-        return run_remote(r, owner);
+        return r->rt->holds_token ? run_exclusive(r) : run_remote(r, owner);
     run_inline(r);
     return SRV_ROUTE_DONE;
 }
