@@ -93,6 +93,7 @@ bench: build
 	@if [ -x build/fast-cache-server ]; then python3 bench/evict_vs_redis.py; fi
 	@if [ -x build/fast-cache-server ]; then python3 bench/churn_vs_redis.py; fi
 	@if [ -x build/fast-cache-server ]; then python3 bench/types_vs_redis.py; fi
+	@if [ -x build/fast-cache-server ]; then python3 bench/suite_vs_redis.py; fi
 
 install: build
 	cmake --install build --prefix $(PREFIX)
