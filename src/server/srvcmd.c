@@ -6,6 +6,7 @@
 #include "server/srvcmd.h"
 
 #include "server/blocking.h"
+#include "util/fold.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,35 +28,24 @@ static bool name_eq(const char *def, const char *p, size_t n)
     return strncasecmp(def, p, n) == 0 && def[n] == '\0';
 }
 
-/* ASCII lower case of n (<= SRV_NAME_MAX) bytes into out, and the FNV-1a
- * hash of the result. The command lookup runs once per command, so it
- * avoids tolower's locale call and strncasecmp: about 6% of a pipelined
- * LPUSH's CPU went there. */
-static uint64_t fold_hash(const char *p, size_t n, char *out)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        c = (unsigned char)((unsigned)c - 'A' < 26u ? c | 0x20 : c);
-        out[i] = (char)c;
-        h ^= c;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 const srv_cmdent *srv_cmdtab_find(const srv_cmdtab *t, const char *name,
                                   size_t len)
 {
-    char f[SRV_NAME_MAX];
+    uint64_t w[SRV_NAME_MAX / 8], h;
     if (!t->hash || len == 0 || len > SRV_NAME_MAX)
         return NULL;
-    for (size_t i = fold_hash(name, len, f) & t->hash_mask;;
-         i = (i + 1) & t->hash_mask) {
+    size_t nw = fc_fold_words(name, len, w, &h);
+    for (size_t i = h & t->hash_mask;; i = (i + 1) & t->hash_mask) {
         uint32_t v = t->hash[i];
         if (!v)
             return NULL;
-        if (t->lens[v - 1] == len && memcmp(t->folded[v - 1], f, len) == 0)
+        if (t->lens[v - 1] != len)
+            continue;
+        const uint64_t *f = t->folded[v - 1];
+        size_t k = 0;
+        while (k < nw && f[k] == w[k])
+            k++;
+        if (k == nw)
             return &t->ents[v - 1];
     }
 }
@@ -80,7 +70,9 @@ static int add(srv_cmdtab *t, const cmd_def *def, const srv_cmd *scmd)
     e->def = def;
     e->scmd = scmd;
     e->index = (uint32_t)t->count;
-    size_t i = fold_hash(def->name, len, t->folded[t->count]) & t->hash_mask;
+    uint64_t h;
+    fc_fold_words(def->name, len, t->folded[t->count], &h);
+    size_t i = h & t->hash_mask;
     t->lens[t->count] = (uint8_t)len;
     while (t->hash[i])
         i = (i + 1) & t->hash_mask;

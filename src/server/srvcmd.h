@@ -111,7 +111,7 @@ void srv_info_persistence(struct srv_server *s, struct fc_buf *b);
 /* Appends one INFO line ("field:value" + CRLF) (cmd_info.c). */
 void srv_info_line(struct fc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-const srv_cmd *srv_cmds_pub(size_t *n); /* pubstats.c */
+const srv_cmd *srv_cmds_pub(size_t *n);    /* pubstats.c */
 const srv_cmd *srv_cmds_pubsub(size_t *n); /* cmd_pubsub.c */
 
 /* One entry of the unified table. */
@@ -128,9 +128,10 @@ typedef struct srv_cmdtab {
     size_t count;
     uint32_t *hash; /* open addressing over ents, 0 = empty, else i+1 */
     size_t hash_mask;
-    /* Per entry, its name in lower case and its length: a lookup folds
-     * the asked name once and compares bytes (srvcmd.c). */
-    char (*folded)[SRV_NAME_MAX];
+    /* Per entry, its name in lower case, zero-padded to whole 8-byte
+     * words, and its length: a lookup folds the asked name a word at a
+     * time and compares words (srvcmd.c). */
+    uint64_t (*folded)[SRV_NAME_MAX / 8];
     uint8_t *lens;
 } srv_cmdtab;
 

@@ -6,7 +6,7 @@ import threading
 import time
 import unittest
 
-from fcserver import Map, RawClient, ServerTestCase
+from fcserver import Map, RawClient, RespError, ServerTestCase
 
 
 def enc(*args):
@@ -69,6 +69,38 @@ class TestPipelining(ServerTestCase):
         self.assertEqual(c.read_reply(), b"x")
         self.assertErr(c.read_reply(),
                        "ERR wrong number of arguments for 'get' command")
+
+
+class TestCommandNames(ServerTestCase):
+    def test_names_in_any_case_and_one_byte_off(self):
+        """Names of 1..16+ bytes (the lookup folds them eight bytes at a
+        time: the word edges matter) in random case run; the same names
+        one byte off, or a letter's ASCII neighbour, are unknown."""
+        import random
+        rng = random.Random(3)
+        c = self.raw()
+        names = [("ECHO", ["x"], b"x"), ("PING", [], b"PONG"),
+                 ("DBSIZE", [], 0), ("STRLEN", ["nokey"], 0),
+                 ("SETRANGE", ["sr", "0", "ab"], 2),  # 8 bytes
+                 ("SINTERCARD", ["1", "nokey"], 0),
+                 ("ZRANGEBYSCORE", ["nokey", "0", "1"], []),
+                 ("ZREMRANGEBYSCORE", ["nokey", "0", "1"], 0),  # 16
+                 ("ZREVRANGEBYSCORE", ["nokey", "1", "0"], []),
+                 ("HINCRBYFLOAT", ["hf", "f", "1.5"], b"1.5")]
+        for name, args, want in names:
+            for _ in range(4):
+                mixed = "".join(ch.lower() if rng.random() < 0.5 else ch
+                                for ch in name)
+                got = c.call(mixed, *args)
+                if want == b"1.5":
+                    self.assertFalse(isinstance(got, RespError), got)
+                else:
+                    self.assertEqual(got, want, mixed)
+            for bad in (name + "X", name[:-1], name[:-1] + "@",
+                        name[:-1] + "[", "`" + name[1:], "{" + name[1:]):
+                got = c.call(bad, *args)
+                self.assertTrue(isinstance(got, RespError) and
+                                "unknown command" in str(got), (bad, got))
 
 
 class TestResp3(ServerTestCase):
