@@ -22,6 +22,7 @@
 #include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/worker.h"
+#include "util/tsc.h"
 
 static void make_run_id(char out[41])
 {
@@ -89,6 +90,8 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
     s->cfg = *cfg; /* the strings now belong to s */
+    /* Before any worker times a command (util/tsc.h). */
+    fc_tsc_init(20, false);
     s->nworkers = cfg->threads;
     s->nshards = cfg->shards;
     atomic_init(&s->next_client_id, 1);
