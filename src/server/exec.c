@@ -78,7 +78,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     } else {
         e->def->fn(&ctx);
     }
-    if (w->lane)
+    /* A script's commands each noted their records (srv_dur_after runs
+     * for them): noting EVAL itself would point the client at the lane's
+     * generation after the script's exclusive section handed it off,
+     * which may never fill, and hold its reply for ever. */
+    if (w->lane && !(e->scmd && (e->scmd->sflags & SRV_CMD_SCRIPT)))
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
     /* Not for a retry (blocking.c touches once it served) nor for a

@@ -290,14 +290,10 @@ static void lua_to_resp(lua_State *L, resp_writer *wr, int depth, int lresp)
 
 /* --- redis.call / redis.pcall ---------------------------------------- */
 
-/* Redis formats a number argument as its shortest round-trip form. */
+/* Redis 7.0 formats a number argument with %.17g (Lua's own %.14g would
+ * lose precision). */
 static size_t fmt_number(lua_Number v, char *buf, size_t cap)
 {
-    for (int prec = 1; prec <= 17; prec++) {
-        int n = snprintf(buf, cap, "%.*g", prec, (double)v);
-        if (strtod(buf, NULL) == (double)v)
-            return (size_t)n;
-    }
     return (size_t)snprintf(buf, cap, "%.17g", (double)v);
 }
 

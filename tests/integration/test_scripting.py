@@ -16,6 +16,8 @@ import unittest
 
 from fcserver import RespError, Server, fast_cache_only, is_redis
 from pairutil import PairTestCase
+from persistutil import PServer
+from replutil import ReplCase
 
 
 class TestConversions(PairTestCase):
@@ -58,6 +60,11 @@ class TestConversions(PairTestCase):
         "redis.call('sadd', 's', 'x'); return redis.call('smembers', 's')",
         "return redis.call('set', 'k', 1.5)",
         "return redis.call('set', 'k', 10)",
+        "redis.call('set', 'k', 300); return redis.call('get', 'k')",
+        "local t = {} for _, v in ipairs({0, -1, 10, 1e15, 1e16, 123456789012, "
+        "0.1, 1/3, -2.5e-7, 1e21, 1e300, 3.14159}) do "
+        "redis.call('set', 'k', v); t[#t+1] = redis.call('get', 'k') end "
+        "return t",
         "return type(redis.call('get', 'nokey'))",
         "return redis.sha1hex('')",
         "return redis.sha1hex('abc')",
@@ -314,6 +321,7 @@ class TestAcrossWorkers(unittest.TestCase):
         # Writes one key first, then touches keys anywhere: the script
         # takes the token without waiting (nobody else wants it here).
         c = self.conns(1)[0]
+        c.call("FLUSHALL")
         keys = _cross_keys("wf", 16)
         r = c.call("EVAL", "redis.call('set', 'wf:first', '1') "
                    "for i = 1, #ARGV do redis.call('set', ARGV[i], i) end "
@@ -324,8 +332,11 @@ class TestAcrossWorkers(unittest.TestCase):
                                 0), 17)
 
 
-def _stable_worker_conns(srv, n):
-    return [srv.raw(timeout=3.0) for _ in range(n)]
+def excl_sections(c):
+    for line in c.call("INFO", "stats").decode().splitlines():
+        if line.startswith("exclusive_sections:"):
+            return int(line.split(":")[1])
+    raise AssertionError("no exclusive_sections in INFO stats")
 
 
 @fast_cache_only
@@ -344,12 +355,13 @@ class TestBusy(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.stop_and_check()
 
-    def start_loop(self, script):
-        c = self.srv.raw(timeout=30.0)
-        self.addCleanup(c.close)
+    def start_loop(self, script, *args, conn=None):
+        c = conn or self.srv.raw(timeout=30.0)
+        if not conn:
+            self.addCleanup(c.close)
         self.assertEqual(c.call("CONFIG", "SET", "busy-reply-threshold",
                                 "200"), b"OK")
-        c.send_cmd("EVAL", script, 0)
+        c.send_cmd("EVAL", script, 0, *args)
         return c
 
     def busy_peers(self):
@@ -367,8 +379,7 @@ class TestBusy(unittest.TestCase):
                     continue  # same worker as the script: it waits
                 if isinstance(r, RespError) and r.msg == self.BUSY:
                     peers.append(p)
-            if peers:
-                return peers
+                    return peers
             time.sleep(0.1)
         self.fail("no client saw -BUSY")
 
@@ -392,11 +403,26 @@ class TestBusy(unittest.TestCase):
         self.assertEqual(peers[0].call("SCRIPT", "KILL"), b"OK")
         self.assertIsInstance(c.read_reply(), RespError)
 
+    def local_key(self, c):
+        """A key c's worker owns: writing it from a script does not take
+        an exclusive section (INFO exclusive_sections does not move), so
+        the other workers stay free to answer -BUSY. Bounded."""
+        for i in range(64):
+            k = "busyw:%d" % i
+            before = excl_sections(c)
+            c.call("EVAL", "return redis.call('set', ARGV[1], '0')", 0, k)
+            if excl_sections(c) == before:
+                return k
+        self.fail("no key of the connection's worker among 64")
+
     def test_unkillable_after_write(self):
-        c = self.start_loop("redis.call('set', 'busyw', '1') "
-                            "local t = redis.call('time')[1] + 1 "
+        c = self.srv.raw(timeout=30.0)
+        self.addCleanup(c.close)
+        k = self.local_key(c)
+        c = self.start_loop("redis.call('set', ARGV[1], '1') "
+                            "local t = redis.call('time')[1] + 4 "
                             "while tonumber(redis.call('time')[1]) <= "
-                            "tonumber(t) do end return 'done'")
+                            "tonumber(t) do end return 'done'", k, conn=c)
         peers = self.busy_peers()
         r = peers[0].call("SCRIPT", "KILL")
         self.assertIsInstance(r, RespError)
@@ -404,7 +430,7 @@ class TestBusy(unittest.TestCase):
                                          "executed write commands"), r.msg)
         self.assertEqual(c.read_reply(), b"done")
         with self.srv.raw() as p:
-            self.assertEqual(p.call("GET", "busyw"), b"1")
+            self.assertEqual(p.call("GET", k), b"1")
 
     def test_config(self):
         with self.srv.raw() as p:
@@ -416,35 +442,64 @@ class TestBusy(unittest.TestCase):
                              [b"lua-time-limit", b"1234"])
 
 
+SCRIPT_WRITES = ("for i = 1, 50 do redis.call('set', 'p:' .. i, i) end "
+                 "redis.call('rpush', 'pl', 'a', 'b') "
+                 "redis.call('hset', 'ph', 'f', ARGV[1]) "
+                 "return redis.call('incrby', 'pc', 7)")
+
+
 @fast_cache_only
-class TestEffects(unittest.TestCase):
-    """A script's writes reach the WAL (kill -9, restart) and a replica."""
+class TestDurability(unittest.TestCase):
+    """A script's writes reach the WAL as commands' effects: they survive
+    kill -9 and a restart on the same directory."""
 
     def test_survive_kill9(self):
         d = tempfile.mkdtemp(prefix="fc-script-")
         self.addCleanup(shutil.rmtree, d, True)
-        args = ["--dir", d, "--appendonly", "yes"]
-        srv = Server(threads=2, extra_args=args).start()
+        srv = PServer(d, threads=2).start()
         try:
             with srv.raw() as c:
-                r = c.call("EVAL", "for i = 1, 50 do "
-                           "redis.call('set', 'p:' .. i, i) end "
-                           "redis.call('rpush', 'pl', 'a', 'b') "
-                           "return redis.call('incrby', 'pc', 7)", 0)
-                self.assertEqual(r, 7)
+                self.assertEqual(c.call("EVAL", SCRIPT_WRITES, 0, "hv"), 7)
+                # undeclared keys of both workers, after a write: escalated
+                self.assertEqual(c.call("EVAL", SCRIPT_WRITES, 0, "hv2"), 14)
         finally:
-            srv.kill()
-        srv2 = Server(threads=2, extra_args=args)
-        srv2.port = srv.port
-        srv2.start()
+            srv.kill9()
+        srv2 = PServer(d, threads=2).start()
         try:
             with srv2.raw() as c:
                 self.assertEqual(c.call("GET", "p:50"), b"50")
-                self.assertEqual(c.call("LRANGE", "pl", 0, -1), [b"a", b"b"])
-                self.assertEqual(c.call("GET", "pc"), b"7")
-                self.assertEqual(c.call("DBSIZE"), 52)
+                self.assertEqual(c.call("LRANGE", "pl", 0, -1),
+                                 [b"a", b"b", b"a", b"b"])
+                self.assertEqual(c.call("HGET", "ph", "f"), b"hv2")
+                self.assertEqual(c.call("GET", "pc"), b"14")
+                self.assertEqual(c.call("DBSIZE"), 53)
         finally:
             srv2.stop_and_check()
+
+
+@fast_cache_only
+class TestReplication(ReplCase):
+    """A replica converges with a primary whose writes came from scripts,
+    and refuses a script's writes itself."""
+
+    def test_script_writes_replicate(self):
+        p = self.primary()
+        pc = self.client(p)
+        r = self.replica(p.rport)
+        self.wait_online(r)
+        rc = self.client(r)
+        self.assertEqual(pc.call("EVAL", SCRIPT_WRITES, 0, "x"), 7)
+        sha = pc.call("SCRIPT", "LOAD", "redis.call('del', KEYS[1]) "
+                      "return redis.call('expire', KEYS[2], 300)")
+        self.assertEqual(pc.call("EVALSHA", sha, 2, "p:1", "p:2"), 1)
+        self.assert_converged(p, r)
+        self.assertEqual(rc.call("HGET", "ph", "f"), b"x")
+        self.assertIsNone(rc.call("GET", "p:1"))
+        r2 = rc.call("EVAL", "return redis.call('set', 'r', '1')", 0)
+        self.assertIsInstance(r2, RespError)
+        self.assertTrue(r2.msg.startswith("READONLY"), r2.msg)
+        self.assertEqual(rc.call("EVAL_RO", "return redis.call('get', "
+                                 "'p:3')", 0), b"3")
 
 
 if __name__ == "__main__":
