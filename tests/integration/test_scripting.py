@@ -306,6 +306,7 @@ class TestAcrossWorkers(unittest.TestCase):
         self.transfers(
             "local a = tonumber(redis.call('get', KEYS[1])) "
             "local b = tonumber(redis.call('get', KEYS[2])) "
+            "for i = 1, 20000 do end "
             "redis.call('set', KEYS[1], a - ARGV[1]) "
             "redis.call('set', KEYS[2], b + ARGV[1]) return 1", True)
 
@@ -314,6 +315,7 @@ class TestAcrossWorkers(unittest.TestCase):
         self.transfers(
             "local a = tonumber(redis.call('get', ARGV[1])) "
             "local b = tonumber(redis.call('get', ARGV[2])) "
+            "for i = 1, 20000 do end "  # a window for the others to act in
             "redis.call('set', ARGV[1], a - ARGV[3]) "
             "redis.call('set', ARGV[2], b + ARGV[3]) return 1", False)
 
