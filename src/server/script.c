@@ -166,12 +166,12 @@ void srv_script_cache_flush(srv_scripts *sc)
     pthread_mutex_unlock(&sc->mu);
 }
 
-size_t srv_script_cache_count(srv_scripts *sc)
+void srv_script_cache_stats(srv_scripts *sc, size_t *count, size_t *bytes)
 {
     pthread_mutex_lock(&sc->mu);
-    size_t n = sc->count;
+    *count = sc->count;
+    *bytes = sc->bytes;
     pthread_mutex_unlock(&sc->mu);
-    return n;
 }
 
 /* --- a worker's state ----------------------------------------------- */

@@ -139,7 +139,8 @@ bool srv_script_cache_get(srv_scripts *sc, const char *sha, size_t shalen,
                           char **body, size_t *len);
 bool srv_script_cache_has(srv_scripts *sc, const char *sha, size_t shalen);
 void srv_script_cache_flush(srv_scripts *sc);
-size_t srv_script_cache_count(srv_scripts *sc);
+/* Scripts cached and their bodies' bytes (INFO). */
+void srv_script_cache_stats(srv_scripts *sc, size_t *count, size_t *bytes);
 
 /* EVAL family: runs the script of x's argv (argv[1] is the body, or the
  * sha with `by_sha`) and writes its reply. */

@@ -203,6 +203,23 @@ class TestScriptCommand(PairTestCase):
         b("SCRIPT", "LOAD")
         b("SCRIPT", "EXISTS")
 
+    @fast_cache_only
+    def test_info_counts_scripts(self):
+        def mem():
+            return dict(l.split(":", 1) for l in
+                        self.a.call("INFO", "memory").decode().splitlines()
+                        if ":" in l)
+        self.a.call("SCRIPT", "FLUSH")
+        self.assertEqual(mem()["number_of_cached_scripts"], "0")
+        self.assertEqual(mem()["used_memory_scripts_eval"], "0")
+        self.a.call("SCRIPT", "LOAD", "return 1")
+        self.a.call("EVAL", "return 'abc'", 0)
+        m = mem()
+        self.assertEqual(m["number_of_cached_scripts"], "2")
+        self.assertEqual(m["used_memory_scripts_eval"],
+                         str(len("return 1") + len("return 'abc'")))
+        self.assertGreater(int(m["used_memory_lua"]), 10000)
+
     def test_eval_caches(self):
         b = self.both
         body = "return 'via eval ' .. ARGV[1]"
