@@ -163,6 +163,8 @@ bool srv_lua_has(struct lua_State *L, const char *sha);
 void srv_lua_run(struct srv_worker *w, srv_lua *sl, const resp_arg *keys,
                  size_t nkeys, const resp_arg *args, size_t nargs,
                  resp_writer *wr);
+/* script_msgpack.c: the global `cmsgpack` table. */
+void srv_lua_open_cmsgpack(struct lua_State *L);
 /* Makes the hook fire at every instruction (an aborted run). */
 void srv_lua_hook_arm(struct lua_State *L);
 /* Bytes the state uses (INFO used_memory_lua); 0 for NULL. */

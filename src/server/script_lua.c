@@ -3,7 +3,8 @@
  * and the conversions between Lua values and RESP, as Redis 7.0 does them
  * (the design is in script.h).
  *
- * Sandbox: base, table, string, math, cjson and bit; no loadfile, dofile,
+ * Sandbox: base, table, string, math, cjson, bit and cmsgpack
+ * (script_msgpack.c); no loadfile, dofile,
  * os, io. The globals table is protected by a metatable: reading a missing
  * global raises "Script attempted to access nonexistent global variable",
  * creating one raises "Attempt to modify a readonly table" (Redis 7.0's
@@ -557,6 +558,7 @@ lua_State *srv_lua_new_state(srv_worker *w)
     lua_setglobal(L, "bit");
     lua_pushcfunction(L, l_pcall_wrap);
     lua_setglobal(L, "pcall");
+    srv_lua_open_cmsgpack(L);
     lua_pushnil(L);
     lua_setglobal(L, "loadfile");
     lua_pushnil(L);

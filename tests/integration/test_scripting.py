@@ -72,6 +72,31 @@ class TestConversions(PairTestCase):
         "return cjson.encode({a={1,2,3}})",
         "return cjson.decode('[1,2,{\"a\":3}]')[3]['a']",
         "return cjson.encode(cjson.decode('{\"k\":[true,false,null]}'))",
+        "return cmsgpack.pack(1, -1, 127, 128, 255, 256, 65535, 65536, "
+        "4294967295, 4294967296, -32, -33, -128, -129, -32768, -32769, "
+        "-2147483648, -2147483649, 1.5, 0.1, 1e300, 'x', "
+        "string.rep('y', 40), string.rep('z', 300), true, false, nil)",
+        "return cmsgpack.pack({1, 2, {3, 'a'}}, {}, {k='v'}, "
+        "{[1]=1, [3]=3})",
+        "return cmsgpack.pack(string.rep('w', 70000))",
+        "return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, {4}}, "
+        "{a='b'}, -7, 2.5))}",
+        "local t = {cmsgpack.unpack(cmsgpack.pack({1,2,3}, 'x'))} "
+        "return {#t, t[1][3], t[2]}",
+        "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}",
+        "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}",
+        "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}",
+        "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 1)}",
+        "return cmsgpack.unpack('\\147\\1')",
+        "return cmsgpack.unpack('\\193')",
+        "return cmsgpack.unpack('\\217')",
+        "return cmsgpack.unpack_one('\\1', 5)",
+        "return cmsgpack.unpack(5)",
+        "return cmsgpack.unpack()",
+        "return cmsgpack.unpack({})",
+        "return cmsgpack.pack()",
+        "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end "
+        "return cmsgpack.pack(t)",
         "return bit.band(0xff, 0x0f)",
         "return bit.tohex(bit.bxor(0x1234, 0xff00))",
         "return bit.lshift(1, 31)",
