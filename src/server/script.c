@@ -18,7 +18,9 @@
 #include "server/worker.h"
 #include "util/sha1.h"
 
-enum { SCRIPT_NO_WRITES = 1, SCRIPT_ALLOW_OOM = 2, SCRIPT_SHEBANG = 4 };
+#define SCRIPT_NO_WRITES SRV_SCRIPT_NO_WRITES
+#define SCRIPT_ALLOW_OOM SRV_SCRIPT_ALLOW_OOM
+#define SCRIPT_SHEBANG SRV_SCRIPT_SHEBANG
 
 static int64_t mono_ms(void)
 {
@@ -54,6 +56,7 @@ void srv_scripts_destroy(srv_server *s)
     if (!s->scripts)
         return;
     clear_ents(s->scripts);
+    srv_fn_free_libs(s->scripts);
     pthread_mutex_destroy(&s->scripts->mu);
     free(s->scripts);
     s->scripts = NULL;
@@ -182,12 +185,14 @@ void srv_script_worker_free(srv_worker *w)
         return;
     if (w->lua->L)
         lua_close(w->lua->L);
+    if (w->lua->FL)
+        lua_close(w->lua->FL);
     free(w->lua);
     w->lua = NULL;
 }
 
 /* The worker's state, current with the cache's generation. */
-static srv_lua *state_get(srv_worker *w)
+srv_lua *srv_script_state(srv_worker *w)
 {
     if (!w->lua && !(w->lua = calloc(1, sizeof(*w->lua))))
         return NULL;
@@ -389,8 +394,8 @@ void srv_script_kill(srv_exec *x)
 
 /* --- EVAL ----------------------------------------------------------- */
 
-static void run(srv_exec *x, srv_lua *sl, const resp_arg *keys, size_t nkeys,
-                const resp_arg *args, size_t nargs)
+void srv_script_run(srv_exec *x, srv_lua *sl, const resp_arg *keys,
+                    size_t nkeys, const resp_arg *args, size_t nargs)
 {
     srv_worker *w = x->w;
     srv_server *s = x->srv;
@@ -432,7 +437,8 @@ static void run(srv_exec *x, srv_lua *sl, const resp_arg *keys, size_t nkeys,
         srv_pub_refresh_all(s);
     }
     sl->excl = sl->own_excl = false;
-    atomic_store_explicit(&w->pub_lua_mem, srv_lua_memory(sl->L),
+    atomic_store_explicit(&w->pub_lua_mem,
+                          srv_lua_memory(sl->L) + srv_lua_memory(sl->FL),
                           memory_order_relaxed);
 }
 
@@ -454,7 +460,7 @@ void srv_script_eval(srv_exec *x, bool by_sha, bool ro)
                        "args");
         return;
     }
-    srv_lua *sl = state_get(x->w);
+    srv_lua *sl = srv_script_state(x->w);
     if (!sl) {
         resp_error(wr, "ERR out of memory");
         return;
@@ -498,8 +504,10 @@ void srv_script_eval(srv_exec *x, bool by_sha, bool ro)
     memcpy(sl->sha, sha, 41);
     sl->ro = ro || (flags & SCRIPT_NO_WRITES);
     sl->allow_oom = flags & SCRIPT_ALLOW_OOM;
-    run(x, sl, c->argv + 3, (size_t)nk, c->argv + 3 + nk,
-        c->argc - 3 - (size_t)nk);
+    sl->fn[0] = '\0';
+    sl->cur = sl->L;
+    srv_script_run(x, sl, c->argv + 3, (size_t)nk, c->argv + 3 + nk,
+                   c->argc - 3 - (size_t)nk);
 }
 
 /* SCRIPT LOAD: compiled here (so a syntax error is the caller's reply),
@@ -507,7 +515,7 @@ void srv_script_eval(srv_exec *x, bool by_sha, bool ro)
 void srv_script_load(srv_exec *x)
 {
     cmd_ctx *c = x->c;
-    srv_lua *sl = state_get(x->w);
+    srv_lua *sl = srv_script_state(x->w);
     if (!sl) {
         resp_error(c->w, "ERR out of memory");
         return;

@@ -81,6 +81,32 @@ struct srv_worker;
 /* Instructions between two looks at the clock (Redis uses 100000). */
 #define SRV_LUA_HOOK_COUNT 100000
 
+#define SRV_FN_NAME_MAX 127 /* function and library names */
+
+/* A function of a library (FUNCTION LOAD), and a library. */
+typedef struct srv_fn {
+    char *name;
+    char *desc; /* NULL: none */
+    int flags;  /* SRV_SCRIPT_* */
+} srv_fn;
+
+typedef struct srv_lib {
+    char *name;
+    char *code;
+    size_t len;
+    srv_fn *fns;
+    size_t nfns;
+} srv_lib;
+
+enum {
+    SRV_SCRIPT_NO_WRITES = 1,
+    SRV_SCRIPT_ALLOW_OOM = 2,
+    SRV_SCRIPT_SHEBANG = 4,
+    SRV_SCRIPT_ALLOW_STALE = 8,
+    SRV_SCRIPT_NO_CLUSTER = 16,
+    SRV_SCRIPT_CROSS_SLOT = 32,
+};
+
 /* One cached script. */
 typedef struct srv_script_ent {
     char sha[41];
@@ -95,6 +121,11 @@ typedef struct srv_scripts {
     size_t cap, count;
     size_t bytes;         /* bodies' bytes (INFO used_memory_scripts) */
     _Atomic uint64_t gen; /* bumped by SCRIPT FLUSH */
+    /* Function libraries (script_fn.c), under mu too; fgen is bumped by
+     * every change, and workers rebuild their function state from it. */
+    srv_lib *libs;
+    size_t nlibs, libs_cap;
+    _Atomic uint64_t fgen;
 } srv_scripts;
 
 enum srv_lua_abort {
@@ -124,6 +155,13 @@ typedef struct srv_lua {
     int abort;         /* enum srv_lua_abort */
     int64_t start_ms;  /* monotonic */
     char sha[41];
+    /* Functions (script_fn.c): their own state, built from the library
+     * registry of generation fgen; fn is the FCALL's function ("" for
+     * EVAL), cur the state the running script uses (L or FL). */
+    struct lua_State *FL;
+    uint64_t fgen;
+    char fn[SRV_FN_NAME_MAX + 1];
+    struct lua_State *cur;
 } srv_lua;
 
 int srv_scripts_init(struct srv_server *s);
@@ -141,6 +179,23 @@ bool srv_script_cache_has(srv_scripts *sc, const char *sha, size_t shalen);
 void srv_script_cache_flush(srv_scripts *sc);
 /* Scripts cached and their bodies' bytes (INFO). */
 void srv_script_cache_stats(srv_scripts *sc, size_t *count, size_t *bytes);
+
+/* Runs the prepared script of sl (sha or fn, ro, cur set) with its keys
+ * and arguments: inline or exclusively, with escalation (above). */
+void srv_script_run(srv_exec *x, srv_lua *sl, const resp_arg *keys,
+                    size_t nkeys, const resp_arg *args, size_t nargs);
+/* The worker's state for EVAL (current with SCRIPT FLUSH), or NULL. */
+srv_lua *srv_script_state(struct srv_worker *w);
+/* script_fn.c: FUNCTION and FCALL/FCALL_RO; freeing the registry. */
+void srv_fn_function(srv_exec *x);
+void srv_fn_fcall(srv_exec *x, bool ro);
+void srv_fn_free_libs(srv_scripts *sc);
+/* The sandboxed state for functions: its globals an empty table whose
+ * __index is the load API (loading) or every global (running). */
+struct lua_State *srv_lua_new_fn_state(struct srv_worker *w);
+void srv_lua_fn_env(struct lua_State *L, bool loading);
+/* redis.register_function (script_fn.c), in the load API. */
+int srv_lua_register_function(struct lua_State *L);
 
 /* EVAL family: runs the script of x's argv (argv[1] is the body, or the
  * sha with `by_sha`) and writes its reply. */

@@ -605,6 +605,69 @@ lua_State *srv_lua_new_state(srv_worker *w)
     return L;
 }
 
+/* --- the functions' state (script_fn.c) ---------------------------- */
+
+/* A table whose missing fields raise the missing-global error. */
+static void protect(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushcfunction(L, g_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, g_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+}
+
+/* Redis 7.0's trick: the globals are an empty table whose __index is the
+ * load API while a library loads (only redis.register_function, log and
+ * the constants) and every global once it runs: closures made while
+ * loading see the full globals when called. */
+lua_State *srv_lua_new_fn_state(srv_worker *w)
+{
+    lua_State *L = srv_lua_new_state(w);
+    if (!L)
+        return NULL;
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_setfield(L, LUA_REGISTRYINDEX, "fc_full");
+    lua_newtable(L); /* the load API */
+    lua_newtable(L);
+    set_fn(L, "register_function", srv_lua_register_function);
+    set_fn(L, "log", l_log);
+    set_num(L, "LOG_DEBUG", SRV_LOG_DEBUG);
+    set_num(L, "LOG_VERBOSE", SRV_LOG_VERBOSE);
+    set_num(L, "LOG_NOTICE", SRV_LOG_NOTICE);
+    set_num(L, "LOG_WARNING", SRV_LOG_WARNING);
+    lua_getglobal(L, "redis");
+    lua_getfield(L, -1, "REDIS_VERSION");
+    lua_setfield(L, -3, "REDIS_VERSION");
+    lua_getfield(L, -1, "REDIS_VERSION_NUM");
+    lua_setfield(L, -3, "REDIS_VERSION_NUM");
+    lua_pop(L, 1);
+    protect(L);
+    lua_setfield(L, -2, "redis");
+    protect(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "fc_loadapi");
+    lua_newtable(L); /* the new globals */
+    lua_newtable(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, "fc_full");
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, g_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "fc_envmt");
+    lua_setmetatable(L, -2);
+    lua_replace(L, LUA_GLOBALSINDEX);
+    return L;
+}
+
+void srv_lua_fn_env(lua_State *L, bool loading)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "fc_envmt");
+    lua_getfield(L, LUA_REGISTRYINDEX, loading ? "fc_loadapi" : "fc_full");
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
 /* --- compile and run ------------------------------------------------ */
 
 static void fname(char *buf, const char *sha)
@@ -693,22 +756,28 @@ static int err_handler(lua_State *L)
     return 1;
 }
 
-static void set_array(lua_State *L, const char *name, const resp_arg *a,
-                      size_t n)
+static void push_array(lua_State *L, const resp_arg *a, size_t n)
 {
-    lua_pushstring(L, name);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
         lua_pushlstring(L, a[i].ptr, a[i].len);
         lua_rawseti(L, -2, (int)i + 1);
     }
+}
+
+static void set_array(lua_State *L, const char *name, const resp_arg *a,
+                      size_t n)
+{
+    lua_pushstring(L, name);
+    push_array(L, a, n);
     lua_rawset(L, LUA_GLOBALSINDEX);
 }
 
 static void reply_error(lua_State *L, srv_lua *sl, resp_writer *wr)
 {
     if (!lua_istable(L, -1)) {
-        resp_errorf(wr, "ERR Error running script (call to f_%s): @%s", sl->sha,
+        resp_errorf(wr, "ERR Error running script (call to %s%s): @%s",
+                    sl->fn[0] ? "" : "f_", sl->fn[0] ? sl->fn : sl->sha,
                     lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
         return;
     }
@@ -721,14 +790,15 @@ static void reply_error(lua_State *L, srv_lua *sl, resp_writer *wr)
     long line = has_line ? (long)lua_tonumber(L, -1) : 0;
     lua_pop(L, 1);
     char buf[1024];
+    const char *who = sl->fn[0] ? sl->fn : sl->sha;
     if (src && has_line)
         snprintf(buf, sizeof(buf), "%s script: %s, on %s:%ld.", msg ? msg : "",
-                 sl->sha, src, line);
+                 who, src, line);
     else if (src)
         snprintf(buf, sizeof(buf), "%s script: %s, on %s.", msg ? msg : "",
-                 sl->sha, src);
+                 who, src);
     else
-        snprintf(buf, sizeof(buf), "%s script: %s.", msg ? msg : "", sl->sha);
+        snprintf(buf, sizeof(buf), "%s script: %s.", msg ? msg : "", who);
     reply_line(wr, '-', buf, strlen(buf));
 }
 
@@ -736,16 +806,27 @@ void srv_lua_run(srv_worker *w, srv_lua *sl, const resp_arg *keys,
                  size_t nkeys, const resp_arg *args, size_t nargs,
                  resp_writer *wr)
 {
-    lua_State *L = sl->L;
+    lua_State *L = sl->cur;
     lua_settop(L, 0);
     lua_pushcfunction(L, err_handler);
-    char name[43];
-    fname(name, sl->sha);
-    lua_getfield(L, LUA_REGISTRYINDEX, name);
-    set_array(L, "KEYS", keys, nkeys);
-    set_array(L, "ARGV", args, nargs);
+    int nin = 0;
+    if (sl->fn[0]) {
+        /* FCALL: the callback registered as fn_<name>, called with the
+         * keys and the arguments (script_fn.c). */
+        lua_pushfstring(L, "fn_%s", sl->fn);
+        lua_rawget(L, LUA_REGISTRYINDEX);
+        push_array(L, keys, nkeys);
+        push_array(L, args, nargs);
+        nin = 2;
+    } else {
+        char name[43];
+        fname(name, sl->sha);
+        lua_getfield(L, LUA_REGISTRYINDEX, name);
+        set_array(L, "KEYS", keys, nkeys);
+        set_array(L, "ARGV", args, nargs);
+    }
     lua_sethook(L, hook, LUA_MASKCOUNT, SRV_LUA_HOOK_COUNT);
-    int rc = lua_pcall(L, 0, 1, 1);
+    int rc = lua_pcall(L, nin, 1, 1);
     lua_sethook(L, NULL, 0, 0);
     if (rc)
         reply_error(L, sl, wr);

@@ -1,8 +1,7 @@
 /*
- * cmd_script.c — EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (script.h
- * runs them); FUNCTION and FCALL are not implemented yet: FUNCTION FLUSH
- * and LIST answer truthfully (nothing to flush, no library), the rest is
- * refused with one clear error.
+ * cmd_script.c — the scripting command rows: EVAL, EVALSHA, EVAL_RO,
+ * EVALSHA_RO and SCRIPT (script.c runs them), FCALL, FCALL_RO and FUNCTION
+ * (script_fn.c).
  *
  * Threads: EVAL and kin are routed by multi.c (SRV_CMD_TX | SRV_CMD_SCRIPT)
  *   to their connection's worker; SCRIPT runs inline there (the cache has
@@ -11,8 +10,6 @@
 #include "server/script.h"
 #include "server/server.h"
 #include "server/srvcmd.h"
-
-#define NO_FUNCTIONS "ERR functions are not supported yet by fast-cache"
 
 static void cmd_eval(srv_exec *x)
 {
@@ -32,11 +29,6 @@ static void cmd_eval_ro(srv_exec *x)
 static void cmd_evalsha_ro(srv_exec *x)
 {
     srv_script_eval(x, true, true);
-}
-
-static void cmd_nofunctions(srv_exec *x)
-{
-    resp_error(x->c->w, NO_FUNCTIONS);
 }
 
 /* FLUSH [ASYNC|SYNC]: the only options Redis takes. */
@@ -107,21 +99,40 @@ static void cmd_script(srv_exec *x)
 
 static void cmd_function(srv_exec *x)
 {
-    cmd_ctx *c = x->c;
-    const resp_arg *sub = &c->argv[1];
-    if (srv_arg_is(sub, "flush")) {
-        if (flush_args_ok(x))
-            resp_ok(c->w);
-        else
-            resp_error(c->w, "ERR FUNCTION FLUSH only supports SYNC|ASYNC");
-    } else if (srv_arg_is(sub, "list")) {
-        resp_array(c->w, 0);
-    } else if (srv_arg_is(sub, "kill") && c->argc == 2) {
-        resp_error(c->w, "NOTBUSY No scripts in execution right now.");
-    } else {
-        resp_error(c->w, NO_FUNCTIONS);
-    }
+    srv_fn_function(x);
 }
+
+static void cmd_fcall(srv_exec *x)
+{
+    srv_fn_fcall(x, false);
+}
+
+static void cmd_fcall_ro(srv_exec *x)
+{
+    srv_fn_fcall(x, true);
+}
+
+static const srv_subcmd function_subs[] = {
+    {"load", -3, CMD_WRITE | CMD_NOSCRIPT, 0,
+     "Creates a library."},
+    {"list", -2, CMD_NOSCRIPT, 0,
+     "Returns information about all libraries."},
+    {"delete", 3, CMD_WRITE | CMD_NOSCRIPT, 0,
+     "Deletes a library and its functions."},
+    {"flush", -2, CMD_WRITE | CMD_NOSCRIPT, 0,
+     "Deletes all libraries and functions."},
+    {"stats", 2, CMD_NOSCRIPT, 0,
+     "Returns information about a function during execution."},
+    {"kill", 2, CMD_NOSCRIPT, 0,
+     "Terminates a function during execution."},
+    {"dump", 2, CMD_NOSCRIPT, 0,
+     "Dumps all libraries into a serialized binary payload."},
+    {"restore", -3, CMD_WRITE | CMD_NOSCRIPT, 0,
+     "Restores all libraries from a payload."},
+    {"help", 2, CMD_LOADING | CMD_STALE, 0,
+     "Returns helpful text about the different subcommands."},
+    {NULL, 0, 0, 0, NULL},
+};
 
 static const srv_subcmd script_subs[] = {
     {"exists", -3, CMD_NOSCRIPT, 0,
@@ -174,13 +185,12 @@ static const srv_cmd cmds[] = {
     EVAL_CMD("evalsha_ro", CMD_READONLY, cmd_evalsha_ro,
              "Executes a read-only server-side Lua script by SHA1 digest.",
              "7.0.0"),
-    SCRIPT_CMD("fcall", -3, cmd_nofunctions, NULL,
-               "Invokes a function (not supported yet).", "7.0.0"),
-    SCRIPT_CMD("fcall_ro", -3, cmd_nofunctions, NULL,
-               "Invokes a read-only function (not supported yet).", "7.0.0"),
+    EVAL_CMD("fcall", 0, cmd_fcall, "Invokes a function.", "7.0.0"),
+    EVAL_CMD("fcall_ro", CMD_READONLY, cmd_fcall_ro,
+             "Invokes a read-only function.", "7.0.0"),
     SCRIPT_CMD("script", -2, cmd_script, script_subs,
                "A container for Lua scripts management commands.", "2.6.0"),
-    SCRIPT_CMD("function", -2, cmd_function, NULL,
+    SCRIPT_CMD("function", -2, cmd_function, function_subs,
                "A container for function commands.", "7.0.0"),
 };
 
