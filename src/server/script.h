@@ -186,10 +186,26 @@ void srv_script_run(srv_exec *x, srv_lua *sl, const resp_arg *keys,
                     size_t nkeys, const resp_arg *args, size_t nargs);
 /* The worker's state for EVAL (current with SCRIPT FLUSH), or NULL. */
 srv_lua *srv_script_state(struct srv_worker *w);
-/* script_fn.c: FUNCTION and FCALL/FCALL_RO; freeing the registry. */
-void srv_fn_function(srv_exec *x);
+/* script_fn.c: FCALL/FCALL_RO and the library registry (callers of the
+ * srv_fn_lib_* hold srv_scripts.mu, except srv_fn_lib_check). */
 void srv_fn_fcall(srv_exec *x, bool ro);
 void srv_fn_free_libs(srv_scripts *sc);
+void srv_fn_lib_free(srv_lib *l);
+/* Checks code in a throw-away state; fills *out (the caller's). */
+int srv_fn_lib_check(struct srv_worker *w, const char *code, size_t len,
+                     srv_lib *out, char *err, size_t errlen);
+srv_lib *srv_fn_lib_find(srv_scripts *sc, const char *name);
+/* Adds lib (taken) or, with replace, replaces the one of its name. */
+int srv_fn_lib_put(srv_scripts *sc, srv_lib *lib, bool replace, char *err,
+                   size_t errlen);
+struct srv_fn_flag {
+    const char *name;
+    int flag;
+};
+extern const struct srv_fn_flag srv_fn_flags[];
+extern const size_t srv_fn_nflags;
+/* script_fncmd.c: FUNCTION. */
+void srv_fn_function(srv_exec *x);
 /* The sandboxed state for functions: its globals an empty table whose
  * __index is the load API (loading) or every global (running). */
 struct lua_State *srv_lua_new_fn_state(struct srv_worker *w);
@@ -218,6 +234,18 @@ bool srv_lua_has(struct lua_State *L, const char *sha);
 void srv_lua_run(struct srv_worker *w, srv_lua *sl, const resp_arg *keys,
                  size_t nkeys, const resp_arg *args, size_t nargs,
                  resp_writer *wr);
+/* script_conv.c (script_conv.c's top comment has the rules). Pushes the
+ * well-formed reply at p[*at] and advances *at. */
+void srv_lua_push_reply(struct lua_State *L, const char *p, size_t n,
+                        size_t *at, int depth);
+/* Writes the value on top of L's stack (left there); lresp: setresp. */
+void srv_lua_write_value(struct lua_State *L, resp_writer *wr, int depth,
+                         int lresp);
+/* A status or error line, CR and LF as spaces. */
+void srv_lua_reply_line(resp_writer *wr, char kind, const char *s, size_t n);
+/* The string field f of the table on top, or NULL (not popped: the table
+ * keeps it alive). */
+const char *srv_lua_table_str(struct lua_State *L, const char *f, size_t *n);
 /* script_msgpack.c: the global `cmsgpack` table. */
 void srv_lua_open_cmsgpack(struct lua_State *L);
 /* Makes the hook fire at every instruction (an aborted run). */
