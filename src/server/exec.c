@@ -17,6 +17,7 @@
 #include "server/pubstats.h"
 #include "server/pubsub.h"
 #include "server/replication.h"
+#include "server/script.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
 {
@@ -244,14 +245,16 @@ static bool busy_refused(conn *c, const srv_cmdent *e, const resp_arg *argv,
     if (argc == 2 && (strcmp(n, "script") == 0 || strcmp(n, "function") == 0) &&
         srv_arg_is(&argv[1], "kill"))
         return false;
+    if (argc == 2 && strcmp(n, "function") == 0 &&
+        srv_arg_is(&argv[1], "stats"))
+        return false;
     if (argc == 2 && strcmp(n, "shutdown") == 0 && srv_arg_is(&argv[1], "nosave"))
         return false;
     srv_worker *w = c->w;
     stat_add(&w->cmdstats[e->index].rejected, 1);
     c->wr.out = conn_out(c);
     size_t at = c->wr.out->len;
-    resp_error(&c->wr, "BUSY Redis is busy running a script. You can only "
-                       "call SCRIPT KILL or SHUTDOWN NOSAVE.");
+    resp_error(&c->wr, srv_busy_text(w->srv));
     srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
     return true;
 }

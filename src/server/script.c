@@ -363,14 +363,18 @@ void srv_lua_hook_check(srv_worker *w, srv_lua *sl)
                     "SCRIPT KILL command. Script name is: %s.",
                     (long long)(mono_ms() - sl->start_ms), sl->sha);
     }
-    /* Registered as the process's busy script (the first of several). */
-    int none = 0;
-    atomic_compare_exchange_strong(&s->script_busy, &none, (int)w->id + 1);
+    /* Registered as the process's busy script (the first of several);
+     * whether it is a function picks the -BUSY text (exec.c). */
+    if (atomic_load(&s->script_busy) == 0) {
+        atomic_store(&s->script_busy_fn, sl->fn[0] != '\0');
+        int none = 0;
+        atomic_compare_exchange_strong(&s->script_busy, &none, (int)w->id + 1);
+    }
     if (atomic_load(&sl->kstate) == 2)
         sl->abort = LUA_ABORT_KILL;
 }
 
-void srv_script_kill(srv_exec *x)
+void srv_script_kill(srv_exec *x, bool is_eval)
 {
     srv_server *s = x->srv;
     resp_writer *wr = x->c->w;
@@ -378,6 +382,19 @@ void srv_script_kill(srv_exec *x)
     srv_lua *sl = busy ? s->workers[busy - 1].lua : NULL;
     if (!sl) {
         resp_error(wr, "NOTBUSY No scripts in execution right now.");
+        return;
+    }
+    if (atomic_load(&sl->kstate) == 1) {
+        resp_error(wr, "UNKILLABLE Sorry the script already executed write "
+                       "commands against the dataset. You can either wait "
+                       "the script termination or kill the server in a hard "
+                       "way using the SHUTDOWN NOSAVE command.");
+        return;
+    }
+    /* SCRIPT KILL stops EVAL scripts, FUNCTION KILL functions (Redis). */
+    bool fn = atomic_load(&s->script_busy_fn) != 0;
+    if (fn == is_eval) {
+        resp_error(wr, srv_busy_text(s));
         return;
     }
     int expect = 0;
@@ -390,6 +407,15 @@ void srv_script_kill(srv_exec *x)
                    "commands against the dataset. You can either wait the "
                    "script termination or kill the server in a hard way "
                    "using the SHUTDOWN NOSAVE command.");
+}
+
+const char *srv_busy_text(srv_server *s)
+{
+    return atomic_load(&s->script_busy_fn)
+               ? "BUSY Redis is busy running a script. You can only call "
+                 "FUNCTION KILL or SHUTDOWN NOSAVE."
+               : "BUSY Redis is busy running a script. You can only call "
+                 "SCRIPT KILL or SHUTDOWN NOSAVE.";
 }
 
 /* --- EVAL ----------------------------------------------------------- */
@@ -501,6 +527,13 @@ void srv_script_eval(srv_exec *x, bool by_sha, bool ro)
         }
     }
     free(owned);
+    /* Redis 7.0: a script that declares its flags must declare no-writes
+     * to run as EVAL_RO (one without a shebang is checked per call). */
+    if (ro && (flags & SCRIPT_SHEBANG) && !(flags & SCRIPT_NO_WRITES)) {
+        resp_error(wr, "ERR Can not execute a script with write flag using "
+                       "*_ro command.");
+        return;
+    }
     memcpy(sl->sha, sha, 41);
     sl->ro = ro || (flags & SCRIPT_NO_WRITES);
     sl->allow_oom = flags & SCRIPT_ALLOW_OOM;

@@ -221,7 +221,9 @@ void srv_script_load(srv_exec *x);
 /* Every worker's Lua state bytes, as published after its last script. */
 uint64_t srv_script_lua_memory(struct srv_server *s);
 /* SCRIPT KILL, from any worker. */
-void srv_script_kill(srv_exec *x);
+void srv_script_kill(srv_exec *x, bool is_eval);
+/* The -BUSY text for the busy script (an EVAL's or a function's). */
+const char *srv_busy_text(struct srv_server *s);
 
 /* script_lua.c: the state, the sandbox and the redis.* library. */
 struct lua_State *srv_lua_new_state(struct srv_worker *w);

@@ -362,7 +362,7 @@ void srv_fn_function(srv_exec *x)
     else if (srv_arg_is(sub, "stats") && c->argc == 2)
         fn_stats(x);
     else if (srv_arg_is(sub, "kill") && c->argc == 2)
-        srv_script_kill(x);
+        srv_script_kill(x, false);
     else if (srv_arg_is(sub, "dump") && c->argc == 2)
         fn_dump(x);
     else if (srv_arg_is(sub, "restore"))

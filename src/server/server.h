@@ -115,6 +115,7 @@ typedef struct srv_server {
      * alias lua-time-limit). */
     struct srv_scripts *scripts;
     _Atomic int script_busy;
+    _Atomic int script_busy_fn; /* ... and it is a function (FCALL) */
     _Atomic int64_t busy_reply_ms;
 } srv_server;
 

@@ -199,6 +199,10 @@ class TestErrors(PairTestCase):
         b("EVAL", "#!lua foo=bar\nreturn 1", 0)
         b("EVAL", "#!python\nreturn 1", 0)
         b("EVAL", "#!lua", 0)
+        b("EVAL_RO", "#!lua\nreturn 1", 0)
+        b("EVAL_RO", "#!lua flags=no-writes\nreturn 1", 0)
+        sha_w = b("SCRIPT", "LOAD", "#!lua\nreturn 2")
+        b("EVALSHA_RO", sha_w, 0)
         sha = b("SCRIPT", "LOAD", "return redis.call('set', KEYS[1], 'v')")
         b("EVALSHA_RO", sha, 1, "k")
         b("EVALSHA", sha, 1, "k")
@@ -408,7 +412,7 @@ class TestBusy(unittest.TestCase):
         c.send_cmd("EVAL", script, 0, *args)
         return c
 
-    def busy_peers(self):
+    def busy_peers(self, text=None):
         """Connections on other workers than the script's (they answer
         -BUSY); the ones on its worker just wait. Bounded."""
         deadline = time.monotonic() + 10
@@ -421,7 +425,7 @@ class TestBusy(unittest.TestCase):
                     r = p.call("PING")
                 except OSError:
                     continue  # same worker as the script: it waits
-                if isinstance(r, RespError) and r.msg == self.BUSY:
+                if isinstance(r, RespError) and r.msg == (text or self.BUSY):
                     peers.append(p)
                     return peers
             time.sleep(0.1)
@@ -430,6 +434,7 @@ class TestBusy(unittest.TestCase):
     def test_kill(self):
         c = self.start_loop("local i = 0 while true do i = i + 1 end")
         peers = self.busy_peers()
+        self.assertEqual(peers[0].call("FUNCTION", "KILL").msg, self.BUSY)
         self.assertEqual(peers[0].call("SCRIPT", "KILL"), b"OK")
         r = c.read_reply()
         self.assertIsInstance(r, RespError)
@@ -458,6 +463,27 @@ class TestBusy(unittest.TestCase):
             if excl_sections(c) == before:
                 return k
         self.fail("no key of the connection's worker among 64")
+
+    def test_function_kill(self):
+        with self.srv.raw() as p:
+            self.assertEqual(p.call(
+                "FUNCTION", "LOAD", "REPLACE", "#!lua name=spin\n"
+                "redis.register_function('spin', function() "
+                "local i = 0 while true do i = i + 1 end end)"), b"spin")
+        c = self.srv.raw(timeout=30.0)
+        self.addCleanup(c.close)
+        self.assertEqual(c.call("CONFIG", "SET", "busy-reply-threshold",
+                                "200"), b"OK")
+        c.send_cmd("FCALL", "spin", 0)
+        fbusy = ("BUSY Redis is busy running a script. You can only call "
+                 "FUNCTION KILL or SHUTDOWN NOSAVE.")
+        peers = self.busy_peers(fbusy)
+        self.assertEqual(peers[0].call("SCRIPT", "KILL").msg, fbusy)
+        self.assertEqual(peers[0].call("FUNCTION", "KILL"), b"OK")
+        r = c.read_reply()
+        self.assertTrue(r.msg.startswith(
+            "ERR Script killed by user with SCRIPT KILL... script: spin, "
+            "on @user_function:"), r.msg)
 
     def test_unkillable_after_write(self):
         c = self.srv.raw(timeout=30.0)

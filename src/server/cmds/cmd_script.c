@@ -89,7 +89,7 @@ static void cmd_script(srv_exec *x)
     } else if (srv_arg_is(sub, "load") && c->argc == 3) {
         srv_script_load(x);
     } else if (srv_arg_is(sub, "kill") && c->argc == 2) {
-        srv_script_kill(x);
+        srv_script_kill(x, true);
     } else if (srv_arg_is(sub, "help") && c->argc == 2) {
         script_help(x);
     } else {
