@@ -249,6 +249,15 @@ class TestScriptCommand(PairTestCase):
                          str(len("return 1") + len("return 'abc'")))
         self.assertGreater(int(m["used_memory_lua"]), 10000)
 
+    def test_command_getkeys(self):
+        b = self.both
+        b("COMMAND", "GETKEYS", "EVAL", "return 1", 2, "a", "b", "c")
+        b("COMMAND", "GETKEYS", "EVAL", "return 1", 0, "c")
+        b("COMMAND", "GETKEYS", "EVALSHA", "x", 1, "a")
+        b("COMMAND", "GETKEYS", "FCALL", "f", 1, "k", "a")
+        b("COMMAND", "GETKEYS", "EVAL", "return 1", 5, "a")
+        b("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", 2, "a", "b")
+
     def test_eval_caches(self):
         b = self.both
         body = "return 'via eval ' .. ARGV[1]"

@@ -149,6 +149,22 @@ static const srv_subcmd script_subs[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* EVAL's and FCALL's keys: numkeys at argv[2] (0 allowed), then the keys
+ * (COMMAND GETKEYS); none when numkeys is not a valid count, as Redis's
+ * evalGetKeys (the command itself then errs). */
+static int script_keys(const resp_arg *argv, size_t argc, size_t *pos,
+                       size_t max)
+{
+    long long n;
+    if (argc < 3 || srv_arg_ll(&argv[2], &n) || n < 0 ||
+        (size_t)n > argc - 3)
+        return 0;
+    size_t k = (size_t)n < max ? (size_t)n : max;
+    for (size_t i = 0; i < k; i++)
+        pos[i] = 3 + i;
+    return (int)k;
+}
+
 /* Redis: noscript, stale, skip_monitor, may_replicate, no_mandatory_keys;
  * the keys follow numkeys at argv[2] (COMMAND GETKEYS). */
 #define EVAL_CMD(n, fl, fn, sum, since)                                        \
@@ -164,7 +180,7 @@ static const srv_subcmd script_subs[] = {
          "scripting",                                                          \
          sum,                                                                  \
          since,                                                                \
-         cmd_keys_numkeys2},                                                   \
+         script_keys},                                                   \
             fn, SRV_CMD_TX | SRV_CMD_SCRIPT, NULL                              \
     }
 
