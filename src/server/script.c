@@ -352,6 +352,12 @@ const char *srv_script_may_call(srv_worker *w, srv_lua *sl,
 void srv_lua_hook_check(srv_worker *w, srv_lua *sl)
 {
     srv_server *s = w->srv;
+    if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+        /* SHUTDOWN (NOSAVE) or a signal: the worker must get back to its
+         * loop to exit, written or not. */
+        sl->abort = LUA_ABORT_KILL;
+        return;
+    }
     if (!sl->busy) {
         int64_t limit = atomic_load_explicit(&s->busy_reply_ms,
                                              memory_order_relaxed);

@@ -56,7 +56,9 @@
  * another worker sets the kill flag, which the hook turns into the
  * script's error; a script that wrote gets -UNKILLABLE. A script running
  * in an exclusive section has every other worker parked, so nobody can
- * send SCRIPT KILL to it: only SHUTDOWN NOSAVE from outside (a signal).
+ * send SCRIPT KILL to it: only a signal (SIGTERM) from outside. Once the
+ * server is stopping (SHUTDOWN NOSAVE, a signal) the hook stops any script,
+ * written or not, so that its worker can exit.
  *
  * Threads: srv_script_* run on the calling worker; the cache is under its
  *   mutex; script_busy/kill are atomics read by any worker.

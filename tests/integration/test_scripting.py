@@ -511,6 +511,30 @@ class TestBusy(unittest.TestCase):
         with self.srv.raw() as p:
             self.assertEqual(p.call("GET", k), b"1")
 
+    def test_shutdown_nosave_ends_a_busy_script(self):
+        srv = Server(threads=4).start()
+        try:
+            c = srv.raw(timeout=30.0)
+            self.addCleanup(c.close)
+            c.call("CONFIG", "SET", "busy-reply-threshold", "100")
+            c.send_cmd("EVAL", "while true do end", 0)
+            deadline = time.monotonic() + 10
+            sent = False
+            while time.monotonic() < deadline and not sent:
+                p = srv.raw(timeout=0.5)
+                self.addCleanup(p.close)
+                try:
+                    r = p.call("PING")
+                except OSError:
+                    continue
+                if isinstance(r, RespError) and r.msg == self.BUSY:
+                    p.send_cmd("SHUTDOWN", "NOSAVE")
+                    sent = True
+            self.assertTrue(sent, "no client saw -BUSY")
+            srv.proc.wait(15)  # raises if the server still runs
+        finally:
+            srv.kill()
+
     def test_config(self):
         with self.srv.raw() as p:
             self.assertEqual(p.call("CONFIG", "SET", "lua-time-limit", "1234"),
