@@ -109,6 +109,9 @@ class TestConversions(PairTestCase):
         "local t = {} for i=1,5 do t[i]=i*i end return t",
         "return redis.pcall('incr', 'notanint_holder')",
         "return redis.replicate_commands()",
+        "return type(redis.call('info', 'server'))",
+        "return string.sub(redis.call('info', 'server'), 1, 8)",
+        "redis.setresp(3) return type(redis.call('info', 'server'))",
     ]
 
     def run_all(self, proto):

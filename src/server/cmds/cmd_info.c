@@ -463,7 +463,9 @@ static void cmd_info(srv_exec *x)
 }
 
 static const srv_cmd cmds[] = {
-    {{"info", -1, CMD_NOSCRIPT, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
+    /* loading, stale as Redis: scripts may call INFO (not noscript). */
+    {{"info", -1, CMD_LOADING | CMD_STALE, 0, 0, 0, CMD_SPLIT_NONE, NULL,
+      "server",
       "Returns information and statistics about the server.", "1.0.0"},
      cmd_info,
      SRV_CMD_PUBLISHED,
