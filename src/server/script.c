@@ -312,13 +312,12 @@ static bool cmd_local(const srv_server *s, uint32_t me, const srv_cmdent *e,
     return true;
 }
 
-const char *srv_script_may_call(srv_worker *w, srv_lua *sl,
-                                const srv_cmdent *e, const resp_arg *argv,
-                                size_t argc)
+const char *srv_script_may_call(srv_worker *w, srv_lua *sl, const srv_cmdent *e,
+                                const resp_arg *argv, size_t argc)
 {
     const cmd_def *d = e->def;
-    unsigned never = SRV_CMD_TX | SRV_CMD_BLOCK | SRV_CMD_SCRIPT |
-                     SRV_CMD_NO_MULTI;
+    unsigned never =
+        SRV_CMD_TX | SRV_CMD_BLOCK | SRV_CMD_SCRIPT | SRV_CMD_NO_MULTI;
     if ((d->flags & CMD_NOSCRIPT) || (e->scmd && (e->scmd->sflags & never)))
         return "ERR This Redis command is not allowed from script";
     if ((d->flags & CMD_WRITE) && sl->ro)
@@ -359,8 +358,8 @@ void srv_lua_hook_check(srv_worker *w, srv_lua *sl)
         return;
     }
     if (!sl->busy) {
-        int64_t limit = atomic_load_explicit(&s->busy_reply_ms,
-                                             memory_order_relaxed);
+        int64_t limit =
+            atomic_load_explicit(&s->busy_reply_ms, memory_order_relaxed);
         if (mono_ms() - sl->start_ms < limit)
             return;
         sl->busy = true;

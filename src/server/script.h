@@ -141,21 +141,21 @@ typedef struct srv_lua {
     struct lua_State *L;
     uint64_t gen; /* the cache generation L was built for */
     /* The running script. */
-    srv_exec *x;       /* the EVAL's command context */
+    srv_exec *x; /* the EVAL's command context */
     bool running;
-    bool excl;         /* every other worker is parked */
-    bool wrote;        /* a write command ran */
-    bool ro;           /* EVAL_RO, EVALSHA_RO or flags=no-writes */
-    bool allow_oom;    /* flags=allow-oom (accepted) */
-    bool busy;         /* past the threshold */
-    bool own_excl;     /* this script began the exclusive section */
+    bool excl;      /* every other worker is parked */
+    bool wrote;     /* a write command ran */
+    bool ro;        /* EVAL_RO, EVALSHA_RO or flags=no-writes */
+    bool allow_oom; /* flags=allow-oom (accepted) */
+    bool busy;      /* past the threshold */
+    bool own_excl;  /* this script began the exclusive section */
     /* 0; 1 once it wrote (SCRIPT KILL: -UNKILLABLE); 2 when SCRIPT KILL
      * asked to stop it (before any write): one CAS decides between a
      * killer on another worker and the script's first write. */
     _Atomic int kstate;
-    int resp;          /* redis.setresp: 2 or 3 */
-    int abort;         /* enum srv_lua_abort */
-    int64_t start_ms;  /* monotonic */
+    int resp;         /* redis.setresp: 2 or 3 */
+    int abort;        /* enum srv_lua_abort */
+    int64_t start_ms; /* monotonic */
     char sha[41];
     /* Functions (script_fn.c): their own state, built from the library
      * registry of generation fgen; fn is the FCALL's function ("" for

@@ -87,7 +87,8 @@ void srv_lua_push_reply(lua_State *L, const char *p, size_t n, size_t *at,
         lua_newtable(L);
         lua_pushlstring(L, b, len >= 3 ? 3 : (size_t)len);
         lua_setfield(L, -2, "format");
-        lua_pushlstring(L, len >= 4 ? b + 4 : b, len >= 4 ? (size_t)len - 4 : 0);
+        lua_pushlstring(L, len >= 4 ? b + 4 : b,
+                        len >= 4 ? (size_t)len - 4 : 0);
         lua_setfield(L, -2, "string");
         lua_setfield(L, -2, "verbatim_string");
         return;
@@ -144,12 +145,11 @@ const char *srv_lua_table_str(lua_State *L, const char *f, size_t *n)
 {
     lua_pushstring(L, f);
     lua_rawget(L, -2);
-    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, n)
-                                                   : NULL;
+    const char *s =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, n) : NULL;
     lua_pop(L, 1); /* the string stays alive: the table holds it */
     return s;
 }
-
 
 static void table_to_resp(lua_State *L, resp_writer *wr, int depth, int lresp)
 {

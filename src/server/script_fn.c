@@ -141,8 +141,8 @@ static int parse_flags(lua_State *L, int t, int *flags)
 {
     lua_pushnil(L);
     while (lua_next(L, t)) {
-        const char *f = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                       : NULL;
+        const char *f =
+            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         size_t i = 0;
         while (f && i < srv_fn_nflags && strcmp(f, srv_fn_flags[i].name) != 0)
             i++;
@@ -179,8 +179,8 @@ int srv_lua_register_function(lua_State *L)
      * above the table, where reg_add finds them). */
     lua_pushnil(L);
     while (lua_next(L, 1)) {
-        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                       : "";
+        const char *k =
+            lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
         if (strcmp(k, "function_name") && strcmp(k, "description") &&
             strcmp(k, "callback") && strcmp(k, "flags"))
             return reg_err(L, "unknown argument given to "
@@ -255,8 +255,9 @@ static int parse_meta(const char *code, size_t len, char *name, size_t *skip,
             return -1;
         }
         if (named) {
-            snprintf(err, errlen, "ERR Invalid metadata value, name argument "
-                                  "was given multiple times");
+            snprintf(err, errlen,
+                     "ERR Invalid metadata value, name argument "
+                     "was given multiple times");
             return -1;
         }
         named = true;
@@ -267,9 +268,10 @@ static int parse_meta(const char *code, size_t len, char *name, size_t *skip,
         return -1;
     }
     if (!name_ok(name, strlen(name))) {
-        snprintf(err, errlen, "ERR Library names can only contain letters, "
-                              "numbers, or underscores(_) and must be at "
-                              "least one character long");
+        snprintf(err, errlen,
+                 "ERR Library names can only contain letters, "
+                 "numbers, or underscores(_) and must be at "
+                 "least one character long");
         return -1;
     }
     return 0;

@@ -42,7 +42,7 @@ static void fn_load(srv_exec *x)
     char err[640];
     srv_lib lib;
     if (srv_fn_lib_check(x->w, c->argv[ci].ptr, c->argv[ci].len, &lib, err,
-                  sizeof(err))) {
+                         sizeof(err))) {
         resp_error(c->w, err);
         return;
     }
@@ -161,9 +161,8 @@ static void fn_delete(srv_exec *x)
 static void fn_flush(srv_exec *x)
 {
     cmd_ctx *c = x->c;
-    if (c->argc > 3 ||
-        (c->argc == 3 && !srv_arg_is(&c->argv[2], "async") &&
-         !srv_arg_is(&c->argv[2], "sync"))) {
+    if (c->argc > 3 || (c->argc == 3 && !srv_arg_is(&c->argv[2], "async") &&
+                        !srv_arg_is(&c->argv[2], "sync"))) {
         resp_error(c->w, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         return;
     }
@@ -267,11 +266,12 @@ static int dump_parse(srv_worker *w, const resp_arg *a, srv_lib **libs,
     for (uint32_t i = 0; i < cnt; i++) {
         uint32_t l = end - at >= 4 ? get32(p + at) : UINT32_MAX;
         if (l > end - at - 4) {
-            snprintf(err, errlen, "ERR DUMP payload version or checksum are wrong");
+            snprintf(err, errlen,
+                     "ERR DUMP payload version or checksum are wrong");
             return -1;
         }
         if (srv_fn_lib_check(w, (const char *)p + at + 4, l, &(*libs)[i], err,
-                      errlen))
+                             errlen))
             return -1;
         (*n)++;
         at += 4 + (size_t)l;

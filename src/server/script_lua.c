@@ -555,16 +555,15 @@ static void reply_error(lua_State *L, srv_lua *sl, resp_writer *wr)
         snprintf(buf, sizeof(buf), "%s script: %s, on %s:%ld.", msg ? msg : "",
                  who, src, line);
     else if (src)
-        snprintf(buf, sizeof(buf), "%s script: %s, on %s.", msg ? msg : "",
-                 who, src);
+        snprintf(buf, sizeof(buf), "%s script: %s, on %s.", msg ? msg : "", who,
+                 src);
     else
         snprintf(buf, sizeof(buf), "%s script: %s.", msg ? msg : "", who);
     srv_lua_reply_line(wr, '-', buf, strlen(buf));
 }
 
-void srv_lua_run(srv_worker *w, srv_lua *sl, const resp_arg *keys,
-                 size_t nkeys, const resp_arg *args, size_t nargs,
-                 resp_writer *wr)
+void srv_lua_run(srv_worker *w, srv_lua *sl, const resp_arg *keys, size_t nkeys,
+                 const resp_arg *args, size_t nargs, resp_writer *wr)
 {
     lua_State *L = sl->cur;
     lua_settop(L, 0);

@@ -23,8 +23,8 @@
 #include "protocol/msgpack.h"
 #include "server/script.h"
 
-#define MP_LUA_MAX_NESTING 16  /* encoding, as lua_cmsgpack */
-#define MP_LUA_MAX_DEPTH 1000  /* decoding */
+#define MP_LUA_MAX_NESTING 16 /* encoding, as lua_cmsgpack */
+#define MP_LUA_MAX_DEPTH 1000 /* decoding */
 
 static bool int_equivalent(lua_Number n)
 {

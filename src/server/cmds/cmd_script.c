@@ -84,8 +84,8 @@ static void cmd_script(srv_exec *x)
     } else if (srv_arg_is(sub, "exists") && c->argc >= 3) {
         resp_array(c->w, c->argc - 2);
         for (size_t i = 2; i < c->argc; i++)
-            resp_int(c->w, srv_script_cache_has(sc, c->argv[i].ptr,
-                                                c->argv[i].len));
+            resp_int(c->w,
+                     srv_script_cache_has(sc, c->argv[i].ptr, c->argv[i].len));
     } else if (srv_arg_is(sub, "load") && c->argc == 3) {
         srv_script_load(x);
     } else if (srv_arg_is(sub, "kill") && c->argc == 2) {
@@ -113,18 +113,15 @@ static void cmd_fcall_ro(srv_exec *x)
 }
 
 static const srv_subcmd function_subs[] = {
-    {"load", -3, CMD_WRITE | CMD_NOSCRIPT, 0,
-     "Creates a library."},
-    {"list", -2, CMD_NOSCRIPT, 0,
-     "Returns information about all libraries."},
+    {"load", -3, CMD_WRITE | CMD_NOSCRIPT, 0, "Creates a library."},
+    {"list", -2, CMD_NOSCRIPT, 0, "Returns information about all libraries."},
     {"delete", 3, CMD_WRITE | CMD_NOSCRIPT, 0,
      "Deletes a library and its functions."},
     {"flush", -2, CMD_WRITE | CMD_NOSCRIPT, 0,
      "Deletes all libraries and functions."},
     {"stats", 2, CMD_NOSCRIPT, 0,
      "Returns information about a function during execution."},
-    {"kill", 2, CMD_NOSCRIPT, 0,
-     "Terminates a function during execution."},
+    {"kill", 2, CMD_NOSCRIPT, 0, "Terminates a function during execution."},
     {"dump", 2, CMD_NOSCRIPT, 0,
      "Dumps all libraries into a serialized binary payload."},
     {"restore", -3, CMD_WRITE | CMD_NOSCRIPT, 0,
@@ -144,8 +141,9 @@ static const srv_subcmd script_subs[] = {
      "Terminates a server-side Lua script during execution."},
     {"load", 3, CMD_NOSCRIPT | CMD_STALE, 0,
      "Loads a server-side Lua script to the script cache."},
-    {"help", 2, CMD_LOADING | CMD_STALE, 0, "Returns helpful text about the "
-                                            "different subcommands."},
+    {"help", 2, CMD_LOADING | CMD_STALE, 0,
+     "Returns helpful text about the "
+     "different subcommands."},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -156,8 +154,7 @@ static int script_keys(const resp_arg *argv, size_t argc, size_t *pos,
                        size_t max)
 {
     long long n;
-    if (argc < 3 || srv_arg_ll(&argv[2], &n) || n < 0 ||
-        (size_t)n > argc - 3)
+    if (argc < 3 || srv_arg_ll(&argv[2], &n) || n < 0 || (size_t)n > argc - 3)
         return 0;
     size_t k = (size_t)n < max ? (size_t)n : max;
     for (size_t i = 0; i < k; i++)
@@ -180,7 +177,7 @@ static int script_keys(const resp_arg *argv, size_t argc, size_t *pos,
          "scripting",                                                          \
          sum,                                                                  \
          since,                                                                \
-         script_keys},                                                   \
+         script_keys},                                                         \
             fn, SRV_CMD_TX | SRV_CMD_SCRIPT, NULL                              \
     }
 
