@@ -51,7 +51,7 @@ test-clang: deps
 # least 1 s each), so adding a target does not lengthen the run. New inputs
 # go to build-fuzz/corpus/<target> (kept between runs); the checked-in seeds
 # in fuzz/corpus/<target> are only read.
-FUZZ_TARGETS = resp persist fcrp session typed hll
+FUZZ_TARGETS = resp persist fcrp session typed hll msgpack
 test-fuzz: deps
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DFC_FUZZ=ON \
 	  -DFC_SANITIZE=ON >/dev/null

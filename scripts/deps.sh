@@ -12,6 +12,7 @@ PACKAGES=(
   libinih-dev        # config file parsing
   libcmocka-dev      # unit tests
   libhiredis-dev     # C integration tests and the embedded-vs-redis bench
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev # scripting (EVAL): Lua 5.1, cjson, bit
   libglib2.0-dev uthash-dev libck-dev # in-process peers in fast-cache-bench only
   redis-server redis-tools python3 python3-redis # real peers and clients
   procps

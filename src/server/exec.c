@@ -17,6 +17,7 @@
 #include "server/pubstats.h"
 #include "server/pubsub.h"
 #include "server/replication.h"
+#include "server/script.h"
 #include "util/tsc.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
@@ -79,7 +80,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     } else {
         e->def->fn(&ctx);
     }
-    if (w->lane)
+    /* A script's commands each noted their records (srv_dur_after runs
+     * for them): noting EVAL itself would point the client at the lane's
+     * generation after the script's exclusive section handed it off,
+     * which may never fill, and hold its reply for ever. */
+    if (w->lane && !(e->scmd && (e->scmd->sflags & SRV_CMD_SCRIPT)))
         srv_dur_after(w, c, mark);
     srv_watch_touch(s, e->def, argv, argc);
     /* Not for a retry (blocking.c touches once it served) nor for a
@@ -231,6 +236,30 @@ static bool ps_refused(conn *c, const srv_cmdent *e, const srv_subcmd *sub)
     return true;
 }
 
+/* A script on another worker is past busy-reply-threshold (script.h):
+ * Redis answers everything but SCRIPT KILL and SHUTDOWN NOSAVE with -BUSY.
+ * true after replying. */
+static bool busy_refused(conn *c, const srv_cmdent *e, const resp_arg *argv,
+                         size_t argc)
+{
+    const char *n = e->def->name;
+    if (argc == 2 && (strcmp(n, "script") == 0 || strcmp(n, "function") == 0) &&
+        srv_arg_is(&argv[1], "kill"))
+        return false;
+    if (argc == 2 && strcmp(n, "function") == 0 &&
+        srv_arg_is(&argv[1], "stats"))
+        return false;
+    if (argc == 2 && strcmp(n, "shutdown") == 0 && srv_arg_is(&argv[1], "nosave"))
+        return false;
+    srv_worker *w = c->w;
+    stat_add(&w->cmdstats[e->index].rejected, 1);
+    c->wr.out = conn_out(c);
+    size_t at = c->wr.out->len;
+    resp_error(&c->wr, srv_busy_text(w->srv));
+    srv_errstat_count(w, c->wr.out->data + at, c->wr.out->len - at);
+    return true;
+}
+
 enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
 {
     srv_worker *w = c->w;
@@ -256,6 +285,11 @@ enum srv_route_res srv_request(conn *c, const resp_arg *argv, size_t argc)
     c->last_cmd = d->name;
     c->last_sub = sub ? sub->name : NULL;
     c->atime_ms = w->now;
+    int busy = atomic_load_explicit(&s->script_busy, memory_order_relaxed);
+    if (__builtin_expect(busy != 0, 0) && busy_refused(c, e, argv, argc)) {
+        srv_tx_flag_error(c);
+        return SRV_ROUTE_DONE;
+    }
     if (srv_tx_intercepts(c, e))
         return srv_tx_route(c, e, argv, argc);
     /* Here the connection hands the request to routing (route/route.h). */

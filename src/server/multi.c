@@ -147,7 +147,9 @@ static bool runs_local(const srv_server *s, uint32_t me, const srv_cmdent *e,
         /* An SRV_CMD_EVERY command cannot gather parts by message from
          * inside EXEC (its reply belongs in EXEC's array): parked, it
          * reads every worker itself. */
-        unsigned all = SRV_CMD_EXCL | SRV_CMD_EVERY;
+        /* A script may touch any key (script.h): inside EXEC it runs with
+         * the others parked. */
+        unsigned all = SRV_CMD_EXCL | SRV_CMD_EVERY | SRV_CMD_SCRIPT;
         if (e->scmd->sflags & all)
             return false;
         const srv_subcmd *sub =
@@ -283,6 +285,12 @@ enum srv_route_res srv_tx_route(conn *c, const srv_cmdent *e,
         if (c->slot_head)
             return SRV_ROUTE_WAIT; /* see exec */
         return run(c, e, argv, argc, !local);
+    }
+    if (e->scmd && (e->scmd->sflags & SRV_CMD_SCRIPT)) {
+        /* A script sees this client's earlier requests (script.h); it
+         * decides itself whether it parks the others. */
+        if (c->slot_head)
+            return SRV_ROUTE_WAIT;
     }
     return run(c, e, argv, argc, false);
 }

@@ -3,6 +3,7 @@
  * until a signal or SHUTDOWN, and tearing it down (see server.h).
  */
 #define _GNU_SOURCE
+#include "server/script.h"
 #include "server/server.h"
 
 #include <errno.h>
@@ -137,6 +138,10 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     }
     if (srv_ps_init(s)) {
         snprintf(err, errlen, "out of memory creating the pub/sub registry");
+        return -1;
+    }
+    if (srv_scripts_init(s)) {
+        snprintf(err, errlen, "out of memory creating the script cache");
         return -1;
     }
     s->workers = calloc(s->nworkers, sizeof(*s->workers));
@@ -356,6 +361,7 @@ void srv_destroy(srv_server *s)
     srv_watch_destroy(s);
     srv_blk_destroy(s);
     srv_ps_destroy(s);
+    srv_scripts_destroy(s);
     srv_cmdtab_free(&s->cmds);
     srv_config_free(&s->cfg);
     memset(s, 0, sizeof(*s));

@@ -114,6 +114,14 @@ typedef struct srv_server {
     _Atomic uint64_t blk_waiting;
     struct srv_pubsub *pubsub; /* pub/sub registry and inboxes (pubsub.h) */
     _Atomic uint64_t flush_gen;
+    /* Scripting (script.h): the script cache; the worker + 1 of a script
+     * past busy-reply-threshold (0: none), which other workers answer
+     * -BUSY for (exec.c); the threshold in ms (CONFIG busy-reply-threshold,
+     * alias lua-time-limit). */
+    struct srv_scripts *scripts;
+    _Atomic int script_busy;
+    _Atomic int script_busy_fn; /* ... and it is a function (FCALL) */
+    _Atomic int64_t busy_reply_ms;
 } srv_server;
 
 enum { SRV_SAVE_DEFAULT = 0, SRV_SAVE_YES = 1, SRV_SAVE_NO = 2 };

@@ -74,6 +74,10 @@ enum srv_cmd_flag {
      * channels): shown by COMMAND, never routed on; it runs inline on its
      * connection's worker. */
     SRV_CMD_NOTKEY = 1u << 7,
+    /* EVAL and its kin: routed by multi.c (with SRV_CMD_TX), which runs
+     * them on their connection's worker once its earlier requests are
+     * back; inside MULTI, EXEC then runs exclusively (script.h). */
+    SRV_CMD_SCRIPT = 1u << 8,
 };
 
 /* A subcommand, for COMMAND / COMMAND DOCS output only (the parent's

@@ -5,6 +5,7 @@
  * routing's (route/mesh.h).
  */
 #define _GNU_SOURCE
+#include "server/script.h"
 #include "server/worker.h"
 
 #include <errno.h>
@@ -148,6 +149,7 @@ void srv_worker_destroy(srv_worker *w)
     if (w->wake_fd >= 0)
         close(w->wake_fd);
     free(w->cmdstats);
+    srv_script_worker_free(w);
     srv_router_destroy(&w->rt);
     w->loop = NULL;
     w->cmdstats = NULL;

@@ -150,6 +150,11 @@ typedef struct srv_worker {
     struct srv_wait *waits;
     _Atomic int wait_poke; /* acks arrived: look at the waits */
     int64_t last_ack_ask;  /* ms of the last repl_hub_ask_acks */
+
+    /* Scripting (script.h): this worker's Lua state, created on its first
+     * script, and its size after the last one (INFO used_memory_lua). */
+    struct srv_lua *lua;
+    _Atomic uint64_t pub_lua_mem;
 } srv_worker;
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,

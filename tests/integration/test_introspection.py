@@ -1,7 +1,8 @@
 """Honest introspection: INFO's default sections in Redis 7.0's order with
 the fields client libraries read at connect, real error statistics, and
-scripting commands that say what they do. Also runs against redis-server
-(fast-cache-only checks are marked)."""
+script management commands that answer on an empty server (scripting
+itself is test_scripting.py's and test_functions.py's). Also runs against
+redis-server (fast-cache-only checks are marked)."""
 
 import unittest
 
@@ -105,16 +106,6 @@ class TestScripting(ServerTestCase):
         self.assertEqual(c.call("FUNCTION", "FLUSH", "SYNC"), b"OK")
         self.assertEqual(c.call("FUNCTION", "LIST"), [])
         self.assertEqual(c.call("SCRIPT", "EXISTS", "a" * 40), [0])
-
-    @fast_cache_only
-    def test_scripts_are_refused_clearly(self):
-        c = self.raw()
-        msg = "ERR scripting is not supported yet by fast-cache"
-        for cmd in (("EVAL", "return 1", "0"), ("EVALSHA", "a" * 40, "0"),
-                    ("EVAL_RO", "return 1", "0"), ("FCALL", "f", "0"),
-                    ("FCALL_RO", "f", "0"), ("SCRIPT", "LOAD", "return 1"),
-                    ("FUNCTION", "LOAD", "#!lua name=x\n")):
-            self.assertErr(c.call(*cmd), msg)
 
 
 if __name__ == "__main__":

@@ -344,6 +344,22 @@ static void command_getkeys(srv_exec *x)
                          "command");
         return;
     }
+    if (d->keys) { /* keys after a count: EVAL, ZUNIONSTORE, LMPOP ... */
+        size_t pos[256];
+        int n = d->keys(c->argv + 2, argc, pos, 256);
+        bool optional = e->scmd && (e->scmd->sflags & SRV_CMD_SCRIPT);
+        if (n == 0 && optional) { /* Redis's no_mandatory_keys */
+            resp_array(c->w, 0);
+        } else if (n <= 0) {
+            resp_error(c->w, "ERR Invalid arguments specified for command");
+        } else {
+            resp_array(c->w, (size_t)n);
+            for (int i = 0; i < n; i++)
+                resp_bulk(c->w, c->argv[pos[i] + 2].ptr,
+                          c->argv[pos[i] + 2].len);
+        }
+        return;
+    }
     if (d->first_key <= 0 || (size_t)d->first_key >= argc) {
         resp_error(c->w, "ERR The command has no key arguments");
         return;

@@ -456,6 +456,24 @@ static const char *g_io(srv_server *s, char *b, size_t n)
     return s->be->name;
 }
 
+/* busy-reply-threshold (alias lua-time-limit): when a running script
+ * starts answering -BUSY to other workers' clients (script.h). */
+static const char *g_busy(srv_server *s, char *b, size_t n)
+{
+    snprintf(b, n, "%lld", (long long)atomic_load(&s->busy_reply_ms));
+    return b;
+}
+
+static const char *s_busy(srv_server *s, const char *v, bool apply)
+{
+    int64_t x;
+    if (srv_parse_i64(v, 0, INT64_MAX / 2, &x))
+        return "argument couldn't be parsed into an integer";
+    if (apply)
+        atomic_store(&s->busy_reply_ms, x);
+    return NULL;
+}
+
 static const param params[] = {
     {"bind", g_bind, NULL, true},
     {"port", g_port, NULL, true},
@@ -470,6 +488,8 @@ static const param params[] = {
     {"client-query-buffer-limit", g_qbuf, s_qbuf, false},
     {"client-output-buffer-limit", g_obuf, s_obuf, false},
     {"hz", g_hz, s_hz, false},
+    {"busy-reply-threshold", g_busy, s_busy, false},
+    {"lua-time-limit", g_busy, s_busy, false},
     {"activedefrag", g_defrag, s_defrag, false},
     {"loglevel", g_loglevel, s_loglevel, false},
     {"maxmemory", g_maxmemory, s_maxmemory, false},
@@ -559,8 +579,6 @@ static const char *const redis_only[] = {
     "dbfilename",
     "client-output-buffer-limit",
     "maxmemory-clients",
-    "busy-reply-threshold",
-    "lua-time-limit",
     "enable-debug-command",
 };
 

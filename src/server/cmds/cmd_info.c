@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fastcache.h"
+#include "server/script.h"
 #include "server/lazyfree.h"
 #include "server/pubstats.h"
 #include "server/pubsub.h"
@@ -181,6 +182,18 @@ static void sec_memory(srv_exec *x, fc_buf *b)
     add(b, "used_memory_rss_peak:%llu", (unsigned long long)rss_peak);
     add(b, "used_memory_rss_peak_human:%s", h3);
     add(b, "used_memory_dataset:%llu", (unsigned long long)used);
+    /* Scripting (script.h): every worker's Lua state as of its last
+     * script, and the cache's bodies. */
+    uint64_t lua = srv_script_lua_memory(s);
+    size_t nscripts, script_bytes;
+    srv_script_cache_stats(s->scripts, &nscripts, &script_bytes);
+    char h6[32];
+    human(h6, sizeof(h6), lua);
+    add(b, "used_memory_lua:%llu", (unsigned long long)lua);
+    add(b, "used_memory_vm_eval:%llu", (unsigned long long)lua);
+    add(b, "used_memory_lua_human:%s", h6);
+    add(b, "used_memory_scripts_eval:%zu", script_bytes);
+    add(b, "number_of_cached_scripts:%zu", nscripts);
     /* Not in used_memory (nor in what maxmemory counts), unlike Redis:
      * each worker sums its connections (struct, read and write buffers)
      * on its sweep tick; this worker's own is summed now. */
@@ -450,7 +463,9 @@ static void cmd_info(srv_exec *x)
 }
 
 static const srv_cmd cmds[] = {
-    {{"info", -1, CMD_NOSCRIPT, 0, 0, 0, CMD_SPLIT_NONE, NULL, "server",
+    /* loading, stale as Redis: scripts may call INFO (not noscript). */
+    {{"info", -1, CMD_LOADING | CMD_STALE, 0, 0, 0, CMD_SPLIT_NONE, NULL,
+      "server",
       "Returns information and statistics about the server.", "1.0.0"},
      cmd_info,
      SRV_CMD_PUBLISHED,

@@ -193,6 +193,11 @@ void srv_msg_back(srv_router *rt, const srv_msg *m);
 void srv_excl_begin(srv_router *rt);
 void srv_excl_end(srv_router *rt);
 void srv_excl_release(srv_router *rt);
+/* begin without waiting for the token (and so without ever parking): true
+ * when it got it (or still holds it) and every other worker is parked,
+ * false when another worker holds or is taking it. A running script
+ * escalates with it (script.h). */
+bool srv_excl_try_begin(srv_router *rt);
 /* Safe point: parks here while another worker holds exclusive execution. */
 void srv_park_point(srv_router *rt);
 

@@ -41,6 +41,8 @@ void srv_park_point(srv_router *rt)
     }
 }
 
+static void park_others(srv_router *rt);
+
 void srv_excl_begin(srv_router *rt)
 {
     srv_mesh *m = rt->mesh;
@@ -56,6 +58,29 @@ void srv_excl_begin(srv_router *rt)
         srv_park_point(rt);
         backoff(&spins);
     }
+    park_others(rt);
+}
+
+bool srv_excl_try_begin(srv_router *rt)
+{
+    srv_mesh *m = rt->mesh;
+    if (m->nworkers == 1 || rt->holds_token)
+        return true;
+    int expected = -1;
+    if (!atomic_compare_exchange_strong_explicit(&m->token, &expected,
+                                                 (int)rt->id,
+                                                 memory_order_acquire,
+                                                 memory_order_relaxed))
+        return false;
+    park_others(rt);
+    return true;
+}
+
+/* With the token: asks every other worker to park and waits for it. */
+static void park_others(srv_router *rt)
+{
+    srv_mesh *m = rt->mesh;
+    unsigned spins;
     uint64_t gen = ++m->park_gen;
     /* Counted (INFO stats exclusive_sections) so that operators and tests
      * can see which commands stop the world. */
