@@ -370,7 +370,7 @@ int main(int argc, char **argv)
               .requests = 100000,
               .keyspace = 0};
     const char *tests = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* option, value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) {
             usage();
@@ -400,7 +400,6 @@ int main(int argc, char **argv)
             usage();
             return 1;
         }
-        i++;
     }
     if (!tests || o.clients < 1 || o.pipeline < 1 || o.requests < 1 ||
         o.datasize < 0 || o.datasize > 1 << 20) {
