@@ -430,7 +430,9 @@ static size_t score_text(double d, char *buf, size_t cap)
 {
     if (isinf(d))
         return (size_t)snprintf(buf, cap, "%s", d > 0 ? "inf" : "-inf");
-    return (size_t)snprintf(buf, cap, "%.17g", d);
+    if (cap < FC_G17_MAX)
+        return (size_t)snprintf(buf, cap, "%.17g", d);
+    return fc_fmt_g17(d, buf);
 }
 
 void cmd_zscan(cmd_ctx *c)

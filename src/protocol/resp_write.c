@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "protocol/resp.h"
+#include "util/num.h"
 
 static const char digit_pairs[201] = "00010203040506070809"
                                      "10111213141516171819"
@@ -270,8 +271,7 @@ void resp_double(resp_writer *w, double d)
         s = "nan";
         n = 3;
     } else {
-        int k = snprintf(tmp, sizeof(tmp), "%.17g", d);
-        n = k > 0 ? (size_t)k : 0;
+        n = fc_fmt_g17(d, tmp);
     }
     if (w->proto >= 3)
         put_line(w, ',', s, n);

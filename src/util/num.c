@@ -1,5 +1,8 @@
 #include "util/num.h"
 
+#include <math.h>
+#include <stdio.h>
+
 bool fc_parse_i64(const void *p, size_t n, int64_t *out)
 {
     const unsigned char *s = p;
@@ -36,4 +39,27 @@ bool fc_parse_i64(const void *p, size_t n, int64_t *out)
         *out = (int64_t)v;
     }
     return true;
+}
+
+size_t fc_fmt_g17(double d, char *buf)
+{
+    if (d > -9007199254740992.0 && d < 9007199254740992.0 &&
+        d == (double)(int64_t)d) {
+        int64_t v = (int64_t)d;
+        char tmp[24];
+        size_t n = 0, at = 0;
+        uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+        do {
+            tmp[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0 || (v == 0 && signbit(d)))
+            buf[at++] = '-';
+        while (n)
+            buf[at++] = tmp[--n];
+        buf[at] = '\0';
+        return at;
+    }
+    int k = snprintf(buf, FC_G17_MAX, "%.17g", d);
+    return k > 0 ? (size_t)k : 0;
 }

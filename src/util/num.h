@@ -18,4 +18,12 @@
 /* Parses p[0..n) (not NUL-terminated); *out is written only on success. */
 bool fc_parse_i64(const void *p, size_t n, int64_t *out);
 
+/* snprintf(buf, 32, "%.17g", d) for a finite d (Redis 7.0's reply form of
+ * a double), NUL-terminated; returns the length. Integral values below
+ * 2^53 in magnitude are written as their digits without libc (what
+ * "%.17g" prints for them: -0 included), which a sorted set's scores
+ * usually are: printf's float path was 40% of a ZPOPMIN. */
+#define FC_G17_MAX 32
+size_t fc_fmt_g17(double d, char *buf);
+
 #endif /* FC_UTIL_NUM_H */

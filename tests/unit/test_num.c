@@ -10,6 +10,9 @@
 
 #include "util/num.h"
 
+#include <math.h>
+#include <stdio.h>
+
 static void expect_ok(const char *s, int64_t want)
 {
     int64_t v = want ^ 1; /* anything else, to see that it is written */
@@ -70,9 +73,56 @@ static void test_length_bounds_the_input(void **state)
     expect_bad("12", 0);  /* empty view */
 }
 
+/* fc_fmt_g17 must print exactly what "%.17g" prints: its integer path
+ * (below 2^53) and its libc path, both signs of zero, the edges. */
+static void expect_g17(double d)
+{
+    char want[64], got[FC_G17_MAX];
+    int k = snprintf(want, sizeof want, "%.17g", d);
+    size_t n = fc_fmt_g17(d, got);
+    assert_int_equal(n, (size_t)k);
+    assert_string_equal(got, want);
+}
+
+static void test_g17_matches_printf(void **state)
+{
+    (void)state;
+    const double fixed[] = {0.0, -0.0, 1, -1, 0.5, -0.5, 1.5, 3.0, 10, 1e15,
+                            1e16, 1e17, -1e17, 9007199254740991.0,
+                            -9007199254740991.0, 9007199254740992.0,
+                            -9007199254740992.0, 9007199254740994.0, 1e300,
+                            -1e-300, 4.9e-324, 123456789.125, 0.1, 2.5e-7};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        expect_g17(fixed[i]);
+    uint64_t s = 77;
+    for (int i = 0; i < 200000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double d;
+        switch (i % 4) {
+        case 0: /* integers across the 2^53 edge */
+            d = (double)(int64_t)(s >> (i % 40)) * ((s & 1) ? -1 : 1);
+            break;
+        case 1: /* small integers, the common score */
+            d = (double)(int64_t)((s >> 33) % 2000001) - 1000000;
+            break;
+        case 2: { /* any finite bit pattern */
+            uint64_t b = s ^ (s >> 17);
+            memcpy(&d, &b, sizeof d);
+            if (!isfinite(d))
+                d = 1.25;
+            break;
+        }
+        default: /* halves and quarters */
+            d = (double)(int64_t)((s >> 30) % 100000) / 4.0;
+        }
+        expect_g17(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_g17_matches_printf),
         cmocka_unit_test(test_accepts_canonical),
         cmocka_unit_test(test_rejects_non_canonical),
         cmocka_unit_test(test_rejects_out_of_range),
