@@ -50,16 +50,17 @@ typedef struct eng_entry eng_entry;
 typedef struct eng_shard eng_shard;
 
 /* Observer shared by all shards of a store (may be NULL).
- * ops_wanted: NULL, or a flag the observer's owner raises once someone
- * consumes typed op records (FC_MUT_OP). While it reads 0 the typed
- * commands build no record, which costs a tenth of an LPUSH, and commit
- * their change as a store without an observer would. Raising it must
- * happen-before the consumer's starting point (a snapshot cut, a log's
- * first record), which then covers every change made unrecorded. */
+ * wanted: NULL, or a flag the observer's owner raises once someone
+ * consumes mutation records. While it reads 0 the shards call no observer
+ * and the typed commands build no op record (a tenth of an LPUSH's
+ * instructions), committing their change as a store without an observer
+ * would; seqs still advance. Raising it must happen-before the consumer's
+ * starting point (a snapshot cut, a log's first record), which then
+ * covers every change made unrecorded. */
 typedef struct eng_observer {
     fc_mutation_fn fn;
     void *ctx;
-    const _Atomic int *ops_wanted;
+    const _Atomic int *wanted;
 } eng_observer;
 
 /* --- memory limit and eviction (evict.c; the design is at its top) ---

@@ -270,10 +270,7 @@ int eng_obj_serialize(const eng_obj *o, fc_buf *out)
 
 bool eng_obj_logging(const eng_shard *sh)
 {
-    const eng_observer *o = sh->obs;
-    return o != NULL && o->fn != NULL &&
-           (o->ops_wanted == NULL ||
-            atomic_load_explicit(o->ops_wanted, memory_order_relaxed));
+    return shard_observed(sh);
 }
 
 int eng_obj_get(eng_shard *sh, uint64_t hash, const void *key, size_t klen,

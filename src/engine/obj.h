@@ -136,7 +136,7 @@ void eng_obj_commit(eng_shard *sh, uint64_t hash, const void *key, size_t klen,
                     eng_obj *o, const eng_op *op);
 
 /* Whether the shard's observer wants op records (engine.h's
- * eng_observer.ops_wanted): building them is needless otherwise. */
+ * eng_observer.wanted): building them is needless otherwise. */
 bool eng_obj_logging(const eng_shard *sh);
 
 /* Sets key to hold o (ownership moves to the shard on FC_OK; on an error

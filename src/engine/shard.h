@@ -24,12 +24,12 @@ struct eng_shard {
     uint32_t index;
     size_t sweep_pos; /* next group of ht.cur that eng_sweep examines */
     /* Eviction (evict.c). */
-    int64_t flushed; /* this shard's bytes as last added to budget->used */
+    int64_t flushed;    /* this shard's bytes as last added to budget->used */
     size_t hand;        /* CLOCK hand: step * 8 + slot (evict.c) */
     size_t hand_n;      /* the group count hand_stride was chosen for */
     size_t hand_stride; /* step k visits group k * hand_stride mod hand_n */
     size_t hand_step, hand_g; /* the last step hand_group mapped, its group */
-    uint64_t rng;       /* sampling and LFU's coin */
+    uint64_t rng;             /* sampling and LFU's coin */
     uint64_t evicted;
     /* The default policy's levels (evict.c): entries per level, exact;
      * what the hand counted; the promotions left in this pass. */
@@ -137,13 +137,22 @@ struct fc_buf *obj_scratch(void);
 void shard_notify_slow(eng_shard *sh, fc_mutation_kind kind,
                        const eng_entry *e);
 
-/* Bumps seq; calls the observer (if any) with e's key, and e's value and
- * TTL for SET and EXPIRE. e may be NULL (CLEAR). */
+/* Whether the shard has an observer that wants records now (engine.h). */
+static inline bool shard_observed(const eng_shard *sh)
+{
+    const eng_observer *o = sh->obs;
+    return o != NULL && o->fn != NULL &&
+           (o->wanted == NULL ||
+            atomic_load_explicit(o->wanted, memory_order_relaxed));
+}
+
+/* Bumps seq; calls the observer (if it wants records) with e's key, and
+ * e's value and TTL for SET and EXPIRE. e may be NULL (CLEAR). */
 static inline void shard_notify(eng_shard *sh, fc_mutation_kind kind,
                                 const eng_entry *e)
 {
     sh->seq++;
-    if (__builtin_expect(sh->obs != NULL && sh->obs->fn != NULL, 0))
+    if (__builtin_expect(shard_observed(sh), 0))
         shard_notify_slow(sh, kind, e);
 }
 

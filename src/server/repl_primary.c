@@ -107,7 +107,7 @@ int srv_repl_open_hub(srv_server *s, char *err, size_t errlen)
     repl_hub *h;
     /* Before the listener exists, so before any replica's snapshot cut:
      * from here on typed commands log op records (server.h). */
-    atomic_store(&s->ops_wanted, 1);
+    atomic_store(&s->obs_wanted, 1);
     if (repl_hub_open(&h, &hc, err, errlen))
         return -1;
     srv_notice("Replication: primary listening on %s:%u for replicas", host,

@@ -64,8 +64,8 @@ static int init_shards(srv_server *s, char *err, size_t errlen)
                          s->cfg.tiers.promotion_batch, s->nshards);
     /* Loading keeps everything (as Redis does); the limit applies after. */
     atomic_store(&s->budget.enforce, !s->cfg.persistence.enabled);
-    atomic_store(&s->ops_wanted, s->cfg.persistence.enabled ? 1 : 0);
-    s->observer.ops_wanted = &s->ops_wanted;
+    atomic_store(&s->obs_wanted, s->cfg.persistence.enabled ? 1 : 0);
+    s->observer.wanted = &s->obs_wanted;
     for (uint32_t i = 0; i < s->nshards; i++) {
         if (!(s->shards[i] = eng_shard_new(i, 0, &s->observer)))
             goto oom;

@@ -78,11 +78,12 @@ typedef struct srv_server {
      * shards to the main thread, which is loading them. */
     ps_persist *ps;
     eng_observer observer;
-    /* The observer's ops_wanted (engine.h): 1 once the WAL or a replica
-     * hub may consume typed op records (persistence on, or a hub opened:
-     * before its listener exists, so before any replica's snapshot cut);
-     * never lowered. */
-    _Atomic int ops_wanted;
+    /* The observer's `wanted` flag (engine.h): 1 once the WAL or a
+     * replica hub may consume mutation records (persistence on, or a hub
+     * opened: before its listener exists, so before any replica's
+     * snapshot cut); never lowered. Until then no write calls srv_observe
+     * nor builds an op record. */
+    _Atomic int obs_wanted;
     /* Every shard's memory budget (src/engine/evict.c): maxmemory and the
      * policy (CONFIG SET writes them), the used total and peak, evicted
      * keys. Not enforced while loading or while a replica. */
