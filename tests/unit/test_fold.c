@@ -89,9 +89,11 @@ static void test_words_case_variants_and_neighbours(void **state)
             hash_of(other, n + 1, w2, &n2);
             assert_memory_not_equal(w1, w2, sizeof w1);
         }
-        other[n] = '\0';
-        uint64_t h3 = hash_of(other, n + 1, w2, &n2);
-        assert_true(h3 != h1);
+        if (n < 32) { /* names are at most 32 bytes (4 words) */
+            other[n] = '\0';
+            uint64_t h3 = hash_of(other, n + 1, w2, &n2);
+            assert_true(h3 != h1);
+        }
     }
 }
 
