@@ -507,5 +507,26 @@ class TestGeoStore(GeoCase):
              "m", "BYRADIUS", "1", "km"]])
 
 
+GEO_COMMANDS = ["geoadd", "geodist", "geohash", "geopos", "geosearch",
+                "geosearchstore", "georadius", "georadius_ro",
+                "georadiusbymember", "georadiusbymember_ro"]
+
+
+class TestGeoCommandInfo(GeoCase):
+    def test_command_info(self):
+        """Arity, key positions, movablekeys, read/write and the @geo
+        category as redis-server reports them (flags Redis has and we do
+        not model, such as denyoom, are left out)."""
+        ra = self.a.call("COMMAND", "INFO", *GEO_COMMANDS)
+        rb = self.b.call("COMMAND", "INFO", *GEO_COMMANDS)
+        keep_flags = {b"write", b"readonly", b"movablekeys"}
+        keep_cats = {b"@geo", b"@read", b"@write", b"@slow", b"@fast"}
+        for x, y in zip(ra, rb):
+            self.assertEqual(x[:2] + x[3:6], y[:2] + y[3:6])
+            self.assertEqual(set(x[2]) & keep_flags, set(y[2]) & keep_flags)
+            self.assertEqual(set(x[6]) & keep_cats, set(y[6]) & keep_cats)
+            self.assertIn(b"@geo", x[6])
+
+
 if __name__ == "__main__":
     unittest.main()
