@@ -16,8 +16,9 @@ import itertools
 import random
 import unittest
 
-from fcserver import RawClient
+from fcserver import RawClient, fast_cache_only
 from pairutil import PairTestCase
+from persistutil import PersistCase, dump, pipeline
 
 UNITS = ["m", "km", "ft", "mi", "KM", "Mi"]
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
@@ -526,6 +527,42 @@ class TestGeoCommandInfo(GeoCase):
             self.assertEqual(set(x[2]) & keep_flags, set(y[2]) & keep_flags)
             self.assertEqual(set(x[6]) & keep_cats, set(y[6]) & keep_cats)
             self.assertIn(b"@geo", x[6])
+
+
+@fast_cache_only
+class TestGeoDurability(PersistCase, unittest.TestCase):
+    def test_kill9_gives_back_geo_writes(self):
+        """GEOADD is logged as ZADD (op records) and the STORE forms as
+        whole values: after SIGKILL (fsync=always) a restart holds exactly
+        the state before it, positions included."""
+        rnd = random.Random(3)
+        pts = random_points(rnd, 120, 40)
+        ops = []
+        for i in range(0, len(pts), 5):
+            # batch i // 5 to key g0, g1, g2 in turn: pts[10] is in g2
+            args = ["GEOADD", "g%d" % (i // 5 % 3)] + (["CH"] if i % 2 else [])
+            for m, x, y in pts[i:i + 5]:
+                args += [x, y, m]
+            ops.append(args)
+        ops += [["GEOADD", "g0", "XX", "CH", "1", "2", "p0", "3", "4", "no"],
+                ["GEOSEARCHSTORE", "st0", "g0", "FROMLONLAT", "13", "38",
+                 "BYRADIUS", "300", "km", "STOREDIST"],
+                ["GEORADIUS", "g1", "13", "38", "300", "km", "STORE", "st1"],
+                ["GEORADIUSBYMEMBER", "g2", pts[10][0], "5000", "km",
+                 "COUNT", "4", "STORE", "st2"]]
+        s = self.srv(threads=2, fsync="always")
+        with s.raw(timeout=60) as c:
+            pipeline(c, ops, batch=50)
+            want = dump(c)
+            pos = c.call("GEOPOS", "g0", *[m for m, _, _ in pts[:30]])
+        self.assertEqual(set(want), {b"g0", b"g1", b"g2", b"st0", b"st1",
+                                     b"st2"})
+        s.kill9()
+        s = self.srv(threads=2, fsync="always")
+        with s.raw(timeout=60) as c:
+            self.assertEqual(dump(c), want)
+            self.assertEqual(c.call("GEOPOS", "g0",
+                                    *[m for m, _, _ in pts[:30]]), pos)
 
 
 if __name__ == "__main__":
