@@ -164,7 +164,8 @@ bool geo_hash_string(double score, char buf[12])
     geo_encode(&lon_r, &lat_r, xy[0], xy[1], GEO_STEP_MAX, &h);
     for (int i = 0; i < 11; i++) {
         /* 52 bits give 10 full characters; the 11th is Redis's 0 */
-        unsigned idx = i == 10 ? 0 : (unsigned)(h.bits >> (52 - (i + 1) * 5)) & 0x1f;
+        unsigned idx =
+            i == 10 ? 0 : (unsigned)(h.bits >> (52 - (i + 1) * 5)) & 0x1f;
         buf[i] = alphabet[idx];
     }
     buf[11] = '\0';
@@ -317,11 +318,10 @@ void geo_cells_for(const geo_shape *s, geo_cells *out)
     double min_lon = b[0], min_lat = b[1], max_lon = b[2], max_lat = b[3];
     double lon = s->xy[0], lat = s->xy[1];
     /* a box is searched as the circle through its corners */
-    double radius =
-        s->type == GEO_CIRCLE
-            ? s->radius
-            : sqrt((s->width / 2) * (s->width / 2) +
-                   (s->height / 2) * (s->height / 2));
+    double radius = s->type == GEO_CIRCLE
+                        ? s->radius
+                        : sqrt((s->width / 2) * (s->width / 2) +
+                               (s->height / 2) * (s->height / 2));
     radius *= s->conversion;
     uint8_t steps = geo_steps_for_radius(radius, lat);
     geo_hash h;

@@ -43,8 +43,7 @@ double geo_arg_unit(cmd_ctx *c, size_t i)
         return 0.3048;
     if (cmd_arg_is(a, "mi"))
         return 1609.34;
-    resp_error(c->w,
-               "ERR unsupported unit provided. please use M, KM, FT, MI");
+    resp_error(c->w, "ERR unsupported unit provided. please use M, KM, FT, MI");
     return -1;
 }
 

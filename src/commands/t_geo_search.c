@@ -292,8 +292,7 @@ static int cmp_desc(const void *a, const void *b)
     return x->seq > y->seq ? 1 : -1;
 }
 
-static void reply_points(cmd_ctx *c, const geo_req *q, geo_points *g,
-                         size_t n)
+static void reply_points(cmd_ctx *c, const geo_req *q, geo_points *g, size_t n)
 {
     size_t opts = (size_t)q->withdist + q->withcoord + q->withhash;
     resp_array(c->w, n);
@@ -314,8 +313,7 @@ static void reply_points(cmd_ctx *c, const geo_req *q, geo_points *g,
     }
 }
 
-static void store_points(cmd_ctx *c, const geo_req *q, geo_points *g,
-                         size_t n)
+static void store_points(cmd_ctx *c, const geo_req *q, geo_points *g, size_t n)
 {
     cmd_key dst = cmd_key_at(c, q->storeidx);
     if (n == 0) {
@@ -397,8 +395,8 @@ static void georadius_generic(cmd_ctx *c, size_t srcidx, unsigned flags)
         resp_error(c->w, CMD_ERR_OOM);
         return;
     }
-    size_t n = q.count == 0 || g.used < (uint64_t)q.count ? g.used
-                                                          : (size_t)q.count;
+    size_t n =
+        q.count == 0 || g.used < (uint64_t)q.count ? g.used : (size_t)q.count;
     if (q.sort != SORT_NONE && g.used > 1)
         qsort(g.p, g.used, sizeof(*g.p),
               q.sort == SORT_ASC ? cmp_asc : cmp_desc);
@@ -451,8 +449,7 @@ static int keys_radius(const resp_arg *argv, size_t argc, size_t base,
     for (size_t i = base; i < argc; i++) {
         const resp_arg *a = &argv[i];
         bool has_arg = i + 1 < argc;
-        if ((cmd_arg_is(a, "store") || cmd_arg_is(a, "storedist")) &&
-            has_arg) {
+        if ((cmd_arg_is(a, "store") || cmd_arg_is(a, "storedist")) && has_arg) {
             store = i + 1;
             i++;
         } else if (cmd_arg_is(a, "count") && has_arg) {

@@ -256,13 +256,16 @@ static void test_shapes(void **state)
 {
     (void)state;
     double d;
-    geo_shape circle = {.type = GEO_CIRCLE, .xy = {0, 0}, .conversion = 1000,
-                        .radius = 112};
+    geo_shape circle = {
+        .type = GEO_CIRCLE, .xy = {0, 0}, .conversion = 1000, .radius = 112};
     assert_true(geo_in_shape(&circle, 1, 0, &d)); /* ~111.2 km */
     assert_true(fabs(d - geo_distance(0, 0, 1, 0)) == 0);
     assert_false(geo_in_shape(&circle, 0.72, 0.72, &d)); /* ~113 km */
-    geo_shape box = {.type = GEO_BOX, .xy = {0, 0}, .conversion = 1000,
-                     .width = 224, .height = 50};
+    geo_shape box = {.type = GEO_BOX,
+                     .xy = {0, 0},
+                     .conversion = 1000,
+                     .width = 224,
+                     .height = 50};
     assert_true(geo_in_shape(&box, 1, 0, &d));
     assert_false(geo_in_shape(&box, 0, 0.3, &d)); /* 33 km north */
     assert_true(geo_in_shape(&box, 0.9, 0.2, &d));
