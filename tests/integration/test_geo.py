@@ -16,7 +16,7 @@ import itertools
 import random
 import unittest
 
-from fcserver import RawClient, fast_cache_only
+from fcserver import RawClient, fast_cache_only, is_redis
 from pairutil import PairTestCase
 from persistutil import PersistCase, dump, pipeline
 
@@ -168,6 +168,22 @@ class TestGeoAddRead(GeoCase):
         for proto in (2, 3):
             self.hello(proto)
             self.cmp(cmds)
+
+    def test_many_in_one_call(self):
+        """One GEOADD with many points (past the on-stack argument room),
+        and one that fails on its last point (nothing added)."""
+        rnd = random.Random(11)
+        pts = random_points(rnd, 60, 20)
+        args = ["GEOADD", "big", "CH"]
+        for m, x, y in pts:
+            args += [x, y, m]
+        bad = ["GEOADD", "big2"] + args[3:] + ["1", "91", "last"]
+        for proto in (2, 3):
+            self.hello(proto)
+            self.cmp([["DEL", "big", "big2"], args, args, bad,
+                      ["EXISTS", "big2"],
+                      ["ZRANGE", "big", 0, -1, "WITHSCORES"],
+                      ["GEOPOS", "big"] + [m for m, _, _ in pts]])
 
     def test_errors(self):
         cmds = [["GEOADD", "k", "1", "2"],
@@ -429,9 +445,18 @@ class TestGeoStore(GeoCase):
         return [["EXISTS", dst], ["TYPE", dst],
                 ["ZRANGE", dst, 0, -1, "WITHSCORES"]]
 
+    def exclusive_sections(self):
+        """fast-cache's count of commands run with the other workers
+        parked (None against a reference redis-server)."""
+        if is_redis():
+            return None
+        with self.fc.client() as r:
+            return r.info("stats")["exclusive_sections"]
+
     def test_store_forms(self):
         rnd = random.Random(9)
         members = [m for m, _, _ in self.pts]
+        before = self.exclusive_sections()
         for proto in (2, 3):
             self.hello(proto)
             cmds = []
@@ -461,6 +486,11 @@ class TestGeoStore(GeoCase):
                 cmds.append(c + cnt + srt)
                 cmds += self.stored(dst)
             self.cmp(cmds)
+        if before is not None:
+            # destinations on other workers than the source's: those
+            # commands ran as exclusive sections (atomic across workers;
+            # a pipelined run of them shares one section)
+            self.assertGreater(self.exclusive_sections() - before, 0)
 
     def test_empty_missing_wrongtype_self(self):
         cmds = [["SET", "d1", "a string"], ["LPUSH", "d2", "x"],
