@@ -116,13 +116,17 @@ bool geo_decode(const geo_range *lon_r, const geo_range *lat_r, geo_hash h,
 }
 
 /* Redis casts the score with (uint64_t); that conversion is undefined
- * outside [0, 2^64) in C, so those cases are spelled out as x86-64 does
- * them (scores a geo command never wrote, on a plain sorted set). */
+ * outside [0, 2^64) in C, so those cases are spelled out as gcc's x86-64
+ * code does them (redis-server 7.0.15 here: 1e20 and 2^64 decode as 0,
+ * -1 as all ones, -1e30 as the top bit alone). Only scores no geo command
+ * wrote, on a plain sorted set, get there. */
 static uint64_t score_bits(double s)
 {
     if (s >= 0 && s < 18446744073709551616.0)
         return (uint64_t)s;
-    if (s < 0 && s > -9223372036854775808.0)
+    if (s >= 18446744073709551616.0)
+        return 0;
+    if (s > -9223372036854775808.0)
         return (uint64_t)(int64_t)s;
     return 0x8000000000000000ULL;
 }

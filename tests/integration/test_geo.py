@@ -185,6 +185,22 @@ class TestGeoAddRead(GeoCase):
                       ["ZRANGE", "big", 0, -1, "WITHSCORES"],
                       ["GEOPOS", "big"] + [m for m, _, _ in pts]])
 
+    def test_plain_zset_scores(self):
+        """Scores GEOADD never writes (negative, past 52 bits, past 2^64)
+        decode as Redis's (uint64_t) cast of them does."""
+        cmds = [["ZADD", "z", "-1", "a", "1e20", "b", "5", "c",
+                 "4503599627370496", "d", "9007199254740992", "e", "1.5", "f",
+                 "-1e30", "g", "18446744073709551616", "h", "9.3e18", "i",
+                 "inf", "j", "-inf", "k", "0", "l"]]
+        ms = list("abcdefghijkl")
+        cmds += [["GEOPOS", "z"] + ms, ["GEOHASH", "z"] + ms]
+        cmds += [["GEODIST", "z", x, y, "km"] for x in ms for y in ms[:4]]
+        cmds += [["GEOSEARCH", "z", "FROMMEMBER", x, "BYRADIUS", "20000",
+                  "km", "WITHHASH", "WITHCOORD"] for x in ms]
+        for proto in (2, 3):
+            self.hello(proto)
+            self.cmp(cmds)
+
     def test_errors(self):
         cmds = [["GEOADD", "k", "1", "2"],
                 ["GEOADD", "k", "1", "2", "m", "3"],
