@@ -9,8 +9,10 @@
  * of the sorted set, walked in order, and every member in it is decoded
  * and kept when it lies within the radius or box. COUNT sorts by distance
  * and keeps the nearest; ANY stops the walk once COUNT members are kept.
- * The sort is stable (as glibc's qsort, a merge sort, is for Redis): equal
- * distances keep the walk's order.
+ * Sorting all results is stable (as glibc's qsort, a merge sort, is for
+ * Redis): equal distances keep the walk's order; sorting only the first
+ * COUNT is Redis's partial quicksort, swap for swap (see partial_sort), so
+ * ties come out in Redis's order there too.
  *
  * STORE / STOREDIST / GEOSEARCHSTORE build the result as a new sorted set
  * (scores: the geohash, or the distance in the query's unit) and set it
@@ -292,6 +294,121 @@ static int cmp_desc(const void *a, const void *b)
     return x->seq > y->seq ? 1 : -1;
 }
 
+/* --- the partial sort of COUNT n < results ---
+ *
+ * Redis sorts only the first n there, with its pqsort: Bentley and
+ * McIlroy's quicksort (median of three, of nine past 40 elements;
+ * insertion sort below 7; elements equal to the pivot gathered at the
+ * ends and swapped to the middle) that skips every partition holding none
+ * of the ranks asked for. It is not stable: among equal distances, which
+ * members come first (and which make the cut) follow from its swaps, so
+ * they are reproduced swap for swap here. Comparisons by distance alone,
+ * as Redis's sort_gp_asc / sort_gp_desc. */
+
+typedef int (*gp_cmp)(const geo_point *, const geo_point *);
+
+static int dist_asc(const geo_point *x, const geo_point *y)
+{
+    return x->dist > y->dist ? 1 : x->dist == y->dist ? 0 : -1;
+}
+
+static int dist_desc(const geo_point *x, const geo_point *y)
+{
+    return -dist_asc(x, y);
+}
+
+static void gp_swap(geo_point *a, geo_point *b)
+{
+    geo_point t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void gp_vecswap(geo_point *a, geo_point *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        gp_swap(a + i, b + i);
+}
+
+static geo_point *med3(geo_point *a, geo_point *b, geo_point *c, gp_cmp cmp)
+{
+    return cmp(a, b) < 0 ? (cmp(b, c) < 0 ? b : (cmp(a, c) < 0 ? c : a))
+                         : (cmp(b, c) > 0 ? b : (cmp(a, c) < 0 ? a : c));
+}
+
+/* Puts the elements of ranks [lo, hi] (pointers into the whole array) of
+ * a[0..n) in their sorted places. */
+static void partial_sort(geo_point *a, size_t n, gp_cmp cmp,
+                         const geo_point *lo, const geo_point *hi)
+{
+    for (;;) {
+        if (n < 7) {
+            for (geo_point *pm = a + 1; pm < a + n; pm++)
+                for (geo_point *pl = pm; pl > a && cmp(pl - 1, pl) > 0; pl--)
+                    gp_swap(pl, pl - 1);
+            return;
+        }
+        geo_point *pm = a + n / 2;
+        if (n > 7) {
+            geo_point *pl = a, *pn = a + n - 1;
+            if (n > 40) {
+                size_t d = n / 8;
+                pl = med3(pl, pl + d, pl + 2 * d, cmp);
+                pm = med3(pm - d, pm, pm + d, cmp);
+                pn = med3(pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = med3(pl, pm, pn, cmp);
+        }
+        gp_swap(a, pm);
+        geo_point *pa = a + 1, *pb = a + 1, *pc = a + n - 1, *pd = pc;
+        int r;
+        for (;;) {
+            while (pb <= pc && (r = cmp(pb, a)) <= 0) {
+                if (r == 0)
+                    gp_swap(pa++, pb);
+                pb++;
+            }
+            while (pb <= pc && (r = cmp(pc, a)) >= 0) {
+                if (r == 0)
+                    gp_swap(pc, pd--);
+                pc--;
+            }
+            if (pb > pc)
+                break;
+            gp_swap(pb++, pc--);
+        }
+        geo_point *pn = a + n;
+        size_t k = (size_t)(pa - a) < (size_t)(pb - pa) ? (size_t)(pa - a)
+                                                        : (size_t)(pb - pa);
+        gp_vecswap(a, pb - k, k);
+        size_t right = (size_t)(pd - pc), tail = (size_t)(pn - pd) - 1;
+        gp_vecswap(pb, pn - (right < tail ? right : tail),
+                   right < tail ? right : tail);
+        /* the smaller side, then the greater one, each only when it
+         * holds a rank asked for */
+        size_t less = (size_t)(pb - pa);
+        if (less > 1 &&
+            !((lo < a && hi < a) || (lo >= a + less && hi >= a + less)))
+            partial_sort(a, less, cmp, lo, hi);
+        if (right <= 1)
+            return;
+        a = pn - right;
+        n = right;
+        if ((lo < a && hi < a) || (lo >= a + n && hi >= a + n))
+            return;
+    }
+}
+
+static void sort_points(geo_points *g, int sort, size_t n)
+{
+    if (n == g->used) /* all of them: glibc's qsort, a stable merge sort */
+        qsort(g->p, g->used, sizeof(*g->p),
+              sort == SORT_ASC ? cmp_asc : cmp_desc);
+    else
+        partial_sort(g->p, g->used, sort == SORT_ASC ? dist_asc : dist_desc,
+                     g->p, g->p + n - 1);
+}
+
 static void reply_points(cmd_ctx *c, const geo_req *q, geo_points *g, size_t n)
 {
     size_t opts = (size_t)q->withdist + q->withcoord + q->withhash;
@@ -398,8 +515,7 @@ static void georadius_generic(cmd_ctx *c, size_t srcidx, unsigned flags)
     size_t n =
         q.count == 0 || g.used < (uint64_t)q.count ? g.used : (size_t)q.count;
     if (q.sort != SORT_NONE && g.used > 1)
-        qsort(g.p, g.used, sizeof(*g.p),
-              q.sort == SORT_ASC ? cmp_asc : cmp_desc);
+        sort_points(&g, q.sort, n);
     if (q.storeidx)
         store_points(c, &q, &g, n);
     else

@@ -339,6 +339,35 @@ class TestGeoSearch(GeoCase):
             self.hello(proto)
             self.cmp([self.random_search(rnd) for _ in range(1500)])
 
+    def test_ties(self):
+        """Members sharing positions: equal distances. A full sort keeps
+        the walk's order (stable, as glibc's qsort); COUNT below the
+        number found is Redis's partial quicksort, whose swaps decide the
+        order of ties and which of them make the cut."""
+        for n, spots in ((80, 12), (300, 7), (45, 45), (6, 2), (150, 150)):
+            rnd = random.Random(n)
+            xy = [(lon(rnd, 12, 14), lat(rnd, 37, 39)) for _ in range(spots)]
+            pts = [("t%d" % i,) + rnd.choice(xy) for i in range(n)]
+            self.cmp([["DEL", "t"]])
+            self.add_points("t", pts)
+            cmds = []
+            for count in (1, 2, 3, 6, 7, 8, 13, 40, 41, 42, n - 1, n, n + 1):
+                for opts in ([], ["ASC"], ["DESC"], ["ANY", "ASC"]):
+                    if count < 1:
+                        continue
+                    for frm in (["FROMLONLAT", "13", "38"],
+                                ["FROMMEMBER", "t0"]):
+                        cmds.append(["GEOSEARCH", "t"] + frm +
+                                    ["BYRADIUS", "400", "km", "COUNT",
+                                     str(count)] + opts)
+                    cmds.append(["GEOSEARCHSTORE", "dst", "t", "FROMMEMBER",
+                                 "t1", "BYBOX", "500", "500", "km", "COUNT",
+                                 str(count), "STOREDIST"] + opts)
+                    cmds.append(["ZRANGE", "dst", 0, -1, "WITHSCORES"])
+            cmds += [["GEOSEARCH", "t", "FROMLONLAT", "13", "38", "BYRADIUS",
+                      "400", "km"] + o for o in ([], ["ASC"], ["DESC"])]
+            self.cmp(cmds)
+
     def test_edges(self):
         """Searches at the coordinate limits and across the antimeridian:
         the results are not empty (the test has something to compare)."""
