@@ -86,5 +86,6 @@ void cmd_flushdb(cmd_ctx *c); /* also FLUSHALL */
 #include "commands/t_list.h"
 #include "commands/t_set.h"
 #include "commands/t_zset.h"
+#include "commands/t_geo.h"
 
 #endif /* FC_CMD_FNS_H */

@@ -139,6 +139,8 @@ static const cmd_def table[] = {
 #include "commands/t_zset_table.inc"
     /* bitmaps and HyperLogLog */
 #include "commands/t_bits_table.inc"
+    /* geo (on sorted sets) */
+#include "commands/t_geo_table.inc"
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

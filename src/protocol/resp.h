@@ -101,6 +101,9 @@ void resp_set(resp_writer *w, size_t n);     /* ~n (3) or *n (2) */
 void resp_push(resp_writer *w, size_t n);    /* >n (3) or *n (2): out-of-band
                                                 data (pub/sub messages) */
 void resp_double(resp_writer *w, double d);  /* ,d (3) or bulk (2) */
+/* A double the caller formatted (Redis's "human" long doubles, GEOPOS's
+ * coordinates): ,s (3) or bulk s (2). */
+void resp_double_text(resp_writer *w, const char *s, size_t n);
 void resp_bool(resp_writer *w, int b);       /* #t/#f (3) or :1/:0 (2) */
 void resp_verbatim(resp_writer *w, const char *fmt3, const void *p,
                    size_t n); /* =n fmt:p (3) or bulk (2) */

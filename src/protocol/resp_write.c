@@ -279,6 +279,14 @@ void resp_double(resp_writer *w, double d)
         resp_bulk(w, s, n);
 }
 
+void resp_double_text(resp_writer *w, const char *s, size_t n)
+{
+    if (w->proto >= 3)
+        put_line(w, ',', s, n);
+    else
+        resp_bulk(w, s, n);
+}
+
 void resp_bool(resp_writer *w, int b)
 {
     if (w->proto >= 3)

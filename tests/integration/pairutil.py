@@ -20,11 +20,13 @@ def redis_path():
 
 
 class PairTestCase(unittest.TestCase):
+    fc_threads = 2  # fast-cache's --threads (a class may want more workers)
+
     @classmethod
     def setUpClass(cls):
         if not redis_path():
             raise unittest.SkipTest("no redis-server on PATH to compare with")
-        cls.fc = Server(threads=None if is_redis() else 2)
+        cls.fc = Server(threads=None if is_redis() else cls.fc_threads)
         cls.fc.start()
         cls.ref = Server()
         cls.ref.path = redis_path()

@@ -145,6 +145,17 @@ static const want redis7[] = {
     {"pfadd", -2, W | F, 1, 1, 1},
     {"pfcount", -2, R, 1, -1, 1},
     {"pfmerge", -2, W, 1, -1, 1},
+    /* geo, from redis-server 7.0.15's COMMAND INFO */
+    {"geoadd", -5, W, 1, 1, 1},
+    {"geodist", -4, R, 1, 1, 1},
+    {"geohash", -2, R, 1, 1, 1},
+    {"geopos", -2, R, 1, 1, 1},
+    {"geosearch", -7, R, 1, 1, 1},
+    {"geosearchstore", -8, W, 1, 2, 1},
+    {"georadius", -6, W, 1, 1, 1},
+    {"georadius_ro", -6, R, 1, 1, 1},
+    {"georadiusbymember", -5, W, 1, 1, 1},
+    {"georadiusbymember_ro", -5, R, 1, 1, 1},
 };
 #define NWANT (sizeof(redis7) / sizeof(redis7[0]))
 

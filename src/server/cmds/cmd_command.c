@@ -44,6 +44,8 @@ static size_t categories(const cmd_def *d, unsigned sflags,
         out[n++] = "@bitmap";
     else if (d->group && !strcmp(d->group, "hyperloglog"))
         out[n++] = "@hyperloglog";
+    else if (d->group && !strcmp(d->group, "geo"))
+        out[n++] = "@geo";
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
     if (sflags & SRV_CMD_BLOCK)
         out[n++] = "@blocking";
