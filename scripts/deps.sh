@@ -10,6 +10,7 @@ PACKAGES=(
   liblz4-dev         # replication (FCRP) frame compression
   liburing-dev       # io_uring event loop
   libinih-dev        # config file parsing
+  libmicrohttpd-dev  # the Prometheus endpoint (--metrics-bind)
   libcmocka-dev      # unit tests
   libhiredis-dev     # C integration tests and the embedded-vs-redis bench
   libglib2.0-dev uthash-dev libck-dev # in-process peers in fast-cache-bench only

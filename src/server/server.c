@@ -18,6 +18,7 @@
 #include "server/blocking.h"
 #include "server/config/log.h"
 #include "server/lazyfree.h"
+#include "server/metrics/metrics.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/replication.h"
@@ -152,6 +153,8 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
             return -1;
     }
     if (srv_listen_steer(s, err, errlen))
+        return -1;
+    if (srv_metrics_open(s, err, errlen))
         return -1;
     return srv_repl_init(s, err, errlen);
 }
@@ -308,6 +311,13 @@ int srv_run(srv_server *s)
         s->workers[i].started = true;
     }
     if (rc == 0) {
+        char err[512];
+        if (srv_metrics_start(s, err, sizeof(err))) {
+            srv_warning("%s", err);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
         /* With persistence, the workers already answer (-LOADING for data
          * commands) while the data loads; "Ready" means the data is in. */
         if (s->cfg.persistence.enabled && load_data(s)) {
@@ -322,6 +332,8 @@ int srv_run(srv_server *s)
             wait_for_stop(s, &set);
         }
     }
+    /* Before anything it reads goes away (persistence, replication). */
+    srv_metrics_stop(s);
     atomic_store(&s->stop, 1);
     for (uint32_t i = 0; i < s->nworkers; i++)
         srv_worker_wake(&s->workers[i]);
@@ -343,6 +355,7 @@ void srv_destroy(srv_server *s)
         ps_close(s->ps);
         s->ps = NULL;
     }
+    srv_metrics_free(s);
     srv_repl_destroy(s);
     for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
         srv_worker_destroy(&s->workers[i]);

@@ -113,6 +113,9 @@ typedef struct srv_server {
     struct srv_blk *blk;
     _Atomic uint64_t blk_waiting;
     struct srv_pubsub *pubsub; /* pub/sub registry and inboxes (pubsub.h) */
+    /* The Prometheus endpoint and the stats log (metrics/metrics.h); NULL
+     * when both are off. */
+    struct srv_metrics *metrics;
     _Atomic uint64_t flush_gen;
 } srv_server;
 
