@@ -194,6 +194,35 @@ class TestMetrics(ServerTestCase):
         self.assertLessEqual(q["0.5"], q["0.99"])
         self.assertLessEqual(q["0.99"], q["0.999"])
 
+    def test_latency_histogram_reads_the_same_buckets(self):
+        self.load(n_set=200, n_hit=50, n_miss=0)
+        s = self.scrape()
+        c = self.raw()
+        reply = c.call("LATENCY", "HISTOGRAM", "set", "GET", "nosuchcmd")
+        got = dict(zip(reply[0::2], reply[1::2]))
+        self.assertEqual(sorted(got), [b"get", b"set"])
+        h = "fastcache_command_latency_seconds_bucket"
+        for name, entry in got.items():
+            cmd = name.decode()
+            e = dict(zip(entry[0::2], entry[1::2]))
+            calls = get(s, "fastcache_commands_total", cmd=cmd)
+            self.assertEqual(e[b"calls"], calls)
+            pairs = list(zip(e[b"histogram_usec"][0::2],
+                             e[b"histogram_usec"][1::2]))
+            self.assertTrue(pairs)
+            self.assertEqual(pairs[-1][1], calls)
+            for usec, cum in pairs:
+                self.assertEqual(usec & (usec - 1), 0, usec)  # a power of 2
+                le = "+Inf" if usec >= 1 << 25 else "%.6f" % (usec / 1e6)
+                self.assertEqual(get(s, h, cmd=cmd, le=le), cum, (cmd, usec))
+        # Every command that ran, when none is named (LATENCY included).
+        everything = c.call("LATENCY", "HISTOGRAM")
+        self.assertIn(b"latency", everything[0::2])
+        self.assertIn(b"set", everything[0::2])
+        self.assertTrue(c.call("LATENCY", "LATEST").startswith("ERR "))
+        self.assertTrue(c.call("LATENCY", "nope").startswith(
+            "ERR unknown subcommand 'nope'"))
+
     def test_connections(self):
         extra = [self.raw() for _ in range(5)]
         for c in extra:
