@@ -10,6 +10,7 @@ workers, so every figure is a sum over workers and keys live on all four.
 import math
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -379,6 +380,57 @@ class TestMetricsFreshServer(ServerTestCase):
         self.assertEqual(get(s, "fastcache_keys_with_expiry"), 1)
         self.assertEqual(self.r.dbsize(), 1)
         self.assertEqual(self.r.info("keyspace")["db0"]["expires"], 1)
+
+
+@fast_cache_only
+class TestMetricsPersistence(unittest.TestCase):
+    """The WAL and snapshot families read ps_info_get, as INFO does."""
+
+    def test_wal_and_snapshot_counters(self):
+        d = tempfile.mkdtemp(prefix="fc-metrics-")
+        self.addCleanup(shutil.rmtree, d, True)  # after the server stops
+        mport = fcserver.free_port()
+        srv = Server(threads=2, extra_args=[
+            "--data-dir", d, "--metrics-bind", "127.0.0.1:%d" % mport,
+            "--replication-bind", "127.0.0.1:%d" % fcserver.free_port()])
+        srv.start()
+        self.addCleanup(srv.stop_and_check)
+        url = "http://127.0.0.1:%d/metrics" % mport
+
+        def scrape():
+            with urllib.request.urlopen(url, timeout=10) as r:
+                return parse(r.read().decode())[0]
+
+        r = srv.client()
+        self.addCleanup(r.close)
+        s0 = scrape()
+        for i in range(100):
+            r.set("p:%d" % i, "v")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the writer thread's pace
+            s = scrape()
+            info = r.info("persistence")
+            if get(s, "fastcache_wal_records_written_total") - \
+                    get(s0, "fastcache_wal_records_written_total") >= 100 \
+                    and info["wal_queued_records"] == 0:
+                break
+            time.sleep(0.05)
+        self.assertEqual(get(s, "fastcache_wal_records_written_total") -
+                         get(s0, "fastcache_wal_records_written_total"), 100)
+        self.assertEqual(get(s, "fastcache_wal_records_written_total"),
+                         info["wal_records_written"])
+        self.assertEqual(get(s, "fastcache_wal_written_bytes_total"),
+                         info["wal_bytes_written"])
+        saves = get(s, "fastcache_snapshots_total")
+        self.assertEqual(saves, info["rdb_saves"])
+        r.save()
+        s = scrape()
+        self.assertEqual(get(s, "fastcache_snapshots_total"), saves + 1)
+        self.assertEqual(get(s, "fastcache_snapshot_last_keys"), 100)
+        self.assertEqual(get(s, "fastcache_snapshot_in_progress"), 0)
+        # A primary with no replica: its offset is INFO's.
+        self.assertEqual(get(s, "fastcache_repl_offset"),
+                         r.info("replication")["master_repl_offset"])
 
 
 def run_briefly(args):

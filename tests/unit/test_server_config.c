@@ -164,6 +164,8 @@ static void test_shipped_example(void **state)
     assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
     assert_false(f->cfg.persistence.enabled);
     assert_true(f->cfg.activedefrag);
+    assert_null(f->cfg.metrics_bind); /* "" = off */
+    assert_int_equal(f->cfg.stats_log_interval_ms, 0);
     /* Its [replication] section spells out the defaults, and they pass the
      * checks once replication is turned on. */
     assert_false(f->cfg.replication.enabled);
