@@ -18,7 +18,6 @@
 #include "server/blocking.h"
 #include "server/config/log.h"
 #include "server/lazyfree.h"
-#include "server/metrics/metrics.h"
 #include "server/multi.h"
 #include "server/pubsub.h"
 #include "server/replication.h"

@@ -32,17 +32,9 @@
 
 struct srv_server;
 
-/* Binds the endpoint when cfg.metrics_bind is set (so a bad address or a
- * port in use fails the start with a message naming it). 0, or -1 with
- * err. Nothing to do (0) when the endpoint is off. */
-int srv_metrics_open(struct srv_server *s, char *err, size_t errlen);
-/* Starts the HTTP daemon on the bound socket and the stats log thread when
- * stats_log_interval_ms > 0. 0, or -1 with err (nothing left running). */
-int srv_metrics_start(struct srv_server *s, char *err, size_t errlen);
-/* Stops both (joins their threads); before the workers' state goes away. */
-void srv_metrics_stop(struct srv_server *s);
-/* Frees what open/start left (safe when never opened). */
-void srv_metrics_free(struct srv_server *s);
+/* srv_metrics_open / _start / _stop / _free, the hooks the process calls,
+ * are declared in server.h (the core cannot include this folder's headers:
+ * scripts/check_layers.py) and defined in http.c. */
 
 /* The Prometheus text exposition format 0.0.4 of the whole server, appended
  * to out (out->oom on failure). */
@@ -57,7 +49,7 @@ typedef struct srv_metrics_totals {
 } srv_metrics_totals;
 void srv_metrics_totals_get(struct srv_server *s, srv_metrics_totals *t);
 
-/* The stats log thread (statslog.c): started and stopped by the above. */
+/* The stats log thread (statslog.c): srv_metrics_start / _stop run it. */
 struct srv_statslog;
 int srv_statslog_start(struct srv_server *s, struct srv_statslog **out,
                        char *err, size_t errlen);
