@@ -450,6 +450,12 @@ class TestMetricsConfig(unittest.TestCase):
             self.assertEqual(p.returncode, 2, (v, out))
             self.assertIn("--metrics-bind", out)
 
+    def test_help_names_the_flags(self):
+        p = run_briefly(["--help"])
+        self.assertEqual(p.returncode, 0)
+        self.assertIn(b"--metrics-bind ADDR:PORT", p.stdout)
+        self.assertIn(b"--stats-log-interval-ms MS", p.stdout)
+
     def test_port_in_use_stops_the_start(self):
         held = socket.socket()
         self.addCleanup(held.close)
