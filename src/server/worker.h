@@ -61,6 +61,27 @@ static inline unsigned srv_lat_bucket(uint64_t ns)
     return k < SRV_LAT_BUCKETS - 1 ? k : SRV_LAT_BUCKETS - 1;
 }
 
+/* The bucket holding quantile q (in 1/10000: 9900 = p99) of the counts
+ * lat[] (not cumulative): the first whose cumulative count reaches
+ * ceil(q * total). -1 when lat is empty. For INFO latencystats and
+ * /metrics' quantiles: a log2 histogram knows a quantile only to its
+ * bucket's upper bound. */
+static inline int srv_lat_quantile(const uint64_t *lat, uint64_t q)
+{
+    uint64_t total = 0, cum = 0;
+    for (int b = 0; b < SRV_LAT_BUCKETS; b++)
+        total += lat[b];
+    if (!total)
+        return -1;
+    uint64_t need = (total * q + 9999) / 10000;
+    for (int b = 0; b < SRV_LAT_BUCKETS; b++) {
+        cum += lat[b];
+        if (cum >= need && cum)
+            return b;
+    }
+    return SRV_LAT_BUCKETS - 1;
+}
+
 /* Per-command counters of one worker; summed by INFO commandstats and
  * /metrics (metrics/metrics.h). Written by the worker only (relaxed,
  * plain load + store), read by any thread with relaxed loads: a reader

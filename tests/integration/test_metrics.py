@@ -216,6 +216,19 @@ class TestMetrics(ServerTestCase):
                 self.assertEqual(usec & (usec - 1), 0, usec)  # a power of 2
                 le = "+Inf" if usec >= 1 << 25 else "%.6f" % (usec / 1e6)
                 self.assertEqual(get(s, h, cmd=cmd, le=le), cum, (cmd, usec))
+        # INFO latencystats: each percentile is the upper bound (in us) of
+        # the first bucket whose cumulative count reaches it.
+        text = c.call("INFO", "latencystats").decode()
+        line = [l for l in text.split("\r\n")
+                if l.startswith("latency_percentiles_usec_set:")][0]
+        got_p = dict(kv.split("=") for kv in line.split(":")[1].split(","))
+        set_calls = get(s, "fastcache_commands_total", cmd="set")
+        ups = sorted((float(dict(k[1])["le"]), v) for k, v in s.items()
+                     if k[0] == h and dict(k[1])["cmd"] == "set")
+        for name, q in (("p50", 0.5), ("p99", 0.99), ("p99.9", 0.999)):
+            need = math.ceil(set_calls * q)
+            le = next(u for u, cum in ups if cum >= need)
+            self.assertEqual(float(got_p[name]), round(le * 1e6), name)
         # Every command that ran, when none is named (LATENCY included).
         everything = c.call("LATENCY", "HISTOGRAM")
         self.assertIn(b"latency", everything[0::2])

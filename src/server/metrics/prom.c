@@ -186,27 +186,18 @@ static void commands(srv_server *s, fc_buf *b)
         out(b, "%s_count{cmd=\"%s\"} %llu\n", h, name,
             (unsigned long long)cum);
     }
-    uint64_t total = 0;
-    for (int i = 0; i < SRV_LAT_BUCKETS; i++)
-        total += merged[i];
     family(b, "fastcache_command_latency_quantile_seconds", "gauge",
            "Upper bound of the latency bucket holding the quantile, over "
            "every command since start (NaN before the first command).");
     static const struct {
         const char *label;
-        uint64_t per_mille_x10; /* the quantile in 1/10000 */
+        uint64_t q; /* in 1/10000 */
     } qs[] = {{"0.5", 5000}, {"0.99", 9900}, {"0.999", 9990}};
     for (size_t q = 0; q < sizeof(qs) / sizeof(qs[0]); q++) {
         char le[32] = "NaN";
-        /* The smallest bucket whose cumulative count reaches q * total. */
-        uint64_t need = (total * qs[q].per_mille_x10 + 9999) / 10000, cum = 0;
-        for (int i = 0; total && i < SRV_LAT_BUCKETS; i++) {
-            cum += merged[i];
-            if (cum >= need && cum) {
-                bucket_le(le, sizeof(le), i);
-                break;
-            }
-        }
+        int at = srv_lat_quantile(merged, qs[q].q);
+        if (at >= 0)
+            bucket_le(le, sizeof(le), at);
         out(b, "fastcache_command_latency_quantile_seconds{quantile=\"%s\"} "
                "%s\n",
             qs[q].label, le);
