@@ -86,8 +86,25 @@ static int init_chans(srv_server *s, char *err, size_t errlen)
     return -1;
 }
 
+/* The signals the main thread takes with sigwait (srv_run). */
+static void shutdown_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGUSR1);
+}
+
 int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
 {
+    /* Blocked before any thread starts, here already: srv_init starts the
+     * replication hub's thread, which would otherwise take a SIGTERM with
+     * its default action (the process dies, exit -15, instead of shutting
+     * down). Every thread inherits the mask; only srv_run's sigwait takes
+     * them. */
+    sigset_t set;
+    shutdown_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     memset(s, 0, sizeof(*s));
     s->cfg = *cfg; /* the strings now belong to s */
     /* Before any worker times a command (util/tsc.h). */
@@ -288,11 +305,8 @@ static void wait_for_stop(srv_server *s, const sigset_t *set)
 int srv_run(srv_server *s)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    /* Workers inherit the mask: only this thread takes the signals. */
+    shutdown_signals(&set);
+    /* Blocked by srv_init already; again for a caller that did not. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     s->main_thread = pthread_self();
     int rc = 0;

@@ -416,6 +416,11 @@ class TestMetricsPersistence(unittest.TestCase):
 
         r = srv.client()
         self.addCleanup(r.close)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # PING answers while loading
+            if r.info("persistence")["loading"] == 0:
+                break
+            time.sleep(0.05)
         s0 = scrape()
         for i in range(100):
             r.set("p:%d" % i, "v")
