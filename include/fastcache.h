@@ -342,6 +342,22 @@ int fc_store_set_maxmemory(fc_store *s, size_t bytes);
 /* Keys evicted for memory so far. */
 uint64_t fc_store_evicted(fc_store *s);
 
+/* The store's figures that the server reports too, from the same engine
+ * counters (INFO keyspace and memory, /metrics' fastcache_keys,
+ * fastcache_keys_with_expiry, fastcache_memory_*_bytes,
+ * fastcache_evicted_keys_total): keys, keys with a TTL, memory held by the
+ * data as maxmemory counts it, its peak, the limit (0 = none), evictions.
+ * Per-command counts and latencies are the server's (it times the
+ * commands); the library runs none. */
+typedef struct fc_stats {
+    uint64_t keys, expires;
+    uint64_t used_memory, peak_memory, maxmemory;
+    uint64_t evicted;
+} fc_stats;
+/* Fills *out, every shard locked in turn (a consistent figure per shard,
+ * not one cut of the whole store). FC_EINVAL on NULL. */
+int fc_store_stats(fc_store *s, fc_stats *out);
+
 /* One level of the default policy (FC_POLICY_CLOCK), as INFO's # Tiers
  * reports it: keys at the level now, its capacity (the option as divided
  * among the shards), hits (accessed bits the eviction hand found on the

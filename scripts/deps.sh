@@ -10,6 +10,7 @@ PACKAGES=(
   liblz4-dev         # replication (FCRP) frame compression
   liburing-dev       # io_uring event loop
   libinih-dev        # config file parsing
+  libmicrohttpd-dev  # the Prometheus endpoint (--metrics-bind)
   libcmocka-dev      # unit tests
   libhiredis-dev     # C integration tests and the embedded-vs-redis bench
   liblua5.1-0-dev lua-cjson-dev lua-bitop-dev # scripting (EVAL): Lua 5.1, cjson, bit

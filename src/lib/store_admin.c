@@ -238,3 +238,25 @@ uint64_t fc_store_evicted(fc_store *s)
 {
     return s ? atomic_load(&s->budget->evicted) : 0;
 }
+
+int fc_store_stats(fc_store *s, fc_stats *out)
+{
+    if (!s || !out)
+        return FC_EINVAL;
+    memset(out, 0, sizeof(*out));
+    /* The figures pubstats.c publishes for a server's worker, read the
+     * same way (eng_len, eng_expires_count, eng_memory per shard). */
+    for (uint32_t i = 0; i < s->nshards; i++) {
+        lib_lock_acquire(&s->shards[i].lock);
+        out->keys += eng_len(s->shards[i].eng);
+        out->expires += eng_expires_count(s->shards[i].eng);
+        out->used_memory += eng_memory(s->shards[i].eng);
+        lib_lock_release(&s->shards[i].lock);
+    }
+    out->peak_memory = eng_budget_peak(s->budget);
+    if (out->peak_memory < out->used_memory)
+        out->peak_memory = out->used_memory;
+    out->maxmemory = atomic_load(&s->budget->limit);
+    out->evicted = atomic_load(&s->budget->evicted);
+    return FC_OK;
+}

@@ -104,6 +104,7 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     uint64_t t1 = mono_ns();
     w->exec_mark_ns = t1;
     stat_add(&st->nsec, t1 - t0);
+    stat_add(&st->lat[srv_lat_bucket(t1 - t0)], 1);
     stat_add(&st->calls, 1);
     stat_add(&w->stat_cmds, 1);
     if (wr->out->len > before) {

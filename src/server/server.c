@@ -87,8 +87,25 @@ static int init_chans(srv_server *s, char *err, size_t errlen)
     return -1;
 }
 
+/* The signals the main thread takes with sigwait (srv_run). */
+static void shutdown_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGUSR1);
+}
+
 int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
 {
+    /* Blocked before any thread starts, here already: srv_init starts the
+     * replication hub's thread, which would otherwise take a SIGTERM with
+     * its default action (the process dies, exit -15, instead of shutting
+     * down). Every thread inherits the mask; only srv_run's sigwait takes
+     * them. */
+    sigset_t set;
+    shutdown_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     memset(s, 0, sizeof(*s));
     s->cfg = *cfg; /* the strings now belong to s */
     /* Before any worker times a command (util/tsc.h). */
@@ -157,6 +174,8 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
             return -1;
     }
     if (srv_listen_steer(s, err, errlen))
+        return -1;
+    if (srv_metrics_open(s, err, errlen))
         return -1;
     return srv_repl_init(s, err, errlen);
 }
@@ -291,11 +310,8 @@ static void wait_for_stop(srv_server *s, const sigset_t *set)
 int srv_run(srv_server *s)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    /* Workers inherit the mask: only this thread takes the signals. */
+    shutdown_signals(&set);
+    /* Blocked by srv_init already; again for a caller that did not. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     s->main_thread = pthread_self();
     int rc = 0;
@@ -313,6 +329,13 @@ int srv_run(srv_server *s)
         s->workers[i].started = true;
     }
     if (rc == 0) {
+        char err[512];
+        if (srv_metrics_start(s, err, sizeof(err))) {
+            srv_warning("%s", err);
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
         /* With persistence, the workers already answer (-LOADING for data
          * commands) while the data loads; "Ready" means the data is in. */
         if (s->cfg.persistence.enabled && load_data(s)) {
@@ -327,6 +350,8 @@ int srv_run(srv_server *s)
             wait_for_stop(s, &set);
         }
     }
+    /* Before anything it reads goes away (persistence, replication). */
+    srv_metrics_stop(s);
     atomic_store(&s->stop, 1);
     for (uint32_t i = 0; i < s->nworkers; i++)
         srv_worker_wake(&s->workers[i]);
@@ -348,6 +373,7 @@ void srv_destroy(srv_server *s)
         ps_close(s->ps);
         s->ps = NULL;
     }
+    srv_metrics_free(s);
     srv_repl_destroy(s);
     for (uint32_t i = 0; s->workers && i < s->nworkers; i++)
         srv_worker_destroy(&s->workers[i]);

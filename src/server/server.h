@@ -114,6 +114,9 @@ typedef struct srv_server {
     struct srv_blk *blk;
     _Atomic uint64_t blk_waiting;
     struct srv_pubsub *pubsub; /* pub/sub registry and inboxes (pubsub.h) */
+    /* The Prometheus endpoint and the stats log (metrics/metrics.h); NULL
+     * when both are off. */
+    struct srv_metrics *metrics;
     _Atomic uint64_t flush_gen;
     /* Scripting (script.h): the script cache; the worker + 1 of a script
      * past busy-reply-threshold (0: none), which other workers answer
@@ -153,6 +156,18 @@ int srv_run(srv_server *s);
 void srv_destroy(srv_server *s);
 /* Any thread: asks the process to shut down (as SIGTERM does). */
 void srv_request_shutdown(srv_server *s);
+/* The telemetry threads (metrics/metrics.h, defined in metrics/http.c).
+ * open (in srv_init): binds the endpoint when cfg.metrics_bind is set, so
+ * a bad address or a port in use fails the start with a message naming
+ * it; 0, or -1 with err. start (in srv_run, workers running): the HTTP
+ * daemon and, when stats_log_interval_ms > 0, the stats log thread; 0, or
+ * -1 with err and nothing left running. stop: joins both, before what
+ * they read goes away. free (in srv_destroy): safe when never opened. */
+int srv_metrics_open(srv_server *s, char *err, size_t errlen);
+int srv_metrics_start(srv_server *s, char *err, size_t errlen);
+void srv_metrics_stop(srv_server *s);
+void srv_metrics_free(srv_server *s);
+
 /* Persistence settings from the config (for ps_open and CONFIG GET). */
 void srv_ps_config(const srv_config *c, ps_config *pc);
 

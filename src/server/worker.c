@@ -357,6 +357,12 @@ static void sweep(srv_worker *w)
             w->pub_dirty = true;
     }
     srv_pub_tier_refresh(w);
+    /* Now, not at the end of the turn: a sweep that took the last keys
+     * with a TTL leaves no timer, so this turn's poll may sleep until a
+     * client comes, and the figures DBSIZE, INFO and /metrics read from
+     * it would stay stale that long. */
+    if (w->pub_dirty)
+        srv_pub_refresh(w);
 }
 
 static void sample_ops(srv_worker *w)

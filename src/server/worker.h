@@ -45,10 +45,51 @@
 #include "server/route/route.h"
 #include "server/server.h"
 
-/* Per-command counters of one worker; summed by INFO commandstats. Written
- * by the worker only (relaxed), read by an exclusive INFO. */
+/* Command latency histogram buckets: bucket k counts the calls that took
+ * at most 2^k microseconds (rounded up to a whole microsecond), k = 0 ..
+ * SRV_LAT_BUCKETS - 2; the last one counts the slower ones (+Inf). These
+ * are Redis's LATENCY HISTOGRAM buckets (histogram_usec: 1, 2, 4, ...)
+ * and exact decimal bounds for Prometheus's `le`. 2^24 us is 16.8 s. */
+#define SRV_LAT_BUCKETS 26
+
+static inline unsigned srv_lat_bucket(uint64_t ns)
+{
+    uint64_t us = (ns + 999) / 1000;
+    if (us <= 1)
+        return 0;
+    unsigned k = 64 - (unsigned)__builtin_clzll(us - 1); /* ceil(log2) */
+    return k < SRV_LAT_BUCKETS - 1 ? k : SRV_LAT_BUCKETS - 1;
+}
+
+/* The bucket holding quantile q (in 1/10000: 9900 = p99) of the counts
+ * lat[] (not cumulative): the first whose cumulative count reaches
+ * ceil(q * total). -1 when lat is empty. For INFO latencystats and
+ * /metrics' quantiles: a log2 histogram knows a quantile only to its
+ * bucket's upper bound. */
+static inline int srv_lat_quantile(const uint64_t *lat, uint64_t q)
+{
+    uint64_t total = 0, cum = 0;
+    for (int b = 0; b < SRV_LAT_BUCKETS; b++)
+        total += lat[b];
+    if (!total)
+        return -1;
+    uint64_t need = (total * q + 9999) / 10000;
+    for (int b = 0; b < SRV_LAT_BUCKETS; b++) {
+        cum += lat[b];
+        if (cum >= need && cum)
+            return b;
+    }
+    return SRV_LAT_BUCKETS - 1;
+}
+
+/* Per-command counters of one worker; summed by INFO commandstats and
+ * /metrics (metrics/metrics.h). Written by the worker only (relaxed,
+ * plain load + store), read by any thread with relaxed loads: a reader
+ * may see calls and the histogram one command apart, never torn values.
+ * lat: the same durations as nsec, by srv_lat_bucket (not cumulative). */
 typedef struct srv_cmdstat {
     _Atomic uint64_t calls, nsec, rejected, failed;
+    _Atomic uint64_t lat[SRV_LAT_BUCKETS];
 } srv_cmdstat;
 
 #define SRV_OPS_SAMPLES 16

@@ -164,6 +164,8 @@ static void test_shipped_example(void **state)
     assert_int_equal(f->cfg.client_query_buffer_limit, 1024u * 1024 * 1024);
     assert_false(f->cfg.persistence.enabled);
     assert_true(f->cfg.activedefrag);
+    assert_null(f->cfg.metrics_bind); /* "" = off */
+    assert_int_equal(f->cfg.stats_log_interval_ms, 0);
     /* Its [replication] section spells out the defaults, and they pass the
      * checks once replication is turned on. */
     assert_false(f->cfg.replication.enabled);
@@ -662,6 +664,47 @@ static void test_parsers(void **state)
     assert_int_equal(srv_parse_i64("1x", 0, 100, &v), -1);
 }
 
+/* metrics_bind / --metrics-bind and stats_log_interval_ms: off by default,
+ * numeric HOST:PORT only, errors naming the key or flag. */
+static void test_metrics_keys(void **state)
+{
+    fixture *f = *state;
+    assert_null(f->cfg.metrics_bind);
+    assert_int_equal(f->cfg.stats_log_interval_ms, 0);
+    assert_int_equal(load(f, "metrics_bind = \"127.0.0.1:9121\"\n"
+                             "stats_log_interval_ms = 5000\n"),
+                     0);
+    assert_string_equal(f->cfg.metrics_bind, "127.0.0.1:9121");
+    assert_int_equal(f->cfg.stats_log_interval_ms, 5000);
+    assert_int_equal(load(f, "metrics_bind = \"[::1]:9121\"\n"), 0);
+    assert_string_equal(f->cfg.metrics_bind, "[::1]:9121");
+    assert_int_equal(load(f, "metrics_bind = \"\"\n"), 0); /* off again */
+    assert_null(f->cfg.metrics_bind);
+    assert_int_equal(load(f, "metrics_bind = \"localhost:9121\"\n"), -1);
+    assert_err(f, ":1: 'metrics_bind' must be \"HOST:PORT\" (host must be a "
+                  "numeric IPv4 or IPv6 address), got \"localhost:9121\"");
+    assert_int_equal(load(f, "metrics_bind = \"127.0.0.1:0\"\n"), -1);
+    assert_err(f, ":1: 'metrics_bind' must be \"HOST:PORT\" (port must be "
+                  "1..65535), got \"127.0.0.1:0\"");
+    assert_int_equal(load(f, "metrics_bind = \"127.0.0.1\"\n"), -1);
+    assert_int_equal(load(f, "metrics_bind = \"127.0.0.1:70000\"\n"), -1);
+    assert_int_equal(load(f, "stats_log_interval_ms = -1\n"), -1);
+    assert_int_equal(args(f, stdout, 5, "--metrics-bind", "127.0.0.2:9000",
+                          "--stats-log-interval-ms", "250"),
+                     0);
+    assert_string_equal(f->cfg.metrics_bind, "127.0.0.2:9000");
+    assert_int_equal(f->cfg.stats_log_interval_ms, 250);
+    assert_int_equal(args(f, stdout, 3, "--metrics-bind", "nohost"), -1);
+    assert_non_null(strstr(f->err, "invalid value 'nohost' for "
+                                   "--metrics-bind"));
+    assert_int_equal(args(f, stdout, 3, "--metrics-bind", "10.0.0.1:99999"),
+                     -1);
+    assert_int_equal(args(f, stdout, 3, "--stats-log-interval-ms", "x"), -1);
+    assert_string_equal(f->err, "invalid value 'x' for "
+                                "--stats-log-interval-ms: expected 0 (off) "
+                                ".. 86400000");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -688,6 +731,7 @@ int main(void)
         T(test_resolve),
         T(test_route_mode),
         T(test_parsers),
+        T(test_metrics_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

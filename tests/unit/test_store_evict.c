@@ -3,7 +3,8 @@
  * eviction callback names keys that are gone, memory stays within the
  * limit, noeviction refuses writes while reads and deletes work, LFU keeps
  * the frequent keys, a lowered limit evicts down, worker-local handles
- * share the limit, bad options are refused.
+ * share the limit, bad options are refused; fc_store_stats agrees with the
+ * single-figure getters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,25 @@ static void test_callback_and_bound(void **state)
     assert_true(d.memory > 10000);
     assert_int_equal((uint64_t)d.memory, fc_store_evicted(s));
     assert_int_equal(fc_len(s) + (size_t)d.memory, 20000);
+    /* fc_store_stats reads the same counters. */
+    fc_stats st;
+    assert_int_equal(fc_store_stats(s, &st), FC_OK);
+    assert_int_equal(st.keys, fc_len(s));
+    assert_int_equal(st.evicted, (uint64_t)d.memory);
+    assert_int_equal(st.used_memory, fc_store_memory(s));
+    assert_int_equal(st.maxmemory, LIMIT);
+    /* The budget takes its total (and so the peak) in steps of at most
+     * 4 KiB per shard: within SLACK of what fc_store_memory showed. */
+    assert_true(st.peak_memory >= st.used_memory);
+    assert_true(st.peak_memory + SLACK >= peak);
+    assert_true(st.peak_memory <= LIMIT + SLACK);
+    assert_int_equal(st.expires, 0);
+    assert_int_equal(put(s, 900000, 100000), FC_OK); /* a TTL of 100 s */
+    assert_int_equal(fc_store_stats(s, &st), FC_OK);
+    assert_int_equal(st.expires, 1);
+    assert_int_equal(st.keys, fc_len(s));
+    assert_int_equal(fc_store_stats(NULL, &st), FC_EINVAL);
+    assert_int_equal(fc_store_stats(s, NULL), FC_EINVAL);
     /* The keys the callback named are the ones missing. */
     int missing = 0;
     for (int i = 0; i < 20000; i++)

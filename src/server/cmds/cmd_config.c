@@ -674,6 +674,8 @@ static void config_resetstat(srv_exec *x)
             atomic_store(&w->cmdstats[k].nsec, 0);
             atomic_store(&w->cmdstats[k].rejected, 0);
             atomic_store(&w->cmdstats[k].failed, 0);
+            for (int b = 0; b < SRV_LAT_BUCKETS; b++)
+                atomic_store(&w->cmdstats[k].lat[b], 0);
         }
         atomic_store(&w->stat_cmds, 0);
         atomic_store(&w->stat_net_in, 0);

@@ -392,6 +392,35 @@ static void sec_commandstats(srv_exec *x, fc_buf *b)
     }
 }
 
+/* Redis 7's latency_percentiles_usec_<cmd>:p50=..,p99=..,p99.9=.. from
+ * the buckets every worker fills as it times commands (worker.h; the same
+ * counters as LATENCY HISTOGRAM and /metrics): each percentile is the
+ * upper bound of its bucket, a power of two of microseconds, where Redis's
+ * HDR histogram is finer. Not a default section, as in Redis. */
+static void sec_latencystats(srv_exec *x, fc_buf *b)
+{
+    srv_server *s = x->srv;
+    static const uint64_t qs[] = {5000, 9900, 9990};
+    add(b, "# Latencystats");
+    for (size_t k = 0; k < s->cmds.count; k++) {
+        uint64_t lat[SRV_LAT_BUCKETS] = {0};
+        for (uint32_t i = 0; i < s->nworkers; i++)
+            for (int l = 0; l < SRV_LAT_BUCKETS; l++)
+                lat[l] += atomic_load_explicit(
+                    &s->workers[i].cmdstats[k].lat[l], memory_order_relaxed);
+        int at[3];
+        for (int q = 0; q < 3; q++)
+            at[q] = srv_lat_quantile(lat, qs[q]);
+        if (at[0] < 0)
+            continue; /* never ran */
+        add(b,
+            "latency_percentiles_usec_%s:p50=%llu.000,p99=%llu.000,"
+            "p99.9=%llu.000",
+            s->cmds.ents[k].def->name, 1ULL << at[0], 1ULL << at[1],
+            1ULL << at[2]);
+    }
+}
+
 static void sec_keyspace(srv_exec *x, fc_buf *b)
 {
     srv_keyspace ks = {0};
@@ -423,6 +452,7 @@ static const section sections[] = {
     {"modules", sec_modules, true},
     {"commandstats", sec_commandstats, false},
     {"errorstats", sec_errorstats, true},
+    {"latencystats", sec_latencystats, false}, /* Redis's place for it */
     {"cluster", sec_cluster, true},
     {"keyspace", sec_keyspace, true},
     /* Ours, not in the default set (whose layout is Redis's): INFO tiers,

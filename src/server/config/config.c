@@ -5,6 +5,7 @@
 #include "server/config/config.h"
 #include "server/config/config_file.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -70,6 +71,7 @@ void srv_config_free(srv_config *c)
     free(c->bind);
     free(c->requirepass);
     free(c->io);
+    free(c->metrics_bind);
     free(c->config_file);
     free(c->persistence.data_dir);
     free(c->persistence.fsync);
@@ -287,6 +289,48 @@ static int top_size(file_ctx *f, const char *k, const char *v, size_t *dst)
     return 1;
 }
 
+int srv_check_metrics_bind(const char *v, char *why, size_t whylen)
+{
+    char host[256];
+    uint16_t port = 0;
+    struct in6_addr a6;
+    struct in_addr a4;
+    if (repl_parse_addr(v, host, sizeof(host), &port, why, whylen))
+        return -1;
+    if (port == 0) {
+        snprintf(why, whylen, "port must be 1..65535");
+        return -1;
+    }
+    /* Numeric only: the endpoint binds at start, and a name that resolves
+     * to several addresses would leave which one open to the resolver. */
+    if (inet_pton(AF_INET, host, &a4) != 1 &&
+        inet_pton(AF_INET6, host, &a6) != 1) {
+        snprintf(why, whylen, "host must be a numeric IPv4 or IPv6 address");
+        return -1;
+    }
+    return 0;
+}
+
+/* metrics_bind = "HOST:PORT" turns the endpoint on; "" leaves it off. */
+static int top_metrics_bind(file_ctx *f, const char *k, const char *v)
+{
+    srv_config *c = f->c;
+    char why[80];
+    if (!cfg_set_str(f, &c->metrics_bind, k, v))
+        return 0;
+    if (!c->metrics_bind[0]) {
+        free(c->metrics_bind);
+        c->metrics_bind = NULL;
+        return 1;
+    }
+    if (srv_check_metrics_bind(c->metrics_bind, why, sizeof(why))) {
+        snprintf(f->err, sizeof(f->err),
+                 "'%s' must be \"HOST:PORT\" (%s), got %.64s", k, why, v);
+        return 0;
+    }
+    return 1;
+}
+
 static int top_string(file_ctx *f, const char *k, const char *v)
 {
     srv_config *c = f->c;
@@ -309,6 +353,8 @@ static int top_string(file_ctx *f, const char *k, const char *v)
         }
         return 1;
     }
+    if (!strcmp(k, "metrics_bind"))
+        return top_metrics_bind(f, k, v);
     char *s = cfg_unquote(v);
     int ok = -1;
     if (!strcmp(k, "bind_addr")) {
@@ -400,6 +446,8 @@ static int top_key(file_ctx *f, const char *k, const char *v)
         return cfg_set_int(f, &c->ttl_sweep_interval_ms, k, v, 1, 60000);
     if (!strcmp(k, "stats_interval_ms"))
         return cfg_set_int(f, &c->stats_interval_ms, k, v, 1, 60000);
+    if (!strcmp(k, "stats_log_interval_ms"))
+        return cfg_set_int(f, &c->stats_log_interval_ms, k, v, 0, 86400000);
     if (!strcmp(k, "client_query_buffer_limit"))
         return top_size(f, k, v, &c->client_query_buffer_limit);
     if (!strcmp(k, "proto_max_bulk_len"))

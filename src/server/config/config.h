@@ -6,7 +6,8 @@
  * inih-compatible): top-level bind_addr ("host:port"), max_connections,
  * shard_count, threads, pin_threads, requirepass, loglevel,
  * ttl_sweep_interval_ms, route_mode,
- * stats_interval_ms, io; sections [persistence], [tiers], [replication].
+ * stats_interval_ms, stats_log_interval_ms, metrics_bind, io; sections
+ * [persistence], [tiers], [replication].
  * Strings may be "quoted"; booleans are true/false; integers are decimal.
  * Comments: whole lines starting with # or ;, and " # ..." at the end of a
  * line (preceded by whitespace). Unknown keys are errors reported as
@@ -63,6 +64,10 @@ typedef struct srv_config {
     char *io;            /* "epoll", "uring" or NULL (auto) */
     int64_t ttl_sweep_interval_ms;    /* active expiry period */
     int64_t stats_interval_ms;        /* instantaneous_ops_per_sec sampling */
+    int64_t stats_log_interval_ms;    /* the periodic stats log line; 0 = off
+                                         (metrics/statslog.c) */
+    char *metrics_bind; /* "HOST:PORT" of the Prometheus endpoint; NULL =
+                           off (metrics/metrics.h) */
     size_t client_query_buffer_limit; /* bytes buffered per client */
     size_t proto_max_bulk_len;        /* largest bulk argument */
     srv_obuf_class obuf_limits[SRV_OBUF_NCLASS]; /* by SRV_OBUF_* */
@@ -168,6 +173,10 @@ int srv_parse_loglevel(const char *s, int *out);
     "clock, noeviction, allkeys-lru, allkeys-lfu, volatile-lru, "              \
     "volatile-lfu, volatile-ttl, allkeys-random, volatile-random (or none, "   \
     "lru, lfu)"
+
+/* metrics_bind / --metrics-bind: HOST:PORT with a numeric IPv4 or IPv6
+ * host ("[::1]:9121") and a port 1..65535. 0, or -1 with why. */
+int srv_check_metrics_bind(const char *v, char *why, size_t whylen);
 
 /* "always", "interval" (or Redis's "everysec") or "no": 0, else -1. */
 int srv_parse_fsync(const char *s);

@@ -193,6 +193,23 @@ static int f_repl_token(srv_config *c, const char *v, char *err, size_t errlen)
     return set_string(&c->replication.auth_token, v, err, errlen);
 }
 
+static int f_metrics_bind(srv_config *c, const char *v, char *err,
+                          size_t errlen)
+{
+    char why[300];
+    if (srv_check_metrics_bind(v, why, sizeof(why)))
+        return bad_value("metrics-bind", v, why, err, errlen);
+    return set_string(&c->metrics_bind, v, err, errlen);
+}
+
+static int f_stats_log(srv_config *c, const char *v, char *err, size_t errlen)
+{
+    if (srv_parse_i64(v, 0, 86400000, &c->stats_log_interval_ms))
+        return bad_value("stats-log-interval-ms", v,
+                         "expected 0 (off) .. 86400000", err, errlen);
+    return 0;
+}
+
 static int f_maxmemory(srv_config *c, const char *v, char *err, size_t errlen)
 {
     if (srv_parse_memory(v, &c->maxmemory))
@@ -277,6 +294,12 @@ static const flag flags[] = {
     {"eviction-policy", f_policy, "POLICY",
      "the seed's name of --maxmemory-policy (none, lru, lfu, or any of "
      "its values)"},
+    {"metrics-bind", f_metrics_bind, "ADDR:PORT",
+     "serve Prometheus metrics on http://ADDR:PORT/metrics, from a thread "
+     "of its own (numeric address; default off)"},
+    {"stats-log-interval-ms", f_stats_log, "MS",
+     "log a stats line (ops/s, hit ratio, memory, connections) at notice "
+     "level every MS milliseconds (default 0 = off)"},
     {"hash-seed", f_hash_seed, "N",
      "key hash seed, for reproducible key placement in tests (default: "
      "random per process)"},

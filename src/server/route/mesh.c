@@ -126,6 +126,11 @@ int srv_msg_send(srv_router *rt, uint32_t dst, srv_msg *m)
     if (spsc_chan_send(srv_mesh_chan(rt->mesh, rt->id, dst), m))
         return -1;
     if (request) {
+        /* Single writer: a plain load + store, no locked RMW. */
+        atomic_store_explicit(
+            &rt->stat_hops,
+            atomic_load_explicit(&rt->stat_hops, memory_order_relaxed) + 1,
+            memory_order_relaxed);
         rt->inflight[dst]++;
         rt->inflight_bytes[dst] += bytes;
     }

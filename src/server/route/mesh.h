@@ -133,6 +133,8 @@ typedef struct srv_router {
     _Atomic int exited;        /* left its loop: counts as parked */
     bool holds_token;
     _Atomic uint64_t stat_excl; /* exclusive sections it ran (INFO) */
+    _Atomic uint64_t stat_hops; /* requests it sent to another worker
+                                   (written by it only; /metrics reads) */
     resp_arg *sub_argv;         /* scratch for scatter sub-argv */
     size_t sub_cap;
 } srv_router;
