@@ -95,15 +95,19 @@ typedef struct srv_cmdstat {
 #define SRV_OPS_SAMPLES 16
 
 /* Error replies by prefix ("ERR", "WRONGTYPE", ...: the first word), for
- * INFO errorstats. Written by the worker only; INFO and CONFIG RESETSTAT
- * read and clear them exclusively. Like Redis, at most SRV_ERRSTAT_MAX
+ * INFO errorstats. Written by the worker only; INFO reads them while it
+ * writes (relaxed counts, names published by the count's first store),
+ * CONFIG RESETSTAT clears them exclusively. Like Redis, at most SRV_ERRSTAT_MAX
  * distinct prefixes are tracked; errors of further ones count only in
  * the total. */
 #define SRV_ERRSTAT_MAX 32
 #define SRV_ERRSTAT_NAME 32
 typedef struct srv_errstat {
-    char name[SRV_ERRSTAT_NAME]; /* "" = unused */
-    uint64_t count;
+    char name[SRV_ERRSTAT_NAME];
+    /* 0 = unused; the first release store publishes name, which never
+     * changes after (INFO reads other workers' tables while they count,
+     * with acquire, and stops at the first unused slot). */
+    _Atomic uint64_t count;
 } srv_errstat;
 
 typedef struct srv_worker {
@@ -148,7 +152,7 @@ typedef struct srv_worker {
     _Atomic uint64_t stat_net_in, stat_net_out;
     _Atomic uint64_t stat_hits, stat_misses;
     _Atomic uint64_t stat_expired;
-    uint64_t stat_errors; /* every error reply (total_error_replies) */
+    _Atomic uint64_t stat_errors; /* every error reply (total_error_replies) */
     srv_errstat errstats[SRV_ERRSTAT_MAX];
     _Atomic uint64_t stat_obuf_disconn; /* client-output-buffer-limit */
     /* Published keyspace figures (pubstats.h). */

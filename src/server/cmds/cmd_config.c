@@ -683,8 +683,11 @@ static void config_resetstat(srv_exec *x)
         atomic_store(&w->stat_hits, 0);
         atomic_store(&w->stat_misses, 0);
         atomic_store(&w->stat_expired, 0);
-        w->stat_errors = 0;
-        memset(w->errstats, 0, sizeof(w->errstats));
+        atomic_store(&w->stat_errors, 0); /* exclusive: nobody counts now */
+        for (int k = 0; k < SRV_ERRSTAT_MAX; k++) {
+            atomic_store(&w->errstats[k].count, 0);
+            w->errstats[k].name[0] = '\0';
+        }
         atomic_store(&w->stat_obuf_disconn, 0);
         atomic_store(&w->rt.stat_excl, 0);
     }

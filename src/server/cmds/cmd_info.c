@@ -274,7 +274,8 @@ static void sec_stats(srv_exec *x, fc_buf *b)
     add(b, "pubsubshard_channels:%zu", srv_ps_total(s, SRV_PS_SHARD));
     uint64_t errors = 0;
     for (uint32_t i = 0; i < s->nworkers; i++)
-        errors += s->workers[i].stat_errors;
+        errors += atomic_load_explicit(&s->workers[i].stat_errors,
+                                       memory_order_relaxed);
     add(b, "total_error_replies:%llu", (unsigned long long)errors);
     add(b, "client_output_buffer_limit_disconnections:%llu",
         (unsigned long long)SUM(s, stat_obuf_disconn));
@@ -333,24 +334,32 @@ static void sec_modules(srv_exec *x, fc_buf *b)
     add(b, "# Modules");
 }
 
-/* Sums every worker's table (INFO runs exclusively), merging prefixes. */
+/* Sums every worker's table, merging prefixes. The workers keep counting
+ * meanwhile (worker.h: a slot's name is published by its count). */
 static void sec_errorstats(srv_exec *x, fc_buf *b)
 {
     srv_server *s = x->srv;
-    srv_errstat all[SRV_ERRSTAT_MAX];
+    struct {
+        char name[SRV_ERRSTAT_NAME];
+        uint64_t count;
+    } all[SRV_ERRSTAT_MAX];
     size_t n = 0;
     for (uint32_t i = 0; i < s->nworkers; i++) {
         const srv_errstat *t = s->workers[i].errstats;
-        for (int k = 0; k < SRV_ERRSTAT_MAX && t[k].name[0]; k++) {
+        for (int k = 0; k < SRV_ERRSTAT_MAX; k++) {
+            uint64_t c = atomic_load_explicit(&t[k].count, memory_order_acquire);
+            if (!c)
+                break;
             size_t j = 0;
             while (j < n && strcmp(all[j].name, t[k].name))
                 j++;
             if (j == n && n == SRV_ERRSTAT_MAX)
                 continue;
-            if (j == n)
-                all[n++] = (srv_errstat){.count = 0};
-            memcpy(all[j].name, t[k].name, sizeof(all[j].name));
-            all[j].count += t[k].count;
+            if (j == n) {
+                memcpy(all[j].name, t[k].name, sizeof(all[j].name));
+                all[n++].count = 0;
+            }
+            all[j].count += c;
         }
     }
     add(b, "# Errorstats");
