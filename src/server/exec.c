@@ -18,6 +18,7 @@
 #include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/script.h"
+#include "server/slowlog.h"
 #include "util/tsc.h"
 
 static inline void stat_add(_Atomic uint64_t *v, uint64_t n)
@@ -40,6 +41,20 @@ static bool is_null_reply(const fc_buf *b, size_t at)
     size_t n = b->len - at;
     return (n >= 3 && p[0] == '_') ||
            (n >= 5 && (p[0] == '$' || p[0] == '*') && p[1] == '-');
+}
+
+/* SLOWLOG (slowlog.h), as Redis 7.0 keeps it: EXEC is not logged (its
+ * commands are), a script's commands are, as the fake client "?:0". */
+static void slow_log(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
+                     size_t argc, const conn *c, uint64_t us)
+{
+    if (strcmp(e->def->name, "exec") == 0)
+        return;
+    if (w->lua && w->lua->running)
+        srv_slowlog_add(w, argv, argc, "?:0", "", us);
+    else
+        srv_slowlog_add(w, argv, argc, c ? c->addr : "",
+                        c && c->name ? c->name : "", us);
 }
 
 void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
@@ -105,6 +120,11 @@ void srv_execute(srv_worker *w, const srv_cmdent *e, const resp_arg *argv,
     w->exec_mark_ns = t1;
     stat_add(&st->nsec, t1 - t0);
     stat_add(&st->lat[srv_lat_bucket(t1 - t0)], 1);
+    int64_t slow_us =
+        atomic_load_explicit(&s->slowlog_us, memory_order_relaxed);
+    if (__builtin_expect(slow_us >= 0 && (t1 - t0) / 1000 >= (uint64_t)slow_us,
+                         0))
+        slow_log(w, e, argv, argc, c, (t1 - t0) / 1000);
     stat_add(&st->calls, 1);
     stat_add(&w->stat_cmds, 1);
     if (wr->out->len > before) {
@@ -250,7 +270,8 @@ static bool busy_refused(conn *c, const srv_cmdent *e, const resp_arg *argv,
     if (argc == 2 && strcmp(n, "function") == 0 &&
         srv_arg_is(&argv[1], "stats"))
         return false;
-    if (argc == 2 && strcmp(n, "shutdown") == 0 && srv_arg_is(&argv[1], "nosave"))
+    if (argc == 2 && strcmp(n, "shutdown") == 0 &&
+        srv_arg_is(&argv[1], "nosave"))
         return false;
     srv_worker *w = c->w;
     stat_add(&w->cmdstats[e->index].rejected, 1);

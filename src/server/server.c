@@ -110,6 +110,9 @@ int srv_init(srv_server *s, const srv_config *cfg, char *err, size_t errlen)
     s->cfg = *cfg; /* the strings now belong to s */
     /* Before any worker times a command (util/tsc.h). */
     fc_tsc_init(20, false);
+    atomic_store(&s->slowlog_us, 10000); /* Redis's defaults */
+    atomic_store(&s->slowlog_max, 128);
+    atomic_store(&s->slowlog_ids, 0);
     s->nworkers = cfg->threads;
     s->nshards = cfg->shards;
     atomic_init(&s->next_client_id, 1);

@@ -126,6 +126,10 @@ typedef struct srv_server {
     _Atomic int script_busy;
     _Atomic int script_busy_fn; /* ... and it is a function (FCALL) */
     _Atomic int64_t busy_reply_ms;
+    /* SLOWLOG (slowlog.h): slowlog-log-slower-than (us; < 0: off) and
+     * slowlog-max-len, CONFIG SET at any time; the entries' ids. */
+    _Atomic int64_t slowlog_us, slowlog_max;
+    _Atomic uint64_t slowlog_ids;
 } srv_server;
 
 enum { SRV_SAVE_DEFAULT = 0, SRV_SAVE_YES = 1, SRV_SAVE_NO = 2 };

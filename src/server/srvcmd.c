@@ -20,7 +20,7 @@ static const srv_family_fn families[] = {
     srv_cmds_conn,    srv_cmds_client, srv_cmds_info,  srv_cmds_config,
     srv_cmds_command, srv_cmds_server, srv_cmds_multi, srv_cmds_script,
     srv_cmds_persist, srv_cmds_pub,    srv_cmds_repl,  srv_cmds_block,
-    srv_cmds_pubsub,  srv_cmds_latency,
+    srv_cmds_pubsub,  srv_cmds_latency, srv_cmds_slowlog,
 };
 
 static bool name_eq(const char *def, const char *p, size_t n)

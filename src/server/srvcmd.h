@@ -118,6 +118,7 @@ void srv_info_line(struct fc_buf *b, const char *fmt, ...)
 const srv_cmd *srv_cmds_pub(size_t *n);    /* pubstats.c */
 const srv_cmd *srv_cmds_pubsub(size_t *n); /* cmd_pubsub.c */
 const srv_cmd *srv_cmds_latency(size_t *n); /* cmd_latency.c */
+const srv_cmd *srv_cmds_slowlog(size_t *n); /* cmd_slowlog.c */
 
 /* One entry of the unified table. */
 typedef struct srv_cmdent {

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "server/script.h"
+#include "server/slowlog.h"
 #include "server/worker.h"
 
 #include <errno.h>
@@ -118,7 +119,9 @@ int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,
     w->wake_fd = -1;
     w->rng = 0x9e3779b97f4a7c15ULL * (id + 1);
     w->cmdstats = calloc(s->cmds.count, sizeof(*w->cmdstats));
-    if (srv_router_init(&w->rt, &s->mesh, w, id) || !w->cmdstats) {
+    w->slow = srv_slowlog_new();
+    if (srv_router_init(&w->rt, &s->mesh, w, id) || !w->cmdstats ||
+        !w->slow) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -150,6 +153,8 @@ void srv_worker_destroy(srv_worker *w)
         close(w->wake_fd);
     free(w->cmdstats);
     srv_script_worker_free(w);
+    srv_slowlog_free(w->slow);
+    w->slow = NULL;
     srv_router_destroy(&w->rt);
     w->loop = NULL;
     w->cmdstats = NULL;

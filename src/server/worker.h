@@ -200,6 +200,7 @@ typedef struct srv_worker {
      * script, and its size after the last one (INFO used_memory_lua). */
     struct srv_lua *lua;
     _Atomic uint64_t pub_lua_mem;
+    struct srv_slowlog *slow; /* this worker's SLOWLOG ring (slowlog.h) */
 } srv_worker;
 
 int srv_worker_init(srv_worker *w, srv_server *s, uint32_t id, char *err,

@@ -474,6 +474,40 @@ static const char *s_busy(srv_server *s, const char *v, bool apply)
     return NULL;
 }
 
+/* slowlog-log-slower-than (microseconds; negative: off) and
+ * slowlog-max-len (slowlog.h): Redis's ranges. */
+static const char *g_slow_us(srv_server *s, char *b, size_t n)
+{
+    snprintf(b, n, "%lld", (long long)atomic_load(&s->slowlog_us));
+    return b;
+}
+
+static const char *s_slow_us(srv_server *s, const char *v, bool apply)
+{
+    int64_t x;
+    if (srv_parse_i64(v, -INT64_MAX, INT64_MAX, &x))
+        return "argument couldn't be parsed into an integer";
+    if (apply)
+        atomic_store(&s->slowlog_us, x);
+    return NULL;
+}
+
+static const char *g_slow_max(srv_server *s, char *b, size_t n)
+{
+    snprintf(b, n, "%lld", (long long)atomic_load(&s->slowlog_max));
+    return b;
+}
+
+static const char *s_slow_max(srv_server *s, const char *v, bool apply)
+{
+    int64_t x;
+    if (srv_parse_i64(v, 0, INT64_MAX / 2, &x))
+        return "argument couldn't be parsed into an integer";
+    if (apply)
+        atomic_store(&s->slowlog_max, x);
+    return NULL;
+}
+
 static const param params[] = {
     {"bind", g_bind, NULL, true},
     {"port", g_port, NULL, true},
@@ -489,6 +523,8 @@ static const param params[] = {
     {"client-output-buffer-limit", g_obuf, s_obuf, false},
     {"hz", g_hz, s_hz, false},
     {"busy-reply-threshold", g_busy, s_busy, false},
+    {"slowlog-log-slower-than", g_slow_us, s_slow_us, false},
+    {"slowlog-max-len", g_slow_max, s_slow_max, false},
     {"lua-time-limit", g_busy, s_busy, false},
     {"activedefrag", g_defrag, s_defrag, false},
     {"loglevel", g_loglevel, s_loglevel, false},
@@ -558,8 +594,6 @@ static const char *const redis_only[] = {
     "maxmemory-eviction-tenacity",
     "notify-keyspace-events",
     "tcp-keepalive",
-    "slowlog-log-slower-than",
-    "slowlog-max-len",
     "latency-monitor-threshold",
     "latency-tracking",
     "appendfsync",
