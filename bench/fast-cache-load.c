@@ -242,6 +242,20 @@ static bool send_batch(conn *c)
     return true;
 }
 
+/* Sends c its next batch: a whole pipeline, or what is left of -n. */
+static bool start_batch(conn *c, const cmd_tpl *tpl, const opts *o,
+                        long *started)
+{
+    long left = o->requests - *started;
+    int k = (int)(left < o->pipeline ? left : o->pipeline);
+    fill_rand(c, tpl, k, o->keyspace);
+    c->out_len = tpl->len * (size_t)k;
+    c->out_sent = 0;
+    c->pending = k;
+    *started += k;
+    return send_batch(c);
+}
+
 /* Runs one test; requests per second, or -1. */
 static double run(const opts *o, const test_def *t)
 {
@@ -269,20 +283,9 @@ static double run(const opts *o, const test_def *t)
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
     }
-    /* Every connection starts a batch; a batch is a whole pipeline, or
-     * what is left of -n. */
-    for (int i = 0; ok && i < o->clients && started < o->requests; i++) {
-        conn *c = &cs[i];
-        int k =
-            (int)(o->requests - started < o->pipeline ? o->requests - started
-                                                      : o->pipeline);
-        fill_rand(c, &tpl, k, o->keyspace);
-        c->out_len = tpl.len * (size_t)k;
-        c->out_sent = 0;
-        c->pending = k;
-        started += k;
-        ok = send_batch(c);
-    }
+    /* Every connection starts a batch. */
+    for (int i = 0; ok && i < o->clients && started < o->requests; i++)
+        ok = start_batch(&cs[i], &tpl, o, &started);
     struct epoll_event evs[64];
     while (ok && done < o->requests) {
         if (now_s() - t0 > DEADLINE_S) {
@@ -321,17 +324,8 @@ static double run(const opts *o, const test_def *t)
             }
             memmove(c->in, c->in + at, c->in_len - at);
             c->in_len -= at;
-            if (ok && c->pending == 0 && started < o->requests) {
-                int k = (int)(o->requests - started < o->pipeline
-                                  ? o->requests - started
-                                  : o->pipeline);
-                fill_rand(c, &tpl, k, o->keyspace);
-                c->out_len = tpl.len * (size_t)k;
-                c->out_sent = 0;
-                c->pending = k;
-                started += k;
-                ok = send_batch(c);
-            }
+            if (ok && c->pending == 0 && started < o->requests)
+                ok = start_batch(c, &tpl, o, &started);
         }
     }
     if (ok)
