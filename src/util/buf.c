@@ -1,5 +1,6 @@
 #include "util/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 bool fc_buf_reserve(fc_buf *b, size_t extra)
@@ -42,4 +43,22 @@ void fc_buf_consume(fc_buf *b, size_t n)
     }
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
+}
+
+void fc_buf_vprintf(fc_buf *b, const char *fmt, va_list ap)
+{
+    char line[FC_BUF_LINE_MAX];
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    if (n < 0)
+        return;
+    fc_buf_append(b, line,
+                  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void fc_buf_printf(fc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fc_buf_vprintf(b, fmt, ap);
+    va_end(ap);
 }

@@ -9,6 +9,7 @@
 #ifndef FC_UTIL_BUF_H
 #define FC_UTIL_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -41,5 +42,13 @@ static inline void fc_buf_putc(fc_buf *b, char c)
         return;
     b->data[b->len++] = c;
 }
+
+/* Appends printf output of at most FC_BUF_LINE_MAX - 1 bytes (cut
+ * there): the report lines INFO and /metrics build. */
+#define FC_BUF_LINE_MAX 512
+void fc_buf_vprintf(fc_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+void fc_buf_printf(fc_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif /* FC_UTIL_BUF_H */

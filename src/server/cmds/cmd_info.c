@@ -37,15 +37,10 @@
 
 void srv_info_line(fc_buf *b, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    fc_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    fc_buf_append(b, line,
-                  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     fc_buf_append(b, "\r\n", 2);
 }
 

@@ -12,7 +12,6 @@
  * commands, each the upper bound of the bucket that holds that quantile:
  * a log2 histogram knows no finer than that, and says so in its HELP.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,21 +25,7 @@
 
 #define LOAD(p) atomic_load_explicit((p), memory_order_relaxed)
 
-static void out(fc_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void out(fc_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    fc_buf_append(b, line,
-                  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
+#define out fc_buf_printf
 
 static void family(fc_buf *b, const char *name, const char *type,
                    const char *help)
@@ -48,8 +33,8 @@ static void family(fc_buf *b, const char *name, const char *type,
     out(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void one(fc_buf *b, const char *name, const char *type,
-                const char *help, uint64_t v)
+static void one(fc_buf *b, const char *name, const char *type, const char *help,
+                uint64_t v)
 {
     family(b, name, type, help);
     out(b, "%s %llu\n", name, (unsigned long long)v);
@@ -183,8 +168,7 @@ static void commands(srv_server *s, fc_buf *b)
                 (unsigned long long)cum);
         }
         out(b, "%s_sum{cmd=\"%s\"} %.9f\n", h, name, (double)c->nsec / 1e9);
-        out(b, "%s_count{cmd=\"%s\"} %llu\n", h, name,
-            (unsigned long long)cum);
+        out(b, "%s_count{cmd=\"%s\"} %llu\n", h, name, (unsigned long long)cum);
     }
     family(b, "fastcache_command_latency_quantile_seconds", "gauge",
            "Upper bound of the latency bucket holding the quantile, over "
@@ -198,8 +182,9 @@ static void commands(srv_server *s, fc_buf *b)
         int at = srv_lat_quantile(merged, qs[q].q);
         if (at >= 0)
             bucket_le(le, sizeof(le), at);
-        out(b, "fastcache_command_latency_quantile_seconds{quantile=\"%s\"} "
-               "%s\n",
+        out(b,
+            "fastcache_command_latency_quantile_seconds{quantile=\"%s\"} "
+            "%s\n",
             qs[q].label, le);
     }
     free(all);
@@ -228,8 +213,8 @@ static void keyspace(srv_server *s, fc_buf *b)
     one(b, "fastcache_memory_peak_bytes", "gauge",
         "Highest memory held by the data since start.",
         peak > t.memory ? peak : t.memory);
-    one(b, "fastcache_memory_limit_bytes", "gauge",
-        "maxmemory (0 = no limit).", LOAD(&s->budget.limit));
+    one(b, "fastcache_memory_limit_bytes", "gauge", "maxmemory (0 = no limit).",
+        LOAD(&s->budget.limit));
     one(b, "fastcache_connections", "gauge", "Client connections open.",
         t.clients);
     one(b, "fastcache_connections_received_total", "counter",
@@ -276,8 +261,8 @@ static void persistence(srv_server *s, fc_buf *b)
     ps_info_get(ps, &in);
     one(b, "fastcache_wal_records_written_total", "counter",
         "WAL records written.", in.wal.records);
-    one(b, "fastcache_wal_written_bytes_total", "counter",
-        "WAL bytes written.", in.wal.bytes);
+    one(b, "fastcache_wal_written_bytes_total", "counter", "WAL bytes written.",
+        in.wal.bytes);
     one(b, "fastcache_wal_fsyncs_total", "counter", "WAL fsyncs.",
         in.wal.fsyncs);
     one(b, "fastcache_wal_write_errors_total", "counter",
@@ -332,8 +317,7 @@ static void replication(srv_server *s, fc_buf *b)
     repl_hub_stats_get(h, &hs);
     if (!replica) /* a replica's offset is its link's, above */
         one(b, "fastcache_repl_offset", "gauge",
-            "Replication offset (records published since start).",
-            hs.offset);
+            "Replication offset (records published since start).", hs.offset);
     one(b, "fastcache_repl_published_records_total", "counter",
         "Records published to replicas.", hs.records_published);
     one(b, "fastcache_repl_sent_bytes_total", "counter",
