@@ -35,6 +35,22 @@ static int get_hll(cmd_ctx *c, const cmd_key *k, const uint8_t **p, size_t *n)
     return 1;
 }
 
+/* k's HLL as a working copy in b (an empty HLL when k is absent): 1 or
+ * 0 as get_hll, -1 after replying (not an HLL, out of memory). */
+static int open_hll(cmd_ctx *c, const cmd_key *k, hll_buf *b)
+{
+    const uint8_t *p;
+    size_t n;
+    int have = get_hll(c, k, &p, &n);
+    if (have < 0)
+        return -1;
+    if (!(have ? hll_buf_copy(b, p, n) : hll_buf_empty(b))) {
+        cmd_reply_fc_error(c, FC_ENOMEM);
+        return -1;
+    }
+    return have;
+}
+
 static void store(cmd_ctx *c, const cmd_key *k, const hll_buf *b,
                   const char *reply_ok, int64_t reply_int)
 {
@@ -51,17 +67,11 @@ static void store(cmd_ctx *c, const cmd_key *k, const hll_buf *b,
 void cmd_pfadd(cmd_ctx *c)
 {
     cmd_key k = cmd_key_at(c, 1);
-    const uint8_t *p;
-    size_t n;
     hll_buf b;
     int updated = 0;
-    int have = get_hll(c, &k, &p, &n);
+    int have = open_hll(c, &k, &b);
     if (have < 0)
         return;
-    if (!(have ? hll_buf_copy(&b, p, n) : hll_buf_empty(&b))) {
-        cmd_reply_fc_error(c, FC_ENOMEM);
-        return;
-    }
     if (!have)
         updated++; /* the new key counts as a change, as in Redis */
     for (size_t j = 2; j < c->argc; j++) {
@@ -161,16 +171,9 @@ void cmd_pfmerge(cmd_ctx *c)
     if (merge_sources(c, max, &dense) < 0)
         return;
     cmd_key k = cmd_key_at(c, 1);
-    const uint8_t *p;
-    size_t n;
     hll_buf b;
-    int have = get_hll(c, &k, &p, &n);
-    if (have < 0)
+    if (open_hll(c, &k, &b) < 0)
         return;
-    if (!(have ? hll_buf_copy(&b, p, n) : hll_buf_empty(&b))) {
-        cmd_reply_fc_error(c, FC_ENOMEM);
-        return;
-    }
     if (dense && hll_to_dense(&b) < 0) {
         resp_error(c->w, err_corrupt);
         hll_buf_free(&b);
