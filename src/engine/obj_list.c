@@ -104,7 +104,7 @@ void lst_free(eng_obj *o)
 {
     list_obj *l = (list_obj *)o;
     if (l->nn)
-        lst_head_close(l);
+        lst_head_forget(l);
     for (uint32_t i = 0; i < l->nn; i++)
         pk_free(NODE(l, i));
     if (l->o.enc == LENC_CHUNKED)

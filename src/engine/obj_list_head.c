@@ -51,6 +51,12 @@ void lst_head_close(list_obj *l)
     l->hgap = 0;
 }
 
+void lst_head_forget(list_obj *l)
+{
+    NODE(l, 0)->data = block_of(l);
+    l->hgap = 0;
+}
+
 /* Moves node 0 into a new block with `gap` bytes of room before it. */
 static int regap(list_obj *l, size_t gap)
 {

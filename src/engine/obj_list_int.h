@@ -85,6 +85,9 @@ void lst_locate(const list_obj *l, size_t pos, uint32_t *node, size_t *idx);
  * from, the front of the list without moving the node; false when the
  * fast way does not apply (the caller then takes the general path). */
 void lst_head_close(list_obj *l);
+/* Points node 0 back at its block's start without moving the items: for
+ * freeing the list, where lst_head_close's move would be wasted. */
+void lst_head_forget(list_obj *l);
 bool lst_head_push(list_obj *l, const ln_enc *e, int *rc);
 bool lst_head_pop(list_obj *l, size_t n);
 
